@@ -1,0 +1,52 @@
+"""commentnlp: label comments on brand posts (style, intent, sentiment, troll) and suggest what to do.
+
+>>> from commentnlp import classify
+>>> classify("Do you ship to Canada??").intent
+'where_to_buy'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "classify",
+    "Classifier",
+    "Prediction",
+    "HEADS",
+    "HEAD_NAMES",
+    "Playbook",
+    "normalize",
+    "PREPROCESSING_VERSION",
+]
+
+# Heavy modules (torch, transformers) load on first use, so `import commentnlp` stays cheap.
+_LAZY = {
+    "classify": "classifier",
+    "Classifier": "classifier",
+    "Prediction": "classifier",
+    "HEADS": "schema",
+    "HEAD_NAMES": "schema",
+    "Playbook": "playbook",
+    "normalize": "preprocessing",
+    "PREPROCESSING_VERSION": "preprocessing",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .classifier import Classifier, Prediction, classify
+    from .playbook import Playbook
+    from .preprocessing import PREPROCESSING_VERSION, normalize
+    from .schema import HEAD_NAMES, HEADS
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'commentnlp' has no attribute {name!r}")

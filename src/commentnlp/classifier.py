@@ -1,0 +1,224 @@
+"""Inference: :class:`Classifier` (load a saved model, label texts) and :func:`classify`.
+
+Texts are normalised (:mod:`commentnlp.preprocessing`), tokenised with the model's own
+``tokenizer.json``, sorted by length and cut into fixed-size batches with dynamic
+padding (little work wasted on padding), run through the model once for all heads,
+and returned in input order. Scores are per-head probabilities, temperature-scaled
+when the model was calibrated.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence, overload
+
+import numpy as np
+
+from .batching import pad_batch, sorted_batches
+from .calibration import softmax
+from .playbook import Playbook, default_playbook
+from .preprocessing import normalize
+from .serialization import ModelConfig, default_model_path, read_config
+
+__all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
+
+DEFAULT_BATCH_SIZE = 64
+
+#: Label given to a head whose top score is below its threshold when abstaining.
+UNSURE = "unsure"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Labels, per-head scores and the suggested CM action for one comment."""
+
+    text: str
+    style: str
+    intent: str
+    sentiment: str
+    troll: bool | str
+    scores: dict[str, dict[str, float]] = field(repr=False)
+    action: str = ""
+    action_id: str = ""
+
+    @property
+    def labels(self) -> dict[str, Any]:
+        """The four labels as a dict (``troll`` is a bool unless abstained)."""
+        return {"style": self.style, "intent": self.intent, "sentiment": self.sentiment, "troll": self.troll}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: ``{"labels", "scores", "action", "action_id"}``."""
+        return {"labels": self.labels, "scores": self.scores, "action": self.action, "action_id": self.action_id}
+
+
+def _resolve_device(device: str) -> str:
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', not {device!r}")
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class TorchBackend:
+    """Runs the merged PyTorch model (the reference path)."""
+
+    name = "torch"
+
+    def __init__(self, model_dir: Path, device: str = "auto"):
+        import torch
+
+        from .serialization import load_torch_model
+
+        self._torch = torch
+        self.device = _resolve_device(device)
+        self.model, _ = load_torch_model(model_dir)
+        self.model.to(self.device)
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        torch = self._torch
+        with torch.inference_mode():
+            ids = torch.from_numpy(input_ids).to(self.device)
+            mask = torch.from_numpy(attention_mask).to(self.device)
+            out = self.model(ids, mask)
+            return {k: v.float().cpu().numpy() for k, v in out.items()}
+
+
+class Classifier:
+    """A loaded commentnlp model: ``predict`` labels, ``predict_proba`` scores.
+
+    >>> clf = Classifier.load()            # the bundled default model
+    >>> clf.predict("where can I buy this in Ohio?").intent
+    'where_to_buy'
+    """
+
+    def __init__(self, model_dir: Path, config: ModelConfig, backend, playbook: Playbook | None = None):
+        from tokenizers import Tokenizer
+
+        self.model_dir = Path(model_dir)
+        self.config = config
+        self.backend = backend
+        self.playbook = playbook or default_playbook()
+        self.heads: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in config.heads.items()}
+        self.classes_ = self.heads
+        self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(max_length=config.max_length)
+        pad = self._tokenizer.token_to_id("[PAD]")
+        self._pad_id = 0 if pad is None else pad
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path | None = None,
+        *,
+        device: str = "auto",
+        playbook: Playbook | str | Path | None = None,
+    ) -> "Classifier":
+        """Load a saved model directory (the bundled default model when ``path`` is None).
+
+        ``device`` is ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:N]"``.
+        ``playbook`` is a :class:`Playbook` or a TOML file overriding the default one.
+        """
+        model_dir = Path(path) if path is not None else default_model_path()
+        config = read_config(model_dir)
+        if playbook is not None and not isinstance(playbook, Playbook):
+            playbook = Playbook.from_toml(playbook, base=default_playbook())
+        backend = TorchBackend(model_dir, device=device)
+        return cls(model_dir, config, backend, playbook)
+
+    # -- core -------------------------------------------------------------------------
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        return [enc.ids for enc in self._tokenizer.encode_batch([normalize(t) for t in texts])]
+
+    def predict_logits(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, np.ndarray]:
+        """Raw logits per head, shape ``(len(texts), n_values)``, in input order."""
+        n = len(texts)
+        out = {name: np.zeros((n, len(values)), dtype=np.float32) for name, values in self.heads.items()}
+        if n == 0:
+            return out
+        ids = self._encode(texts)
+        for idx in sorted_batches([len(x) for x in ids], batch_size):
+            logits = self.backend(*pad_batch(ids, idx, self._pad_id))
+            for name in out:
+                out[name][idx] = logits[name]
+        return out
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per head, shape ``(len(texts), n_values)``; columns follow ``classes_``."""
+        logits = self.predict_logits(texts, batch_size)
+        return {name: softmax(v, float(self.config.temperatures.get(name, 1.0))) for name, v in logits.items()}
+
+    @overload
+    def predict(self, texts: str, batch_size: int = ..., abstain: bool = ...) -> Prediction: ...
+    @overload
+    def predict(self, texts: Iterable[str], batch_size: int = ..., abstain: bool = ...) -> list[Prediction]: ...
+
+    def predict(self, texts, batch_size: int = DEFAULT_BATCH_SIZE, abstain: bool = False):
+        """Label one text (returns a :class:`Prediction`) or many (returns a list, in order).
+
+        With ``abstain=True`` a head whose top score is below the model's threshold for
+        that head (``config.thresholds``) is labelled ``"unsure"``.
+        """
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        for i, t in enumerate(batch):
+            if not isinstance(t, str):
+                raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+        probs = self.predict_proba(batch, batch_size)
+        results = [self._prediction(text, i, probs, abstain) for i, text in enumerate(batch)]
+        return results[0] if single else results
+
+    __call__ = predict
+
+    def _prediction(self, text: str, i: int, probs: Mapping[str, np.ndarray], abstain: bool) -> Prediction:
+        labels: dict[str, Any] = {}
+        scores: dict[str, dict[str, float]] = {}
+        for name, values in self.heads.items():
+            p = probs[name][i]
+            best = int(p.argmax())
+            scores[name] = {v: round(float(p[j]), 4) for j, v in enumerate(values)}
+            label: Any = values[best]
+            if abstain and p[best] < self.config.thresholds.get(name, 0.0):
+                label = UNSURE
+            elif name == "troll":
+                label = label == "true"
+            labels[name] = label
+        rule = self.playbook.match(labels)
+        return Prediction(text=text, scores=scores, action=self.playbook.render(rule.action), action_id=rule.id,
+                          **labels)
+
+
+_loaded: dict[str, Classifier] = {}
+_load_lock = threading.Lock()
+
+
+def load_cached(path: str | Path | None = None) -> Classifier:
+    """Load a model once per process (thread-safe); ``None`` is the bundled default model."""
+    key = str(Path(path).resolve()) if path is not None else ""
+    clf = _loaded.get(key)
+    if clf is None:
+        with _load_lock:
+            clf = _loaded.get(key)
+            if clf is None:
+                clf = _loaded[key] = Classifier.load(path)
+    return clf
+
+
+@overload
+def classify(texts: str, *, model: Classifier | str | Path | None = ..., batch_size: int = ...) -> Prediction: ...
+@overload
+def classify(texts: Iterable[str], *, model: Classifier | str | Path | None = ..., batch_size: int = ...) -> list[Prediction]: ...
+
+
+def classify(texts, *, model=None, batch_size: int = DEFAULT_BATCH_SIZE):
+    """Label one comment or a list of comments with the default (or given) model.
+
+    >>> classify("Do you ship to Canada??").intent
+    'where_to_buy'
+    """
+    clf = model if isinstance(model, Classifier) else load_cached(model)
+    return clf.predict(texts, batch_size=batch_size)

@@ -1,0 +1,17 @@
+"""The ``commentnlp`` command line: a thin typer layer over the Python API.
+
+One module per command (``label``, ``classify``, ``train``, ``evaluate``), sharing the
+app in ``_util``.
+"""
+
+from __future__ import annotations
+
+from . import classify, evaluate, label, train  # noqa: F401  (register commands)
+from ._util import app
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    """Entry point of the ``commentnlp`` script."""
+    app()

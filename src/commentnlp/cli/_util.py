@@ -1,0 +1,65 @@
+"""The shared typer app, error handling and small helpers of the command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="commentnlp",
+    help="Label comments on brand posts (style, intent, sentiment, troll) and suggest what to do.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+#: Exit codes (documented in README.md)
+EXIT_OK = 0
+EXIT_ERROR = 1  # fatal: missing input, unreadable model, unwritable output, bad config
+EXIT_USAGE = 2  # wrong options (typer/click)
+
+
+def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
+    """Print one clear error line to stderr and exit."""
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code)
+
+
+def load_classifier(model: str | None, device: str = "auto", playbook: str | None = None):
+    """Load a model for a command, turning load problems into one clear error line."""
+    from ..playbook import PlaybookError
+    from ..serialization import ModelLoadError
+
+    from ..classifier import Classifier
+
+    try:
+        return Classifier.load(model, device=device, playbook=playbook)
+    except (ModelLoadError, PlaybookError, ValueError) as exc:
+        fail(str(exc))
+
+
+def parse_overrides(args: list[str]) -> dict[str, str]:
+    """``["--training.epochs", "3", "--data.train=x.jsonl"]`` -> ``{"training.epochs": "3", ...}``."""
+    out: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith("--") or "." not in arg:
+            fail(f"unexpected argument {arg!r} (overrides look like --section.key value)", 2)
+        key = arg[2:]
+        if "=" in key:
+            key, value = key.split("=", 1)
+        elif i + 1 < len(args) and not args[i + 1].startswith("--"):
+            i += 1
+            value = args[i]
+        else:
+            value = "true"
+        out[key.replace("-", "_")] = value
+        i += 1
+    return out
+
+
+def is_terminal() -> bool:
+    return sys.stderr.isatty()

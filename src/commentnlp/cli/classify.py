@@ -1,0 +1,32 @@
+"""``commentnlp classify``: label texts given on the command line."""
+
+from __future__ import annotations
+
+import json
+from typing import List, Optional
+
+import typer
+
+from ._util import app, load_classifier
+
+
+@app.command("classify")
+def classify_cli(
+    texts: List[str] = typer.Argument(..., help="One or more comment texts."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
+    abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
+) -> None:
+    """Print the labels, top scores and suggested action of each text."""
+    clf = load_classifier(model, device)
+    for p in clf.predict(texts, abstain=abstain):
+        if as_json:
+            typer.echo(json.dumps({"text": p.text, **p.to_dict()}, ensure_ascii=False))
+            continue
+        typer.echo(p.text)
+        for head, label in p.labels.items():
+            key = str(label).lower() if isinstance(label, bool) else label
+            score = p.scores[head].get(key)
+            typer.echo(f"  {head:<10} {str(label):<17}" + (f" {score:.2f}" if score is not None else ""))
+        typer.echo(f"  action     {p.action}")

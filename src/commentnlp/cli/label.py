@@ -1,0 +1,82 @@
+"""``commentnlp label``: label a comment export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._util import app, fail, is_terminal, load_classifier
+
+
+@app.command("label")
+def label_cli(
+    input: str = typer.Argument(..., help="JSONL export of comments ('-' for stdin)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout). Default: <input>.labeled.jsonl"),
+    text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text. Default: first of text, message, comment, body, content."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
+    playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
+    batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
+    device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
+) -> None:
+    """Add labels, scores and a suggested action to every record of an export.
+
+    Every input record is written back in order. Records that cannot be labelled
+    (bad JSON, missing or empty text) carry an 'error' field with the line number
+    and reason, and are counted in the summary.
+    """
+    from ..exports import label_file
+
+    if input != "-" and not Path(input).is_file():
+        fail(f"input file not found: {input}")
+    if input == "-" and output is None:
+        output = "-"
+    clf = load_classifier(model, device, playbook)
+    show = not quiet and is_terminal() and output != "-"
+    progress_ctx = _progress() if show else None
+    try:
+        if progress_ctx:
+            with progress_ctx as (bar, task):
+                summary = label_file(input, output, clf, text_field=text_field, batch_size=batch_size,
+                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
+        else:
+            summary = label_file(input, output, clf, text_field=text_field, batch_size=batch_size)
+    except OSError as exc:
+        fail(f"cannot write output: {exc}")
+    if not quiet:
+        rate = summary.total / summary.seconds if summary.seconds else 0.0
+        msg = (f"{summary.total} records -> {summary.output}: {summary.labeled} labeled, "
+               f"{summary.errors} with errors ({rate:.0f} records/s)")
+        typer.echo(msg, err=True)
+        for reason, n in summary.reasons.most_common():
+            typer.echo(f"  {n} x {reason}", err=True)
+
+
+class _progress:
+    """A rich progress bar with rate and ETA (only on a terminal)."""
+
+    def __enter__(self):
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        rate = TextColumn("{task.fields[rate]}")
+        self.bar = Progress(TextColumn("labeling"), BarColumn(), MofNCompleteColumn(), rate,
+                            TimeRemainingColumn(), transient=True)
+        self.bar.__enter__()
+        task = self.bar.add_task("label", total=None, rate="")
+
+        def update(task_id, completed, total):
+            speed = self.bar.tasks[0].speed
+            self.bar.update(task_id, completed=completed, total=total,
+                            rate=f"{speed:,.0f} records/s" if speed else "")
+
+        return _Bar(update), task
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+
+class _Bar:
+    def __init__(self, update):
+        self.update = update

@@ -1,0 +1,33 @@
+"""``commentnlp train``: train a model from a TOML config (same code path as training/train.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ._util import app, fail, parse_overrides
+
+
+@app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def train_cli(
+    ctx: typer.Context,
+    config: Path = typer.Argument(..., help="TOML config, e.g. training/configs/default.toml."),
+    output: str = typer.Option(None, "--output", "-o", help="Model directory (overrides training.output_dir)."),
+) -> None:
+    """Train a model; override any setting with --section.key value (e.g. --training.epochs 3)."""
+    from ..data import DataError
+    from ..trainer import train
+    from ..training_args import ConfigError, TrainingConfig
+
+    overrides = parse_overrides(list(ctx.args))
+    if output:
+        overrides["training.output_dir"] = json.dumps(output)
+    try:
+        cfg = TrainingConfig.from_toml(config, overrides)
+        result = train(cfg)
+    except (ConfigError, DataError, FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    typer.echo(json.dumps({"output_dir": result["output_dir"], "best_epoch": result["best_epoch"],
+                           "seconds": result["seconds"]}))

@@ -1,0 +1,122 @@
+"""Labeled data: read LABELING.md records, gather training data, and encode it for the model."""
+
+from __future__ import annotations
+
+import glob
+import json
+import random
+import re
+from pathlib import Path
+from typing import Any, Iterable
+
+from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
+
+__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key"]
+
+
+class DataError(ValueError):
+    """A labeled data file is unreadable or holds an invalid record (the message names file and line)."""
+
+
+def read_labeled(path: str | Path) -> list[dict[str, Any]]:
+    """Read a LABELING.md JSONL file; labels are validated and normalised (troll -> "true"/"false")."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"data file not found: {path}")
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+                raise DataError(f"{path}:{lineno}: a record needs a string 'text'")
+            try:
+                labels = labels_of(row)
+            except LabelError as exc:
+                raise DataError(f"{path}:{lineno}: {exc}") from None
+            records.append({**row, **labels})
+    return records
+
+
+def expand(patterns: Iterable[str | Path]) -> list[Path]:
+    """Expand glob patterns into existing files (a plain path that does not exist is an error)."""
+    out: list[Path] = []
+    for pattern in patterns:
+        matches = sorted(glob.glob(str(pattern)))
+        if not matches and not any(ch in str(pattern) for ch in "*?["):
+            raise DataError(f"data file not found: {pattern}")
+        out.extend(Path(m) for m in matches)
+    return out
+
+
+def dedupe_key(text: str) -> str:
+    """Key used to find the same comment twice (case, punctuation and spacing ignored)."""
+    return re.sub(r"\W+", " ", text.lower()).strip()
+
+
+def gather(
+    files: Iterable[str | Path],
+    *,
+    datasets_dir: str | Path | None = None,
+    corpus_labels: Iterable[str | Path] = (),
+    corpus_native: dict[str, int] | None = None,
+    exclude: Iterable[str | Path] = (),
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Collect labeled records from project files and (optionally) the shared corpora.
+
+    * ``files``: LABELING.md JSONL files written by this project.
+    * ``corpus_labels``: project labels for corpus rows (joined to corpus texts by key).
+    * ``corpus_native``: ``{corpus: max_rows}`` of corpora whose own labels map onto ours.
+    * ``exclude``: evaluation files whose texts must never be trained on; any record with
+      the same text is dropped.
+
+    Records are de-duplicated by text; the first occurrence wins.
+    """
+    records: list[dict[str, Any]] = []
+    for path in expand(files):
+        records.extend(read_labeled(path))
+    if datasets_dir:
+        from . import corpora
+
+        label_files = expand(corpus_labels)
+        if label_files:
+            records.extend(corpora.join_corpus_labels(datasets_dir, label_files))
+        rng = random.Random(seed)
+        for corpus, cap in (corpus_native or {}).items():
+            rows = [r for r in corpora.iter_corpus(datasets_dir, corpus) if any(r[h] is not None for h in HEAD_NAMES)]
+            rng.shuffle(rows)
+            for r in rows[:cap]:
+                r.update(labels_of(r))
+                r["source"] = f"corpus:{corpus}:native"
+                records.append(r)
+    banned = {dedupe_key(r["text"]) for path in expand(exclude) for r in _read_texts(path)}
+    seen: set[str] = set()
+    out = []
+    for r in records:
+        key = dedupe_key(r["text"])
+        if key in seen or key in banned:
+            continue
+        seen.add(key)
+        out.append(r)
+    return out
+
+
+def _read_texts(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def encode_labels(record: dict[str, Any], ignore_index: int = -100) -> dict[str, int]:
+    """Class index per head (``ignore_index`` where the record does not label that head)."""
+    out = {}
+    for name in HEAD_NAMES:
+        value = record.get(name)
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        out[name] = ignore_index if value is None else HEADS_BY_NAME[name].index(value)
+    return out

@@ -1,0 +1,76 @@
+"""The model card (``README.md`` of a saved model directory), written from its ``config.json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .serialization import ModelConfig
+
+__all__ = ["model_card", "metrics_table"]
+
+
+def metrics_table(metrics: dict[str, Any]) -> str:
+    """Markdown table of the headline figures of every evaluated set."""
+    sets = [k for k, v in metrics.items() if isinstance(v, dict) and "summary" in v]
+    if not sets:
+        return "_No evaluation figures recorded._\n"
+    cols = list(metrics[sets[0]]["summary"])
+    lines = ["| set | n | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
+    for name in sets:
+        s = metrics[name]["summary"]
+        lines.append(f"| {name} | {metrics[name]['n']} | " + " | ".join(f"{s.get(c, float('nan')):.3f}" for c in cols) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def model_card(config: ModelConfig) -> str:
+    """Render the model card of a saved model."""
+    t = config.training
+    data = t.get("config", {}).get("data", {})
+    heads = "\n".join(f"- `{name}`: {', '.join(values)}" for name, values in config.heads.items())
+    ece = config.metrics.get("calibration_ece_dev", {})
+    ece_rows = "\n".join(f"| {h} | {v['before']:.3f} | {v['after']:.3f} | {config.temperatures.get(h, 1.0)} |"
+                         for h, v in ece.items())
+    lora = config.lora or {}
+    return f"""# commentnlp model
+
+Labels comments left on brand posts and ads with four heads from one forward pass
+(see `LABELING.md` of the commentnlp project):
+
+{heads}
+
+## Model
+- Base encoder: `{config.base_model}` (pooling: {config.pooling}, max {config.max_length} tokens)
+- Fine-tuning: {config.finetuning}{f" (LoRA r={lora.get('r')}, alpha={lora.get('alpha')}, merged into the encoder at load time)" if lora else ""}
+- Preprocessing version: {config.preprocessing_version} (emoji spelled out, URLs/mentions normalised)
+- Files: safetensors weights + `config.json`; no pickles, no remote code.
+- commentnlp version: {config.commentnlp_version}
+
+## Training
+- Trained {t.get('trained_at', '?')} on {t.get('device', '?')} in {t.get('seconds', '?')} s; best epoch {t.get('best_epoch', '?')}.
+- Records: {t.get('n_train', '?')} train, {t.get('n_dev', '?')} dev (early stopping, calibration).
+- Project data: {', '.join(data.get('train', []))}; corpus labels: {', '.join(data.get('corpus_labels', [])) or 'none'};
+  native corpus labels: {data.get('corpus_native') or 'none'}.
+- Full settings are in `config.json` (`training.config`).
+
+## Evaluation
+Macro-F1 per head, one-vs-rest F1 of `where_to_buy`, F1 of `troll = true`:
+
+{metrics_table(config.metrics)}
+`real_dev.jsonl` is 500 real comments labeled with the same schema, never trained on.
+Reproduce with `commentnlp evaluate --model <this dir> --data <file>`.
+
+## Calibration
+Per-head temperature scaling fitted on the dev split; expected calibration error (dev):
+
+| head | ECE before | ECE after | temperature |
+|---|---|---|---|
+{ece_rows}
+
+Abstain thresholds (top score below which `--abstain` labels a head `unsure`, chosen for 90% dev accuracy
+on what is kept): {config.thresholds}
+
+## Intended use and limits
+- English comments on brand social media; other languages are not supported (code-mixed text degrades).
+- Labels are suggestions for a community manager, not decisions: review before hiding or reporting users.
+- `troll` marks bad-faith provocation, not negativity: angry customers are `troll = false` by design.
+"""

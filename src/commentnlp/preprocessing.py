@@ -1,0 +1,65 @@
+"""Text preprocessing shared by training and inference (versioned, saved with every model).
+
+The base tokenizer maps every emoji to ``[UNK]``, yet emoji often decide sentiment
+and trolling ("🤡", "🙄", "😍"). So emoji are spelled out as words
+(``🤡`` -> ``:clown face:``), and the noisy parts of social text are normalised the
+same way at training and inference time:
+
+* HTML entities and literal escape sequences left by scrapers (``&amp;``, ``\\xa0``)
+* URLs (and ``{link}`` placeholders) -> ``http``
+* ``@handles`` -> ``@user``, or ``@support`` for brand care accounts (``@SpotifyCares``)
+* characters repeated more than 3 times (``soooooo``, ``!!!!!!``) -> 3
+* zero-width characters and BOMs removed, whitespace collapsed
+* text longer than :data:`MAX_CHARS` truncated (a 1 MB comment costs no more than a long one)
+
+Bump :data:`PREPROCESSING_VERSION` whenever the output of :func:`normalize` changes:
+a model records the version it was trained with and refuses a mismatch.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import emoji
+
+__all__ = ["PREPROCESSING_VERSION", "MAX_CHARS", "normalize", "normalize_batch"]
+
+PREPROCESSING_VERSION = "1"
+
+#: Characters kept before tokenization; the model reads at most ``max_length`` tokens anyway.
+MAX_CHARS = 2000
+
+_ESCAPE = re.compile(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\[nrt]")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\ufe0f\u00ad]")
+_URL = re.compile(r"(?:https?://|www\.)\S+|\{link\}|\b\S+\.(?:com|net|org|ly|io|co)/\S*", re.IGNORECASE)
+_SUPPORT_HANDLE = re.compile(r"@\w*(?:cares|support|help|service|team)\b", re.IGNORECASE)
+_MENTION = re.compile(r"(?<![\w@])@\w+")
+_REPEAT = re.compile(r"(.)\1{3,}", re.DOTALL)
+_SPACES = re.compile(r"\s+")
+
+
+def _spell_emoji(chars: str, data: dict) -> str:
+    return " :" + data["en"].strip(":").replace("_", " ").lower() + ": "
+
+
+def normalize(text: str) -> str:
+    """Return the normalised form of one comment (deterministic, never raises on str input)."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a str, not {type(text).__name__}")
+    text = text[: MAX_CHARS * 2]
+    text = html.unescape(text)
+    text = _ESCAPE.sub(" ", text)
+    text = _INVISIBLE.sub("", text)
+    text = _URL.sub(" http ", text)
+    text = _SUPPORT_HANDLE.sub("@support", text)
+    text = _MENTION.sub(lambda m: m.group(0) if m.group(0) == "@support" else "@user", text)
+    text = _REPEAT.sub(lambda m: m.group(1) * 3, text)
+    text = emoji.replace_emoji(text, replace=_spell_emoji)
+    text = _SPACES.sub(" ", text).strip()
+    return text[:MAX_CHARS]
+
+
+def normalize_batch(texts: list[str]) -> list[str]:
+    """:func:`normalize` over a list."""
+    return [normalize(t) for t in texts]

