@@ -38,8 +38,6 @@ def main() -> None:
     for path in sorted(Path(args.raw).glob("*.jsonl")):
         for r in read_labeled(path):
             key = dedupe_key(r["text"])
-            if not key:
-                key = r["text"].strip()
             if key in seen:
                 dropped["duplicate"] += 1
                 continue

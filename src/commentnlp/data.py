@@ -55,7 +55,8 @@ def expand(patterns: Iterable[str | Path]) -> list[Path]:
 
 def dedupe_key(text: str) -> str:
     """Key used to find the same comment twice (case, punctuation and spacing ignored)."""
-    return re.sub(r"\W+", " ", text.lower()).strip()
+    key = re.sub(r"\W+", " ", text.lower()).strip()
+    return key or text.strip()  # emoji-only comments keep their emoji
 
 
 def gather(

@@ -45,12 +45,14 @@ def evaluate_labels(
     """Compare predicted labels (per head, aligned with ``records``) with the records' gold labels.
 
     Macro-F1 is averaged over the classes present in the gold labels. Records that
-    do not label a head are left out of that head.
+    do not label a head are left out of that head (a head nobody labels is left out).
     """
     report: dict[str, Any] = {}
     for head, labels in heads.items():
         pairs = [(_as_str(r.get(head)), _as_str(p)) for r, p in zip(records, predicted[head])
                  if r.get(head) is not None]
+        if not pairs:
+            continue
         report[head] = head_report([a for a, _ in pairs], [b for _, b in pairs], labels)
     return report
 
@@ -58,9 +60,9 @@ def evaluate_labels(
 def summary(report: Mapping[str, Any]) -> dict[str, float]:
     """The headline figures: macro-F1 per head, where_to_buy F1 and troll=true F1."""
     out = {f"{h}_macro_f1": report[h]["macro_f1"] for h in HEAD_NAMES if h in report}
-    if "intent" in report:
+    if "intent" in report and report["intent"]["per_class"]["where_to_buy"]["support"]:
         out["where_to_buy_f1"] = report["intent"]["per_class"]["where_to_buy"]["f1"]
-    if "troll" in report:
+    if "troll" in report and report["troll"]["per_class"]["true"]["support"]:
         out["troll_true_f1"] = report["troll"]["per_class"]["true"]["f1"]
     return out
 

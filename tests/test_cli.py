@@ -1,0 +1,87 @@
+import json
+
+from typer.testing import CliRunner
+
+from commentnlp.cli import app
+
+runner = CliRunner()
+
+
+def test_help_for_every_command():
+    for cmd in ([], ["label"], ["classify"], ["train"], ["evaluate"]):
+        result = runner.invoke(app, [*cmd, "--help"])
+        assert result.exit_code == 0, result.output
+        assert "Usage" in result.output
+
+
+def test_label_writes_every_record(tmp_path, tiny_model_dir):
+    src = tmp_path / "export.jsonl"
+    src.write_text(json.dumps({"id": 1, "message": "do you ship to PR?"}) + "\n"
+                   + json.dumps({"id": 2, "message": None}) + "\n"
+                   + json.dumps({"id": 3, "body": "ok 👍"}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(l) for l in (tmp_path / "export.labeled.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3]
+    assert "labels" in rows[0] and "action" in rows[0] and "scores" in rows[0]
+    assert rows[1]["error"] == "line 2: 'message' is null, not a string"
+    assert "3 records" in result.output and "1 with errors" in result.output
+
+
+def test_label_to_stdout_with_text_field(tmp_path, tiny_model_dir):
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"msg": "hello"}) + "\n", encoding="utf-8")
+    result = runner.invoke(app, ["label", str(src), "-o", "-", "--text-field", "msg", "--model", str(tiny_model_dir), "-q"])
+    assert result.exit_code == 0
+    row = json.loads(result.stdout.strip())
+    assert row["msg"] == "hello" and set(row["labels"]) == {"style", "intent", "sentiment", "troll"}
+
+
+def test_fatal_errors_are_one_line_and_nonzero(tmp_path, tiny_model_dir):
+    result = runner.invoke(app, ["label", str(tmp_path / "missing.jsonl"), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 1 and "input file not found" in result.output and "Traceback" not in result.output
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "x"}\n')
+    result = runner.invoke(app, ["label", str(src), "--model", str(tmp_path / "nomodel")])
+    assert result.exit_code == 1 and "model directory not found" in result.output
+
+
+def test_classify_json(tiny_model_dir):
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "--json", "where to buy?", "lol"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(l) for l in result.stdout.splitlines()]
+    assert [r["text"] for r in rows] == ["where to buy?", "lol"] and all("action" in r for r in rows)
+
+
+def test_evaluate_report_and_json(tmp_path, tiny_model_dir):
+    data = tmp_path / "gold.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "style": "audience", "intent": i, "sentiment": "neutral", "troll": False}) + "\n"
+                            for t, i in [("where can I buy it", "where_to_buy"), ("lol", "social"), ("refund pls", "support_request")]))
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "== intent: macro-F1" in result.output and "confusion" in result.output
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--json"])
+    report = json.loads(result.stdout)
+    assert report["n"] == 3 and set(report["heads"]) == {"style", "intent", "sentiment", "troll"}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "x", "intent": "nope"}\n')
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(bad)])
+    assert result.exit_code == 1 and "bad.jsonl:1" in result.output
+
+
+def test_train_with_overrides(tmp_path, tiny_base):
+    from toydata import toy_records
+
+    records = toy_records(10)
+    for name, part in (("train", records[:30]), ("dev", records[30:])):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in part))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(f'[model]\nbase_model = "{tiny_base}"\nmax_length = 32\n'
+                   f'[data]\ntrain = ["{tmp_path / "train.jsonl"}"]\ndev = ["{tmp_path / "dev.jsonl"}"]\ntest = []\n')
+    out = tmp_path / "m"
+    result = runner.invoke(app, ["train", str(cfg), "--training.epochs", "1", "--training.max_steps=2", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])["output_dir"] == str(out)
+    assert (out / "config.json").is_file()
+    result = runner.invoke(app, ["train", str(cfg), "--training.nope", "1"])
+    assert result.exit_code == 1 and "unknown setting training.nope" in result.output

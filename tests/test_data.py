@@ -1,0 +1,81 @@
+import json
+
+import pytest
+
+from commentnlp.corpora import CORPORA, iter_corpus, join_corpus_labels, text_key
+from commentnlp.data import DataError, encode_labels, gather, read_labeled
+
+from conftest import REPO, SHARED
+
+
+def test_read_labeled_reports_file_and_line(tmp_path):
+    p = tmp_path / "d.jsonl"
+    p.write_text('{"text": "ok", "intent": "spam", "troll": false}\n{"text": "bad", "intent": "question"}\n')
+    with pytest.raises(DataError, match=r"d.jsonl:2: 'question' is not a valid 'intent'"):
+        read_labeled(p)
+    p.write_text('{"text": "ok"}\n{broken\n')
+    with pytest.raises(DataError, match=r":2: not valid JSON"):
+        read_labeled(p)
+
+
+def test_partial_labels_are_masked():
+    assert encode_labels({"text": "x", "sentiment": "positive", "troll": "true"}) == {
+        "style": -100, "intent": -100, "sentiment": 2, "troll": 1}
+
+
+def test_gather_dedupes_and_excludes_evaluation_texts(tmp_path):
+    a = tmp_path / "a.jsonl"
+    a.write_text("".join(json.dumps({"text": t, "intent": "social"}) + "\n" for t in ["Hello!", "hello", "keep me", "secret eval text"]))
+    ev = tmp_path / "eval.jsonl"
+    ev.write_text(json.dumps({"text": "Secret eval text."}) + "\n")
+    texts = [r["text"] for r in gather([a], exclude=[ev])]
+    assert texts == ["Hello!", "keep me"]
+
+
+def test_project_data_is_valid_and_never_contains_the_yardstick():
+    dev_set = SHARED / "evalsets" / "real_dev.jsonl"
+    from commentnlp.data import dedupe_key
+
+    files = [REPO / "data" / f"{s}.jsonl" for s in ("train", "dev", "test")]
+    records = [r for f in files for r in read_labeled(f)]
+    assert len(records) >= 2000
+    assert all(all(r[h] is not None for h in ("style", "intent", "sentiment", "troll")) for r in records)
+    keys = [dedupe_key(r["text"]) for r in records]
+    assert len(set(keys)) == len(keys), "a text occurs in two splits"
+    if dev_set.is_file():
+        banned = {dedupe_key(json.loads(l)["text"]) for l in dev_set.open(encoding="utf-8")}
+        assert not banned & set(keys)
+
+
+def test_corpus_labels_hold_no_text():
+    for path in (REPO / "data" / "corpus_labels").glob("*.jsonl"):
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            assert set(row) == {"corpus", "key", "style", "intent", "sentiment", "troll"}
+            assert row["corpus"] in CORPORA
+
+
+def test_corpus_readers_and_join(tmp_path):
+    root = tmp_path / "youtube_spam_collection"
+    root.mkdir()
+    (root / "Youtube01-X.csv").write_text(
+        "COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n1,a,,\"check my channel&amp;sub<br />now\ufeff\",1\n2,b,,love this song,0\n",
+        encoding="utf-8")
+    rows = list(iter_corpus(tmp_path, "youtube_spam_collection"))
+    assert rows[0]["text"] == "check my channel&sub\nnow" and rows[0]["intent"] == "spam"
+    assert rows[1]["intent"] is None and rows[1]["key"] == text_key("love this song")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"corpus": "youtube_spam_collection", "key": text_key("love this song"),
+                                  "style": "audience", "intent": "feedback", "sentiment": "positive", "troll": False}) + "\n")
+    joined = join_corpus_labels(tmp_path, [labels])
+    assert len(joined) == 1 and joined[0]["text"] == "love this song" and joined[0]["intent"] == "feedback"
+    with pytest.raises(KeyError, match="unknown corpus"):
+        list(iter_corpus(tmp_path, "nope"))
+
+
+@pytest.mark.skipif(not (SHARED / "datasets").is_dir(), reason="../shared/datasets is not beside the repository")
+def test_project_corpus_labels_all_match_the_shared_corpora():
+    files = sorted((REPO / "data" / "corpus_labels").glob("*.jsonl"))
+    n_rows = sum(1 for f in files for _ in f.open())
+    joined = join_corpus_labels(SHARED / "datasets", files)
+    assert len(joined) == n_rows

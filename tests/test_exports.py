@@ -1,0 +1,90 @@
+import io
+import json
+
+import pytest
+
+from commentnlp.exports import default_output_path, label_file, label_records, read_jsonl
+
+
+def write_export(path, n_good=990):
+    lines = []
+    for i in range(n_good):
+        field = ("text", "message", "comment", "body", "content")[i % 5]
+        lines.append(json.dumps({"id": i, field: f"comment number {i} where can I buy it? 😍", "platform": "fb"}))
+    bad = [
+        "{not json",
+        json.dumps({"id": "no-text", "likes": 3}),
+        json.dumps({"id": "null", "text": None}),
+        json.dumps({"id": "int", "text": 42}),
+        json.dumps({"id": "empty", "text": "   "}),
+        json.dumps(["a", "list"]),
+        json.dumps({"id": "huge", "text": "spam " * 200_000}),
+        json.dumps({"id": "uni", "text": "café ✓ ünïcödé"}),
+    ]
+    # interleave the bad ones
+    for k, b in enumerate(bad):
+        lines.insert(100 * k + 7, b)
+    data = "\n".join(lines).encode("utf-8") + b"\n" + b"\xff\xfe broken bytes\n" + b'{"id": "last", "text": "ok"}\n'
+    path.write_bytes(b"\xef\xbb\xbf" + data)
+    return len(lines) + 2
+
+
+def test_every_record_comes_back_in_order_with_labels_or_error(tmp_path, tiny_classifier):
+    src = tmp_path / "export.jsonl"
+    n = write_export(src)
+    assert n == 1000
+    summary = label_file(src, None, tiny_classifier)
+    out_path = default_output_path(src)
+    assert out_path.name == "export.labeled.jsonl" and summary.output == str(out_path)
+    rows = [json.loads(l) for l in out_path.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 1000 == summary.total
+    assert summary.labeled + summary.errors == 1000
+    errors = [r for r in rows if "error" in r]
+    assert len(errors) == summary.errors == 7  # bad json, no text, null, int, empty, list, bad utf-8
+    for r in rows:
+        if "error" in r:
+            assert r["error"].startswith("line ") and "labels" not in r
+        else:
+            assert set(r["labels"]) == {"style", "intent", "sentiment", "troll"}
+            assert set(r["scores"]) == {"style", "intent", "sentiment", "troll"} and r["action"]
+    # order and original fields are preserved
+    good = [r for r in rows if "id" in r and isinstance(r["id"], int)]
+    assert [r["id"] for r in good] == list(range(990))
+    assert good[0]["platform"] == "fb"
+    assert rows[-1]["id"] == "last" and "labels" in rows[-1]
+    by_id = {r.get("id"): r for r in rows}
+    assert "no text field" in by_id["no-text"]["error"]
+    assert "null" in by_id["null"]["error"] and "int" in by_id["int"]["error"] and "empty" in by_id["empty"]["error"]
+    assert "labels" in by_id["huge"] and "labels" in by_id["uni"]
+    assert any("not valid JSON" in r["error"] and r["raw"] == "{not json" for r in errors)
+    assert any("invalid UTF-8" in r["error"] for r in errors)
+
+
+def test_explicit_text_field(tiny_classifier):
+    items = read_jsonl(io.BytesIO(b'{"text": "ignored", "msg": "use me"}\n{"text": "no msg"}\n'))
+    out = list(label_records(items, tiny_classifier, text_field="msg"))
+    assert "labels" in out[0] and out[1]["error"] == "line 2: no 'msg' field"
+
+
+def test_failed_run_leaves_no_partial_output(tmp_path, tiny_classifier, monkeypatch):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"text": f"t{i}"}) for i in range(3000)) + "\n")
+    dst = tmp_path / "out.jsonl"
+    calls = {"n": 0}
+    real = tiny_classifier.predict
+
+    def flaky(texts, **kw):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(texts, **kw)
+
+    monkeypatch.setattr(tiny_classifier, "predict", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        label_file(src, dst, tiny_classifier)
+    assert not dst.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_missing_input(tmp_path, tiny_classifier):
+    with pytest.raises(FileNotFoundError, match="input file not found"):
+        label_file(tmp_path / "nope.jsonl", None, tiny_classifier)

@@ -1,0 +1,47 @@
+import pytest
+
+from commentnlp.playbook import Playbook, PlaybookError, default_playbook
+
+
+def labels(**kw):
+    base = {"style": "audience", "intent": "social", "sentiment": "neutral", "troll": False}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("kw,rule", [
+    ({"troll": True, "intent": "support_request"}, "ignore_troll"),
+    ({"intent": "spam"}, "hide_spam"),
+    ({"intent": "support_request", "sentiment": "negative"}, "ladder_up_support"),
+    ({"intent": "where_to_buy"}, "answer_where_to_buy"),
+    ({"intent": "feedback", "sentiment": "negative"}, "engage_unhappy"),
+    ({"style": "community"}, "amplify_community"),
+    ({}, "like"),
+])
+def test_default_rules(kw, rule):
+    assert default_playbook().match(labels(**kw)).id == rule
+
+
+def test_where_to_buy_action_names_every_way_to_buy():
+    text = default_playbook().action_for(labels(intent="where_to_buy"))
+    for way in ("brand site", "Amazon", "e-tailers", "store locator", "retail request form"):
+        assert way in text
+
+
+def test_brand_playbook_fills_links_and_keeps_default_rules(tmp_path):
+    path = tmp_path / "brand.toml"
+    path.write_text('[links]\nstore_locator_url = "https://acme.example/stores"\n', encoding="utf-8")
+    pb = Playbook.from_toml(path, base=default_playbook())
+    assert "https://acme.example/stores" in pb.action_for(labels(intent="where_to_buy"))
+
+
+def test_custom_rules_and_errors(tmp_path):
+    path = tmp_path / "p.toml"
+    path.write_text('[[rule]]\nwhen = { intent = ["spam", "social"] }\naction = "skip {x}"\n', encoding="utf-8")
+    pb = Playbook.from_toml(path)
+    assert pb.action_for(labels(intent="spam")) == "skip {x}"
+    path.write_text('[[rule]]\nwhen = { mood = "sad" }\naction = "x"\n', encoding="utf-8")
+    with pytest.raises(PlaybookError, match="unknown head"):
+        Playbook.from_toml(path)
+    with pytest.raises(PlaybookError, match="not found"):
+        Playbook.from_toml(tmp_path / "missing.toml")

