@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
+import tempfile
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ["COMMENTNLP_CACHE"] = tempfile.mkdtemp(prefix="commentnlp-cache-")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]

@@ -85,3 +85,21 @@ def test_train_with_overrides(tmp_path, tiny_base):
     assert (out / "config.json").is_file()
     result = runner.invoke(app, ["train", str(cfg), "--training.nope", "1"])
     assert result.exit_code == 1 and "unknown setting training.nope" in result.output
+
+
+def test_evaluate_with_baselines(tmp_path, tiny_model_dir):
+    from toydata import toy_records
+
+    records = [dict(r, sentiment="neutral", troll=False) for r in toy_records(12)]
+    train, gold = tmp_path / "train.jsonl", tmp_path / "gold.jsonl"
+    train.write_text("".join(json.dumps(r) + "\n" for r in records[:36]))
+    gold.write_text("".join(json.dumps(r) + "\n" for r in records[36:]))
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(gold), "--baselines",
+                                 "--train-data", str(train), "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert {"majority", "tfidf_logreg", "vader", "rules_where_to_buy", "profanity"} <= set(report["baselines"])
+    assert report["baselines"]["tfidf_logreg"]["summary"]["intent_macro_f1"] > report["baselines"]["majority"]["summary"]["intent_macro_f1"]
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(gold), "--baselines",
+                                 "--train-data", str(train)])
+    assert "Model vs baselines" in result.output and "| intent_macro_f1 |" in result.output

@@ -22,12 +22,12 @@ def test_round_trip_gives_identical_outputs(tmp_path, tiny_base):
     with torch.inference_mode():
         before = {k: v.numpy() for k, v in model(torch.from_numpy(ids), torch.from_numpy(mask)).items()}
     save_model(tmp_path, model, tokenizer, config)
-    clf = Classifier.load(tmp_path, device="cpu")
+    clf = Classifier.load(tmp_path, backend="torch")
     after = clf.predict_logits(TEXTS)
     for head in before:
         np.testing.assert_allclose(after[head], before[head], atol=1e-5)
     # a second load (fresh merge of the adapters) gives the same numbers
-    np.testing.assert_allclose(Classifier.load(tmp_path, device="cpu").predict_logits(TEXTS)["intent"],
+    np.testing.assert_allclose(Classifier.load(tmp_path, backend="torch").predict_logits(TEXTS)["intent"],
                                after["intent"], atol=1e-6)
 
 
@@ -83,3 +83,23 @@ def test_pickles_are_never_loaded(tmp_path, tiny_model_dir, monkeypatch):
     monkeypatch.setattr(torch, "load", no_pickles)
     model, _ = load_torch_model(d)
     assert model is not None
+
+
+def test_onnx_backends_match_the_torch_reference(tiny_model_dir):
+    texts = TEXTS * 3
+    ref = Classifier.load(tiny_model_dir, backend="torch").predict_logits(texts)
+    fp32 = Classifier.load(tiny_model_dir, backend="onnx-fp32").predict_logits(texts)
+    int8 = Classifier.load(tiny_model_dir, backend="onnx").predict_logits(texts)
+    for head in ref:
+        np.testing.assert_allclose(fp32[head], ref[head], atol=1e-4)
+        assert np.abs(int8[head] - ref[head]).max() < 0.5
+
+
+def test_onnx_graph_is_cached_by_model_hash(tiny_model_dir):
+    from commentnlp.backends import build_onnx, cache_dir
+
+    path = build_onnx(tiny_model_dir)
+    assert path.is_file() and str(path).startswith(str(cache_dir()))
+    mtime = path.stat().st_mtime_ns
+    assert build_onnx(tiny_model_dir) == path and path.stat().st_mtime_ns == mtime
+    assert not list(path.parent.glob("tmp*")), "no temporary files left behind"

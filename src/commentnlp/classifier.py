@@ -53,40 +53,6 @@ class Prediction:
         return {"labels": self.labels, "scores": self.scores, "action": self.action, "action_id": self.action_id}
 
 
-def _resolve_device(device: str) -> str:
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', not {device!r}")
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-class TorchBackend:
-    """Runs the merged PyTorch model (the reference path)."""
-
-    name = "torch"
-
-    def __init__(self, model_dir: Path, device: str = "auto"):
-        import torch
-
-        from .serialization import load_torch_model
-
-        self._torch = torch
-        self.device = _resolve_device(device)
-        self.model, _ = load_torch_model(model_dir)
-        self.model.to(self.device)
-
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
-        torch = self._torch
-        with torch.inference_mode():
-            ids = torch.from_numpy(input_ids).to(self.device)
-            mask = torch.from_numpy(attention_mask).to(self.device)
-            out = self.model(ids, mask)
-            return {k: v.float().cpu().numpy() for k, v in out.items()}
-
-
 class Classifier:
     """A loaded commentnlp model: ``predict`` labels, ``predict_proba`` scores.
 
@@ -116,19 +82,34 @@ class Classifier:
         path: str | Path | None = None,
         *,
         device: str = "auto",
+        backend: str = "auto",
         playbook: Playbook | str | Path | None = None,
     ) -> "Classifier":
         """Load a saved model directory (the bundled default model when ``path`` is None).
 
         ``device`` is ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:N]"``.
+        ``backend`` is ``"auto"`` (ONNX Runtime int8 on CPU when installed, else PyTorch),
+        ``"onnx"`` (int8), ``"onnx-fp32"`` or ``"torch"`` (the fp32 reference).
         ``playbook`` is a :class:`Playbook` or a TOML file overriding the default one.
         """
+        from .backends import OnnxBackend, TorchBackend, onnx_available, resolve_device
+
         model_dir = Path(path) if path is not None else default_model_path()
         config = read_config(model_dir)
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
-        backend = TorchBackend(model_dir, device=device)
-        return cls(model_dir, config, backend, playbook)
+        if backend not in ("auto", "torch", "onnx", "onnx-fp32"):
+            raise ValueError(f"backend must be 'auto', 'torch', 'onnx' or 'onnx-fp32', not {backend!r}")
+        resolved = resolve_device(device)
+        if backend == "auto":
+            backend = "onnx" if resolved == "cpu" and onnx_available() else "torch"
+        if backend.startswith("onnx"):
+            if resolved != "cpu":
+                raise ValueError("the ONNX backend runs on the CPU; use backend='torch' for CUDA")
+            engine = OnnxBackend(model_dir, quantize=backend == "onnx")
+        else:
+            engine = TorchBackend(model_dir, device=resolved)
+        return cls(model_dir, config, engine, playbook)
 
     # -- core -------------------------------------------------------------------------
     def _encode(self, texts: Sequence[str]) -> list[list[int]]:

@@ -27,7 +27,7 @@ def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     raise typer.Exit(code)
 
 
-def load_classifier(model: str | None, device: str = "auto", playbook: str | None = None):
+def load_classifier(model: str | None, device: str = "auto", playbook: str | None = None, backend: str = "auto"):
     """Load a model for a command, turning load problems into one clear error line."""
     from ..playbook import PlaybookError
     from ..serialization import ModelLoadError
@@ -35,7 +35,7 @@ def load_classifier(model: str | None, device: str = "auto", playbook: str | Non
     from ..classifier import Classifier
 
     try:
-        return Classifier.load(model, device=device, playbook=playbook)
+        return Classifier.load(model, device=device, playbook=playbook, backend=backend)
     except (ModelLoadError, PlaybookError, ValueError) as exc:
         fail(str(exc))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -34,14 +34,29 @@ def evaluate_cli(
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
+    backend: str = typer.Option("auto", "--backend", help="auto (ONNX int8 on CPU), onnx, onnx-fp32 or torch (fp32 reference)."),
+    baselines: bool = typer.Option(False, "--baselines", help="Also fit and evaluate the baselines (majority, TF-IDF + logistic regression, VADER, where-to-buy rules, profanity check) on the model's own training data."),
+    train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Training JSONL for the baselines (default: the data recorded in the model's config)."),
 ) -> None:
     """Evaluate a model per head: macro-F1, per-class precision/recall/F1, confusion matrices."""
-    from ..data import DataError
+    from ..data import DataError, gather, read_labeled
     from ..evaluation import evaluate
 
-    clf = load_classifier(model, device)
+    clf = load_classifier(model, device, None, backend=backend)
     try:
         result = evaluate(clf, data, batch_size=batch_size)
-    except DataError as exc:
+        if baselines:
+            from ..baselines import baseline_training_records, run_baselines
+
+            train = gather(train_data) if train_data else baseline_training_records(clf.config)
+            result["baselines"] = run_baselines(train, read_labeled(data))
+    except (DataError, ValueError, FileNotFoundError) as exc:
         fail(str(exc))
-    typer.echo(json.dumps(result, indent=2) if as_json else format_report(result))
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(format_report(result))
+    if baselines:
+        from ..baselines import comparison_table
+
+        typer.echo("\nModel vs baselines (same data, same metrics):\n" + comparison_table(result["summary"], result["baselines"]))

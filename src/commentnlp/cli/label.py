@@ -19,6 +19,7 @@ def label_cli(
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
     batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
+    backend: str = typer.Option("auto", "--backend", help="auto (ONNX int8 on CPU), onnx, onnx-fp32 or torch (fp32 reference)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Add labels, scores and a suggested action to every record of an export.
@@ -33,7 +34,7 @@ def label_cli(
         fail(f"input file not found: {input}")
     if input == "-" and output is None:
         output = "-"
-    clf = load_classifier(model, device, playbook)
+    clf = load_classifier(model, device, playbook, backend=backend)
     show = not quiet and is_terminal() and output != "-"
     progress_ctx = _progress() if show else None
     try:

