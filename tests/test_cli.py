@@ -103,3 +103,18 @@ def test_evaluate_with_baselines(tmp_path, tiny_model_dir):
     result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(gold), "--baselines",
                                  "--train-data", str(train)])
     assert "Model vs baselines" in result.output and "| intent_macro_f1 |" in result.output
+
+
+def test_find_threshold_writes_config(tmp_path, tiny_model_dir):
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(60)))
+    result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data),
+                                 "--head", "troll", "--label", "true", "--write"])
+    assert result.exit_code == 0, result.output
+    assert "troll=true: F1" in result.output and "saved in" in result.output
+    result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data), "--head", "mood", "--label", "x"])
+    assert result.exit_code == 1 and "unknown head" in result.output

@@ -66,9 +66,11 @@ def test_explicit_text_field(tiny_classifier):
     assert "labels" in out[0] and out[1]["error"] == "line 2: no 'msg' field"
 
 
-def test_failed_run_leaves_no_partial_output(tmp_path, tiny_classifier, monkeypatch):
+def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, tiny_classifier, monkeypatch):
     src = tmp_path / "in.jsonl"
-    src.write_text("\n".join(json.dumps({"text": f"t{i}"}) for i in range(3000)) + "\n")
+    src.write_text("\n".join(json.dumps({"text": f"t{i} 😍" if i % 7 else None}) for i in range(3000)) + "\n")
+    expected = tmp_path / "expected.jsonl"
+    label_file(src, expected, tiny_classifier)
     dst = tmp_path / "out.jsonl"
     calls = {"n": 0}
     real = tiny_classifier.predict
@@ -82,7 +84,12 @@ def test_failed_run_leaves_no_partial_output(tmp_path, tiny_classifier, monkeypa
     monkeypatch.setattr(tiny_classifier, "predict", flaky)
     with pytest.raises(KeyboardInterrupt):
         label_file(src, dst, tiny_classifier)
-    assert not dst.exists() and list(tmp_path.iterdir()) == [src]
+    assert not dst.exists()
+    monkeypatch.setattr(tiny_classifier, "predict", real)
+    summary = label_file(src, dst, tiny_classifier, resume=True)
+    assert summary.resumed == 1024 and summary.total == 3000
+    assert dst.read_bytes() == expected.read_bytes()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["expected.jsonl", "in.jsonl", "out.jsonl"]
 
 
 def test_missing_input(tmp_path, tiny_classifier):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fit_temperature", "expected_calibration_error", "softmax", "threshold_for_precision"]
+__all__ = ["fit_temperature", "expected_calibration_error", "softmax", "threshold_for_precision",
+           "apply_decision_thresholds", "find_decision_threshold"]
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -57,3 +58,53 @@ def threshold_for_precision(probs: np.ndarray, y: np.ndarray, target: float = 0.
         if kept.sum() >= max(5, 0.2 * len(y)) and correct[kept].mean() >= target:
             return float(round(t, 2))
     return 0.99
+
+
+def apply_decision_thresholds(probs: np.ndarray, values: tuple[str, ...] | list[str],
+                              thresholds: dict[str, float] | None) -> np.ndarray:
+    """Class index per row, where a thresholded class is chosen iff its score reaches its threshold.
+
+    ``thresholds`` maps class names to a minimum score (e.g. ``{"true": 0.35}`` for troll,
+    ``{"where_to_buy": 0.3}`` for intent); other rows take the best remaining class. When
+    several thresholded classes pass, the highest-scoring one wins.
+    """
+    if not thresholds:
+        return probs.argmax(axis=1)
+    cols = [list(values).index(name) for name in thresholds]
+    ts = np.array(list(thresholds.values()))
+    free = probs.copy()
+    free[:, cols] = -1.0  # thresholded classes only win through their threshold
+    pred = free.argmax(axis=1)
+    scores = probs[:, cols]
+    passed = scores >= ts
+    if passed.any():
+        masked = np.where(passed, scores, -1.0)
+        winner = masked.argmax(axis=1)
+        pred = np.where(passed.any(axis=1), np.asarray(cols)[winner], pred)
+    return pred
+
+
+def _f1(y: np.ndarray, pred: np.ndarray, j: int) -> float:
+    tp = float(((pred == j) & (y == j)).sum())
+    fp = float(((pred == j) & (y != j)).sum())
+    fn = float(((pred != j) & (y == j)).sum())
+    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def find_decision_threshold(probs: np.ndarray, y: np.ndarray, values: list[str], label: str,
+                            min_gain: float = 0.005) -> tuple[float | None, float, float]:
+    """Threshold on ``label``'s score that maximises its one-vs-rest F1 on ``(probs, y)``.
+
+    Returns ``(threshold or None, F1 with argmax, F1 with the threshold)``; ``None`` when no
+    threshold beats argmax by ``min_gain`` (a small dev set should not move the decision).
+    """
+    j = list(values).index(label)
+    base = _f1(y, probs.argmax(axis=1), j)
+    best_t, best_f1 = None, base
+    for t in np.round(np.arange(0.05, 0.951, 0.025), 3):
+        f1 = _f1(y, apply_decision_thresholds(probs, values, {label: float(t)}), j)
+        if f1 > best_f1 + 1e-9:
+            best_t, best_f1 = float(t), f1
+    if best_t is None or best_f1 < base + min_gain:
+        return None, base, base
+    return best_t, base, best_f1

@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping, Sequence, overload
 import numpy as np
 
 from .batching import pad_batch, sorted_batches
-from .calibration import softmax
+from .calibration import apply_decision_thresholds, softmax
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
 from .serialization import ModelConfig, default_model_path, read_config
@@ -133,6 +133,11 @@ class Classifier:
         logits = self.predict_logits(texts, batch_size)
         return {name: softmax(v, float(self.config.temperatures.get(name, 1.0))) for name, v in logits.items()}
 
+    def decide(self, probs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Class index per row and head: argmax, or the model's per-label decision thresholds."""
+        return {name: apply_decision_thresholds(p, self.heads[name], self.config.decision_thresholds.get(name))
+                for name, p in probs.items()}
+
     @overload
     def predict(self, texts: str, batch_size: int = ..., abstain: bool = ...) -> Prediction: ...
     @overload
@@ -150,20 +155,22 @@ class Classifier:
             if not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
         probs = self.predict_proba(batch, batch_size)
-        results = [self._prediction(text, i, probs, abstain) for i, text in enumerate(batch)]
+        chosen = self.decide(probs)
+        results = [self._prediction(text, i, probs, chosen, abstain) for i, text in enumerate(batch)]
         return results[0] if single else results
 
     __call__ = predict
 
-    def _prediction(self, text: str, i: int, probs: Mapping[str, np.ndarray], abstain: bool) -> Prediction:
+    def _prediction(self, text: str, i: int, probs: Mapping[str, np.ndarray], chosen: Mapping[str, np.ndarray],
+                    abstain: bool) -> Prediction:
         labels: dict[str, Any] = {}
         scores: dict[str, dict[str, float]] = {}
         for name, values in self.heads.items():
             p = probs[name][i]
-            best = int(p.argmax())
+            best = int(chosen[name][i])
             scores[name] = {v: round(float(p[j]), 4) for j, v in enumerate(values)}
             label: Any = values[best]
-            if abstain and p[best] < self.config.thresholds.get(name, 0.0):
+            if abstain and p.max() < self.config.thresholds.get(name, 0.0):
                 label = UNSURE
             elif name == "troll":
                 label = label == "true"

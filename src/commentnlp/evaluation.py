@@ -73,6 +73,7 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_s
 
     records = read_labeled(data) if isinstance(data, (str, Path)) else list(data)
     probs = classifier.predict_proba([r["text"] for r in records], batch_size=batch_size)
-    predicted = {h: [classifier.heads[h][i] for i in probs[h].argmax(axis=1)] for h in classifier.heads}
+    chosen = classifier.decide(probs)
+    predicted = {h: [classifier.heads[h][i] for i in chosen[h]] for h in classifier.heads}
     report = evaluate_labels(records, predicted, classifier.heads)
     return {"n": len(records), "heads": report, "summary": summary(report)}

@@ -1,26 +1,40 @@
 """Label comment exports: every input record comes back, in order, with labels or an error.
 
-A record is written back unchanged plus ``labels`` (the four heads), ``scores`` and
-``action``. A line that cannot be labelled (not JSON, not an object, invalid UTF-8, no
-text, empty or non-string text) is carried through with an ``error`` field saying the
-line number and the reason, and counted in the :class:`LabelSummary`. Files are
-streamed in chunks (constant memory) and written to a temporary file that is renamed
-only once complete.
+Formats: JSON Lines and CSV, plain or ``.gz`` (by extension, or given), from a file or
+stdin, to a file or stdout. A record is written back unchanged plus ``labels`` (the four
+heads), ``scores`` and ``action`` (CSV: flat ``style, intent, sentiment, troll, action``
+columns and one ``<head>_score`` column per head). A record that cannot be labelled (not
+JSON, not an object, invalid UTF-8, a CSV row of the wrong width, no text, empty or
+non-string text) is carried through with an ``error`` field giving the line number and the
+reason, and counted in the :class:`LabelSummary`.
+
+Files are streamed in chunks (constant memory) into ``.<name>.part`` beside the output,
+which is renamed only once complete. After every chunk a checkpoint
+(``.<name>.part.json``: records and bytes written) is saved, so ``resume=True`` continues an
+interrupted run without duplicating or skipping records.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
 import json
 import os
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-__all__ = ["TEXT_FIELDS", "LabelSummary", "read_jsonl", "label_records", "label_file", "default_output_path"]
+__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "label_records", "label_file",
+           "default_output_path", "detect_format"]
+
+csv.field_size_limit(sys.maxsize)
+
+#: Supported formats (a ``.gz`` suffix adds gzip compression to either).
+FORMATS = ("jsonl", "csv")
 
 #: Field names tried, in order, when no text field is given.
 TEXT_FIELDS = ("text", "message", "comment", "body", "content")
@@ -33,6 +47,7 @@ class LabelSummary:
     """What a labelling run did: counts, the reasons for errors, where the output went."""
 
     total: int = 0
+    resumed: int = 0
     labeled: int = 0
     errors: int = 0
     reasons: Counter = field(default_factory=Counter)
@@ -40,7 +55,7 @@ class LabelSummary:
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "labeled": self.labeled, "errors": self.errors,
+        return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors,
                 "reasons": dict(self.reasons), "output": self.output, "seconds": round(self.seconds, 2)}
 
 
@@ -76,6 +91,56 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[Item]:
             yield Item(lineno, {"raw": record}, f"not a JSON object (got {type(record).__name__})")
             continue
         yield Item(lineno, record)
+
+
+def _repair(value: str) -> tuple[str, bool]:
+    """Undo ``surrogateescape`` decoding: ``(text with U+FFFD for bad bytes, had_bad_bytes)``."""
+    try:
+        value.encode("utf-8")
+        return value, False
+    except UnicodeEncodeError:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
+
+
+def read_csv(stream: IO[bytes]) -> Iterator[Item]:
+    """Parse a CSV byte stream with a header row (quoted fields may hold commas and newlines)."""
+    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield Item(1, {}, f"unreadable CSV header ({exc})")
+        return
+    header = [_repair(h)[0] for h in header]
+    start = reader.line_num + 1
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Item(start, {}, f"unreadable CSV row ({exc})")
+            start = reader.line_num + 1
+            continue
+        line, start = start, reader.line_num + 1
+        if not row:
+            continue
+        bad = False
+        fixed = []
+        for v in row:
+            v, b = _repair(v)
+            fixed.append(v)
+            bad = bad or b
+        record = dict(zip(header, fixed))
+        if len(fixed) != len(header):
+            record = {"raw": fixed}
+            yield Item(line, record, f"row has {len(fixed)} fields, the header has {len(header)}")
+        elif bad:
+            yield Item(line, record, "invalid UTF-8")
+        else:
+            yield Item(line, record)
 
 
 def _text_of(record: dict[str, Any], text_field: str | None) -> tuple[str | None, str | None]:
@@ -145,15 +210,152 @@ def label_records(
         yield from flush()
 
 
-def default_output_path(input_path: str | Path) -> Path:
-    """``export.jsonl`` -> ``export.labeled.jsonl`` (beside the input)."""
+def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
+    """``(format, gzipped)`` from an explicit format or the file name (``x.csv.gz`` -> csv, gzip)."""
+    name = "" if path is None or str(path) == "-" else str(path).lower()
+    gz = name.endswith(".gz")
+    if given != "auto":
+        fmt = given[:-3] if given.endswith(".gz") else given
+        gz = gz or given.endswith(".gz")
+    else:
+        base = name[:-3] if gz else name
+        fmt = "csv" if base.endswith(".csv") else "jsonl"
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {given!r}; use one of {', '.join(FORMATS)} (optionally .gz)")
+    return fmt, gz
+
+
+def default_output_path(input_path: str | Path, output_format: str | None = None) -> Path:
+    """``export.jsonl`` -> ``export.labeled.jsonl``; ``a.csv.gz`` -> ``a.labeled.csv.gz`` (beside the input)."""
     p = Path(input_path)
-    return p.with_name(f"{p.stem}.labeled{p.suffix or '.jsonl'}")
+    name = p.name
+    gz = name.lower().endswith(".gz")
+    stem = name[:-3] if gz else name
+    base, dot, ext = stem.rpartition(".")
+    if not dot:
+        base, ext = stem, "jsonl"
+    if output_format:
+        fmt, gz = detect_format(None, output_format)
+        ext = fmt
+    return p.with_name(f"{base}.labeled.{ext}" + (".gz" if gz else ""))
 
 
-def _count_lines(path: Path) -> int:
+def _count_lines(path: Path, gz: bool) -> int | None:
+    if gz:
+        return None
     with path.open("rb") as f:
         return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
+
+
+class _CsvSink:
+    """Writes output records as CSV: input columns first, then flat labels and scores."""
+
+    LABEL_COLUMNS = ("style", "intent", "sentiment", "troll", "action")
+
+    def __init__(self, out: IO[str], columns: list[str] | None = None):
+        self.out = out
+        self.writer = csv.writer(out)
+        self.columns = columns
+
+    def header_for(self, first: dict[str, Any]) -> list[str]:
+        inputs = [k for k in first if k not in ("labels", "scores", "action", "error")]
+        from .schema import HEAD_NAMES
+
+        return inputs + list(self.LABEL_COLUMNS) + [f"{h}_score" for h in HEAD_NAMES] + ["error", "extra"]
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.columns is None:
+            self.columns = self.header_for(record)
+            self.writer.writerow(self.columns)
+        flat: dict[str, Any] = {}
+        extra = {}
+        known = set(self.columns)
+        for k, v in record.items():
+            if k in ("labels", "scores"):
+                continue
+            if k in known:
+                flat[k] = v
+            else:
+                extra[k] = v
+        for head, label in (record.get("labels") or {}).items():
+            flat[head] = "true" if label is True else "false" if label is False else label
+            key = flat[head]
+            flat[f"{head}_score"] = (record.get("scores") or {}).get(head, {}).get(key, "")
+        if extra:
+            flat["extra"] = json.dumps(extra, ensure_ascii=False)
+        self.writer.writerow([_cell(flat.get(c, "")) for c in self.columns])
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return "" if value is None else value
+
+
+class _JsonlSink:
+    def __init__(self, out: IO[str]):
+        self.out = out
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _open_text_out(path: Path, gz: bool, append: bool) -> IO[str]:
+    mode = "a" if append else "w"
+    if gz:
+        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8", newline="")
+    return path.open(mode, encoding="utf-8", newline="")
+
+
+def _read_checkpoint(part: Path) -> dict[str, Any] | None:
+    ck = part.with_name(part.name + ".json")
+    if not (part.is_file() and ck.is_file()):
+        return None
+    try:
+        data = json.loads(ck.read_text(encoding="utf-8"))
+        return data if isinstance(data.get("records"), int) and isinstance(data.get("chars"), int) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _write_checkpoint(part: Path, records: int, chars: int, columns: list[str] | None) -> None:
+    ck = part.with_name(part.name + ".json")
+    tmp = ck.with_name(ck.name + ".tmp")
+    tmp.write_text(json.dumps({"records": records, "chars": chars, "columns": columns}), encoding="utf-8")
+    os.replace(tmp, ck)
+
+
+def _restore_part(part: Path, gz: bool, chars: int) -> None:
+    """Cut the partial output back to the last checkpoint (``chars`` characters of text)."""
+    fresh = part.with_name(part.name + ".restore")
+    opener = (lambda p, m: gzip.open(p, m + "b")) if gz else (lambda p, m: open(p, m + "b"))
+    with io.TextIOWrapper(opener(part, "r"), encoding="utf-8", newline="") as src, \
+            _open_text_out(fresh, gz, append=False) as dst:
+        remaining = chars
+        while remaining > 0:
+            try:
+                block = src.read(min(remaining, 1 << 20))
+            except EOFError:  # a compressed stream cut mid-write: what was flushed is intact
+                break
+            if not block:
+                break
+            dst.write(block)
+            remaining -= len(block)
+    if remaining > 0:
+        raise ValueError(f"cannot resume: {part} is shorter than its checkpoint says")
+    os.replace(fresh, part)
+
+
+class _Counting:
+    """A text sink that counts the characters written through it."""
+
+    def __init__(self, out: IO[str], start: int = 0):
+        self.out = out
+        self.chars = start
+
+    def write(self, s: str) -> int:
+        self.chars += len(s)
+        return self.out.write(s)
 
 
 def label_file(
@@ -163,54 +365,84 @@ def label_file(
     *,
     text_field: str | None = None,
     batch_size: int = 64,
+    input_format: str = "auto",
+    output_format: str | None = None,
+    resume: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
 ) -> LabelSummary:
-    """Label a JSONL export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout).
+    """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; default beside the input).
 
-    The output file appears only when complete (written to a temporary file, then renamed).
+    ``input_format``/``output_format`` are ``jsonl`` or ``csv`` (``.gz`` for gzip) or taken from
+    the file names; the output keeps the input's format by default. With ``resume=True`` a
+    run that was interrupted continues where its last checkpoint left off.
     ``progress(done, total)`` is called after each chunk.
     """
     t0 = time.time()
     summary = LabelSummary()
+    from_stdin = str(input_path) == "-"
+    in_fmt, in_gz = detect_format(None if from_stdin else input_path, input_format)
+    if not from_stdin and not Path(input_path).is_file():
+        raise FileNotFoundError(f"input file not found: {input_path}")
+    if output_path is None:
+        output_path = "-" if from_stdin else default_output_path(input_path, output_format or
+                                                                  (in_fmt + (".gz" if in_gz else "")))
     to_stdout = str(output_path) == "-"
-    if str(input_path) == "-":
-        stream, total = sys.stdin.buffer, None
-        out_path = None if to_stdout else Path(output_path or "labeled.jsonl")
-    else:
-        src = Path(input_path)
-        if not src.is_file():
-            raise FileNotFoundError(f"input file not found: {src}")
-        stream, total = src.open("rb"), _count_lines(src)
-        out_path = None if to_stdout else Path(output_path) if output_path else default_output_path(src)
-    summary.output = "-" if out_path is None else str(out_path)
+    out_fmt, out_gz = detect_format(None if to_stdout else output_path,
+                                    output_format or ("auto" if not to_stdout else in_fmt))
+    if to_stdout and out_gz:
+        raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
+    summary.output = "-" if to_stdout else str(output_path)
 
-    def write_all(sink: IO[str]) -> None:
-        done = 0
-        for record in label_records(read_jsonl(stream), classifier, text_field=text_field,
-                                    batch_size=batch_size, summary=summary):
-            sink.write(json.dumps(record, ensure_ascii=False) + "\n")
+    raw = sys.stdin.buffer if from_stdin else open(input_path, "rb")
+    stream = gzip.GzipFile(fileobj=raw) if in_gz else raw
+    total = None if from_stdin else _count_lines(Path(input_path), in_gz)
+    reader = read_csv if in_fmt == "csv" else read_jsonl
+
+    def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
+        counter = _Counting(text_out)
+        sink = _CsvSink(counter, columns) if out_fmt == "csv" else _JsonlSink(counter)
+        items = reader(stream)
+        for _ in range(skip):
+            if next(items, None) is None:
+                break
+        done = skip
+        for record in label_records(items, classifier, text_field=text_field, batch_size=batch_size,
+                                    summary=summary):
+            sink.write(record)
             done += 1
-            if progress and done % CHUNK == 0:
-                progress(done, total)
+            if done % CHUNK == 0:
+                on_chunk(done, counter.chars, getattr(sink, "columns", None))
+                if progress:
+                    progress(done, total)
+        on_chunk(done, counter.chars, getattr(sink, "columns", None))
         if progress:
             progress(done, total)
 
     try:
-        if out_path is None:
-            write_all(sys.stdout)
+        if to_stdout:
+            run(sys.stdout, 0, None, lambda *a: sys.stdout.flush())
             sys.stdout.flush()
         else:
-            out_path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{out_path.name}.", suffix=".part", dir=out_path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as sink:
-                    write_all(sink)
-                os.replace(tmp, out_path)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
+            out = Path(output_path)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            part = out.with_name(f".{out.name}.part")
+            checkpoint = _read_checkpoint(part) if resume else None
+            skip, base_chars, columns = 0, 0, None
+            if checkpoint:
+                _restore_part(part, out_gz, checkpoint["chars"])
+                skip, base_chars, columns = checkpoint["records"], checkpoint["chars"], checkpoint.get("columns")
+                summary.resumed = skip
+            with _open_text_out(part, out_gz, append=bool(checkpoint)) as text_out:
+                def on_chunk(done: int, chars: int, cols: list[str] | None) -> None:
+                    text_out.flush()
+                    _write_checkpoint(part, done, base_chars + chars, cols)
+
+                run(text_out, skip, columns, on_chunk)
+            os.replace(part, out)  # atomic: the final name only ever holds a complete file
+            part.with_name(part.name + ".json").unlink(missing_ok=True)
     finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+        if not from_stdin:
+            raw.close()
+    summary.total += summary.resumed
     summary.seconds = time.time() - t0
     return summary

@@ -70,7 +70,8 @@ class ModelConfig:
     pooling: str = "mean"
     preprocessing_version: str = PREPROCESSING_VERSION
     temperatures: dict[str, float] = field(default_factory=dict)
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)  # abstain below this top score
+    decision_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)  # {head: {label: min score}}
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     commentnlp_version: str = __version__

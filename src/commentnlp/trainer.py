@@ -19,11 +19,12 @@ from typing import Any, Callable
 import numpy as np
 
 from .batching import pad_batch, sorted_batches, sortish_batches
-from .calibration import expected_calibration_error, fit_temperature, softmax, threshold_for_precision
+from .calibration import (expected_calibration_error, find_decision_threshold, fit_temperature, softmax,
+                          threshold_for_precision)
 from .data import dedupe_key, encode_labels, gather
 from .evaluation import evaluate_labels, summary
 from .preprocessing import normalize
-from .schema import HEADS, HEAD_NAMES
+from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES
 from .training_args import TrainingConfig
 
 __all__ = ["train", "TrainResult"]
@@ -108,11 +109,10 @@ def _logits(model, ids: list[list[int]], batch_size: int, device: str, pad_id: i
     return out
 
 
-def _report(records: list[dict], logits: dict[str, np.ndarray], temperatures: dict[str, float] | None = None):
+def _report(records: list[dict], logits: dict[str, np.ndarray]) -> dict[str, Any]:
     heads = {h.name: list(h.values) for h in HEADS}
     predicted = {h: [heads[h][i] for i in logits[h].argmax(axis=1)] for h in heads}
-    report = evaluate_labels(records, predicted, heads)
-    return report
+    return evaluate_labels(records, predicted, heads)
 
 
 def _selection_score(report: dict[str, Any]) -> float:
@@ -135,6 +135,26 @@ def _calibrate(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> 
         ece[head] = {"before": round(before, 4), "after": round(after, 4)}
         thresholds[head] = threshold_for_precision(softmax(z, t), yk, target=0.9)
     return temperatures, thresholds, ece
+
+
+#: labels whose decision threshold is tuned on dev (the rare classes a CM must not miss)
+DECISION_LABELS = {"troll": "true", "intent": "where_to_buy"}
+
+
+def _decision_thresholds(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray],
+                         temperatures: dict[str, float], log: Log) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for head, label in DECISION_LABELS.items():
+        keep = labels[head] >= 0
+        if keep.sum() < 20:
+            continue
+        values = list(HEADS_BY_NAME[head].values)
+        probs = softmax(logits[head][keep], temperatures.get(head, 1.0))
+        t, before, after = find_decision_threshold(probs, labels[head][keep], values, label)
+        if t is not None:
+            out[head] = {label: t}
+            log(f"decision threshold {head}={label} at {t}: dev F1 {before:.3f} -> {after:.3f}")
+    return out
 
 
 def _build_model(config: TrainingConfig):
@@ -254,6 +274,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
 
     dev_logits = _logits(model, dev_ids, args.eval_batch_size, device, pad_id)
     temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
+    decision = _decision_thresholds(dev_logits, dev_labels, temperatures, log)
     m = config.model
     model_config = ModelConfig(
         base_model=m.base_model,
@@ -263,6 +284,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
         max_length=m.max_length,
         temperatures=temperatures,
         thresholds=thresholds,
+        decision_thresholds=decision,
         training={
             "config": config.to_dict(),
             "best_epoch": best_epoch,

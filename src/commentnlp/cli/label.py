@@ -12,8 +12,11 @@ from ._util import app, fail, is_terminal, load_classifier
 
 @app.command("label")
 def label_cli(
-    input: str = typer.Argument(..., help="JSONL export of comments ('-' for stdin)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout). Default: <input>.labeled.jsonl"),
+    input: str = typer.Argument(..., help="Export of comments: JSONL or CSV, optionally .gz ('-' for stdin)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout). Default: <input>.labeled.<ext>"),
+    input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension), jsonl, csv, jsonl.gz, csv.gz."),
+    output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format (default: the input's)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text. Default: first of text, message, comment, body, content."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
@@ -25,30 +28,37 @@ def label_cli(
     """Add labels, scores and a suggested action to every record of an export.
 
     Every input record is written back in order. Records that cannot be labelled
-    (bad JSON, missing or empty text) carry an 'error' field with the line number
-    and reason, and are counted in the summary.
+    (bad JSON, invalid UTF-8, missing or empty text) carry an 'error' field with the
+    line number and reason, and are counted in the summary. The output file appears
+    only when complete; an interrupted run continues with --resume.
+    Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted.
     """
     from ..exports import label_file
 
     if input != "-" and not Path(input).is_file():
         fail(f"input file not found: {input}")
-    if input == "-" and output is None:
-        output = "-"
     clf = load_classifier(model, device, playbook, backend=backend)
     show = not quiet and is_terminal() and output != "-"
     progress_ctx = _progress() if show else None
+    options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
+                   output_format=output_format, resume=resume)
     try:
         if progress_ctx:
             with progress_ctx as (bar, task):
-                summary = label_file(input, output, clf, text_field=text_field, batch_size=batch_size,
+                summary = label_file(input, output, clf, **options,
                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
         else:
-            summary = label_file(input, output, clf, text_field=text_field, batch_size=batch_size)
+            summary = label_file(input, output, clf, **options)
+    except KeyboardInterrupt:
+        fail("interrupted; run the same command with --resume to continue", 130)
+    except ValueError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot write output: {exc}")
     if not quiet:
         rate = summary.total / summary.seconds if summary.seconds else 0.0
-        msg = (f"{summary.total} records -> {summary.output}: {summary.labeled} labeled, "
+        resumed = f" ({summary.resumed} from the interrupted run)" if summary.resumed else ""
+        msg = (f"{summary.total} records{resumed} -> {summary.output}: {summary.labeled} labeled, "
                f"{summary.errors} with errors ({rate:.0f} records/s)")
         typer.echo(msg, err=True)
         for reason, n in summary.reasons.most_common():

@@ -1,0 +1,5 @@
+"""``python -m commentnlp`` runs the command line."""
+
+from commentnlp.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""``commentnlp find-threshold``: tune one label's decision threshold on labeled data."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ._util import app, fail, load_classifier
+
+
+@app.command("find-threshold")
+def find_threshold_cli(
+    data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL (a dev split, never the test set)."),
+    head: str = typer.Option(..., "--head", help="Head, e.g. troll or intent."),
+    label: str = typer.Option(..., "--label", help="Label, e.g. true or where_to_buy."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
+    write: bool = typer.Option(False, "--write", help="Save the best threshold in the model's config.json."),
+) -> None:
+    """Sweep the score threshold of one label and report its F1; --write saves the best one with the model."""
+    import numpy as np
+
+    from ..calibration import find_decision_threshold
+    from ..data import DataError, read_labeled
+    from ..serialization import read_config, write_config
+
+    clf = load_classifier(model, "cpu", None)
+    if head not in clf.heads or label not in clf.heads[head]:
+        fail(f"unknown head/label {head}={label}; heads: {clf.heads}")
+    try:
+        records = [r for r in read_labeled(data) if r.get(head) is not None]
+    except DataError as exc:
+        fail(str(exc))
+    if not records:
+        fail(f"{data} has no records labelled for {head}")
+    values = list(clf.heads[head])
+    probs = clf.predict_proba([r["text"] for r in records])[head]
+    y = np.array([values.index(r[head]) for r in records])
+    t, before, after = find_decision_threshold(probs, y, values, label)
+    typer.echo(f"{head}={label}: F1 {before:.3f} with argmax; " +
+               (f"best threshold {t} gives F1 {after:.3f}" if t is not None else "no threshold does better"))
+    if write:
+        config = read_config(clf.model_dir)
+        if t is None:
+            config.decision_thresholds.pop(head, None)
+        else:
+            config.decision_thresholds[head] = {label: t}
+        write_config(clf.model_dir, config)
+        typer.echo(f"saved in {clf.model_dir / 'config.json'}")

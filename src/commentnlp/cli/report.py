@@ -1,0 +1,38 @@
+"""``commentnlp report``: a self-contained HTML report of a labeled export."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ._util import app, fail
+
+
+@app.command("report")
+def report_cli(
+    input: str = typer.Argument(..., help="Labeled JSONL (the output of 'commentnlp label')."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html"),
+    title: Optional[str] = typer.Option(None, "--title", help="Report title. Default: 'Comment report'."),
+    max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
+) -> None:
+    """Write one HTML file (no network, no scripts) with totals, the intent, style, sentiment and
+    troll mix, trends over time when records carry a timestamp, and work queues: where-to-buy
+    questions, support cases and negative comments worth engaging.
+
+    Unreadable lines and records with an 'error' are counted in the report, not fatal.
+    """
+    from ..report import build_report, default_report_path
+
+    if not Path(input).is_file():
+        fail(f"input file not found: {input}")
+    out = Path(output) if output else default_report_path(input)
+    try:
+        summary = build_report(input, out, title=title, max_queue=max_queue)
+    except OSError as exc:
+        fail(f"cannot write the report: {exc}")
+    if not quiet:
+        typer.echo(f"{summary['records']} records -> {summary['output']}: {summary['labeled']} labeled, "
+                   f"{summary['errors']} with errors, {summary['bad_lines']} unreadable lines", err=True)

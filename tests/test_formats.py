@@ -1,0 +1,141 @@
+"""Export formats (CSV, gzip, stdin/stdout), resume after a kill, and property tests of the readers."""
+
+import csv
+import gzip
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from commentnlp.exports import default_output_path, detect_format, label_file, read_csv, read_jsonl
+
+
+def test_format_detection_and_default_names():
+    assert detect_format("a.CSV.gz") == ("csv", True)
+    assert detect_format("a.jsonl") == ("jsonl", False)
+    assert detect_format("-", "csv") == ("csv", False)
+    with pytest.raises(ValueError, match="unknown format"):
+        detect_format("a.jsonl", "xml")
+    assert default_output_path("x/export.csv.gz").name == "export.labeled.csv.gz"
+    assert default_output_path("export.jsonl", "csv").name == "export.labeled.csv"
+
+
+def test_csv_in_csv_out_keeps_every_row(tmp_path, tiny_classifier):
+    src = tmp_path / "export.csv"
+    rows = [["id", "message", "likes"], ["1", 'she said "buy it, now"\nsecond line, with comma', "3"],
+            ["2", "", "0"], ["3", "where can i get it? 😍", "1"], ["4", "too", "many", "fields"], ["5", "ok", "2"]]
+    buf = io.StringIO()
+    csv.writer(buf).writerows(rows)
+    data = b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8") + b'6,"bad \xff bytes",1\r\n'
+    src.write_bytes(data)
+    summary = label_file(src, None, tiny_classifier)
+    out = list(csv.DictReader(open(tmp_path / "export.labeled.csv", encoding="utf-8", newline="")))
+    assert [r["id"] for r in out] == ["1", "2", "3", "", "5", "6"] and summary.total == 6
+    assert out[0]["message"].startswith('she said "buy it, now"\nsecond line') and out[0]["intent"] and out[0]["intent_score"]
+    assert out[0]["troll"] in ("true", "false") and out[0]["action"]
+    assert out[1]["error"] == "line 4: 'message' is empty"  # row 1 spans lines 2-3
+    assert out[3]["error"].startswith("line 6: row has 4 fields") and "too" in out[3]["extra"]
+    assert out[5]["error"] == "line 8: invalid UTF-8" and "\ufffd" in out[5]["message"]
+    assert summary.errors == 3
+
+
+def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):
+    src = tmp_path / "export.jsonl.gz"
+    with gzip.open(src, "wt", encoding="utf-8") as f:
+        for i in range(50):
+            f.write(json.dumps({"id": i, "text": f"comment {i}", "nested": {"a": i}}) + "\n")
+    label_file(src, None, tiny_classifier)
+    with gzip.open(tmp_path / "export.labeled.jsonl.gz", "rt", encoding="utf-8") as f:
+        rows = [json.loads(l) for l in f]
+    assert [r["id"] for r in rows] == list(range(50)) and all("labels" in r for r in rows)
+    label_file(src, tmp_path / "flat.csv", tiny_classifier)
+    flat = list(csv.DictReader(open(tmp_path / "flat.csv", encoding="utf-8")))
+    assert len(flat) == 50 and json.loads(flat[3]["nested"]) == {"a": 3} and flat[0]["style"]
+
+
+def test_stdin_to_stdout_through_the_cli(tiny_model_dir):
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+
+    data = 'text\nhello there\n""\n'
+    result = CliRunner().invoke(app, ["label", "-", "--format", "csv", "--model", str(tiny_model_dir), "-q"], input=data)
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(rows) == 2 and rows[0]["intent"] and rows[1]["error"] == "line 3: 'text' is empty"
+
+
+def test_resume_gzip_csv_after_interruption(tmp_path, tiny_classifier, monkeypatch):
+    src = tmp_path / "in.csv"
+    src.write_text("id,text\n" + "".join(f"{i},comment number {i}\n" for i in range(2500)), encoding="utf-8")
+    expected = tmp_path / "expected.csv.gz"
+    label_file(src, expected, tiny_classifier)
+    real = tiny_classifier.predict
+    calls = {"n": 0}
+
+    def flaky(texts, **kw):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return real(texts, **kw)
+
+    monkeypatch.setattr(tiny_classifier, "predict", flaky)
+    out = tmp_path / "out.csv.gz"
+    with pytest.raises(KeyboardInterrupt):
+        label_file(src, out, tiny_classifier)
+    monkeypatch.setattr(tiny_classifier, "predict", real)
+    assert label_file(src, out, tiny_classifier, resume=True).resumed == 2048
+    assert gzip.decompress(out.read_bytes()) == gzip.decompress(expected.read_bytes())
+
+
+def test_killed_process_resumes_to_the_same_output(tmp_path, tiny_model_dir):
+    src = tmp_path / "big.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"comment {i} where to buy? 😍"}) + "\n" for i in range(8_000)))
+    cmd = [sys.executable, "-m", "commentnlp", "label", str(src), "--model", str(tiny_model_dir), "-q", "--backend", "torch"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    subprocess.run(cmd + ["-o", str(tmp_path / "expected.jsonl")], check=True, env=env)
+    out = tmp_path / "out.jsonl"
+    checkpoint = tmp_path / ".out.jsonl.part.json"
+    proc = subprocess.Popen(cmd + ["-o", str(out)], env=env)
+    deadline = time.time() + 120
+    while not checkpoint.exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run finished before it could be killed"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not out.exists()
+    subprocess.run(cmd + ["-o", str(out), "--resume"], check=True, env=env)
+    assert out.read_bytes() == (tmp_path / "expected.jsonl").read_bytes()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.binary(max_size=200).filter(lambda b: b"\n" not in b), max_size=20))
+def test_jsonl_reader_never_raises_and_keeps_every_nonblank_line(lines):
+    items = list(read_jsonl(io.BytesIO(b"\n".join(lines) + b"\n")))
+    content = [l[3:] if i == 0 and l.startswith(b"\xef\xbb\xbf") else l for i, l in enumerate(lines)]
+    assert len(items) == sum(1 for l in content if l.strip())
+    for item in items:
+        assert isinstance(item.record, dict) and (item.error is None) == ("raw" not in item.record or isinstance(item.record.get("raw"), (dict,)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(max_size=50), st.text(max_size=50)), max_size=15))
+def test_csv_reader_round_trips_arbitrary_text(rows):
+    buf = io.StringIO(newline="")
+    writer = csv.writer(buf)
+    writer.writerow(["a", "b"])
+    clean = [(a.replace("\r", ""), b.replace("\r", "")) for a, b in rows]
+    clean = [(a, b) for a, b in clean if (a, b) != ("", "")]
+    writer.writerows(clean)
+    items = list(read_csv(io.BytesIO(buf.getvalue().encode("utf-8", "surrogatepass"))))
+    good = [(i.record["a"], i.record["b"]) for i in items if i.error is None]
+    encodable = [(a, b) for a, b in clean if not any(0xD800 <= ord(c) <= 0xDFFF for c in a + b)]
+    assert good == encodable

@@ -1,0 +1,286 @@
+"""The HTML report of a labeled export (``commentnlp.report`` and ``commentnlp report``).
+
+Records are written by hand in the ``commentnlp label`` output format, so no model is needed.
+The browser test renders the report in a real headless Chromium; it is skipped only where
+Chromium is missing and cannot be installed (not root, not CI).
+"""
+
+import json
+import os
+import re
+import shutil
+import struct
+import subprocess
+import zlib
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from typer.testing import CliRunner
+
+from commentnlp.cli import app
+from commentnlp.report import build_report, parse_time
+from commentnlp.schema import HEADS_BY_NAME
+
+runner = CliRunner()
+INTENTS = HEADS_BY_NAME["intent"].values
+HOSTILE = '<script>alert("pwned")</script> where can I buy it?? \'single\' & <b>bold</b> <img src=x onerror=alert(1)>'
+
+
+def rec(text, intent="social", sentiment="neutral", troll=False, style="audience", p=0.9, **extra):
+    """One record as ``commentnlp label`` writes it; ``p`` is the probability of the given labels."""
+    def dist(values, chosen):
+        return {v: p if v == chosen else round((1 - p) / (len(values) - 1), 4) for v in values}
+
+    return {"message": text, **extra,
+            "labels": {"style": style, "intent": intent, "sentiment": sentiment, "troll": troll},
+            "scores": {"style": dist(HEADS_BY_NAME["style"].values, style), "intent": dist(INTENTS, intent),
+                       "sentiment": dist(HEADS_BY_NAME["sentiment"].values, sentiment),
+                       "troll": dist(("false", "true"), "true" if troll else "false")},
+            "action": f"action for {intent}"}
+
+
+def write(path, records, extra_lines=()):
+    lines = [json.dumps(r, ensure_ascii=False) for r in records] + list(extra_lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def mixed_records(days=0, start=datetime(2026, 3, 2, 9, tzinfo=timezone.utc)):
+    """A small realistic mix: every intent, some negative, some trolls; one per ``days`` step if days."""
+    rows = [
+        rec("do you ship to Canada??", "where_to_buy", p=0.97),
+        rec("is it at walmart or only online", "where_to_buy", p=0.8),
+        rec("my order #4417 never arrived", "support_request", "negative", p=0.95),
+        rec("is the dark one gluten free?", "product_question"),
+        rec("this tastes like cardboard now", "feedback", "negative", p=0.85),
+        rec("bring back the lemon one", "suggestion", "negative", p=0.7),
+        rec("@sara THIS is the brand", "social", "positive", style="community"),
+        rec("Earn $500/day from home, DM me", "spam", "negative"),
+        rec("enjoy your diabetes morons", "feedback", "negative", troll=True),
+        rec("ratio + L", "social", "negative", troll=True),
+    ]
+    if days:
+        for i, r in enumerate(rows):
+            r["created_time"] = (start + timedelta(days=days * i)).isoformat().replace("+00:00", "Z")
+    return rows
+
+
+def test_counts_errors_and_bad_lines(tmp_path):
+    records = mixed_records()
+    records.insert(3, {"id": "c9", "message": None, "error": "line 4: 'message' is null, not a string"})
+    records.append({"raw": "{oops", "error": "line 12: not valid JSON (Expecting value at column 1)"})
+    records.append({"message": "never labeled"})
+    src = write(tmp_path / "x.labeled.jsonl", records, ["{not json", "", "[1, 2]", '"just a string"'])
+    summary = build_report(src, tmp_path / "r.html")
+    assert summary["records"] == 16 and summary["labeled"] == 10
+    assert summary["errors"] == 2 and summary["bad_lines"] == 3 and summary["unlabeled"] == 1
+    assert summary["reasons"]["'message' is null, not a string"] == 1 and summary["reasons"]["not valid JSON"] == 1
+    assert summary["reasons"]["unreadable line: not valid JSON"] == 1
+    assert list(summary["intent"]) == list(INTENTS) and sum(summary["intent"].values()) == 10
+    assert summary["style"] == {"audience": 9, "community": 1}
+    assert summary["sentiment"] == {"negative": 6, "neutral": 3, "positive": 1}
+    assert summary["trolls"] == 2 and summary["troll_rate"] == pytest.approx(0.2)
+    assert summary["queues"]["where_to_buy"] == {"total": 2, "shown": 2}
+    # negative and engageable: not the spam, not the two trolls
+    assert summary["queues"]["negative"]["total"] == 3
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    for name in ("Where to buy", "Product question", "Support request", "Feedback", "Suggestion", "Social", "Spam"):
+        assert name in page
+    assert "20.0%" in page  # troll rate
+    assert "unreadable line: not valid JSON" in page
+
+
+def test_all_seven_intents_even_when_absent(tmp_path):
+    src = write(tmp_path / "one.jsonl", [rec("love it", "feedback", "positive")])
+    summary = build_report(src, tmp_path / "r.html")
+    assert summary["intent"] == {i: int(i == "feedback") for i in INTENTS}
+    assert (tmp_path / "r.html").read_text().count('class="hrow"') == 7
+
+
+def test_hostile_text_is_escaped_everywhere(tmp_path):
+    records = [rec(HOSTILE, "where_to_buy", id='"><script>x</script>', page="<i>Brand</i>",
+                   created_time="2026-01-01T00:00:00Z"),
+               rec(HOSTILE, "support_request", "negative"),
+               rec("lone surrogate \ud800 and bidi \u202e text", "feedback", "negative")]
+    records[0]["action"] = "<script>steal()</script>"
+    src = tmp_path / "x.jsonl"
+    src.write_text("\n".join(json.dumps(r) for r in records) + "\n", encoding="utf-8")
+    out = tmp_path / "r.html"
+    build_report(src, out, title='Q1 <script>alert("t")</script>')
+    page = out.read_text(encoding="utf-8")
+    assert "<script" not in page.lower() and "<img" not in page.lower() and "<b>bold" not in page
+    assert "&lt;script&gt;alert(&quot;pwned&quot;)&lt;/script&gt;" in page
+    assert "&#x27;single&#x27; &amp; &lt;b&gt;bold&lt;/b&gt;" in page
+    assert "&lt;i&gt;Brand&lt;/i&gt;" in page and "&lt;script&gt;steal()" in page
+    assert "<title>Q1 &lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;</title>" in page
+    assert "lone surrogate ? and bidi" in page  # unencodable text is replaced, not fatal
+
+
+def test_self_contained_and_atomic(tmp_path):
+    src = write(tmp_path / "x.jsonl", mixed_records(days=1))
+    out = tmp_path / "sub" / "report.html"
+    build_report(src, out)
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert not re.search(r"\b(src|href)\s*=|@import|url\(|<link|<script", page, re.I)
+    assert [u for u in re.findall(r"https?://[^\s\"'<>]+", page) if u != "http://www.w3.org/2000/svg"] == []
+    assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]  # no temp file left behind
+
+
+def test_trend_per_day_with_iso_and_unix_times(tmp_path):
+    records = mixed_records(days=1)
+    records[1]["created_time"] = int(datetime(2026, 3, 3, 12, tzinfo=timezone.utc).timestamp())  # unix seconds
+    records[2].pop("created_time")
+    records[2]["timestamp"] = "2026-03-04T10:00:00+0000"
+    records[3]["created_time"] = "last tuesday"  # unparseable: ignored
+    src = write(tmp_path / "x.jsonl", records)
+    summary = build_report(src, tmp_path / "r.html")
+    assert summary["dated"] == 9
+    assert summary["trend"] == {"unit": "day", "buckets": 10}
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert 'id="trend"' in page and page.count("<svg") == 3
+    assert "Mar 2, 2026 – Mar 11, 2026" in page
+    assert "1 labeled record without a usable timestamp left out" in page
+
+
+def test_trend_per_week_beyond_60_days(tmp_path):
+    src = write(tmp_path / "x.jsonl", mixed_records(days=10))  # 90 days
+    summary = build_report(src, tmp_path / "r.html")
+    assert summary["trend"]["unit"] == "week" and summary["trend"]["buckets"] == 13
+    assert "Per week" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_no_trend_without_timestamps(tmp_path):
+    records = mixed_records()
+    records[0]["created_time"] = "not a date"
+    records[1]["date"] = None
+    src = write(tmp_path / "x.jsonl", records)
+    summary = build_report(src, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert summary["trend"] is None and summary["dated"] == 0
+    assert 'id="no-trend"' in page and "<svg" not in page
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("2026-11-01T08:00:00Z", datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),
+    ("2026-11-01T10:00:00+02:00", datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),
+    ("2026-11-01T08:00:00+0000", datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),
+    ("2026-11-01T08:00:00.123456789Z", datetime(2026, 11, 1, 8, 0, 0, 123456, tzinfo=timezone.utc)),
+    ("2026-11-01 08:00:00", datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),
+    ("2026-11-01", datetime(2026, 11, 1, tzinfo=timezone.utc)),
+    (1793520000, datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),
+    (1793520000.5, datetime(2026, 11, 1, 8, 0, 0, 500000, tzinfo=timezone.utc)),
+    ("1793520000", datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),
+    (1793520000000, datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),  # milliseconds
+    ("yesterday", None), ("", None), (None, None), (True, None), (float("nan"), None), (1e300, None), ({}, None),
+])
+def test_parse_time(value, expected):
+    assert parse_time(value) == expected
+
+
+def test_queues_are_capped_sorted_and_filtered(tmp_path):
+    records = [rec(f"where to buy #{i}", "where_to_buy", p=round(0.5 + i / 100, 2)) for i in range(30)]
+    records += [rec("where to buy, you clowns", "where_to_buy", "negative", troll=True, p=0.99),
+                rec("spam spam", "spam", "negative", p=0.99),
+                rec("support troll", "support_request", "negative", troll=True, p=0.99),
+                rec("refund me", "support_request", "negative", p=0.6),
+                rec("no scores", "support_request", "negative")]
+    del records[-1]["scores"]
+    src = write(tmp_path / "x.jsonl", records)
+    summary = build_report(src, tmp_path / "r.html", max_queue=5)
+    assert summary["queues"]["where_to_buy"] == {"total": 30, "shown": 5}
+    assert summary["queues"]["support"] == {"total": 2, "shown": 2}
+    assert summary["queues"]["negative"] == {"total": 2, "shown": 2}
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    section = page.split('id="queue-where_to_buy"')[1].split("</section>")[0]
+    assert re.findall(r"where to buy #(\d+)", section) == ["29", "28", "27", "26", "25"]
+    assert "showing the 5 most confident of 30" in section and "clowns" not in page.split('id="queue-negative"')[0]
+    support = page.split('id="queue-support"')[1].split("</section>")[0]
+    assert support.index("refund me") < support.index("no scores") and "support troll" not in support
+    negative = page.split('id="queue-negative"')[1].split("</section>")[0]
+    assert "spam spam" not in negative and "refund me" in negative
+    summary = build_report(src, tmp_path / "r0.html", max_queue=0)
+    assert summary["queues"]["where_to_buy"] == {"total": 30, "shown": 0}
+    assert "where to buy #" not in (tmp_path / "r0.html").read_text(encoding="utf-8")
+    with pytest.raises(ValueError):
+        build_report(src, tmp_path / "r1.html", max_queue=-1)
+
+
+def test_cli_report(tmp_path):
+    src = write(tmp_path / "export.labeled.jsonl", mixed_records(days=1))
+    result = runner.invoke(app, ["report", str(src), "--title", "Weekly <review>"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "export.labeled.html"
+    assert out.is_file() and "<h1>Weekly &lt;review&gt;</h1>" in out.read_text(encoding="utf-8")
+    assert "10 records" in result.output and "10 labeled" in result.output
+    result = runner.invoke(app, ["report", str(src), "-o", str(tmp_path / "r.html"), "-q"])
+    assert result.exit_code == 0 and (tmp_path / "r.html").is_file()
+    result = runner.invoke(app, ["report", str(tmp_path / "missing.jsonl")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip() == f"error: input file not found: {tmp_path / 'missing.jsonl'}"
+    assert runner.invoke(app, ["report", "--help"]).exit_code == 0
+
+
+# --------------------------------------------------------------------------- real browser
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--hide-scrollbars"]
+
+
+def _chromium() -> str:
+    found = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
+    if found is None:
+        if os.environ.get("CI") or (hasattr(os, "geteuid") and os.geteuid() == 0):
+            pytest.fail("chromium is missing: apt-get install -y chromium (.ci/run installs it)")
+        pytest.skip("chromium is not installed")
+    return found
+
+
+def _png_rows(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and the (filtered) scanlines of a non-interlaced PNG, without Pillow."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, []
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", body)
+        elif kind == b"IDAT":
+            idat.append(body)
+        pos += 12 + length
+    assert interlace == 0 and depth == 8
+    stride = 1 + width * {0: 1, 2: 3, 4: 2, 6: 4}[color]
+    raw = zlib.decompress(b"".join(idat))
+    assert len(raw) == stride * height, "truncated image data"
+    return width, height, [raw[i:i + stride] for i in range(0, len(raw), stride)]
+
+
+def test_report_renders_in_headless_chromium(tmp_path):
+    chromium = _chromium()
+    records = mixed_records(days=1) * 8
+    records.insert(0, rec(HOSTILE, "where_to_buy", p=0.999, created_time="2026-03-05T10:00:00Z"))
+    src = write(tmp_path / "x.jsonl", records, ["{broken"])
+    out = build_report(src, tmp_path / "report.html")["output"]
+    url = f"file://{os.path.abspath(out)}"
+    common = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+
+    # the DOM the browser built: hostile text stayed text, the page is all there
+    dom = subprocess.run([*common, "--dump-dom", url], capture_output=True, text=True, timeout=180).stdout
+    assert "Where-to-buy questions to answer" in dom and "Data quality" in dom
+    assert "<script" not in dom.lower() and "<img" not in dom.lower()
+    assert "&lt;script&gt;alert(\"pwned\")&lt;/script&gt;" in dom
+
+    png = tmp_path / "shot.png"
+    proc = subprocess.run([*common, f"--screenshot={png}", "--window-size=1280,2400", url],
+                          capture_output=True, text=True, timeout=180)
+    assert png.is_file(), proc.stderr[-2000:]
+    data = png.read_bytes()
+    assert len(data) > 50_000, "screenshot is suspiciously small (blank page?)"
+    width, height, rows = _png_rows(data)
+    assert (width, height) == (1280, 2400)
+    # a blank page has (almost) identical scanlines; the report has text and charts all the way down
+    quarter = height // 4
+    for k in range(4):
+        distinct = len(set(rows[k * quarter:(k + 1) * quarter]))
+        assert distinct > 50, f"quarter {k + 1} of the screenshot looks blank ({distinct} distinct rows)"
