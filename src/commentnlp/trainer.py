@@ -27,7 +27,7 @@ from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES
 from .training_args import TrainingConfig
 
-__all__ = ["train", "TrainResult"]
+__all__ = ["train", "finalize", "refinalize", "TrainResult"]
 
 Log = Callable[[str], None]
 
@@ -194,7 +194,6 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     import torch
     from transformers import get_linear_schedule_with_warmup, set_seed
 
-    from .model_card import model_card
     from .serialization import ModelConfig, save_model
 
     t0 = time.time()
@@ -208,7 +207,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     model.to(device)
     pad_id = tokenizer.pad_token_id or 0
     train_ids, train_labels = _tokenize(tokenizer, train_records, config.model.max_length)
-    dev_ids, dev_labels = _tokenize(tokenizer, dev_records, config.model.max_length)
+    dev_ids, _ = _tokenize(tokenizer, dev_records, config.model.max_length)
 
     class_weights = {k: v.to(device) for k, v in _class_weights(train_labels).items()} if args.class_weights else None
     head_params = list(model.heads.parameters())
@@ -272,9 +271,6 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
             for n, v in best_state.items():
                 params[n].copy_(v)
 
-    dev_logits = _logits(model, dev_ids, args.eval_batch_size, device, pad_id)
-    temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
-    decision = _decision_thresholds(dev_logits, dev_labels, temperatures, log)
     m = config.model
     model_config = ModelConfig(
         base_model=m.base_model,
@@ -282,9 +278,6 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
         lora={"r": m.lora_r, "alpha": m.lora_alpha, "dropout": m.lora_dropout, "target_modules": m.lora_target_modules}
         if m.finetuning == "lora" else None,
         max_length=m.max_length,
-        temperatures=temperatures,
-        thresholds=thresholds,
-        decision_thresholds=decision,
         training={
             "config": config.to_dict(),
             "best_epoch": best_epoch,
@@ -296,17 +289,57 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
             "device": device,
         },
     )
-    model_config.metrics["calibration_ece_dev"] = ece
     out_dir = Path(args.output_dir)
     model.to("cpu")
     save_model(out_dir, model, tokenizer, model_config)
-    metrics = evaluate_saved(out_dir, {"dev": dev_records, "test": test_records,
-                                       **{Path(p).name: p for p in config.data.evaluate}}, log)
-    model_config.metrics.update(metrics)
-    save_model(out_dir, model, tokenizer, model_config, model_card=model_card(model_config))
+    metrics = finalize(out_dir, dev_records, {"test": test_records, **{Path(p).name: p for p in config.data.evaluate}}, log)
     log(f"saved {out_dir} in {time.time() - t0:.0f}s (best epoch {best_epoch})")
-    return TrainResult(output_dir=str(out_dir), history=history, metrics=model_config.metrics,
+    return TrainResult(output_dir=str(out_dir), history=history, metrics=metrics,
                        best_epoch=best_epoch, seconds=round(time.time() - t0, 1))
+
+
+def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str, Any], log: Log = _stderr) -> dict:
+    """Calibrate a saved model on dev, pick its thresholds, evaluate it, and write config + model card.
+
+    Everything is computed through the inference path users get by default (``Classifier.load``),
+    so the figures in the model card are the ones ``commentnlp evaluate`` reproduces.
+    """
+    from .classifier import Classifier
+    from .model_card import model_card
+    from .serialization import read_config, write_config
+
+    model_dir = Path(model_dir)
+    config = read_config(model_dir)
+    config.temperatures, config.thresholds, config.decision_thresholds = {}, {}, {}
+    write_config(model_dir, config)
+    clf = Classifier.load(model_dir)
+    dev_logits = clf.predict_logits([r["text"] for r in dev_records])
+    dev_labels = {h: np.array([encode_labels(r)[h] for r in dev_records], dtype=np.int64) for h in HEAD_NAMES}
+    temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
+    config.temperatures, config.thresholds = temperatures, thresholds
+    # decision thresholds follow the comments the model will meet: the real-comment share of dev
+    real = np.array([str(r.get("source", "")).startswith("corpus:") for r in dev_records])
+    if real.sum() >= 100:
+        log(f"decision thresholds fitted on the {int(real.sum())} real corpus comments of dev")
+        config.decision_thresholds = _decision_thresholds({h: v[real] for h, v in dev_logits.items()},
+                                                          {h: v[real] for h, v in dev_labels.items()}, temperatures, log)
+    else:
+        config.decision_thresholds = _decision_thresholds(dev_logits, dev_labels, temperatures, log)
+    config.metrics = {"calibration_ece_dev": ece}
+    write_config(model_dir, config)
+    config.metrics.update(evaluate_saved(model_dir, {"dev": dev_records, **eval_sets}, log))
+    write_config(model_dir, config)
+    (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
+    return config.metrics
+
+
+def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
+    """Re-run :func:`finalize` on a saved model with the data splits recorded in its config."""
+    from .serialization import read_config
+
+    config = TrainingConfig.from_dict(read_config(model_dir).training["config"])
+    _, dev, test = _split_data(config, log)
+    return finalize(model_dir, dev, {"test": test, **{Path(p).name: p for p in config.data.evaluate}}, log)
 
 
 def evaluate_saved(model_dir: Path, sets: dict[str, Any], log: Log = _stderr) -> dict[str, Any]:
@@ -314,7 +347,7 @@ def evaluate_saved(model_dir: Path, sets: dict[str, Any], log: Log = _stderr) ->
     from .classifier import Classifier
     from .evaluation import evaluate
 
-    clf = Classifier.load(model_dir, device="cpu")
+    clf = Classifier.load(model_dir)
     out: dict[str, Any] = {}
     for name, data in sets.items():
         if isinstance(data, list) and not data:
