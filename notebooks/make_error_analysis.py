@@ -34,7 +34,8 @@ if real_dev.is_file():
 {k: len(v) for k, v in sets.items()}"""),
     ("code", """def predict(records):
     probs = clf.predict_proba([r["text"] for r in records])
-    labels = {h: [clf.heads[h][i] for i in p.argmax(1)] for h, p in probs.items()}
+    chosen = clf.decide(probs)  # argmax, or the model's decision thresholds
+    labels = {h: [clf.heads[h][i] for i in chosen[h]] for h in probs}
     return probs, labels
 
 results = {}
