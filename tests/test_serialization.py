@@ -88,8 +88,8 @@ def test_pickles_are_never_loaded(tmp_path, tiny_model_dir, monkeypatch):
 def test_onnx_backends_match_the_torch_reference(tiny_model_dir):
     texts = TEXTS * 3
     ref = Classifier.load(tiny_model_dir, backend="torch").predict_logits(texts)
-    fp32 = Classifier.load(tiny_model_dir, backend="onnx-fp32").predict_logits(texts)
-    int8 = Classifier.load(tiny_model_dir, backend="onnx").predict_logits(texts)
+    fp32 = Classifier.load(tiny_model_dir, backend="onnx").predict_logits(texts)
+    int8 = Classifier.load(tiny_model_dir, backend="onnx-int8").predict_logits(texts)
     for head in ref:
         np.testing.assert_allclose(fp32[head], ref[head], atol=1e-4)
         assert np.abs(int8[head] - ref[head]).max() < 0.5

@@ -73,8 +73,7 @@ def test_labels_identical_to_classify(spark, texts):
     from commentnlp.spark import OUTPUT_COLUMNS, label_dataframe
 
     # One partition, one Arrow batch: the worker predicts exactly the list classify() gets.
-    # (The default int8 graph quantizes activations per batch, so its scores depend slightly
-    # on which comments share a batch; the partition-independent check is the fp32 test below.)
+    # (The partition-independent check is the test below.)
     df = spark.createDataFrame(list(enumerate(texts)), "id long, text string").coalesce(1)
     out = label_dataframe(df)
     assert out.columns == ["id", "text", *OUTPUT_COLUMNS]
@@ -94,8 +93,8 @@ def test_labels_do_not_depend_on_partitioning(spark, texts):
 
     df = spark.createDataFrame(list(enumerate(texts)), "id long, text string").repartition(4)
     with arrow_batch_rows(spark, 40):
-        rows = sorted(label_dataframe(df, backend="onnx-fp32").collect(), key=lambda r: r["id"])
-    expected = Classifier.load(backend="onnx-fp32").predict(texts)
+        rows = sorted(label_dataframe(df, backend="onnx").collect(), key=lambda r: r["id"])
+    expected = Classifier.load(backend="onnx").predict(texts)
     assert [row_tuple(r) for r in rows] == [as_tuple(p) for p in expected]
 
 

@@ -2,8 +2,9 @@
 
 A backend takes padded ``input_ids`` / ``attention_mask`` int64 arrays and returns logits
 per head. :class:`OnnxBackend` runs a graph exported from the saved model (LoRA merged,
-mean pooling and heads included), by default with dynamic per-channel int8 weights, and
-needs neither torch nor transformers at run time. The graph is built once per model
+mean pooling and heads included) in fp32 (the reference's labels) or with dynamic
+per-channel int8 weights (faster; activations are quantised per batch, so a few labels
+differ and depend on the batch), and needs neither torch nor transformers at run time. The graph is built once per model
 (keyed by a hash of its weights), cached under ``$COMMENTNLP_CACHE`` (default
 ``~/.cache/commentnlp``) and written atomically, so concurrent processes never read a
 half-written file.
@@ -108,7 +109,7 @@ def _export_onnx(model_dir: Path, path: Path) -> list[str]:
     return names
 
 
-def build_onnx(model_dir: str | Path, quantize: bool = True, log: Callable[[str], None] | None = None) -> Path:
+def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str], None] | None = None) -> Path:
     """Return the cached ONNX graph of a model, building it first if needed (one-time cost)."""
     model_dir = Path(model_dir)
     name = "model.int8.onnx" if quantize else "model.fp32.onnx"
@@ -133,11 +134,11 @@ def build_onnx(model_dir: str | Path, quantize: bool = True, log: Callable[[str]
 
 
 class OnnxBackend:
-    """Runs the exported graph with ONNX Runtime on the CPU (int8 weights by default)."""
+    """Runs the exported graph with ONNX Runtime on the CPU (fp32, or int8 with ``quantize=True``)."""
 
     name = "onnx"
 
-    def __init__(self, model_dir: str | Path, quantize: bool = True, threads: int | None = None,
+    def __init__(self, model_dir: str | Path, quantize: bool = False, threads: int | None = None,
                  log: Callable[[str], None] | None = None):
         import onnxruntime as ort
 

@@ -88,8 +88,9 @@ class Classifier:
         """Load a saved model directory (the bundled default model when ``path`` is None).
 
         ``device`` is ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:N]"``.
-        ``backend`` is ``"auto"`` (ONNX Runtime int8 on CPU when installed, else PyTorch),
-        ``"onnx"`` (int8), ``"onnx-fp32"`` or ``"torch"`` (the fp32 reference).
+        ``backend`` is ``"auto"`` (ONNX Runtime on CPU when installed, else PyTorch), ``"onnx"``
+        (fp32 graph: the reference's labels, no torch at run time), ``"onnx-int8"`` (dynamic int8:
+        faster, but a few labels differ from the reference and depend on the batch) or ``"torch"``.
         ``playbook`` is a :class:`Playbook` or a TOML file overriding the default one.
         """
         from .backends import OnnxBackend, TorchBackend, onnx_available, resolve_device
@@ -98,15 +99,15 @@ class Classifier:
         config = read_config(model_dir)
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
-        if backend not in ("auto", "torch", "onnx", "onnx-fp32"):
-            raise ValueError(f"backend must be 'auto', 'torch', 'onnx' or 'onnx-fp32', not {backend!r}")
+        if backend not in ("auto", "torch", "onnx", "onnx-int8"):
+            raise ValueError(f"backend must be 'auto', 'torch', 'onnx' or 'onnx-int8', not {backend!r}")
         resolved = resolve_device(device)
         if backend == "auto":
             backend = "onnx" if resolved == "cpu" and onnx_available() else "torch"
         if backend.startswith("onnx"):
             if resolved != "cpu":
                 raise ValueError("the ONNX backend runs on the CPU; use backend='torch' for CUDA")
-            engine = OnnxBackend(model_dir, quantize=backend == "onnx")
+            engine = OnnxBackend(model_dir, quantize=backend == "onnx-int8")
         else:
             engine = TorchBackend(model_dir, device=resolved)
         return cls(model_dir, config, engine, playbook)

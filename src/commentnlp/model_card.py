@@ -22,6 +22,17 @@ def metrics_table(metrics: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _baselines(metrics: dict[str, Any]) -> str:
+    found = metrics.get("baselines")
+    if not found:
+        return ""
+    from .baselines import comparison_table
+
+    return (f"\nBaselines on `{found['data']}`, fitted on the same training data "
+            f"(`commentnlp evaluate --model <this dir> --data {found['data']} --baselines`):\n\n"
+            + comparison_table(found["model"], found["results"]) + "\n")
+
+
 def model_card(config: ModelConfig) -> str:
     """Render the model card of a saved model."""
     t = config.training
@@ -58,6 +69,7 @@ Macro-F1 per head, one-vs-rest F1 of `where_to_buy`, F1 of `troll = true`:
 {metrics_table(config.metrics)}
 `real_dev.jsonl` is 500 real comments labeled with the same schema, never trained on.
 Reproduce with `commentnlp evaluate --model <this dir> --data <file>`.
+{_baselines(config.metrics)}
 
 ## Calibration
 Per-head temperature scaling fitted on the dev split; expected calibration error (dev):

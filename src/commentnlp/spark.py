@@ -60,10 +60,12 @@ OUTPUT_COLUMNS = ("style", "intent", "sentiment", "troll", "action", "scores", "
 #: Their Spark types (DDL).
 OUTPUT_SCHEMA = ("style string, intent string, sentiment string, troll boolean, action string, "
                  "scores string, error string")
+_OUTPUT_TYPES = {"style": "string", "intent": "string", "sentiment": "string", "troll": "boolean",
+                 "action": "string", "scores": "string", "error": "string"}
 #: Parse ``scores`` with ``F.from_json("scores", SCORES_TYPE)`` to query it as a map.
 SCORES_TYPE = "map<string,map<string,double>>"
 
-BACKENDS = ("auto", "onnx", "onnx-fp32", "torch")
+BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 _GRAPH_DIR = "_onnx"  # inside a shipped model archive: <fingerprint>/model.<int8|fp32>.onnx
 _ROW = "__commentnlp_row"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -165,7 +167,7 @@ def _load_classifier(model_dir: Path, backend: str, fingerprint: str | None):
         backend = "onnx" if resolve_device("auto") == "cpu" and onnx_available() else "torch"
     if backend == "torch":
         return Classifier.load(model_dir, backend="torch")
-    quantize = backend == "onnx"
+    quantize = backend == "onnx-int8"
     shipped = None
     if fingerprint is not None:
         graph = model_dir / _GRAPH_DIR / fingerprint / ("model.int8.onnx" if quantize else "model.fp32.onnx")
@@ -221,6 +223,7 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
     clf = key = None
     name = spec.text_col
     for pdf in batches:
+        cpu0 = time.process_time()
         n = len(pdf)
         if spec.drop:
             pdf = pdf.drop(columns=list(spec.drop))
@@ -258,7 +261,7 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
         out = pdf.copy(deep=False)
         for c in OUTPUT_COLUMNS:
             out[c] = pd.Series(cols[c], index=pdf.index, dtype=object)
-        _log_event(spec, "batch", rows=n, labeled=len(texts),
+        _log_event(spec, "batch", rows=n, labeled=len(texts), cpu_seconds=round(time.process_time() - cpu0, 3),
                    model_loads=_loads.get(key, 0) if key is not None else None)
         yield out
 
@@ -284,10 +287,10 @@ def _staging_root() -> Path:
 def _graph_kind(backend: str) -> str:
     from .backends import onnx_available
 
-    if backend == "onnx-fp32":
-        return "fp32"
-    if backend in ("auto", "onnx") and onnx_available():
+    if backend == "onnx-int8":
         return "int8"
+    if backend in ("auto", "onnx") and onnx_available():
+        return "fp32"
     return "none"
 
 
@@ -377,14 +380,14 @@ def label_dataframe(
     ``model`` is a model directory on the driver (None = the bundled default model), shipped
     to the executors, or an ``hdfs://``/``s3a://``/... directory (added with ``addFile``);
     with ``ship_model=False`` it is a path every executor can read as it is. ``backend`` is
-    as in :meth:`Classifier.load` (``"auto"``: ONNX int8 on CPU, like ``classify()``).
+    as in :meth:`Classifier.load` (``"auto"``: the fp32 ONNX graph on CPU, like ``classify()``).
     ``scores`` is a JSON string (``F.from_json("scores", SCORES_TYPE)`` makes it a map).
     Input columns named like an output column are replaced (as ``commentnlp label`` does).
     ``worker_log_dir`` (a directory the executors can write) gets one JSON line per model
     load and per Arrow batch from each worker process; see :func:`worker_log_summary`.
     """
     _require_pyspark()
-    from pyspark.sql.types import StringType, StructType
+    from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
     from .playbook import Playbook, default_playbook
 
@@ -402,11 +405,13 @@ def label_dataframe(
     if replaced:
         log.warning("commentnlp: input columns %s are replaced by the labels", ", ".join(replaced))
     kept = [f for f in df.schema.fields if f.name not in replaced]
-    schema = StructType(kept + StructType.fromDDL(OUTPUT_SCHEMA).fields)
+    schema = StructType(kept + [StructField(c, BooleanType() if t == "boolean" else StringType(), True)
+                                for c, t in _OUTPUT_TYPES.items()])
     text_type = df.schema[text_col].dataType
     reference, from_spark_files, fingerprint = _ship(df.sparkSession.sparkContext, model, backend, ship_model)
     if worker_log_dir is not None:
-        worker_log_dir = str(Path(worker_log_dir).resolve()) if not _URI.match(str(worker_log_dir)) else str(worker_log_dir)
+        text = str(worker_log_dir)
+        worker_log_dir = text if _URI.match(text) else str(Path(text).resolve())
     spec = _WorkerSpec(
         model=reference, from_spark_files=from_spark_files, fingerprint=fingerprint, backend=backend,
         batch_size=batch_size, text_col=text_col,
@@ -417,12 +422,13 @@ def label_dataframe(
 
 
 def worker_log_summary(log_dir: str | Path) -> dict[str, Any]:
-    """Sum up a ``worker_log_dir``: worker processes, model loads, batches, rows.
+    """Sum up a ``worker_log_dir``: worker processes, model loads, batches, rows, CPU seconds.
 
     ``max_model_loads`` is the most times any one worker process loaded a model (1 when
-    every worker loaded it once and reused it).
+    every worker loaded it once and reused it); ``cpu_seconds`` is the CPU time the workers
+    spent in the labelling function (the model load excluded).
     """
-    loads, batches, workers, rows, max_loads = 0, 0, set(), 0, 0
+    loads, batches, workers, rows, max_loads, cpu = 0, 0, set(), 0, 0, 0.0
     for path in sorted(Path(log_dir).glob("worker-*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             event = json.loads(line)
@@ -432,9 +438,10 @@ def worker_log_summary(log_dir: str | Path) -> dict[str, Any]:
             elif event["event"] == "batch":
                 batches += 1
                 rows += event["rows"]
+                cpu += event.get("cpu_seconds", 0.0)
             max_loads = max(max_loads, event.get("model_loads") or 0)
     return {"workers": len(workers), "loads": loads, "batches": batches, "rows": rows,
-            "max_model_loads": max_loads}
+            "max_model_loads": max_loads, "cpu_seconds": round(cpu, 1)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -476,7 +483,11 @@ def detect_input_format(path: str | Path) -> str:
 
 
 def _session(spark: "SparkSession | None", master: str) -> tuple["SparkSession", bool]:
-    """The given or running session, else a new one on ``master`` (``True``: we started it)."""
+    """The given or running session, else a new one (``True``: we started it).
+
+    Under ``spark-submit`` (which starts this Python itself) its ``--master`` is used;
+    otherwise ``master``.
+    """
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
 
@@ -484,10 +495,13 @@ def _session(spark: "SparkSession | None", master: str) -> tuple["SparkSession",
         return spark, False
     if SparkContext._active_spark_context is not None:
         return SparkSession.builder.getOrCreate(), False
-    if master.startswith("local"):
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this Python (and commentnlp)
-        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    session = SparkSession.builder.master(master).appName("commentnlp label").getOrCreate()
+    builder = SparkSession.builder.appName("commentnlp label")
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # not launched by spark-submit
+        builder = builder.master(master)
+        if master.startswith("local"):
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers need this Python (and commentnlp)
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    session = builder.getOrCreate()
     session.sparkContext.setLogLevel("WARN")
     return session, True
 
@@ -511,13 +525,17 @@ def label_files(
 ) -> dict[str, Any]:
     """Label Parquet or JSON lines (a file or a directory) into a Parquet or JSON directory.
 
-    Uses ``spark``, else the running SparkSession, else starts one on ``master`` (and stops
-    it at the end). The text column is ``text_col`` or the first of ``text, message,
-    comment, body, content``. With fewer input partitions than the cluster has cores (a
-    single file, say), or when ``partitions`` is given, rows are range-partitioned on their
-    input position so the output part files stay in input order. JSON lines that are not
-    valid JSON objects come back with ``raw`` (the line) and ``error = "not valid JSON"``.
-    Returns ``{rows, labeled, errors, seconds, reasons, output, text_col, partitions}``.
+    Uses ``spark``, else the running SparkSession, else starts one on ``master`` and stops
+    it at the end (under ``spark-submit``, on spark-submit's master). The text column is
+    ``text_col`` or the first of ``text, message, comment, body, content``. With fewer input
+    partitions than the cluster has cores (a single file, say), or when ``partitions`` is
+    given, rows are range-partitioned on their input position so the output part files stay
+    in input order. JSON lines that are not valid JSON objects come back with ``raw`` (the
+    line) and ``error = "not valid JSON"``. The output must not exist unless ``overwrite``.
+    ``backend``, ``batch_size``, ``playbook`` and ``worker_log_dir`` are passed to
+    :func:`label_dataframe`.
+    Returns ``{rows, labeled, errors, seconds, reasons, output, text_col, partitions}``
+    (``seconds``: wall time of the call; ``reasons``: rows per error message).
     """
     _require_pyspark()
     from pyspark.sql import functions as F

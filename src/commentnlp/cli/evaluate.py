@@ -34,7 +34,7 @@ def evaluate_cli(
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
-    backend: str = typer.Option("auto", "--backend", help="auto (ONNX int8 on CPU), onnx, onnx-fp32 or torch (fp32 reference)."),
+    backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
     baselines: bool = typer.Option(False, "--baselines", help="Also fit and evaluate the baselines (majority, TF-IDF + logistic regression, VADER, where-to-buy rules, profanity check) on the model's own training data."),
     train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Training JSONL for the baselines (default: the data recorded in the model's config)."),
 ) -> None:

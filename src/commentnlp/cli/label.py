@@ -17,12 +17,15 @@ def label_cli(
     input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension), jsonl, csv, jsonl.gz, csv.gz."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format (default: the input's)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
+    engine: str = typer.Option("local", "--engine", help="local (one process, the default) or spark (Parquet/JSON files or directories; needs pyspark)."),
+    master: str = typer.Option("local[*]", "--master", help="Spark master (with --engine spark)."),
+    partitions: Optional[int] = typer.Option(None, "--partitions", help="Spark partitions (with --engine spark)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text. Default: first of text, message, comment, body, content."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
     batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
-    backend: str = typer.Option("auto", "--backend", help="auto (ONNX int8 on CPU), onnx, onnx-fp32 or torch (fp32 reference)."),
+    backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Add labels, scores and a suggested action to every record of an export.
@@ -35,6 +38,11 @@ def label_cli(
     """
     from ..exports import label_file
 
+    if engine == "spark":
+        _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet)
+        return
+    if engine != "local":
+        fail(f"--engine must be 'local' or 'spark', not {engine!r}", 2)
     if input != "-" and not Path(input).is_file():
         fail(f"input file not found: {input}")
     clf = load_classifier(model, device, playbook, backend=backend)
@@ -63,6 +71,25 @@ def label_cli(
         typer.echo(msg, err=True)
         for reason, n in summary.reasons.most_common():
             typer.echo(f"  {n} x {reason}", err=True)
+
+
+def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet) -> None:
+    """``--engine spark``: label Parquet/JSON (files or directories) with commentnlp.spark."""
+    try:
+        from ..spark import label_files
+    except ImportError:
+        fail("--engine spark needs pyspark: pip install 'commentnlp[spark]'")
+    if not Path(input).exists():
+        fail(f"input not found: {input}")
+    target = output or str(Path(input).with_name(Path(input).name.split(".")[0] + ".labeled"))
+    try:
+        result = label_files(input, target, text_col=text_field, output_format=output_format or "parquet",
+                             master=master, partitions=partitions, model=model, batch_size=batch_size)
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        fail(str(exc))
+    if not quiet:
+        typer.echo(f"{result.get('rows')} records -> {target}: {result.get('labeled')} labeled, "
+                   f"{result.get('errors')} with errors ({result.get('seconds', 0):.0f}s)", err=True)
 
 
 class _progress:
