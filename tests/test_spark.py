@@ -219,3 +219,18 @@ def test_input_format_and_text_column_detection(spark, tmp_path):
         label_files(src, tmp_path / "y")
     with pytest.raises(ValueError, match="output cannot be the input"):
         label_files(src, src, overwrite=True)
+
+
+def test_cli_engine_spark(spark, texts, tmp_path):
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+
+    src = tmp_path / "comments.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "message": t}) + "\n" for i, t in enumerate(texts[:20])), encoding="utf-8")
+    out = tmp_path / "labeled"
+    result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "20 records" in result.output and list(out.glob("part-*.parquet"))
+    result = CliRunner().invoke(app, ["label", str(src), "--engine", "nope"])
+    assert result.exit_code == 2 and "--engine must be" in result.output
