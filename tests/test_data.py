@@ -79,3 +79,28 @@ def test_project_corpus_labels_all_match_the_shared_corpora():
     n_rows = sum(1 for f in files for _ in f.open())
     joined = join_corpus_labels(SHARED / "datasets", files)
     assert len(joined) == n_rows
+
+
+def _build(raw, out, *extra):
+    import subprocess, sys
+    subprocess.run([sys.executable, str(REPO / "training" / "build_data.py"), "--raw", str(raw), "--out", str(out),
+                    "--evalset", str(out / "none.jsonl"), *extra], check=True, capture_output=True)
+    return {name: [json.loads(l)["text"] for l in open(out / f"{name}.jsonl")] for name in ("train", "dev", "test")}
+
+
+def test_build_data_splits_are_append_only(tmp_path):
+    from toydata import toy_records
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir(), out.mkdir()
+    full = {"sentiment": "neutral", "troll": False}
+    records = [{**full, **r} for r in toy_records(n_per_class=40, seed=1)]
+    (raw / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[:100]))
+    first = _build(raw, out)
+    assert sum(map(len, first.values())) == 100 and len(first["test"]) == 10
+    (raw / "b.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records[100:]))
+    second = _build(raw, out)
+    for name in first:  # old records keep their split and order; new ones are appended
+        assert second[name][: len(first[name])] == first[name]
+    assert sum(map(len, second.values())) == 160
+    assert _build(raw, out) == second  # idempotent
+    assert _build(raw, out, "--resplit")["test"] != second["test"]

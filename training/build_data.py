@@ -6,6 +6,10 @@ Validates every record against the schema, drops duplicate texts and any text th
 also occurs in the evaluation set (so the yardstick never leaks into training), then
 splits 80/10/10 stratified by intent with a fixed seed, and prints label counts per
 split for the datasheet.
+
+Splits are append-only: a record already in data/{train,dev,test}.jsonl keeps its split,
+and only records new to data/raw/ are split (80/10/10, stratified). Adding a part
+therefore never moves a held-out test record into training. `--resplit` starts over.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from sklearn.model_selection import train_test_split
 from commentnlp.data import dedupe_key, read_labeled
 from commentnlp.schema import HEAD_NAMES, to_record_value
 
+SPLITS = ("train", "dev", "test")
 FIELDS = ("text", "style", "intent", "sentiment", "troll", "brand", "vertical", "platform", "source")
 
 
@@ -29,7 +34,15 @@ def main() -> None:
     ap.add_argument("--out", default="data")
     ap.add_argument("--evalset", default="../shared/evalsets/real_dev.jsonl")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--resplit", action="store_true", help="ignore the existing splits and split everything anew")
     args = ap.parse_args()
+
+    frozen: dict[str, tuple[str, int]] = {}  # text key -> (split, line) of the last build
+    if not args.resplit:
+        for name in SPLITS:
+            path = Path(args.out) / f"{name}.jsonl"
+            if path.is_file():
+                frozen.update({dedupe_key(r["text"]): (name, i) for i, r in enumerate(read_labeled(path))})
 
     banned = set()
     if Path(args.evalset).is_file():
@@ -50,14 +63,22 @@ def main() -> None:
             seen.add(key)
             records.append({k: (to_record_value(k, r[k]) if k in HEAD_NAMES else r.get(k)) for k in FIELDS
                             if r.get(k) is not None})
-    train, rest = train_test_split(records, test_size=0.2, random_state=args.seed,
-                                   stratify=[r["intent"] for r in records])
-    dev, test = train_test_split(rest, test_size=0.5, random_state=args.seed, stratify=[r["intent"] for r in rest])
-    for name, split in (("train", train), ("dev", dev), ("test", test)):
+    splits = {name: sorted((r for r in records if frozen.get(dedupe_key(r["text"]), ("",))[0] == name),
+                           key=lambda r: frozen[dedupe_key(r["text"])][1]) for name in SPLITS}
+    new = [r for r in records if dedupe_key(r["text"]) not in frozen]
+    if new:
+        train, rest = train_test_split(new, test_size=0.2, random_state=args.seed,
+                                       stratify=[r["intent"] for r in new])
+        dev, test = train_test_split(rest, test_size=0.5, random_state=args.seed,
+                                     stratify=[r["intent"] for r in rest])
+        for name, part in zip(SPLITS, (train, dev, test)):
+            splits[name] += part
+    train, dev, test = (splits[name] for name in SPLITS)
+    for name, split in splits.items():
         with open(Path(args.out) / f"{name}.jsonl", "w", encoding="utf-8") as f:
             for r in split:
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"records: {len(records)} (dropped: {dict(dropped)})")
+    print(f"records: {len(records)}, new since the last build: {len(new)} (dropped: {dict(dropped)})")
     print("| head | label | train | dev | test |\n|---|---|---|---|---|")
     for head in HEAD_NAMES:
         counts = [collections.Counter(str(r[head]).lower() for r in s) for s in (train, dev, test)]
