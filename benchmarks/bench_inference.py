@@ -50,6 +50,15 @@ def run_py(code: str, env: dict | None = None) -> dict:
 def label_in_subprocess(path: Path, model: str | None, backend: str) -> dict:
     code = f"""
 import json, resource, time
+def peak_rss_mb():
+    # VmHWM belongs to this process image; ru_maxrss would also count the parent's RSS at fork
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 t0 = time.time()
 from commentnlp.classifier import Classifier
 from commentnlp.exports import label_file
@@ -59,7 +68,7 @@ t1 = time.time()
 s = label_file({str(path)!r}, {str(path) + '.out'!r}, clf)
 t2 = time.time()
 print(json.dumps({{"load_s": t1 - t0, "label_s": t2 - t1, "n": s.total,
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+                  "peak_rss_mb": peak_rss_mb()}}))
 """
     return run_py(code)
 
