@@ -81,6 +81,9 @@ Per-head temperature scaling fitted on the dev split; expected calibration error
 Abstain thresholds (top score below which `--abstain` labels a head `unsure`, chosen for 90% dev accuracy
 on what is kept): {config.thresholds}
 
+Decision thresholds (a label wins its head when its calibrated probability reaches the threshold,
+fitted for the best F1 of that label on the dev split, on its real-corpus comments when it has 100 or more; `commentnlp find-threshold`): {config.decision_thresholds or "none"}
+
 ## Intended use and limits
 - English comments on brand social media; other languages are not supported (code-mixed text degrades).
 - Labels are suggestions for a community manager, not decisions: review before hiding or reporting users.

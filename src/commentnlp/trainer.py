@@ -342,6 +342,28 @@ def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
     return finalize(model_dir, dev, {"test": test, **{Path(p).name: p for p in config.data.evaluate}}, log)
 
 
+def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Log = _stderr) -> dict:
+    """Fit the baselines on the model's training data, evaluate them on ``data`` (default: the
+    first evaluation file of its config) and record them in config.json and the model card."""
+    from .baselines import baseline_training_records, comparison_table, run_baselines
+    from .data import read_labeled
+    from .model_card import model_card
+    from .serialization import read_config, write_config
+
+    model_dir = Path(model_dir)
+    config = read_config(model_dir)
+    data = data or TrainingConfig.from_dict(config.training["config"]).data.evaluate[0]
+    name = Path(data).name
+    if name not in config.metrics:
+        raise ValueError(f"the model has no metrics on {name}: evaluate it there first (refinalize)")
+    results = run_baselines(baseline_training_records(config), read_labeled(data))
+    config.metrics["baselines"] = {"data": str(data), "model": config.metrics[name]["summary"], "results": results}
+    write_config(model_dir, config)
+    (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
+    log(comparison_table(config.metrics[name]["summary"], results))
+    return config.metrics["baselines"]
+
+
 def evaluate_saved(model_dir: Path, sets: dict[str, Any], log: Log = _stderr) -> dict[str, Any]:
     """Evaluate a saved model (through the real inference path) on named record lists or files."""
     from .classifier import Classifier
