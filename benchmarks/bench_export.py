@@ -4,7 +4,8 @@
     python benchmarks/bench_export.py --n 10000 --n 100000 # peak memory at two sizes: constant?
 
 Writes an export where about one line in 50 is bad (not JSON, no text, null / empty / numeric
-text, invalid UTF-8, a JSON array, binary garbage, a 1 MB comment, a BOM on line 1), runs the
+text, invalid UTF-8, a JSON array, binary garbage, a 1 MB comment, a BOM on line 1; plus a few blank lines, which
+hold no record and are skipped and counted), runs the
 real `commentnlp label` CLI on it in a fresh process, and checks: one output record per input
 record, in input order (by `id`), every bad line carries an `error` naming its line and reason,
 every good one carries labels, scores and an action. Prints a table with the rate and the peak
@@ -32,30 +33,41 @@ BAD = [
     ("numeric text", lambda i: json.dumps({"id": i, "text": 12345}).encode()),
     ("invalid UTF-8", lambda i: b'{"id": %d, "text": "caf\xe9 \xff\xfe"}' % i),
     ("JSON array", lambda i: json.dumps([i, "where can i buy this"]).encode()),
-    ("binary garbage", lambda i: bytes(random.Random(i).randrange(1, 256) for _ in range(200)).replace(b"\n", b" ")),
+    ("binary garbage", lambda i: _garbage(random.Random(i))),
 ]
 
 
-def write_export(path: Path, n: int, texts: list[str], bad_every: int = 50) -> dict[int, str]:
-    """Write ``n`` lines; return {line number: kind} of the bad ones (kinds that cannot be labelled)."""
+def _garbage(rng: random.Random, n: int = 200) -> bytes:
+    """Random bytes with no newline that do not form a blank line."""
+    return b"\x00" + bytes(rng.choice([b for b in range(1, 256) if b != 10]) for _ in range(n))
+
+
+def write_export(path: Path, n: int, texts: list[str], bad_every: int = 50,
+                 blank_every: int = 5000) -> tuple[dict[int, tuple[str, int]], int]:
+    """Write ``n`` records (and some blank lines between them).
+
+    Returns ``({record index: (kind, file line)} of the bad records, number of blank lines)``.
+    """
     rng = random.Random(7)
-    bad: dict[int, str] = {}
+    bad: dict[int, tuple[str, int]] = {}
+    line_no = blanks = 0
     with open(path, "wb") as f:
         for i in range(n):
-            line_no = i + 1
+            if i and i % blank_every == 0:
+                f.write(b"  \t \r\n")
+                line_no, blanks = line_no + 1, blanks + 1
+            line_no += 1
             if i == 0:
                 f.write(b"\xef\xbb\xbf" + json.dumps({"id": 0, "text": "BOM first line, where is it sold"}).encode() + b"\n")
-                continue
-            if i == n // 2:  # a 1 MB comment: kept and labelled (truncated for the model, never dropped)
+            elif i == n // 2:  # a 1 MB comment: kept and labelled (truncated for the model, never dropped)
                 f.write(json.dumps({"id": i, "text": "so good " * 131_072}).encode() + b"\n")
-                continue
-            if i % bad_every == 0:
+            elif i % bad_every == 0:
                 kind, make = BAD[rng.randrange(len(BAD))]
-                bad[line_no] = kind
+                bad[i] = (kind, line_no)
                 f.write(make(i) + b"\n")
-                continue
-            f.write(json.dumps({"id": i, "text": texts[i % len(texts)], "likes": i % 17}).encode() + b"\n")
-    return bad
+            else:
+                f.write(json.dumps({"id": i, "text": texts[i % len(texts)], "likes": i % 17}).encode() + b"\n")
+    return bad, blanks
 
 
 def run_label(path: Path, out: Path) -> dict:
@@ -77,20 +89,19 @@ def run_label(path: Path, out: Path) -> dict:
             "peak_rss_mb": int(rss[-1].split()[1]) / 1024 if rss else float("nan")}
 
 
-def check(out: Path, n: int, bad: dict[int, str]) -> dict:
+def check(out: Path, n: int, bad: dict[int, tuple[str, int]]) -> dict:
     """Verify count, order and explanations; raises AssertionError on the first violation."""
     rows = [json.loads(l) for l in open(out, encoding="utf-8")]
-    assert len(rows) == n, f"{len(rows)} output records for {n} input lines"
-    explained = 0
-    for line_no, row in enumerate(rows, 1):
-        if line_no in bad:
-            assert "error" in row and "labels" not in row, f"line {line_no} ({bad[line_no]}): {row}"
+    assert len(rows) == n, f"{len(rows)} output records for {n} input records"
+    for i, row in enumerate(rows):
+        if i in bad:
+            kind, line_no = bad[i]
+            assert "error" in row and "labels" not in row, f"record {i} ({kind}): {row}"
             assert f"line {line_no}" in row["error"], f"error does not name line {line_no}: {row['error']}"
-            explained += 1
         else:
-            assert "labels" in row and "scores" in row and "action" in row, f"line {line_no} unlabelled: {row}"
-            assert row.get("id") == line_no - 1, f"line {line_no} out of order: id {row.get('id')}"
-    return {"records": len(rows), "bad": len(bad), "explained": explained}
+            assert "labels" in row and "scores" in row and "action" in row, f"record {i} unlabelled: {row}"
+            assert row.get("id") == i, f"record {i} out of order: id {row.get('id')}"
+    return {"records": len(rows), "bad": len(bad), "explained": len(bad)}
 
 
 def main() -> None:
@@ -99,17 +110,18 @@ def main() -> None:
     args = ap.parse_args()
     texts = [json.loads(l)["text"] for s in ("train", "dev", "test")
              for l in open(REPO / "data" / f"{s}.jsonl", encoding="utf-8")]
-    print("| lines | bad lines | records out | bad explained | in order | comments/s (incl. start-up) | peak RSS |")
-    print("|---|---|---|---|---|---|---|")
+    print("| records in | bad records | blank lines | records out | bad explained | in order | "
+          "comments/s (incl. start-up) | peak RSS |")
+    print("|---|---|---|---|---|---|---|---|")
     for n in args.n or [100_000]:
         with tempfile.TemporaryDirectory() as tmp:
             path, out = Path(tmp) / "export.jsonl", Path(tmp) / "export.labeled.jsonl"
-            bad = write_export(path, n, texts)
+            bad, blanks = write_export(path, n, texts)
             run = run_label(path, out)
             if run["rc"] != 0:
                 sys.exit(f"commentnlp label failed (exit {run['rc']}):\n{run['stderr']}")
             res = check(out, n, bad)
-            print(f"| {n:,} | {res['bad']:,} | {res['records']:,} | {res['explained']:,} | yes | "
+            print(f"| {n:,} | {res['bad']:,} | {blanks} | {res['records']:,} | {res['explained']:,} | yes | "
                   f"{n / run['seconds']:.0f} | {run['peak_rss_mb']:.0f} MB |", flush=True)
 
 

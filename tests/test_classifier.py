@@ -76,3 +76,17 @@ def test_classify_accepts_a_model_path_and_caches_it(tiny_model_dir):
     assert isinstance(p, Prediction)
     loaded = mod.load_cached(tiny_model_dir)
     assert mod.load_cached(str(tiny_model_dir)) is loaded
+
+
+def test_sorted_batches_cover_every_index_once_and_respect_the_token_budget():
+    from commentnlp.batching import sorted_batches
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(1, 129, size=500)
+    for max_tokens in (None, 512, 2048):
+        batches = sorted_batches(lengths, 64, max_tokens=max_tokens)
+        assert sorted(np.concatenate(batches).tolist()) == list(range(500))
+        assert all(len(b) <= 64 for b in batches)
+        if max_tokens:  # rows x padded width within budget (a single over-long row still gets a batch)
+            assert all(len(b) * lengths[b].max() <= max_tokens or len(b) == 1 for b in batches)
+    assert len(sorted_batches(lengths, 64, max_tokens=512)) > len(sorted_batches(lengths, 64))

@@ -95,3 +95,14 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
 def test_missing_input(tmp_path, tiny_classifier):
     with pytest.raises(FileNotFoundError, match="input file not found"):
         label_file(tmp_path / "nope.jsonl", None, tiny_classifier)
+
+
+def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):
+    src = tmp_path / "e.jsonl"
+    src.write_bytes(b'{"text": "hi"}\n\n  \t \r\n{"text": "where to buy"}\n')
+    summary = label_file(src, tmp_path / "o.jsonl", tiny_classifier)
+    assert (summary.total, summary.blank_lines) == (2, 2)
+    assert [json.loads(l)["text"] for l in open(tmp_path / "o.jsonl")] == ["hi", "where to buy"]
+    seen = []
+    assert [i.line for i in read_jsonl(io.BytesIO(src.read_bytes()), on_blank=seen.append)] == [1, 4]
+    assert seen == [2, 3]

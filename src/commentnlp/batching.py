@@ -10,12 +10,26 @@ import numpy as np
 __all__ = ["sorted_batches", "sortish_batches", "pad_batch"]
 
 
-def sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
-    """Index batches of similar length (inference): little padding, order restored by the caller."""
+def sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[np.ndarray]:
+    """Index batches of similar length (inference): little padding, order restored by the caller.
+
+    With ``max_tokens`` a batch also holds at most that many padded tokens (rows x longest), so
+    a batch of long comments is smaller and memory stays flat whatever the input.
+    """
     if batch_size < 1:
         raise ValueError("batch_size must be >= 1")
-    order = np.argsort(np.asarray(lengths), kind="stable")
-    return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    lengths = np.asarray(lengths)
+    order = np.argsort(lengths, kind="stable")
+    if not max_tokens:
+        return [order[i:i + batch_size] for i in range(0, len(order), batch_size)]
+    batches, start, n = [], 0, len(order)
+    while start < n:
+        end = start + 1
+        while end < n and end - start < batch_size and (end - start + 1) * lengths[order[end]] <= max_tokens:
+            end += 1
+        batches.append(order[start:end])
+        start = end
+    return batches
 
 
 def sortish_batches(lengths: Sequence[int], batch_size: int, rng: random.Random, pool: int = 32) -> list[np.ndarray]:

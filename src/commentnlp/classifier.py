@@ -25,6 +25,8 @@ from .serialization import ModelConfig, default_model_path, read_config
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
 DEFAULT_BATCH_SIZE = 64
+#: At most this many padded tokens per batch: long comments go in smaller batches (flat memory).
+MAX_BATCH_TOKENS = 2048
 
 #: Label given to a head whose top score is below its threshold when abstaining.
 UNSURE = "unsure"
@@ -123,7 +125,7 @@ class Classifier:
         if n == 0:
             return out
         ids = self._encode(texts)
-        for idx in sorted_batches([len(x) for x in ids], batch_size):
+        for idx in sorted_batches([len(x) for x in ids], batch_size, max_tokens=max(MAX_BATCH_TOKENS, batch_size)):
             logits = self.backend(*pad_batch(ids, idx, self._pad_id))
             for name in out:
                 out[name][idx] = logits[name]

@@ -50,12 +50,13 @@ class LabelSummary:
     resumed: int = 0
     labeled: int = 0
     errors: int = 0
+    blank_lines: int = 0
     reasons: Counter = field(default_factory=Counter)
     output: str = ""
     seconds: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors,
+        return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors, "blank_lines": self.blank_lines,
                 "reasons": dict(self.reasons), "output": self.output, "seconds": round(self.seconds, 2)}
 
 
@@ -68,13 +69,19 @@ class Item:
     error: str | None = None
 
 
-def read_jsonl(stream: IO[bytes]) -> Iterator[Item]:
-    """Parse a JSONL byte stream; bad lines become items carrying an ``error`` and their raw text."""
+def read_jsonl(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -> Iterator[Item]:
+    """Parse a JSONL byte stream; bad lines become items carrying an ``error`` and their raw text.
+
+    Empty and whitespace-only lines hold no record: they are skipped and reported to
+    ``on_blank(line_number)``.
+    """
     for lineno, raw in enumerate(stream, 1):
         if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         stripped = raw.strip()
         if not stripped:
+            if on_blank:
+                on_blank(lineno)
             continue
         try:
             line = stripped.decode("utf-8")
@@ -102,8 +109,11 @@ def _repair(value: str) -> tuple[str, bool]:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
 
 
-def read_csv(stream: IO[bytes]) -> Iterator[Item]:
-    """Parse a CSV byte stream with a header row (quoted fields may hold commas and newlines)."""
+def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -> Iterator[Item]:
+    """Parse a CSV byte stream with a header row (quoted fields may hold commas and newlines).
+
+    Empty rows hold no record: they are skipped and reported to ``on_blank(line_number)``.
+    """
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     try:
@@ -126,6 +136,8 @@ def read_csv(stream: IO[bytes]) -> Iterator[Item]:
             continue
         line, start = start, reader.line_num + 1
         if not row:
+            if on_blank:
+                on_blank(line)
             continue
         bad = False
         fixed = []
@@ -398,10 +410,13 @@ def label_file(
     total = None if from_stdin else _count_lines(Path(input_path), in_gz)
     reader = read_csv if in_fmt == "csv" else read_jsonl
 
+    def _count_blank(_line: int) -> None:
+        summary.blank_lines += 1
+
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
         sink = _CsvSink(counter, columns) if out_fmt == "csv" else _JsonlSink(counter)
-        items = reader(stream)
+        items = reader(stream, on_blank=_count_blank)
         for _ in range(skip):
             if next(items, None) is None:
                 break

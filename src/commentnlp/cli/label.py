@@ -71,6 +71,8 @@ def label_cli(
         typer.echo(msg, err=True)
         for reason, n in summary.reasons.most_common():
             typer.echo(f"  {n} x {reason}", err=True)
+        if summary.blank_lines:
+            typer.echo(f"  {summary.blank_lines} blank lines skipped (they hold no record)", err=True)
 
 
 def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet) -> None:
