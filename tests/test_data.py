@@ -81,10 +81,10 @@ def test_project_corpus_labels_all_match_the_shared_corpora():
     assert len(joined) == n_rows
 
 
-def _build(raw, out, *extra):
+def _build(raw, out, *extra, evalset=None):
     import subprocess, sys
     subprocess.run([sys.executable, str(REPO / "training" / "build_data.py"), "--raw", str(raw), "--out", str(out),
-                    "--evalset", str(out / "none.jsonl"), *extra], check=True, capture_output=True)
+                    "--evalset", str(evalset or out / "none.jsonl"), *extra], check=True, capture_output=True)
     return {name: [json.loads(l)["text"] for l in open(out / f"{name}.jsonl")] for name in ("train", "dev", "test")}
 
 
@@ -104,3 +104,18 @@ def test_build_data_splits_are_append_only(tmp_path):
     assert sum(map(len, second.values())) == 160
     assert _build(raw, out) == second  # idempotent
     assert _build(raw, out, "--resplit")["test"] != second["test"]
+
+
+def test_build_data_drops_texts_equal_to_or_containing_an_evaluation_text(tmp_path):
+    from toydata import toy_records
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir(), out.mkdir()
+    full = {"sentiment": "neutral", "troll": False}
+    records = [{**full, **r} for r in toy_records(n_per_class=30, seed=2)]
+    leaks = [{**records[0], "text": "Made in china...."}, {**records[1], "text": "made in china.... for $1200 lmao"},
+             {**records[2], "text": "price?"}]
+    (raw / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records + leaks))
+    evalset = tmp_path / "eval.jsonl"
+    evalset.write_text("".join(json.dumps({"text": t}) + "\n" for t in ["MADE IN CHINA....\ufeff", "Price?"]))
+    texts = [t for split in _build(raw, out, evalset=evalset).values() for t in split]
+    assert len(texts) == len(records) and not any("china" in t.lower() or t == "price?" for t in texts)

@@ -3,9 +3,9 @@
     python training/build_data.py [--evalset ../shared/evalsets/real_dev.jsonl]
 
 Validates every record against the schema, drops duplicate texts and any text that
-also occurs in the evaluation set (so the yardstick never leaks into training), then
-splits 80/10/10 stratified by intent with a fixed seed, and prints label counts per
-split for the datasheet.
+also occurs in the evaluation set or contains one of its texts of 12+ characters (so the
+yardstick never leaks into training), then splits 80/10/10 stratified by intent with a
+fixed seed, and prints label counts per split for the datasheet.
 
 Splits are append-only: a record already in data/{train,dev,test}.jsonl keeps its split,
 and only records new to data/raw/ are split (80/10/10, stratified). Adding a part
@@ -44,9 +44,10 @@ def main() -> None:
             if path.is_file():
                 frozen.update({dedupe_key(r["text"]): (name, i) for i, r in enumerate(read_labeled(path))})
 
-    banned = set()
+    banned: set[str] = set()
     if Path(args.evalset).is_file():
         banned = {dedupe_key(json.loads(l)["text"]) for l in open(args.evalset, encoding="utf-8") if l.strip()}
+    long_banned = [k for k in banned if len(k) >= 12]  # also caught inside a longer text
     seen, records, dropped = set(), [], collections.Counter()
     for path in sorted(Path(args.raw).glob("*.jsonl")):
         for r in read_labeled(path):
@@ -56,6 +57,9 @@ def main() -> None:
                 continue
             if key in banned:
                 dropped["in evaluation set"] += 1
+                continue
+            if any(k in key for k in long_banned):
+                dropped["contains an evaluation text"] += 1
                 continue
             if any(r.get(h) is None for h in HEAD_NAMES):
                 dropped["missing a label"] += 1
