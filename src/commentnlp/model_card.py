@@ -82,7 +82,7 @@ Abstain thresholds (top score below which `--abstain` labels a head `unsure`, ch
 on what is kept): {config.thresholds}
 
 Decision thresholds (a label wins its head when its calibrated probability reaches the threshold,
-fitted for the best F1 of that label on the dev split, on its real-corpus comments when it has 100 or more; `commentnlp find-threshold`): {config.decision_thresholds or "none"}
+fitted for the best F1 of that label on the real comments of dev when they hold 30+ examples of it, else on all of dev; `commentnlp find-threshold`): {config.decision_thresholds or "none"}
 
 ## Intended use and limits
 - English comments on brand social media; other languages are not supported (code-mixed text degrades).

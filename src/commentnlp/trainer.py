@@ -141,19 +141,37 @@ def _calibrate(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> 
 DECISION_LABELS = {"troll": "true", "intent": "where_to_buy"}
 
 
+#: A decision threshold is only fitted on a set holding at least this many examples of its label.
+MIN_THRESHOLD_POSITIVES = 30
+
+
 def _decision_thresholds(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray],
-                         temperatures: dict[str, float], log: Log) -> dict[str, dict[str, float]]:
+                         temperatures: dict[str, float], log: Log,
+                         prefer: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+    """Per-label decision thresholds (:data:`DECISION_LABELS`) fitted for the best dev F1.
+
+    Fitted on the ``prefer`` rows (the real comments of dev) when they hold at least
+    :data:`MIN_THRESHOLD_POSITIVES` examples of the label, else on all of dev; skipped when
+    neither does (a threshold fitted on a handful of positives is noise).
+    """
     out: dict[str, dict[str, float]] = {}
     for head, label in DECISION_LABELS.items():
-        keep = labels[head] >= 0
-        if keep.sum() < 20:
+        j = list(HEADS_BY_NAME[head].values).index(label)
+        rows = np.ones(len(labels[head]), dtype=bool)
+        where = "dev"
+        if prefer is not None and (labels[head][prefer] == j).sum() >= MIN_THRESHOLD_POSITIVES:
+            rows, where = prefer, "the real comments of dev"
+        keep = rows & (labels[head] >= 0)
+        positives = int((labels[head][keep] == j).sum())
+        if positives < MIN_THRESHOLD_POSITIVES:
+            log(f"no decision threshold for {head}={label}: {positives} examples in dev")
             continue
-        values = list(HEADS_BY_NAME[head].values)
         probs = softmax(logits[head][keep], temperatures.get(head, 1.0))
-        t, before, after = find_decision_threshold(probs, labels[head][keep], values, label)
+        t, before, after = find_decision_threshold(probs, labels[head][keep], list(HEADS_BY_NAME[head].values), label)
         if t is not None:
             out[head] = {label: t}
-            log(f"decision threshold {head}={label} at {t}: dev F1 {before:.3f} -> {after:.3f}")
+            log(f"decision threshold {head}={label} at {t} ({where}, {positives} positives): "
+                f"F1 {before:.3f} -> {after:.3f}")
     return out
 
 
@@ -319,12 +337,7 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     config.temperatures, config.thresholds = temperatures, thresholds
     # decision thresholds follow the comments the model will meet: the real-comment share of dev
     real = np.array([str(r.get("source", "")).startswith("corpus:") for r in dev_records])
-    if real.sum() >= 100:
-        log(f"decision thresholds fitted on the {int(real.sum())} real corpus comments of dev")
-        config.decision_thresholds = _decision_thresholds({h: v[real] for h, v in dev_logits.items()},
-                                                          {h: v[real] for h, v in dev_labels.items()}, temperatures, log)
-    else:
-        config.decision_thresholds = _decision_thresholds(dev_logits, dev_labels, temperatures, log)
+    config.decision_thresholds = _decision_thresholds(dev_logits, dev_labels, temperatures, log, prefer=real)
     config.metrics = {"calibration_ece_dev": ece}
     write_config(model_dir, config)
     config.metrics.update(evaluate_saved(model_dir, {"dev": dev_records, **eval_sets}, log))
