@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable
 
 from . import __version__
 from .exports import TEXT_FIELDS, read_jsonl
-from .schema import HEADS_BY_NAME
+from .schema import HEAD_NAMES, HEADS_BY_NAME
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
 
@@ -190,7 +190,7 @@ class _Stats:
     unlabeled: int = 0
     dated: int = 0
     reasons: Counter = field(default_factory=Counter)
-    heads: dict[str, Counter] = field(default_factory=lambda: {h: Counter() for h in ("style", "intent", "sentiment", "troll")})
+    heads: dict[str, Counter] = field(default_factory=lambda: {h: Counter() for h in HEAD_NAMES})
     days: dict[date, list[int]] = field(default_factory=dict)
     queue_sizes: Counter = field(default_factory=Counter)
     heaps: dict[str, list] = field(default_factory=lambda: {q: [] for q in QUEUES})
