@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from _common import PEAK_RSS_SOURCE, texts_from_data
 
 BAD = [
     ("not JSON", lambda i: b'{"id": %d, "text": "unterminated' % i),
@@ -72,21 +72,20 @@ def write_export(path: Path, n: int, texts: list[str], bad_every: int = 50,
 
 def run_label(path: Path, out: Path) -> dict:
     """Run the CLI in a fresh process; returns its exit code, wall time and peak RSS."""
-    code = (
+    code = PEAK_RSS_SOURCE + (
         "import sys\n"
         "from commentnlp.cli import app\n"
         f"sys.argv = ['commentnlp', 'label', {str(path)!r}, '-o', {str(out)!r}, '--quiet']\n"
         "try:\n    app()\n"
         "finally:\n"
-        "    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
-        "    print('PEAK_RSS_KB', hwm[0].split()[1] if hwm else -1, file=sys.stderr)\n"
+        "    print('PEAK_RSS_MB', peak_rss_mb(), file=sys.stderr)\n"
     )
     t = time.time()
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     seconds = time.time() - t
-    rss = [l for l in proc.stderr.splitlines() if l.startswith("PEAK_RSS_KB")]
+    rss = [l for l in proc.stderr.splitlines() if l.startswith("PEAK_RSS_MB")]
     return {"rc": proc.returncode, "seconds": seconds, "stderr": proc.stderr[-1500:],
-            "peak_rss_mb": int(rss[-1].split()[1]) / 1024 if rss else float("nan")}
+            "peak_rss_mb": float(rss[-1].split()[1]) if rss else float("nan")}
 
 
 def check(out: Path, n: int, bad: dict[int, tuple[str, int]]) -> dict:
@@ -108,8 +107,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, action="append", help="export size(s); default 100,000")
     args = ap.parse_args()
-    texts = [json.loads(l)["text"] for s in ("train", "dev", "test")
-             for l in open(REPO / "data" / f"{s}.jsonl", encoding="utf-8")]
+    texts = texts_from_data()
     print("| records in | bad records | blank lines | records out | bad explained | in order | "
           "comments/s (incl. start-up) | peak RSS |")
     print("|---|---|---|---|---|---|---|---|")

@@ -30,13 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def texts_from_data(n: int) -> list[str]:
-    texts = [json.loads(l)["text"] for s in ("train", "dev", "test")
-             for l in open(REPO / "data" / f"{s}.jsonl", encoding="utf-8")]
-    return [texts[i % len(texts)] for i in range(n)]
+from _common import PEAK_RSS_SOURCE, REPO, texts_from_data
 
 
 def run_py(code: str, env: dict | None = None) -> dict:
@@ -48,17 +42,8 @@ def run_py(code: str, env: dict | None = None) -> dict:
 
 
 def label_in_subprocess(path: Path, model: str | None, backend: str) -> dict:
-    code = f"""
-import json, resource, time
-def peak_rss_mb():
-    # VmHWM belongs to this process image; ru_maxrss would also count the parent's RSS at fork
-    try:
-        for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    code = PEAK_RSS_SOURCE + f"""
+import json, time
 t0 = time.time()
 from commentnlp.classifier import Classifier
 from commentnlp.exports import label_file
@@ -98,20 +83,31 @@ def anchor_rate(texts: list[str]) -> tuple[float, float]:
     return rate, float(np.median(lat) * 1000)
 
 
-def agreement(model: str | None, evalset: Path, backend: str) -> dict:
+def agreement(model: str | None, evalset: Path, backends: list[str]) -> dict:
+    """Per backend: labels identical to the fp32 torch reference and the macro-F1 change, on ``evalset``."""
     from commentnlp.classifier import Classifier
     from commentnlp.data import read_labeled
-    from commentnlp.evaluation import evaluate
+    from commentnlp.evaluation import evaluate_labels
 
     records = read_labeled(evalset)
     texts = [r["text"] for r in records]
+
+    def macro_f1(clf, probs):
+        predicted = {h: [clf.heads[h][i] for i in idx] for h, idx in clf.decide(probs).items()}
+        return {h: r["macro_f1"] for h, r in evaluate_labels(records, predicted, clf.heads).items()}
+
     ref = Classifier.load(model, backend="torch", device="cpu")
-    fast = Classifier.load(model, backend=backend)
-    pr, pf = ref.predict_proba(texts), fast.predict_proba(texts)
-    same = {h: float((pr[h].argmax(1) == pf[h].argmax(1)).mean()) for h in pr}
-    er, ef = evaluate(ref, records)["heads"], evaluate(fast, records)["heads"]
-    delta = {h: round(ef[h]["macro_f1"] - er[h]["macro_f1"], 4) for h in er}
-    return {"backend": backend, "identical_labels": same, "macro_f1_change": delta}
+    pr = ref.predict_proba(texts)
+    fr = macro_f1(ref, pr)
+    out = {}
+    for backend in backends:
+        fast = Classifier.load(model, backend=backend)
+        pf = fast.predict_proba(texts)
+        ff = macro_f1(fast, pf)
+        out[backend] = {"backend": backend,
+                        "identical_labels": {h: float((pr[h].argmax(1) == pf[h].argmax(1)).mean()) for h in pr},
+                        "macro_f1_change": {h: round(ff[h] - fr[h], 4) for h in fr}}
+    return out
 
 
 def main() -> None:
@@ -189,7 +185,7 @@ def main() -> None:
     results["anchor_single_ms"] = round(anchor_lat, 2)
     results["speedup_vs_anchor"] = round(results["label_rate"] / rate, 1)
     if Path(args.evalset).is_file():
-        results["vs_reference"] = {b: agreement(args.model, Path(args.evalset), b) for b in (args.backend, "onnx-int8")}
+        results["vs_reference"] = agreement(args.model, Path(args.evalset), [args.backend, "onnx-int8"])
 
     if args.json:
         print(json.dumps(results, indent=2))

@@ -27,14 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-HEAD_NAMES = ("style", "intent", "sentiment", "troll")
+from _common import texts_from_data
 
-
-def texts_from_data(n: int) -> list[str]:
-    texts = [json.loads(l)["text"] for s in ("train", "dev", "test")
-             for l in open(REPO / "data" / f"{s}.jsonl", encoding="utf-8")]
-    return [texts[i % len(texts)] for i in range(n)]
+from commentnlp.schema import HEAD_NAMES
 
 
 def agreement(a: list[tuple], b: list[tuple]) -> dict:

@@ -85,3 +85,18 @@ def default_model_dir() -> Path:
     from commentnlp.serialization import default_model_path
 
     return default_model_path()
+
+
+def interrupt_predict(monkeypatch, classifier, on_call: int):
+    """Make ``classifier.predict`` raise KeyboardInterrupt on its ``on_call``-th call (a Ctrl-C mid-run);
+    returns a function that restores the real ``predict``."""
+    real, calls = classifier.predict, {"n": 0}
+
+    def flaky(texts, **kw):
+        calls["n"] += 1
+        if calls["n"] == on_call:
+            raise KeyboardInterrupt
+        return real(texts, **kw)
+
+    monkeypatch.setattr(classifier, "predict", flaky)
+    return lambda: monkeypatch.setattr(classifier, "predict", real)

@@ -5,6 +5,8 @@ import pytest
 
 from commentnlp.exports import default_output_path, label_file, label_records, read_jsonl
 
+from conftest import interrupt_predict
+
 
 def write_export(path, n_good=990):
     lines = []
@@ -72,20 +74,11 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     expected = tmp_path / "expected.jsonl"
     label_file(src, expected, tiny_classifier)
     dst = tmp_path / "out.jsonl"
-    calls = {"n": 0}
-    real = tiny_classifier.predict
-
-    def flaky(texts, **kw):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise KeyboardInterrupt
-        return real(texts, **kw)
-
-    monkeypatch.setattr(tiny_classifier, "predict", flaky)
+    restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=2)
     with pytest.raises(KeyboardInterrupt):
         label_file(src, dst, tiny_classifier)
     assert not dst.exists()
-    monkeypatch.setattr(tiny_classifier, "predict", real)
+    restore()
     summary = label_file(src, dst, tiny_classifier, resume=True)
     assert summary.resumed == 1024 and summary.total == 3000
     assert dst.read_bytes() == expected.read_bytes()

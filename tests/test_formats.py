@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 
 from commentnlp.exports import default_output_path, detect_format, label_file, read_csv, read_jsonl
 
+from conftest import interrupt_predict
+
 
 def test_format_detection_and_default_names():
     assert detect_format("a.CSV.gz") == ("csv", True)
@@ -77,20 +79,11 @@ def test_resume_gzip_csv_after_interruption(tmp_path, tiny_classifier, monkeypat
     src.write_text("id,text\n" + "".join(f"{i},comment number {i}\n" for i in range(2500)), encoding="utf-8")
     expected = tmp_path / "expected.csv.gz"
     label_file(src, expected, tiny_classifier)
-    real = tiny_classifier.predict
-    calls = {"n": 0}
-
-    def flaky(texts, **kw):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise KeyboardInterrupt
-        return real(texts, **kw)
-
-    monkeypatch.setattr(tiny_classifier, "predict", flaky)
+    restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=3)
     out = tmp_path / "out.csv.gz"
     with pytest.raises(KeyboardInterrupt):
         label_file(src, out, tiny_classifier)
-    monkeypatch.setattr(tiny_classifier, "predict", real)
+    restore()
     assert label_file(src, out, tiny_classifier, resume=True).resumed == 2048
     assert gzip.decompress(out.read_bytes()) == gzip.decompress(expected.read_bytes())
 

@@ -48,7 +48,7 @@ def main() -> None:
     if Path(args.evalset).is_file():
         banned = {dedupe_key(json.loads(l)["text"]) for l in open(args.evalset, encoding="utf-8") if l.strip()}
     long_banned = [k for k in banned if len(k) >= 12]  # also caught inside a longer text
-    seen, records, dropped = set(), [], collections.Counter()
+    seen, records, keys, dropped = set(), [], [], collections.Counter()
     for path in sorted(Path(args.raw).glob("*.jsonl")):
         for r in read_labeled(path):
             key = dedupe_key(r["text"])
@@ -67,9 +67,15 @@ def main() -> None:
             seen.add(key)
             records.append({k: (to_record_value(k, r[k]) if k in HEAD_NAMES else r.get(k)) for k in FIELDS
                             if r.get(k) is not None})
-    splits = {name: sorted((r for r in records if frozen.get(dedupe_key(r["text"]), ("",))[0] == name),
-                           key=lambda r: frozen[dedupe_key(r["text"])][1]) for name in SPLITS}
-    new = [r for r in records if dedupe_key(r["text"]) not in frozen]
+            keys.append(key)
+    placed: dict[str, list[tuple[int, dict]]] = {name: [] for name in SPLITS}
+    new = []
+    for key, r in zip(keys, records):
+        if key in frozen:
+            placed[frozen[key][0]].append((frozen[key][1], r))
+        else:
+            new.append(r)
+    splits = {name: [r for _, r in sorted(rows, key=lambda x: x[0])] for name, rows in placed.items()}
     if new:
         train, rest = train_test_split(new, test_size=0.2, random_state=args.seed,
                                        stratify=[r["intent"] for r in new])

@@ -25,6 +25,8 @@ from .serialization import ModelConfig, default_model_path, read_config
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
 DEFAULT_BATCH_SIZE = 64
+#: Inference backends :meth:`Classifier.load` accepts.
+BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 #: At most this many padded tokens per batch: long comments go in smaller batches (flat memory).
 MAX_BATCH_TOKENS = 2048
 
@@ -101,7 +103,7 @@ class Classifier:
         config = read_config(model_dir)
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
-        if backend not in ("auto", "torch", "onnx", "onnx-int8"):
+        if backend not in BACKENDS:
             raise ValueError(f"backend must be 'auto', 'torch', 'onnx' or 'onnx-int8', not {backend!r}")
         resolved = resolve_device(device)
         if backend == "auto":

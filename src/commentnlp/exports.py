@@ -28,10 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "label_records", "label_file",
-           "default_output_path", "detect_format"]
+from .schema import HEAD_NAMES
 
-csv.field_size_limit(sys.maxsize)
+__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "label_records", "label_file",
+           "default_output_path", "detect_format", "text_of"]
+
+#: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
+CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
 #: Supported formats (a ``.gz`` suffix adds gzip compression to either).
 FORMATS = ("jsonl", "csv")
@@ -114,6 +117,8 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -
 
     Empty rows hold no record: they are skipped and reported to ``on_blank(line_number)``.
     """
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     try:
@@ -155,8 +160,11 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -
             yield Item(line, record)
 
 
-def _text_of(record: dict[str, Any], text_field: str | None) -> tuple[str | None, str | None]:
-    """``(text, None)`` or ``(None, reason)``."""
+def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str | None, str | None]:
+    """The comment text of an export record: ``(text, None)``, or ``(None, why it has none)``.
+
+    ``text_field`` names the field; by default the first of :data:`TEXT_FIELDS` present.
+    """
     if text_field is not None:
         if text_field not in record:
             return None, f"no {text_field!r} field"
@@ -190,7 +198,7 @@ def label_records(
         texts, targets = [], []
         for item in buffer:
             if item.error is None:
-                text, reason = _text_of(item.record, text_field)
+                text, reason = text_of(item.record, text_field)
                 if reason:
                     item.error = reason
                 else:
@@ -262,30 +270,28 @@ def _count_lines(path: Path, gz: bool) -> int | None:
 class _CsvSink:
     """Writes output records as CSV: input columns first, then flat labels and scores."""
 
-    LABEL_COLUMNS = ("style", "intent", "sentiment", "troll", "action")
+    LABEL_COLUMNS = (*HEAD_NAMES, "action")
 
     def __init__(self, out: IO[str], columns: list[str] | None = None):
-        self.out = out
         self.writer = csv.writer(out)
         self.columns = columns
+        self._known = set(columns or ())
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
         inputs = [k for k in first if k not in ("labels", "scores", "action", "error")]
-        from .schema import HEAD_NAMES
-
         return inputs + list(self.LABEL_COLUMNS) + [f"{h}_score" for h in HEAD_NAMES] + ["error", "extra"]
 
     def write(self, record: dict[str, Any]) -> None:
         if self.columns is None:
             self.columns = self.header_for(record)
+            self._known = set(self.columns)
             self.writer.writerow(self.columns)
         flat: dict[str, Any] = {}
         extra = {}
-        known = set(self.columns)
         for k, v in record.items():
             if k in ("labels", "scores"):
                 continue
-            if k in known:
+            if k in self._known:
                 flat[k] = v
             else:
                 extra[k] = v
@@ -407,7 +413,7 @@ def label_file(
 
     raw = sys.stdin.buffer if from_stdin else open(input_path, "rb")
     stream = gzip.GzipFile(fileobj=raw) if in_gz else raw
-    total = None if from_stdin else _count_lines(Path(input_path), in_gz)
+    total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     reader = read_csv if in_fmt == "csv" else read_jsonl
 
     def _count_blank(_line: int) -> None:

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .exports import TEXT_FIELDS, read_jsonl
-from .schema import HEAD_NAMES, HEADS_BY_NAME
+from .exports import read_jsonl, text_of
+from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
 
@@ -125,25 +125,14 @@ def _time_of(record: dict[str, Any]) -> datetime | None:
     return None
 
 
-def _text_of(record: dict[str, Any]) -> str:
-    for name in TEXT_FIELDS:
-        if isinstance(record.get(name), str):
-            return record[name]
-    return ""
-
-
 def _value(head: str, value: Any) -> str | None:
     """A label value as a schema string, ``"unsure"``/``"other"`` when unknown, None when missing."""
-    if value is None:
-        return None
-    if head == "troll":
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        v = str(value).strip().lower()
-        return v if v in ("true", "false", "unsure") else "other"
-    if isinstance(value, str) and (value in HEADS_BY_NAME[head].values or value == "unsure"):
+    if value is None or value == "unsure":
         return value
-    return "other"
+    try:
+        return parse_label(head, value)
+    except LabelError:
+        return "other"
 
 
 def _score(record: dict[str, Any], head: str, label: str) -> float | None:
@@ -255,7 +244,7 @@ class _Stats:
         heap = self.heaps[queue]
         if len(heap) >= self.max_queue and key <= heap[0][0]:
             return
-        text = _text_of(record)
+        text = text_of(record)[0] or ""
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT].rstrip() + "…"
         meta = [str(record[k])[:60] for k in ("id", "platform", "page") if record.get(k) not in (None, "")]
@@ -334,7 +323,7 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
             if item.error is not None:
                 stats.records += 1
                 stats.bad_lines += 1
-                stats.add_reason(f"unreadable line: {item.error.split(' (')[0]}")
+                stats.add_reason(f"unreadable line: {_reason(item.error)}")
             else:
                 stats.add(item.record)
     unit, buckets = _buckets(stats.days)

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .exports import TEXT_FIELDS, _text_of
+from .exports import TEXT_FIELDS, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -55,17 +55,15 @@ __all__ = ["OUTPUT_COLUMNS", "OUTPUT_SCHEMA", "SCORES_TYPE", "label_dataframe", 
 
 log = logging.getLogger(__name__)
 
-#: Columns added by :func:`label_dataframe`, in this order.
-OUTPUT_COLUMNS = ("style", "intent", "sentiment", "troll", "action", "scores", "error")
-#: Their Spark types (DDL).
-OUTPUT_SCHEMA = ("style string, intent string, sentiment string, troll boolean, action string, "
-                 "scores string, error string")
 _OUTPUT_TYPES = {"style": "string", "intent": "string", "sentiment": "string", "troll": "boolean",
                  "action": "string", "scores": "string", "error": "string"}
+#: Columns added by :func:`label_dataframe`, in this order.
+OUTPUT_COLUMNS = tuple(_OUTPUT_TYPES)
+#: Their Spark types (DDL).
+OUTPUT_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in _OUTPUT_TYPES.items())
 #: Parse ``scores`` with ``F.from_json("scores", SCORES_TYPE)`` to query it as a map.
 SCORES_TYPE = "map<string,map<string,double>>"
 
-BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 _GRAPH_DIR = "_onnx"  # inside a shipped model archive: <fingerprint>/model.<int8|fp32>.onnx
 _ROW = "__commentnlp_row"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
@@ -239,7 +237,7 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
             elif spec.text_type is not None:
                 error = f"{name!r} is {spec.text_type}, not a string"
             else:
-                text, error = _text_of({name: values[i]}, name)
+                text, error = text_of({name: values[i]}, name)
                 if error is None:
                     rows.append(i)
                     texts.append(text)
@@ -252,10 +250,8 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
                     clf = copy.copy(clf)  # shares the backend and tokenizer; only the actions differ
                     clf.playbook = spec.playbook
             for i, p in zip(rows, clf.predict(texts, batch_size=spec.batch_size)):
-                cols["style"][i] = p.style
-                cols["intent"][i] = p.intent
-                cols["sentiment"][i] = p.sentiment
-                cols["troll"][i] = p.troll
+                for head, label in p.labels.items():
+                    cols[head][i] = label
                 cols["action"][i] = p.action
                 cols["scores"][i] = json.dumps(p.scores, ensure_ascii=False)
         out = pdf.copy(deep=False)
@@ -389,6 +385,7 @@ def label_dataframe(
     _require_pyspark()
     from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
+    from .classifier import BACKENDS
     from .playbook import Playbook, default_playbook
 
     if backend not in BACKENDS:

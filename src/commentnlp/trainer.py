@@ -324,23 +324,21 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     """
     from .classifier import Classifier
     from .model_card import model_card
-    from .serialization import read_config, write_config
+    from .serialization import write_config
 
     model_dir = Path(model_dir)
-    config = read_config(model_dir)
-    config.temperatures, config.thresholds, config.decision_thresholds = {}, {}, {}
-    write_config(model_dir, config)
-    clf = Classifier.load(model_dir)
+    clf = Classifier.load(model_dir)  # raw logits do not depend on the calibration being replaced
+    config = clf.config
     dev_logits = clf.predict_logits([r["text"] for r in dev_records])
-    dev_labels = {h: np.array([encode_labels(r)[h] for r in dev_records], dtype=np.int64) for h in HEAD_NAMES}
+    encoded = [encode_labels(r) for r in dev_records]
+    dev_labels = {h: np.array([e[h] for e in encoded], dtype=np.int64) for h in HEAD_NAMES}
     temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
     config.temperatures, config.thresholds = temperatures, thresholds
     # decision thresholds follow the comments the model will meet: the real-comment share of dev
     real = np.array([str(r.get("source", "")).startswith("corpus:") for r in dev_records])
     config.decision_thresholds = _decision_thresholds(dev_logits, dev_labels, temperatures, log, prefer=real)
     config.metrics = {"calibration_ece_dev": ece}
-    write_config(model_dir, config)
-    config.metrics.update(evaluate_saved(model_dir, {"dev": dev_records, **eval_sets}, log))
+    config.metrics.update(evaluate_saved(clf, {"dev": dev_records, **eval_sets}, log))  # the new calibration
     write_config(model_dir, config)
     (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
     return config.metrics
@@ -377,12 +375,13 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
     return config.metrics["baselines"]
 
 
-def evaluate_saved(model_dir: Path, sets: dict[str, Any], log: Log = _stderr) -> dict[str, Any]:
-    """Evaluate a saved model (through the real inference path) on named record lists or files."""
+def evaluate_saved(model, sets: dict[str, Any], log: Log = _stderr) -> dict[str, Any]:
+    """Evaluate a saved model (a directory or a loaded Classifier, through the real inference path)
+    on named record lists or files."""
     from .classifier import Classifier
     from .evaluation import evaluate
 
-    clf = Classifier.load(model_dir)
+    clf = model if isinstance(model, Classifier) else Classifier.load(model)
     out: dict[str, Any] = {}
     for name, data in sets.items():
         if isinstance(data, list) and not data:

@@ -39,18 +39,19 @@ def evaluate_cli(
     train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Training JSONL for the baselines (default: the data recorded in the model's config)."),
 ) -> None:
     """Evaluate a model per head: macro-F1, per-class precision/recall/F1, confusion matrices."""
-    from ..data import DataError, gather, read_labeled
+    from ..data import gather, read_labeled
     from ..evaluation import evaluate
 
     clf = load_classifier(model, device, None, backend=backend)
     try:
-        result = evaluate(clf, data, batch_size=batch_size)
+        records = read_labeled(data)
+        result = evaluate(clf, records, batch_size=batch_size)
         if baselines:
             from ..baselines import baseline_training_records, run_baselines
 
             train = gather(train_data) if train_data else baseline_training_records(clf.config)
-            result["baselines"] = run_baselines(train, read_labeled(data))
-    except (DataError, ValueError, FileNotFoundError) as exc:
+            result["baselines"] = run_baselines(train, records)
+    except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
         fail(str(exc))
     if as_json:
         typer.echo(json.dumps(result, indent=2))

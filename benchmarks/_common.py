@@ -1,0 +1,29 @@
+"""Shared by the benchmarks: the comments they run on and how a child process reports its memory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Source of ``peak_rss_mb()`` for the fresh processes the benchmarks start. VmHWM belongs to the
+#: process image; ru_maxrss would also count the parent's RSS at fork.
+PEAK_RSS_SOURCE = '''
+def peak_rss_mb():
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+'''
+
+
+def texts_from_data(n: int | None = None) -> list[str]:
+    """The project's own comments (data/{train,dev,test}.jsonl), cycled to ``n`` texts."""
+    texts = [json.loads(line)["text"] for split in ("train", "dev", "test")
+             for line in open(REPO / "data" / f"{split}.jsonl", encoding="utf-8")]
+    return texts if n is None else [texts[i % len(texts)] for i in range(n)]
