@@ -132,3 +132,15 @@ def test_csv_reader_round_trips_arbitrary_text(rows):
     good = [(i.record["a"], i.record["b"]) for i in items if i.error is None]
     encodable = [(a, b) for a, b in clean if not any(0xD800 <= ord(c) <= 0xDFFF for c in a + b)]
     assert good == encodable
+
+
+def test_csv_input_fields_named_like_output_columns_are_kept_in_extra(tmp_path, tiny_classifier):
+    src = tmp_path / "in.csv"
+    src.write_text("text,style,troll_score\nwhere can i buy this,my style,0.5\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    label_file(src, out, tiny_classifier)
+    rows = list(csv.reader(open(out, encoding="utf-8")))
+    header, row = rows[0], dict(zip(rows[0], rows[1]))
+    assert len(header) == len(set(header)) and header.count("style") == 1
+    assert row["style"] in ("audience", "community")
+    assert json.loads(row["extra"]) == {"style": "my style", "troll_score": "0.5"}

@@ -232,5 +232,7 @@ def test_cli_engine_spark(spark, texts, tmp_path):
     result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "20 records" in result.output and list(out.glob("part-*.parquet"))
+    again = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(out)])
+    assert again.exit_code == 1 and "already exists" in again.output and again.exception.__class__ is SystemExit
     result = CliRunner().invoke(app, ["label", str(src), "--engine", "nope"])
     assert result.exit_code == 2 and "--engine must be" in result.output

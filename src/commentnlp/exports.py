@@ -277,9 +277,13 @@ class _CsvSink:
         self.columns = columns
         self._known = set(columns or ())
 
+    SCORE_COLUMNS = tuple(f"{h}_score" for h in HEAD_NAMES)
+    #: Output columns an input field cannot take: an input field of that name goes to ``extra``.
+    RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
+
     def header_for(self, first: dict[str, Any]) -> list[str]:
-        inputs = [k for k in first if k not in ("labels", "scores", "action", "error")]
-        return inputs + list(self.LABEL_COLUMNS) + [f"{h}_score" for h in HEAD_NAMES] + ["error", "extra"]
+        inputs = [k for k in first if k not in ("labels", "scores", "action", "error") and k not in self.RESERVED]
+        return inputs + list(self.LABEL_COLUMNS) + list(self.SCORE_COLUMNS) + ["error", "extra"]
 
     def write(self, record: dict[str, Any]) -> None:
         if self.columns is None:
@@ -291,7 +295,7 @@ class _CsvSink:
         for k, v in record.items():
             if k in ("labels", "scores"):
                 continue
-            if k in self._known:
+            if k in self._known and k not in self.RESERVED:
                 flat[k] = v
             else:
                 extra[k] = v

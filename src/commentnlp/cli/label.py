@@ -39,7 +39,8 @@ def label_cli(
     from ..exports import label_file
 
     if engine == "spark":
-        _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet)
+        _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
+                          backend=backend, playbook=playbook)
         return
     if engine != "local":
         fail(f"--engine must be 'local' or 'spark', not {engine!r}", 2)
@@ -75,19 +76,17 @@ def label_cli(
             typer.echo(f"  {summary.blank_lines} blank lines skipped (they hold no record)", err=True)
 
 
-def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet) -> None:
-    """``--engine spark``: label Parquet/JSON (files or directories) with commentnlp.spark."""
-    try:
-        from ..spark import label_files
-    except ImportError:
-        fail("--engine spark needs pyspark: pip install 'commentnlp[spark]'")
-    if not Path(input).exists():
-        fail(f"input not found: {input}")
+def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
+                      backend="auto", playbook=None) -> None:
+    """``--engine spark``: label Parquet/JSON (files, directories or URIs) with commentnlp.spark."""
+    from ..spark import label_files  # pyspark itself is imported (and its absence reported) on use
+
     target = output or str(Path(input).with_name(Path(input).name.split(".")[0] + ".labeled"))
     try:
         result = label_files(input, target, text_col=text_field, output_format=output_format or "parquet",
-                             master=master, partitions=partitions, model=model, batch_size=batch_size)
-    except (ValueError, FileNotFoundError, ImportError) as exc:
+                             master=master, partitions=partitions, model=model, batch_size=batch_size,
+                             backend=backend, playbook=playbook)
+    except (ValueError, OSError, ImportError) as exc:  # OSError: input not found, output exists
         fail(str(exc))
     if not quiet:
         typer.echo(f"{result.get('rows')} records -> {target}: {result.get('labeled')} labeled, "
