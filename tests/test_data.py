@@ -73,6 +73,43 @@ def test_corpus_readers_and_join(tmp_path):
         list(iter_corpus(tmp_path, "nope"))
 
 
+def test_corpus_labels_label_each_comment_once():
+    seen: dict[tuple[str, str], str] = {}
+    for path in sorted((REPO / "data" / "corpus_labels").glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            row = json.loads(line)
+            key = (row["corpus"], row["key"])
+            assert key not in seen, f"{key} is labelled in {seen[key]} and {path.name}"
+            seen[key] = path.name
+
+
+def test_sample_corpus_skips_labelled_evaluation_and_duplicate_texts(tmp_path):
+    import subprocess, sys
+    root = tmp_path / "datasets" / "youtube_spam_collection"
+    root.mkdir(parents=True)
+    texts = ["where can I buy this", "Where can I buy this!!", "already labelled", "an eval comment here",
+             "an eval comment here, and more", "love this song", "buy my mixtape"]
+    (root / "Youtube01-X.csv").write_text("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n" + "".join(
+        f"{i},a,,{t!r},0\n".replace("'", '"') for i, t in enumerate(texts)), encoding="utf-8")
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps({"corpus": "youtube_spam_collection", "key": text_key("already labelled")}) + "\n")
+    evalset = tmp_path / "eval.jsonl"
+    evalset.write_text(json.dumps({"text": "An eval comment here."}) + "\n")
+    out = tmp_path / "job.jsonl"
+    run = subprocess.run([sys.executable, str(REPO / "training" / "sample_corpus.py"), "--out", str(out),
+                          "--corpus", "youtube_spam_collection", "--n", "10", "--datasets-dir", str(tmp_path / "datasets"),
+                          "--exclude", str(labels), "--eval-set", str(evalset)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    rows = [json.loads(line) for line in out.open()]
+    assert sorted(r["text"] for r in rows) == ["buy my mixtape", "love this song", "where can I buy this"]
+    assert all(r["key"] == text_key(r["text"]) and r["corpus"] == "youtube_spam_collection" for r in rows)
+    run = subprocess.run([sys.executable, str(REPO / "training" / "sample_corpus.py"), "--out", str(out),
+                          "--corpus", "youtube_spam_collection", "--match", "\\bbuy\\b", "--datasets-dir",
+                          str(tmp_path / "datasets"), "--exclude", str(labels), "--eval-set", str(evalset)],
+                         capture_output=True, text=True)
+    assert sorted(json.loads(line)["text"] for line in out.open()) == ["buy my mixtape", "where can I buy this"]
+
+
 @pytest.mark.skipif(not (SHARED / "datasets").is_dir(), reason="../shared/datasets is not beside the repository")
 def test_project_corpus_labels_all_match_the_shared_corpora():
     files = sorted((REPO / "data" / "corpus_labels").glob("*.jsonl"))

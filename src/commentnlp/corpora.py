@@ -31,9 +31,9 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
-__all__ = ["CORPORA", "text_key", "iter_corpus", "iter_corpora", "join_corpus_labels"]
+from .exports import CSV_FIELD_LIMIT
 
-csv.field_size_limit(sys.maxsize)
+__all__ = ["CORPORA", "text_key", "iter_corpus", "iter_corpora", "join_corpus_labels"]
 
 Record = dict
 
@@ -61,6 +61,8 @@ def _clean_html(text: str) -> str:
 
 
 def _read_csv(path: Path) -> Iterator[dict]:
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # a few corpus fields are long
+        csv.field_size_limit(CSV_FIELD_LIMIT)
     with path.open(encoding="utf-8", newline="") as f:
         yield from csv.DictReader(f)
 
@@ -120,7 +122,9 @@ def _fb_dei(root: Path) -> Iterator[Record]:
     for row in _read_csv(root / name):
         text = (row["comment_text"] or "").strip()
         if text:
-            yield _record("fb_dei_brand_comments", name, text)
+            rec = _record("fb_dei_brand_comments", name, text)
+            rec["thread"] = row.get("comment_type") or None  # "initial" | "reply" (provenance only)
+            yield rec
 
 
 def _twcs(root: Path) -> Iterator[Record]:
