@@ -92,20 +92,18 @@ def agreement(model: str | None, evalset: Path, backends: list[str]) -> dict:
     records = read_labeled(evalset)
     texts = [r["text"] for r in records]
 
-    def macro_f1(clf, probs):
-        predicted = {h: [clf.heads[h][i] for i in idx] for h, idx in clf.decide(probs).items()}
-        return {h: r["macro_f1"] for h, r in evaluate_labels(records, predicted, clf.heads).items()}
+    def labels_and_f1(clf):  # the labels users get: calibrated scores, then the decision thresholds
+        decided = clf.decide(clf.predict_proba(texts))
+        f1 = {h: r["macro_f1"] for h, r in evaluate_labels(
+            records, {h: [clf.heads[h][i] for i in idx] for h, idx in decided.items()}, clf.heads).items()}
+        return decided, f1
 
-    ref = Classifier.load(model, backend="torch", device="cpu")
-    pr = ref.predict_proba(texts)
-    fr = macro_f1(ref, pr)
+    pr, fr = labels_and_f1(Classifier.load(model, backend="torch", device="cpu"))
     out = {}
     for backend in backends:
-        fast = Classifier.load(model, backend=backend)
-        pf = fast.predict_proba(texts)
-        ff = macro_f1(fast, pf)
+        pf, ff = labels_and_f1(Classifier.load(model, backend=backend))
         out[backend] = {"backend": backend,
-                        "identical_labels": {h: float((pr[h].argmax(1) == pf[h].argmax(1)).mean()) for h in pr},
+                        "identical_labels": {h: float((pr[h] == pf[h]).mean()) for h in pr},
                         "macro_f1_change": {h: round(ff[h] - fr[h], 4) for h in fr}}
     return out
 

@@ -109,11 +109,16 @@ def _export_onnx(model_dir: Path, path: Path) -> list[str]:
     return names
 
 
-def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str], None] | None = None) -> Path:
-    """Return the cached ONNX graph of a model, building it first if needed (one-time cost)."""
+def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str], None] | None = None,
+               cache: str | Path | None = None) -> Path:
+    """Return the cached ONNX graph of a model, building it first if needed (one-time cost).
+
+    Graphs live under ``cache`` (default :func:`cache_dir`) in a folder named by the model's
+    weight fingerprint.
+    """
     model_dir = Path(model_dir)
     name = "model.int8.onnx" if quantize else "model.fp32.onnx"
-    target = cache_dir() / model_fingerprint(model_dir) / name
+    target = Path(cache or cache_dir()) / model_fingerprint(model_dir) / name
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -139,10 +144,10 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(self, model_dir: str | Path, quantize: bool = False, threads: int | None = None,
-                 log: Callable[[str], None] | None = None):
+                 log: Callable[[str], None] | None = None, cache: str | Path | None = None):
         import onnxruntime as ort
 
-        self.path = build_onnx(model_dir, quantize=quantize, log=log)
+        self.path = build_onnx(model_dir, quantize=quantize, log=log, cache=cache)
         self.quantized = quantize
         self.heads = list(read_config(model_dir).heads)
         options = ort.SessionOptions()

@@ -148,16 +148,16 @@ def run_baselines(train: Sequence[Mapping[str, Any]], test: Sequence[Mapping[str
 def baseline_training_records(model_config) -> list[dict[str, Any]]:
     """The training records a saved model was trained on (from its ``config.json``), for fair baselines.
 
-    Paths are as recorded at training time (relative to the repository root).
+    The split is rebuilt exactly as training built it (:func:`commentnlp.data.split_data`);
+    paths are as recorded at training time (relative to the repository root).
     """
-    from .data import gather
+    from .data import split_data
+    from .training_args import TrainingConfig
 
-    data = (model_config.training or {}).get("config", {}).get("data")
-    if not data:
+    recorded = (model_config.training or {}).get("config")
+    if not recorded or not recorded.get("data"):
         raise ValueError("the model does not record its training data; pass --train-data")
-    return gather(data["train"], datasets_dir=data.get("datasets_dir") or None,
-                  corpus_labels=data.get("corpus_labels", []), corpus_native=data.get("corpus_native", {}),
-                  exclude=list(data.get("exclude", [])) + list(data.get("evaluate", [])))
+    return split_data(TrainingConfig.from_dict(recorded))[0]
 
 
 def comparison_table(model_summary: Mapping[str, float], baselines: Mapping[str, Mapping[str, Any]]) -> str:

@@ -85,10 +85,10 @@ def apply_decision_thresholds(probs: np.ndarray, values: tuple[str, ...] | list[
 
 
 def _f1(y: np.ndarray, pred: np.ndarray, j: int) -> float:
-    tp = float(((pred == j) & (y == j)).sum())
-    fp = float(((pred == j) & (y != j)).sum())
-    fn = float(((pred != j) & (y == j)).sum())
-    return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+    """One-vs-rest F1 of class index ``j``."""
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y == j, pred == j, zero_division=0.0))
 
 
 def find_decision_threshold(probs: np.ndarray, y: np.ndarray, values: list[str], label: str,

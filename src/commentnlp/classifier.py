@@ -88,6 +88,8 @@ class Classifier:
         device: str = "auto",
         backend: str = "auto",
         playbook: Playbook | str | Path | None = None,
+        threads: int | None = None,
+        onnx_cache: str | Path | None = None,
     ) -> "Classifier":
         """Load a saved model directory (the bundled default model when ``path`` is None).
 
@@ -96,6 +98,8 @@ class Classifier:
         (fp32 graph: the reference's labels, no torch at run time), ``"onnx-int8"`` (dynamic int8:
         faster, but a few labels differ from the reference and depend on the batch) or ``"torch"``.
         ``playbook`` is a :class:`Playbook` or a TOML file overriding the default one.
+        ``threads`` caps ONNX Runtime's threads (default: all cores); ``onnx_cache`` is where the
+        ONNX graph is cached or built (default ``$COMMENTNLP_CACHE`` or ``~/.cache/commentnlp``).
         """
         from .backends import OnnxBackend, TorchBackend, onnx_available, resolve_device
 
@@ -111,7 +115,7 @@ class Classifier:
         if backend.startswith("onnx"):
             if resolved != "cpu":
                 raise ValueError("the ONNX backend runs on the CPU; use backend='torch' for CUDA")
-            engine = OnnxBackend(model_dir, quantize=backend == "onnx-int8")
+            engine = OnnxBackend(model_dir, quantize=backend == "onnx-int8", threads=threads, cache=onnx_cache)
         else:
             engine = TorchBackend(model_dir, device=resolved)
         return cls(model_dir, config, engine, playbook)

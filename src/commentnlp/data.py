@@ -7,11 +7,14 @@ import json
 import random
 import re
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
-__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key"]
+if TYPE_CHECKING:
+    from .training_args import TrainingConfig
+
+__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "split_data"]
 
 
 class DataError(ValueError):
@@ -121,3 +124,41 @@ def encode_labels(record: dict[str, Any], ignore_index: int = -100) -> dict[str,
             value = "true" if value else "false"
         out[name] = ignore_index if value is None else HEADS_BY_NAME[name].index(value)
     return out
+
+
+def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: None,
+               ) -> tuple[list[dict], list[dict], list[dict]]:
+    """The train/dev/test records a training config describes, as training sees them.
+
+    Project-labelled corpus rows are shuffled with the training seed and a
+    ``corpus_dev_fraction`` of them joins dev; training records that also occur in
+    dev/test, and every evaluation text, are left out. Baselines call this too, so they
+    are fitted on exactly the model's training data.
+    """
+    d = config.data
+    exclude = list(d.exclude) + list(d.evaluate)
+    train = gather(d.train, exclude=exclude)
+    dev = gather(d.dev, exclude=exclude)
+    test = gather(d.test) if d.test else []
+    if d.datasets_dir:
+        corpus = gather([], datasets_dir=d.datasets_dir, corpus_labels=d.corpus_labels,
+                        corpus_native=d.corpus_native, exclude=exclude, seed=config.training.seed)
+        rng = random.Random(config.training.seed)
+        rng.shuffle(corpus)
+        # project-labelled corpus rows give the dev split its real-comment share
+        labelled = [r for r in corpus if not r.get("source", "").endswith(":native")]
+        n_dev = int(len(labelled) * d.corpus_dev_fraction)
+        dev_keys = {id(r) for r in labelled[:n_dev]}
+        dev += [r for r in corpus if id(r) in dev_keys]
+        train += [r for r in corpus if id(r) not in dev_keys]
+        log(f"corpora: {len(corpus)} records ({n_dev} to dev)")
+    held = {dedupe_key(r["text"]) for r in dev + test}
+    before = len(train)
+    train = [r for r in train if dedupe_key(r["text"]) not in held]
+    if before != len(train):
+        log(f"dropped {before - len(train)} training records that also occur in dev/test")
+    if not train:
+        raise ValueError("no training records: check [data] train files")
+    if not dev:
+        raise ValueError("no dev records: early stopping needs [data] dev files")
+    return train, dev, test

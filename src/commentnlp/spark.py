@@ -119,23 +119,6 @@ def _task_cpus() -> int | None:
 
 
 @contextmanager
-def _onnx_cache(path: Path | None):
-    """Point ``$COMMENTNLP_CACHE`` at the shipped graph while the backend is built."""
-    if path is None:
-        yield
-        return
-    old = os.environ.get("COMMENTNLP_CACHE")
-    os.environ["COMMENTNLP_CACHE"] = str(path)
-    try:
-        yield
-    finally:
-        if old is None:
-            os.environ.pop("COMMENTNLP_CACHE", None)
-        else:
-            os.environ["COMMENTNLP_CACHE"] = old
-
-
-@contextmanager
 def _build_lock():
     """Serialise ONNX builds between the workers of one machine (only when no graph was shipped)."""
     from .backends import cache_dir
@@ -157,22 +140,15 @@ def _build_lock():
 
 
 def _load_classifier(model_dir: Path, backend: str, fingerprint: str | None):
-    from .backends import OnnxBackend, onnx_available, resolve_device
+    """Load the worker's model, using the ONNX graph shipped with it when there is one."""
     from .classifier import Classifier
-    from .serialization import read_config
 
-    if backend == "auto":  # the same choice as Classifier.load
-        backend = "onnx" if resolve_device("auto") == "cpu" and onnx_available() else "torch"
-    if backend == "torch":
-        return Classifier.load(model_dir, backend="torch")
-    quantize = backend == "onnx-int8"
     shipped = None
     if fingerprint is not None:
-        graph = model_dir / _GRAPH_DIR / fingerprint / ("model.int8.onnx" if quantize else "model.fp32.onnx")
+        graph = model_dir / _GRAPH_DIR / fingerprint / ("model.int8.onnx" if backend == "onnx-int8" else "model.fp32.onnx")
         shipped = graph.parent.parent if graph.is_file() else None
-    with _onnx_cache(shipped), (_build_lock() if shipped is None else nullcontext()):
-        engine = OnnxBackend(model_dir, quantize=quantize, threads=_task_cpus())
-    return Classifier(model_dir, read_config(model_dir), engine)
+    with _build_lock() if shipped is None else nullcontext():
+        return Classifier.load(model_dir, backend=backend, threads=_task_cpus(), onnx_cache=shipped)
 
 
 def _log_event(spec: _WorkerSpec, event: str, **fields: Any) -> None:

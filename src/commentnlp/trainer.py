@@ -21,7 +21,7 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import dedupe_key, encode_labels, gather
+from .data import encode_labels, split_data
 from .evaluation import evaluate_labels, summary
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES
@@ -38,36 +38,6 @@ def _stderr(msg: str) -> None:
 
 class TrainResult(dict):
     """``{"output_dir", "history", "metrics", "best_epoch", "seconds"}``."""
-
-
-def _split_data(config: TrainingConfig, log: Log) -> tuple[list[dict], list[dict], list[dict]]:
-    d = config.data
-    exclude = list(d.exclude) + list(d.evaluate)
-    train = gather(d.train, exclude=exclude)
-    dev = gather(d.dev, exclude=exclude)
-    test = gather(d.test) if d.test else []
-    if d.datasets_dir:
-        corpus = gather([], datasets_dir=d.datasets_dir, corpus_labels=d.corpus_labels,
-                        corpus_native=d.corpus_native, exclude=exclude, seed=config.training.seed)
-        rng = random.Random(config.training.seed)
-        rng.shuffle(corpus)
-        # project-labelled corpus rows give the dev split its real-comment share
-        labelled = [r for r in corpus if not r.get("source", "").endswith(":native")]
-        n_dev = int(len(labelled) * d.corpus_dev_fraction)
-        dev_keys = {id(r) for r in labelled[:n_dev]}
-        dev += [r for r in corpus if id(r) in dev_keys]
-        train += [r for r in corpus if id(r) not in dev_keys]
-        log(f"corpora: {len(corpus)} records ({n_dev} to dev)")
-    held = {dedupe_key(r["text"]) for r in dev + test}
-    before = len(train)
-    train = [r for r in train if dedupe_key(r["text"]) not in held]
-    if before != len(train):
-        log(f"dropped {before - len(train)} training records that also occur in dev/test")
-    if not train:
-        raise ValueError("no training records: check [data] train files")
-    if not dev:
-        raise ValueError("no dev records: early stopping needs [data] dev files")
-    return train, dev, test
 
 
 def _tokenize(tokenizer, records: list[dict], max_length: int) -> tuple[list[list[int]], dict[str, np.ndarray]]:
@@ -218,7 +188,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     args = config.training
     set_seed(args.seed)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
-    train_records, dev_records, test_records = _split_data(config, log)
+    train_records, dev_records, test_records = split_data(config, log)
     log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
 
     model, tokenizer = _build_model(config)
@@ -349,7 +319,7 @@ def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
     from .serialization import read_config
 
     config = TrainingConfig.from_dict(read_config(model_dir).training["config"])
-    _, dev, test = _split_data(config, log)
+    _, dev, test = split_data(config, log)
     return finalize(model_dir, dev, {"test": test, **{Path(p).name: p for p in config.data.evaluate}}, log)
 
 
