@@ -206,6 +206,16 @@ def test_queues_are_capped_sorted_and_filtered(tmp_path):
         build_report(src, tmp_path / "r1.html", max_queue=-1)
 
 
+def test_queue_text_comes_from_the_chosen_field(tmp_path):
+    records = [{**rec("where to buy", "where_to_buy", p=0.9), "body": "Is it sold in Ohio?", "text": "not me"}]
+    src = write(tmp_path / "x.jsonl", records)
+    runner.invoke(app, ["report", str(src), "-o", str(tmp_path / "r.html"), "--text-field", "body", "-q"])
+    section = (tmp_path / "r.html").read_text(encoding="utf-8").split('id="queue-where_to_buy"')[1]
+    assert "Is it sold in Ohio?" in section and "not me" not in section
+    build_report(src, tmp_path / "d.html")
+    assert "not me" in (tmp_path / "d.html").read_text(encoding="utf-8").split('id="queue-where_to_buy"')[1]
+
+
 def test_cli_report(tmp_path):
     src = write(tmp_path / "export.labeled.jsonl", mixed_records(days=1))
     result = runner.invoke(app, ["report", str(src), "--title", "Weekly <review>"])

@@ -184,6 +184,7 @@ class _Stats:
     queue_sizes: Counter = field(default_factory=Counter)
     heaps: dict[str, list] = field(default_factory=lambda: {q: [] for q in QUEUES})
     seq: int = 0
+    text_field: str | None = None
 
     def add_reason(self, reason: str) -> None:
         if reason in self.reasons or len(self.reasons) < MAX_REASONS:
@@ -244,7 +245,7 @@ class _Stats:
         heap = self.heaps[queue]
         if len(heap) >= self.max_queue and key <= heap[0][0]:
             return
-        text = text_of(record)[0] or ""
+        text = text_of(record, self.text_field)[0] or ""
         if len(text) > MAX_TEXT:
             text = text[:MAX_TEXT].rstrip() + "…"
         meta = [str(record[k])[:60] for k in ("id", "platform", "page") if record.get(k) not in (None, "")]
@@ -306,8 +307,11 @@ def _buckets(days: dict[date, list[int]]) -> tuple[str, list[_Bucket]]:
 
 
 def build_report(input_path: str | Path, output_path: str | Path, title: str | None = None,
-                 max_queue: int = 200) -> dict[str, Any]:
+                 max_queue: int = 200, text_field: str | None = None) -> dict[str, Any]:
     """Read a labeled JSONL export and write a self-contained HTML report; return its counts.
+
+    ``text_field`` names the comment field as in ``label_file`` (default: the first of
+    ``exports.TEXT_FIELDS`` present).
 
     Lines that are not JSON objects and records carrying an ``error`` are counted, never fatal.
     The output appears only when complete (temporary file, then ``os.replace``).
@@ -317,7 +321,7 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
     src, out = Path(input_path), Path(output_path)
     if not src.is_file():
         raise FileNotFoundError(f"input file not found: {src}")
-    stats = _Stats(max_queue=max_queue)
+    stats = _Stats(max_queue=max_queue, text_field=text_field)
     with src.open("rb") as stream:
         for item in read_jsonl(stream):
             if item.error is not None:

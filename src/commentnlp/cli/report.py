@@ -16,6 +16,8 @@ def report_cli(
     output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html"),
     title: Optional[str] = typer.Option(None, "--title", help="Report title. Default: 'Comment report'."),
     max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
+    text_field: Optional[str] = typer.Option(None, "--text-field", "-t",
+                                             help="Field holding the comment text, as given to 'label'."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
     """Write one HTML file (no network, no scripts) with totals, the intent, style, sentiment and
@@ -30,7 +32,7 @@ def report_cli(
         fail(f"input file not found: {input}")
     out = Path(output) if output else default_report_path(input)
     try:
-        summary = build_report(input, out, title=title, max_queue=max_queue)
+        summary = build_report(input, out, title=title, max_queue=max_queue, text_field=text_field)
     except OSError as exc:
         fail(f"cannot write the report: {exc}")
     if not quiet:
