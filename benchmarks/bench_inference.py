@@ -87,23 +87,21 @@ def agreement(model: str | None, evalset: Path, backends: list[str]) -> dict:
     """Per backend: labels identical to the fp32 torch reference and the macro-F1 change, on ``evalset``."""
     from commentnlp.classifier import Classifier
     from commentnlp.data import read_labeled
-    from commentnlp.evaluation import evaluate_labels
+    from commentnlp.evaluation import evaluate_labels, predict_labels
 
     records = read_labeled(evalset)
     texts = [r["text"] for r in records]
 
     def labels_and_f1(clf):  # the labels users get: calibrated scores, then the decision thresholds
-        decided = clf.decide(clf.predict_proba(texts))
-        f1 = {h: r["macro_f1"] for h, r in evaluate_labels(
-            records, {h: [clf.heads[h][i] for i in idx] for h, idx in decided.items()}, clf.heads).items()}
-        return decided, f1
+        _, labels = predict_labels(clf, texts)
+        return labels, {h: r["macro_f1"] for h, r in evaluate_labels(records, labels, clf.heads).items()}
 
     pr, fr = labels_and_f1(Classifier.load(model, backend="torch", device="cpu"))
     out = {}
     for backend in backends:
         pf, ff = labels_and_f1(Classifier.load(model, backend=backend))
         out[backend] = {"backend": backend,
-                        "identical_labels": {h: float((pr[h] == pf[h]).mean()) for h in pr},
+                        "identical_labels": {h: float(np.mean([a == b for a, b in zip(pr[h], pf[h])])) for h in pr},
                         "macro_f1_change": {h: round(ff[h] - fr[h], 4) for h in fr}}
     return out
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from commentnlp import Classifier
 from commentnlp.data import read_labeled
-from commentnlp.evaluation import evaluate_labels, summary
+from commentnlp.evaluation import evaluate_labels, predict_labels, summary
 
 REPO = Path.cwd() if (Path.cwd() / "data").is_dir() else Path.cwd().parent
 clf = Classifier.load()
@@ -32,15 +32,9 @@ real_dev = REPO.parent / "shared" / "evalsets" / "real_dev.jsonl"
 if real_dev.is_file():
     sets["real_dev"] = read_labeled(real_dev)
 {k: len(v) for k, v in sets.items()}"""),
-    ("code", """def predict(records):
-    probs = clf.predict_proba([r["text"] for r in records])
-    chosen = clf.decide(probs)  # argmax, or the model's decision thresholds
-    labels = {h: [clf.heads[h][i] for i in chosen[h]] for h in probs}
-    return probs, labels
-
-results = {}
+    ("code", """results = {}
 for name, records in sets.items():
-    probs, labels = predict(records)
+    probs, labels = predict_labels(clf, [r["text"] for r in records])  # argmax, or the decision thresholds
     report = evaluate_labels(records, labels, clf.heads)
     results[name] = (records, probs, labels, report)
     print(name, json.dumps(summary(report)))"""),

@@ -10,7 +10,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .schema import HEAD_NAMES
 
-__all__ = ["head_report", "evaluate_labels", "evaluate", "summary"]
+__all__ = ["head_report", "evaluate_labels", "evaluate", "predict_labels", "summary"]
 
 
 def head_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
@@ -67,13 +67,20 @@ def summary(report: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def predict_labels(classifier, texts: Sequence[str], batch_size: int = 64,
+                   ) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """Calibrated probabilities and the labels users get (argmax, or the model's decision
+    thresholds) per head, for a :class:`~commentnlp.classifier.Classifier`."""
+    probs = classifier.predict_proba(list(texts), batch_size=batch_size)
+    chosen = classifier.decide(probs)
+    return probs, {h: [classifier.heads[h][i] for i in chosen[h]] for h in probs}
+
+
 def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int = 64) -> dict[str, Any]:
     """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records."""
     from .data import read_labeled
 
     records = read_labeled(data) if isinstance(data, (str, Path)) else list(data)
-    probs = classifier.predict_proba([r["text"] for r in records], batch_size=batch_size)
-    chosen = classifier.decide(probs)
-    predicted = {h: [classifier.heads[h][i] for i in chosen[h]] for h in classifier.heads}
+    _, predicted = predict_labels(classifier, [r["text"] for r in records], batch_size)
     report = evaluate_labels(records, predicted, classifier.heads)
     return {"n": len(records), "heads": report, "summary": summary(report)}
