@@ -62,6 +62,26 @@ def test_training_is_reproducible_with_a_seed(tmp_path, tiny_base):
         np.testing.assert_allclose(outs[0][head], outs[1][head], atol=1e-5)
 
 
+def test_saved_model_records_its_data_files_and_baselines_see_the_same_split(tmp_path, tiny_base, capsys):
+    from commentnlp.baselines import baseline_training_records
+    from commentnlp.serialization import read_config
+    from commentnlp.trainer import train
+
+    cfg, _ = toy_config(tmp_path, base=str(tiny_base), epochs=1, max_steps=2)
+    cfg.data.train = [str(tmp_path / "tr*.jsonl")]  # a glob is recorded as the files it matched
+    train(cfg, log=lambda msg: None)
+    config = read_config(cfg.training.output_dir)
+    assert config.training["config"]["data"]["train"] == [str(tmp_path / "train.jsonl")]
+    assert set(config.training["data_sha256"]) == {str(tmp_path / f"{s}.jsonl") for s in ("train", "dev", "test")}
+    records = baseline_training_records(config)
+    assert len(records) == 110 and "changed since" not in capsys.readouterr().err
+    (tmp_path / "trainmore.jsonl").write_text("")  # new files matching the glob are not picked up
+    with open(tmp_path / "train.jsonl", "a") as f:
+        f.write(json.dumps({"text": "appended later", "intent": "social"}) + "\n")
+    assert len(baseline_training_records(config)) == 111
+    assert "train.jsonl changed since the model was trained" in capsys.readouterr().err
+
+
 def test_full_finetuning_round_trip(tmp_path, tiny_base):
     from commentnlp.trainer import train
 

@@ -151,12 +151,20 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     The split is rebuilt exactly as training built it (:func:`commentnlp.data.split_data`);
     paths are as recorded at training time (relative to the repository root).
     """
-    from .data import split_data
+    import sys
+
+    from .data import data_digests, split_data
     from .training_args import TrainingConfig
 
-    recorded = (model_config.training or {}).get("config")
+    training = model_config.training or {}
+    recorded = training.get("config")
     if not recorded or not recorded.get("data"):
         raise ValueError("the model does not record its training data; pass --train-data")
+    then = training.get("data_sha256") or {}
+    changed = [f for f, digest in data_digests(then).items() if digest != then[f]] if then else []
+    if changed:
+        print(f"warning: {', '.join(changed)} changed since the model was trained; the baselines are fitted "
+              "on the files as they are now", file=sys.stderr)
     return split_data(TrainingConfig.from_dict(recorded))[0]
 
 

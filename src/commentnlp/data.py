@@ -14,7 +14,7 @@ from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 if TYPE_CHECKING:
     from .training_args import TrainingConfig
 
-__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "split_data"]
+__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "split_data", "data_digests"]
 
 
 class DataError(ValueError):
@@ -54,6 +54,13 @@ def expand(patterns: Iterable[str | Path]) -> list[Path]:
             raise DataError(f"data file not found: {pattern}")
         out.extend(Path(m) for m in matches)
     return out
+
+
+def data_digests(patterns: Iterable[str | Path]) -> dict[str, str]:
+    """``{file: first 16 hex digits of its SHA-256}`` for the files the patterns expand to."""
+    import hashlib
+
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in expand(patterns)}
 
 
 def dedupe_key(text: str) -> str:

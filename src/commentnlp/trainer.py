@@ -21,7 +21,7 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import encode_labels, split_data
+from .data import data_digests, encode_labels, expand, split_data
 from .evaluation import evaluate_labels, summary
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES
@@ -260,6 +260,9 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
                 params[n].copy_(v)
 
     m = config.model
+    recorded = config.to_dict()  # file lists as they were, so the split can be rebuilt later
+    files = {key: [str(p) for p in expand(getattr(config.data, key))] for key in ("train", "dev", "test", "corpus_labels")}
+    recorded["data"].update(files)
     model_config = ModelConfig(
         base_model=m.base_model,
         finetuning=m.finetuning,
@@ -267,7 +270,8 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
         if m.finetuning == "lora" else None,
         max_length=m.max_length,
         training={
-            "config": config.to_dict(),
+            "config": recorded,
+            "data_sha256": data_digests(f for paths in files.values() for f in paths),
             "best_epoch": best_epoch,
             "history": history,
             "n_train": len(train_records),
