@@ -96,18 +96,19 @@ def test_sample_corpus_skips_labelled_evaluation_and_duplicate_texts(tmp_path):
     evalset = tmp_path / "eval.jsonl"
     evalset.write_text(json.dumps({"text": "An eval comment here."}) + "\n")
     out = tmp_path / "job.jsonl"
-    run = subprocess.run([sys.executable, str(REPO / "training" / "sample_corpus.py"), "--out", str(out),
-                          "--corpus", "youtube_spam_collection", "--n", "10", "--datasets-dir", str(tmp_path / "datasets"),
-                          "--exclude", str(labels), "--eval-set", str(evalset)], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
-    rows = [json.loads(line) for line in out.open()]
+
+    def sample(*extra):
+        run = subprocess.run([sys.executable, str(REPO / "training" / "sample_corpus.py"), "--out", str(out),
+                              "--corpus", "youtube_spam_collection", "--datasets-dir", str(tmp_path / "datasets"),
+                              "--exclude", str(labels), "--eval-set", str(evalset), *extra],
+                             capture_output=True, text=True)
+        assert run.returncode == 0, run.stderr
+        return [json.loads(line) for line in out.open()]
+
+    rows = sample("--n", "10")
     assert sorted(r["text"] for r in rows) == ["buy my mixtape", "love this song", "where can I buy this"]
     assert all(r["key"] == text_key(r["text"]) and r["corpus"] == "youtube_spam_collection" for r in rows)
-    run = subprocess.run([sys.executable, str(REPO / "training" / "sample_corpus.py"), "--out", str(out),
-                          "--corpus", "youtube_spam_collection", "--match", "\\bbuy\\b", "--datasets-dir",
-                          str(tmp_path / "datasets"), "--exclude", str(labels), "--eval-set", str(evalset)],
-                         capture_output=True, text=True)
-    assert sorted(json.loads(line)["text"] for line in out.open()) == ["buy my mixtape", "where can I buy this"]
+    assert sorted(r["text"] for r in sample("--match", "\\bbuy\\b")) == ["buy my mixtape", "where can I buy this"]
 
 
 @pytest.mark.skipif(not (SHARED / "datasets").is_dir(), reason="../shared/datasets is not beside the repository")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from commentnlp.data import dedupe_key, read_labeled
+from commentnlp.data import EvaluationTexts, dedupe_key, read_labeled
 from commentnlp.schema import HEAD_NAMES, to_record_value
 
 SPLITS = ("train", "dev", "test")
@@ -44,10 +44,7 @@ def main() -> None:
             if path.is_file():
                 frozen.update({dedupe_key(r["text"]): (name, i) for i, r in enumerate(read_labeled(path))})
 
-    banned: set[str] = set()
-    if Path(args.evalset).is_file():
-        banned = {dedupe_key(json.loads(l)["text"]) for l in open(args.evalset, encoding="utf-8") if l.strip()}
-    long_banned = [k for k in banned if len(k) >= 12]  # also caught inside a longer text
+    evals = EvaluationTexts([args.evalset] if Path(args.evalset).is_file() else [])
     seen, records, keys, dropped = set(), [], [], collections.Counter()
     for path in sorted(Path(args.raw).glob("*.jsonl")):
         for r in read_labeled(path):
@@ -55,11 +52,9 @@ def main() -> None:
             if key in seen:
                 dropped["duplicate"] += 1
                 continue
-            if key in banned:
-                dropped["in evaluation set"] += 1
-                continue
-            if any(k in key for k in long_banned):
-                dropped["contains an evaluation text"] += 1
+            banned = evals.why_banned(key)
+            if banned:
+                dropped[banned] += 1
                 continue
             if any(r.get(h) is None for h in HEAD_NAMES):
                 dropped["missing a label"] += 1

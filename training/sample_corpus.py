@@ -16,7 +16,6 @@ comment are never drawn. When several jobs are drawn at once, pass the earlier j
 
 from __future__ import annotations
 
-import glob
 import json
 import random
 import re
@@ -26,26 +25,17 @@ from typing import Optional
 import typer
 
 from commentnlp import corpora
-from commentnlp.data import dedupe_key
+from commentnlp.data import EvaluationTexts, dedupe_key, expand
 
 app = typer.Typer(add_completion=False)
 
 
 def _labelled_keys(patterns: list[str]) -> set[tuple[str, str]]:
     keys = set()
-    for pattern in patterns:
-        for path in glob.glob(pattern):
-            with open(path, encoding="utf-8") as f:
-                keys.update((r["corpus"], r["key"]) for r in map(json.loads, filter(str.strip, f)))
-    return keys
-
-
-def _eval_keys(paths: list[Path]) -> list[str]:
-    texts = []
-    for path in paths:
+    for path in expand(patterns):
         with path.open(encoding="utf-8") as f:
-            texts += [dedupe_key(json.loads(line)["text"]) for line in f if line.strip()]
-    return [t for t in texts if t]
+            keys.update((r["corpus"], r["key"]) for r in map(json.loads, filter(str.strip, f)))
+    return keys
 
 
 @app.command()
@@ -63,7 +53,7 @@ def main(
 ) -> None:
     """Write ``n`` seeded, de-duplicated, not-yet-labelled corpus comments to ``out``."""
     done = _labelled_keys(exclude)
-    evals = _eval_keys([p for p in eval_set if p.exists()])
+    evals = EvaluationTexts([p for p in eval_set if p.exists()])
     pattern = re.compile(match, re.I) if match else None
     pool, seen = [], set()
     for rec in corpora.iter_corpora(datasets_dir, corpus):
@@ -74,7 +64,7 @@ def main(
             continue
         if pattern and not pattern.search(text):
             continue
-        if any(e == key or (len(e) >= 12 and e in key) for e in evals):
+        if evals.why_banned(key):
             continue
         seen.add(key)
         pool.append({k: rec[k] for k in ("corpus", "key", "text", "thread") if rec.get(k)})

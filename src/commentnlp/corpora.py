@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .exports import CSV_FIELD_LIMIT
+from .exports import allow_long_csv_fields
 
 __all__ = ["CORPORA", "text_key", "iter_corpus", "iter_corpora", "join_corpus_labels"]
 
@@ -61,8 +61,7 @@ def _clean_html(text: str) -> str:
 
 
 def _read_csv(path: Path) -> Iterator[dict]:
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:  # a few corpus fields are long
-        csv.field_size_limit(CSV_FIELD_LIMIT)
+    allow_long_csv_fields()  # a few corpus fields are long
     with path.open(encoding="utf-8", newline="") as f:
         yield from csv.DictReader(f)
 

@@ -14,7 +14,8 @@ from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 if TYPE_CHECKING:
     from .training_args import TrainingConfig
 
-__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "split_data", "data_digests"]
+__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "split_data", "data_digests",
+           "EvaluationTexts"]
 
 
 class DataError(ValueError):
@@ -69,6 +70,26 @@ def dedupe_key(text: str) -> str:
     return key or text.strip()  # emoji-only comments keep their emoji
 
 
+#: An evaluation text whose key is at least this long also bans every text that contains it.
+MIN_CONTAINED_KEY = 12
+
+
+class EvaluationTexts:
+    """The texts of evaluation files (as :func:`dedupe_key` keys), to keep out of training data."""
+
+    def __init__(self, paths: Iterable[str | Path]):
+        self.keys = {dedupe_key(r["text"]) for path in expand(paths) for r in _read_texts(path)}
+        self._long = [k for k in self.keys if len(k) >= MIN_CONTAINED_KEY]
+
+    def why_banned(self, key: str) -> str | None:
+        """Why the text with this key must not be trained on, or None."""
+        if key in self.keys:
+            return "in evaluation set"
+        if any(k in key for k in self._long):
+            return "contains an evaluation text"
+        return None
+
+
 def gather(
     files: Iterable[str | Path],
     *,
@@ -105,7 +126,7 @@ def gather(
                 r.update(labels_of(r))
                 r["source"] = f"corpus:{corpus}:native"
                 records.append(r)
-    banned = {dedupe_key(r["text"]) for path in expand(exclude) for r in _read_texts(path)}
+    banned = EvaluationTexts(exclude).keys
     seen: set[str] = set()
     out = []
     for r in records:

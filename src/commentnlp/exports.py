@@ -36,6 +36,12 @@ __all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 
+
+def allow_long_csv_fields() -> None:
+    """Raise the csv module's field size limit to :data:`CSV_FIELD_LIMIT` (on use, not at import)."""
+    if csv.field_size_limit() < CSV_FIELD_LIMIT:
+        csv.field_size_limit(CSV_FIELD_LIMIT)
+
 #: Supported formats (a ``.gz`` suffix adds gzip compression to either).
 FORMATS = ("jsonl", "csv")
 
@@ -117,8 +123,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -
 
     Empty rows hold no record: they are skipped and reported to ``on_blank(line_number)``.
     """
-    if csv.field_size_limit() < CSV_FIELD_LIMIT:
-        csv.field_size_limit(CSV_FIELD_LIMIT)
+    allow_long_csv_fields()
     text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     reader = csv.reader(text)
     try:

@@ -177,6 +177,19 @@ def _build_model(config: TrainingConfig):
     return model, tokenizer
 
 
+def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, str]]:
+    """A copy of ``config`` whose data globs are the files they match now, and those files' digests.
+
+    Training splits and records this copy, so the saved config names exactly the files trained
+    on, even if more appear while it runs.
+    """
+    config = copy.deepcopy(config)
+    for key in ("train", "dev", "test", "corpus_labels"):
+        setattr(config.data, key, [str(p) for p in expand(getattr(config.data, key))])
+    d = config.data
+    return config, data_digests([*d.train, *d.dev, *d.test, *d.corpus_labels])
+
+
 def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     """Train a model as ``config`` says and save it to ``config.training.output_dir``."""
     import torch
@@ -185,6 +198,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     from .serialization import ModelConfig, save_model
 
     t0 = time.time()
+    config, digests = _pin_data_files(config)
     args = config.training
     set_seed(args.seed)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
@@ -260,9 +274,6 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
                 params[n].copy_(v)
 
     m = config.model
-    recorded = config.to_dict()  # file lists as they were, so the split can be rebuilt later
-    files = {key: [str(p) for p in expand(getattr(config.data, key))] for key in ("train", "dev", "test", "corpus_labels")}
-    recorded["data"].update(files)
     model_config = ModelConfig(
         base_model=m.base_model,
         finetuning=m.finetuning,
@@ -270,8 +281,8 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
         if m.finetuning == "lora" else None,
         max_length=m.max_length,
         training={
-            "config": recorded,
-            "data_sha256": data_digests(f for paths in files.values() for f in paths),
+            "config": config.to_dict(),
+            "data_sha256": digests,
             "best_epoch": best_epoch,
             "history": history,
             "n_train": len(train_records),
