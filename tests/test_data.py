@@ -69,6 +69,17 @@ def test_corpus_readers_and_join(tmp_path):
                                   "style": "audience", "intent": "feedback", "sentiment": "positive", "troll": False}) + "\n")
     joined = join_corpus_labels(tmp_path, [labels])
     assert len(joined) == 1 and joined[0]["text"] == "love this song" and joined[0]["intent"] == "feedback"
+    # ignore_heads: {label-file glob: heads} leaves those heads unlabelled (not trained on), in those files only
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"corpus": "youtube_spam_collection", "key": text_key("check my channel&sub\nnow"),
+                                 "style": "audience", "intent": "spam", "sentiment": "neutral", "troll": True}) + "\n")
+    masked = gather([], datasets_dir=tmp_path, corpus_labels=[labels, other],
+                    ignore_heads={str(tmp_path / "lab*.jsonl"): ["troll", "sentiment"]})
+    by_text = {r["text"]: r for r in masked}
+    assert by_text["love this song"]["troll"] is None and by_text["love this song"]["sentiment"] is None
+    assert by_text["love this song"]["intent"] == "feedback" and by_text["check my channel&sub\nnow"]["troll"] is True
+    with pytest.raises(ValueError, match="unknown heads"):
+        gather([], datasets_dir=tmp_path, corpus_labels=[labels], ignore_heads={str(labels): ["trol"]})
     with pytest.raises(KeyError, match="unknown corpus"):
         list(iter_corpus(tmp_path, "nope"))
 

@@ -29,7 +29,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Collection, Iterator, Mapping
 
 from .exports import allow_long_csv_fields
 
@@ -183,19 +183,22 @@ def iter_corpora(datasets_dir: str | Path, corpora: list[str] | None = None) -> 
         yield from iter_corpus(datasets_dir, corpus)
 
 
-def join_corpus_labels(datasets_dir: str | Path, label_files: list[str | Path]) -> list[Record]:
+def join_corpus_labels(datasets_dir: str | Path, label_files: list[str | Path],
+                       ignore_heads: Mapping[str, Collection[str]] | None = None) -> list[Record]:
     """Attach project-written labels (keyed by ``corpus`` + ``key``) to corpus texts.
 
     Label files are JSONL rows ``{"corpus", "key", "style", "intent", "sentiment", "troll"}``
-    with no text. Returns full records (text read from the corpus); a label row whose
-    text is no longer found in the corpus is reported and skipped.
+    with no text. ``ignore_heads`` maps a label file (as given) to heads whose labels in that
+    file are left out (``None``: not trained on). Returns full records (text read from the
+    corpus); a label row whose text is no longer found in the corpus is reported and skipped.
     """
     wanted: dict[tuple[str, str], dict] = {}
     for path in label_files:
+        ignored = {h: None for h in (ignore_heads or {}).get(str(path), ())}
         with Path(path).open(encoding="utf-8") as f:
             for line in f:
                 if line.strip():
-                    row = json.loads(line)
+                    row = {**json.loads(line), **ignored}
                     wanted[(row["corpus"], row["key"])] = row
     out: list[Record] = []
     found: set[tuple[str, str]] = set()

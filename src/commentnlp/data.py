@@ -7,7 +7,7 @@ import json
 import random
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
@@ -96,6 +96,7 @@ def gather(
     datasets_dir: str | Path | None = None,
     corpus_labels: Iterable[str | Path] = (),
     corpus_native: dict[str, int] | None = None,
+    ignore_heads: Mapping[str, Iterable[str]] | None = None,
     exclude: Iterable[str | Path] = (),
     seed: int = 0,
 ) -> list[dict[str, Any]]:
@@ -104,6 +105,7 @@ def gather(
     * ``files``: LABELING.md JSONL files written by this project.
     * ``corpus_labels``: project labels for corpus rows (joined to corpus texts by key).
     * ``corpus_native``: ``{corpus: max_rows}`` of corpora whose own labels map onto ours.
+    * ``ignore_heads``: ``{label-file glob: heads}`` whose labels in those files are dropped.
     * ``exclude``: evaluation files whose texts must never be trained on; any record with
       the same text is dropped.
 
@@ -117,7 +119,9 @@ def gather(
 
         label_files = expand(corpus_labels)
         if label_files:
-            records.extend(corpora.join_corpus_labels(datasets_dir, label_files))
+            masked = _ignored_heads(ignore_heads)
+            ignored = {str(p): masked[str(p.resolve())] for p in label_files if str(p.resolve()) in masked}
+            records.extend(corpora.join_corpus_labels(datasets_dir, label_files, ignored))
         rng = random.Random(seed)
         for corpus, cap in (corpus_native or {}).items():
             rows = [r for r in corpora.iter_corpus(datasets_dir, corpus) if any(r[h] is not None for h in HEAD_NAMES)]
@@ -135,6 +139,18 @@ def gather(
             continue
         seen.add(key)
         out.append(r)
+    return out
+
+
+def _ignored_heads(ignore_heads: Mapping[str, Iterable[str]] | None) -> dict[str, set[str]]:
+    """``{resolved label file: heads}`` from ``{glob: heads}``, checking the head names."""
+    out: dict[str, set[str]] = {}
+    for pattern, heads in (ignore_heads or {}).items():
+        unknown = sorted(set(heads) - set(HEAD_NAMES))
+        if unknown:
+            raise ValueError(f"ignore_heads[{pattern!r}]: unknown heads {unknown} (heads: {', '.join(HEAD_NAMES)})")
+        for path in expand([pattern]):
+            out.setdefault(str(path.resolve()), set()).update(heads)
     return out
 
 
@@ -170,7 +186,8 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     test = gather(d.test) if d.test else []
     if d.datasets_dir:
         corpus = gather([], datasets_dir=d.datasets_dir, corpus_labels=d.corpus_labels,
-                        corpus_native=d.corpus_native, exclude=exclude, seed=config.training.seed)
+                        corpus_native=d.corpus_native, ignore_heads=d.ignore_heads, exclude=exclude,
+                        seed=config.training.seed)
         rng = random.Random(config.training.seed)
         rng.shuffle(corpus)
         # project-labelled corpus rows give the dev split its real-comment share
