@@ -9,14 +9,25 @@ training data and records their figures on the first evaluation file beside the 
 Run from the repository root (recorded paths are relative).
 """
 
-import sys
+from pathlib import Path
+
+import typer
 
 from commentnlp.trainer import add_baselines, refinalize
 
+app = typer.Typer(add_completion=False)
+
+
+@app.command()
+def main(
+    model_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Saved model directory."),
+    baselines: bool = typer.Option(False, "--baselines", help="Also fit and record the baselines."),
+) -> None:
+    """Re-calibrate, re-evaluate and (with --baselines) re-baseline a saved model."""
+    refinalize(model_dir)
+    if baselines:
+        add_baselines(model_dir)
+
+
 if __name__ == "__main__":
-    args = [a for a in sys.argv[1:] if a != "--baselines"]
-    if len(args) != 1:
-        sys.exit(__doc__)
-    refinalize(args[0])
-    if "--baselines" in sys.argv:
-        add_baselines(args[0])
+    app()

@@ -276,15 +276,14 @@ class _CsvSink:
     """Writes output records as CSV: input columns first, then flat labels and scores."""
 
     LABEL_COLUMNS = (*HEAD_NAMES, "action")
+    SCORE_COLUMNS = tuple(f"{h}_score" for h in HEAD_NAMES)
+    #: Output columns an input field cannot take: an input field of that name goes to ``extra``.
+    RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
 
     def __init__(self, out: IO[str], columns: list[str] | None = None):
         self.writer = csv.writer(out)
         self.columns = columns
-        self._known = set(columns or ())
-
-    SCORE_COLUMNS = tuple(f"{h}_score" for h in HEAD_NAMES)
-    #: Output columns an input field cannot take: an input field of that name goes to ``extra``.
-    RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
+        self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
         inputs = [k for k in first if k not in ("labels", "scores", "action", "error") and k not in self.RESERVED]
@@ -293,14 +292,14 @@ class _CsvSink:
     def write(self, record: dict[str, Any]) -> None:
         if self.columns is None:
             self.columns = self.header_for(record)
-            self._known = set(self.columns)
+            self._flat = set(self.columns) - self.RESERVED
             self.writer.writerow(self.columns)
         flat: dict[str, Any] = {}
         extra = {}
         for k, v in record.items():
             if k in ("labels", "scores"):
                 continue
-            if k in self._known and k not in self.RESERVED:
+            if k in self._flat:
                 flat[k] = v
             else:
                 extra[k] = v
