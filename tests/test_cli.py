@@ -103,6 +103,17 @@ def test_evaluate_with_baselines(tmp_path, tiny_model_dir):
     result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(gold), "--baselines",
                                  "--train-data", str(train)])
     assert "Model vs baselines" in result.output and "| intent_macro_f1 |" in result.output
+    # --ci: bootstrap intervals of the model's figures and its paired margin over the best baseline
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(gold), "--baselines",
+                                 "--train-data", str(train), "--ci", "--json"])
+    report = json.loads(result.stdout)
+    for metric, value in report["summary"].items():
+        assert report["intervals"][metric]["low"] <= value <= report["intervals"][metric]["high"]
+    paired = report["baselines"]["majority"]["intervals"]["intent_macro_f1"]
+    assert paired["diff_low"] <= paired["diff_high"] and 0 <= paired["p_not_better"] <= 1
+    result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(gold), "--baselines",
+                                 "--train-data", str(train), "--ci"])
+    assert "95% bootstrap intervals" in result.output and "margin over the best baseline" in result.output
 
 
 def test_find_threshold_writes_config(tmp_path, tiny_model_dir):

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any, Callable, Mapping, Sequence
 
-from .evaluation import evaluate_labels, summary
+from .evaluation import evaluate_predictions
 from .preprocessing import normalize
 from .schema import HEAD_NAMES, HEADS_BY_NAME
 
@@ -118,10 +118,14 @@ def profanity_troll() -> Predictor:
     return predict
 
 
-def run_baselines(train: Sequence[Mapping[str, Any]], test: Sequence[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Fit the baselines on ``train``, evaluate each on ``test``: ``{name: {"heads", "summary"}}``.
+def run_baselines(train: Sequence[Mapping[str, Any]], test: Sequence[Mapping[str, Any]],
+                  reference: Mapping[str, Sequence[Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """Fit the baselines on ``train``, evaluate each on ``test``: ``{name: {"n", "heads", "summary"}}``.
 
-    Baselines whose optional package is missing (``pip install commentnlp[eval]``) are skipped.
+    With ``reference`` (the model's labels for ``test``, per head) each baseline also gets
+    ``"intervals"``: paired bootstrap intervals of model minus baseline
+    (:func:`~commentnlp.evaluation.bootstrap_intervals`). Baselines whose optional package is
+    missing (``pip install commentnlp[eval]``) are skipped.
     """
     majority_intent = Counter(_str(r["intent"]) for r in _labelled(train, "intent")).most_common(1)
     factories: dict[str, Callable[[], Predictor]] = {
@@ -140,8 +144,7 @@ def run_baselines(train: Sequence[Mapping[str, Any]], test: Sequence[Mapping[str
             continue
         predicted = predictor(texts)
         heads = {h: list(HEADS_BY_NAME[h].values) for h in predicted}
-        report = evaluate_labels(test, predicted, heads)
-        out[name] = {"heads": report, "summary": summary(report)}
+        out[name] = evaluate_predictions(test, predicted, heads, reference=reference)
     return out
 
 
@@ -168,11 +171,30 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     return split_data(TrainingConfig.from_dict(recorded))[0]
 
 
-def comparison_table(model_summary: Mapping[str, float], baselines: Mapping[str, Mapping[str, Any]]) -> str:
-    """Markdown table: one row per headline metric, the model beside every baseline."""
+def comparison_table(model_summary: Mapping[str, float], baselines: Mapping[str, Mapping[str, Any]],
+                     model_intervals: Mapping[str, Mapping[str, float]] | None = None) -> str:
+    """Markdown table: one row per headline metric, the model beside every baseline.
+
+    With ``model_intervals`` (and baselines run with a ``reference``) the model's 95% bootstrap
+    interval is shown, and a last column gives the margin over the best baseline with its
+    paired 95% interval: a margin whose interval includes 0 is within the noise of the data.
+    """
     names = list(baselines)
-    lines = ["| metric | model | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    extra = " margin over the best baseline [95% CI] |" if model_intervals else ""
+    lines = ["| metric | model | " + " | ".join(names) + " |" + extra, "|---|---|" + "---|" * (len(names) + bool(extra))]
     for metric, value in model_summary.items():
         cells = [f"{baselines[n]['summary'][metric]:.3f}" if metric in baselines[n]["summary"] else "–" for n in names]
-        lines.append(f"| {metric} | **{value:.3f}** | " + " | ".join(cells) + " |")
+        model = f"**{value:.3f}**"
+        margin = ""
+        if model_intervals:
+            if metric in model_intervals:
+                model += f" [{model_intervals[metric]['low']:.3f}, {model_intervals[metric]['high']:.3f}]"
+            scored = [n for n in names if metric in baselines[n]["summary"]]
+            best = max(scored, key=lambda n: baselines[n]["summary"][metric], default=None)
+            paired = (baselines[best].get("intervals") or {}).get(metric, {}) if best else {}
+            margin = " – |"
+            if "diff_low" in paired:
+                margin = (f" {value - baselines[best]['summary'][metric]:+.3f} "
+                          f"[{paired['diff_low']:+.3f}, {paired['diff_high']:+.3f}] vs {best} |")
+        lines.append(f"| {metric} | {model} | " + " | ".join(cells) + " |" + margin)
     return "\n".join(lines)

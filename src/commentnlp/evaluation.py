@@ -10,7 +10,8 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .schema import HEAD_NAMES
 
-__all__ = ["head_report", "evaluate_labels", "evaluate", "predict_labels", "summary"]
+__all__ = ["head_report", "evaluate_labels", "evaluate", "evaluate_predictions", "predict_labels", "summary",
+           "bootstrap_intervals"]
 
 
 def head_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
@@ -57,13 +58,98 @@ def evaluate_labels(
     return report
 
 
+#: At most this many resampled record indices are held at once by :func:`bootstrap_intervals`.
+BOOTSTRAP_CELLS = 2_000_000
+
+#: Headline one-vs-rest figures: ``{metric: (head, label)}``.
+ONE_VS_REST = {"where_to_buy_f1": ("intent", "where_to_buy"), "troll_true_f1": ("troll", "true")}
+
+
 def summary(report: Mapping[str, Any]) -> dict[str, float]:
     """The headline figures: macro-F1 per head, where_to_buy F1 and troll=true F1."""
     out = {f"{h}_macro_f1": report[h]["macro_f1"] for h in HEAD_NAMES if h in report}
-    if "intent" in report and report["intent"]["per_class"]["where_to_buy"]["support"]:
-        out["where_to_buy_f1"] = report["intent"]["per_class"]["where_to_buy"]["f1"]
-    if "troll" in report and report["troll"]["per_class"]["true"]["support"]:
-        out["troll_true_f1"] = report["troll"]["per_class"]["true"]["f1"]
+    for metric, (head, label) in ONE_VS_REST.items():
+        if head in report and report[head]["per_class"].get(label, {}).get("support"):
+            out[metric] = report[head]["per_class"][label]["f1"]
+    return out
+
+
+def _encoded(records: Sequence[Mapping[str, Any]], predicted: Mapping[str, Sequence[Any]],
+             heads: Mapping[str, Sequence[str]]) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
+    """Per head: gold and predicted class indices (gold -1 = unlabelled, prediction k = outside the labels)."""
+    out = {}
+    for head, labels in heads.items():
+        index = {lab: i for i, lab in enumerate(labels)}
+        gold = np.array([-1 if r.get(head) is None else index[_as_str(r[head])] for r in records])
+        if head in predicted and (gold >= 0).any():
+            pred = np.array([index.get(_as_str(p), len(labels)) for p in predicted[head]])
+            out[head] = (gold, pred, list(labels))
+    return out
+
+
+def _summary_arrays(encoded: Mapping[str, tuple[np.ndarray, np.ndarray, list[str]]], sample: np.ndarray,
+                    ) -> dict[str, np.ndarray]:
+    """:func:`summary`'s figures for many resamples at once (``sample``: rows of record indices)."""
+    out = {}
+    for head, (gold, pred, labels) in encoded.items():
+        k = len(labels)
+        g, p = gold[sample], pred[sample]
+        labelled = g >= 0
+        rows = np.arange(len(sample))[:, None]
+        counts = np.zeros((3, len(sample), k + 1))
+        np.add.at(counts[0], (rows, np.where(labelled, g, k)), labelled)  # gold per class
+        np.add.at(counts[1], (rows, p), labelled)  # predicted per class
+        np.add.at(counts[2], (rows, p), labelled & (g == p))  # true positives
+        gold_n, pred_n, tp = counts[:, :, :k]
+        f1 = np.divide(2 * tp, gold_n + pred_n, out=np.zeros_like(tp), where=gold_n + pred_n > 0)
+        present = gold_n > 0
+        out[f"{head}_macro_f1"] = (f1 * present).sum(1) / np.maximum(present.sum(1), 1)
+        for metric, (of_head, value) in ONE_VS_REST.items():
+            if head == of_head and value in labels and (gold == labels.index(value)).any():
+                out[metric] = f1[:, labels.index(value)]
+    return out
+
+
+def bootstrap_intervals(
+    records: Sequence[Mapping[str, Any]],
+    predicted: Mapping[str, Sequence[Any]],
+    heads: Mapping[str, Sequence[str]],
+    reference: Mapping[str, Sequence[Any]] | None = None,
+    n_resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, dict[str, float]]:
+    """Percentile-bootstrap confidence intervals of the :func:`summary` figures.
+
+    Records are resampled with replacement ``n_resamples`` times. With ``reference``
+    predictions (another system, same records) the resamples are paired and each figure also
+    gets the interval of ``reference - predicted`` (``diff_low``/``diff_high``) and
+    ``p_not_better``: the share of resamples where ``reference`` does not score higher.
+    """
+    n = len(records)
+    rng = np.random.default_rng(seed)
+    ours_enc = _encoded(records, predicted, heads)
+    theirs_enc = _encoded(records, reference, heads) if reference is not None else {}
+    ours: dict[str, list[np.ndarray]] = {}
+    theirs: dict[str, list[np.ndarray]] = {}
+    chunk = max(1, min(n_resamples, BOOTSTRAP_CELLS // max(n, 1)))  # bounded memory on large sets
+    for start in range(0, n_resamples, chunk):
+        sample = rng.integers(0, n, size=(min(chunk, n_resamples - start), n))
+        for acc, enc in ((ours, ours_enc), (theirs, theirs_enc)):
+            for metric, values in (_summary_arrays(enc, sample) if enc else {}).items():
+                acc.setdefault(metric, []).append(values)
+    alpha = (1 - confidence) / 2
+    order = [f"{h}_macro_f1" for h in HEAD_NAMES] + list(ONE_VS_REST)
+    out = {}
+    for metric in sorted(ours, key=order.index):
+        values = np.concatenate(ours[metric])
+        low, high = np.quantile(values, [alpha, 1 - alpha])
+        out[metric] = {"low": round(float(low), 4), "high": round(float(high), 4)}
+        if metric in theirs:
+            diff = np.concatenate(theirs[metric]) - values
+            d_low, d_high = np.quantile(diff, [alpha, 1 - alpha])
+            out[metric].update(diff_low=round(float(d_low), 4), diff_high=round(float(d_high), 4),
+                               p_not_better=round(float((diff <= 0).mean()), 4))
     return out
 
 
@@ -76,11 +162,27 @@ def predict_labels(classifier, texts: Sequence[str], batch_size: int = 64,
     return probs, {h: [classifier.heads[h][i] for i in chosen[h]] for h in probs}
 
 
-def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int = 64) -> dict[str, Any]:
-    """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records."""
+def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int = 64,
+             confidence_intervals: bool = False) -> dict[str, Any]:
+    """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records.
+
+    Returns ``{"n", "heads", "summary"}`` and, with ``confidence_intervals=True``,
+    ``"intervals"``: 95% bootstrap intervals of the summary figures (:func:`bootstrap_intervals`).
+    """
     from .data import read_labeled
 
     records = read_labeled(data) if isinstance(data, (str, Path)) else list(data)
     _, predicted = predict_labels(classifier, [r["text"] for r in records], batch_size)
-    report = evaluate_labels(records, predicted, classifier.heads)
-    return {"n": len(records), "heads": report, "summary": summary(report)}
+    return evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
+
+
+def evaluate_predictions(records: Sequence[Mapping[str, Any]], predicted: Mapping[str, Sequence[Any]],
+                         heads: Mapping[str, Sequence[str]], confidence_intervals: bool = False,
+                         reference: Mapping[str, Sequence[Any]] | None = None) -> dict[str, Any]:
+    """``{"n", "heads", "summary"}`` of labels predicted for ``records`` (any system), plus
+    ``"intervals"`` (:func:`bootstrap_intervals`, paired with ``reference`` when given)."""
+    report = evaluate_labels(records, predicted, heads)
+    result: dict[str, Any] = {"n": len(records), "heads": report, "summary": summary(report)}
+    if confidence_intervals or reference is not None:
+        result["intervals"] = bootstrap_intervals(records, predicted, heads, reference=reference)
+    return result

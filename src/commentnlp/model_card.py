@@ -29,8 +29,8 @@ def _baselines(metrics: dict[str, Any]) -> str:
     from .baselines import comparison_table
 
     return (f"\nBaselines on `{found['data']}`, fitted on the same training data "
-            f"(`commentnlp evaluate --model <this dir> --data {found['data']} --baselines`):\n\n"
-            + comparison_table(found["model"], found["results"]) + "\n")
+            f"(`commentnlp evaluate --model <this dir> --data {found['data']} --baselines --ci`; model: 95% bootstrap interval; margin: paired 95% interval):\n\n"
+            + comparison_table(found["model"], found["results"], found.get("model_intervals")) + "\n")
 
 
 def model_card(config: ModelConfig) -> str:
@@ -60,7 +60,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 - Trained {t.get('trained_at', '?')} on {t.get('device', '?')} in {t.get('seconds', '?')} s; best epoch {t.get('best_epoch', '?')}.
 - Records: {t.get('n_train', '?')} train, {t.get('n_dev', '?')} dev (early stopping, calibration).
 - Project data: {', '.join(data.get('train', []))}; corpus labels: {', '.join(data.get('corpus_labels', [])) or 'none'};
-  native corpus labels: {data.get('corpus_native') or 'none'}.
+  native corpus labels: {data.get('corpus_native') or 'none'}{_ignored(data)}.
 - Full settings are in `config.json` (`training.config`).
 
 ## Evaluation
@@ -89,3 +89,8 @@ fitted for the best F1 of that label on the real comments of dev when they hold 
 - Labels are suggestions for a community manager, not decisions: review before hiding or reporting users.
 - `troll` marks bad-faith provocation, not negativity: angry customers are `troll = false` by design.
 """
+
+
+def _ignored(data: dict) -> str:
+    ignored = data.get("ignore_heads") or {}
+    return "".join(f"; not trained on the {', '.join(h)} labels of {p}" for p, h in ignored.items())

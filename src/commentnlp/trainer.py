@@ -342,21 +342,25 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
     """Fit the baselines on the model's training data, evaluate them on ``data`` (default: the
     first evaluation file of its config) and record them in config.json and the model card."""
     from .baselines import baseline_training_records, comparison_table, run_baselines
+    from .classifier import Classifier
     from .data import read_labeled
+    from .evaluation import evaluate_predictions, predict_labels
     from .model_card import model_card
     from .serialization import read_config, write_config
 
     model_dir = Path(model_dir)
     config = read_config(model_dir)
     data = data or TrainingConfig.from_dict(config.training["config"]).data.evaluate[0]
-    name = Path(data).name
-    if name not in config.metrics:
-        raise ValueError(f"the model has no metrics on {name}: evaluate it there first (refinalize)")
-    results = run_baselines(baseline_training_records(config), read_labeled(data))
-    config.metrics["baselines"] = {"data": str(data), "model": config.metrics[name]["summary"], "results": results}
+    records = read_labeled(data)
+    clf = Classifier.load(model_dir)
+    _, predicted = predict_labels(clf, [r["text"] for r in records])
+    model = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=True)
+    results = run_baselines(baseline_training_records(config), records, reference=predicted)
+    config.metrics["baselines"] = {"data": str(data), "model": model["summary"], "model_intervals": model["intervals"],
+                                   "results": results}
     write_config(model_dir, config)
     (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
-    log(comparison_table(config.metrics[name]["summary"], results))
+    log(comparison_table(model["summary"], results, model["intervals"]))
     return config.metrics["baselines"]
 
 

@@ -13,6 +13,10 @@ from ._util import app, fail, load_classifier
 def format_report(result: dict) -> str:
     """Human-readable per-head report: macro-F1, per-class P/R/F1 and the confusion matrix."""
     lines = [f"{result['n']} records"]
+    if "intervals" in result:
+        lines.append("headline figures with 95% bootstrap intervals:")
+        lines += [f"  {m:<20}{v:.3f}  [{result['intervals'][m]['low']:.3f}, {result['intervals'][m]['high']:.3f}]"
+                  for m, v in result["summary"].items() if m in result["intervals"]]
     for head, r in result["heads"].items():
         lines.append(f"\n== {head}: macro-F1 {r['macro_f1']:.3f}  accuracy {r['accuracy']:.3f}  (n={r['n']})")
         lines.append(f"  {'label':<18}{'prec':>7}{'rec':>7}{'f1':>7}{'n':>6}")
@@ -37,20 +41,22 @@ def evaluate_cli(
     backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
     baselines: bool = typer.Option(False, "--baselines", help="Also fit and evaluate the baselines (majority, TF-IDF + logistic regression, VADER, where-to-buy rules, profanity check) on the model's own training data."),
     train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Training JSONL for the baselines (default: the data recorded in the model's config)."),
+    ci: bool = typer.Option(False, "--ci", help="Add 95% bootstrap intervals (1,000 resamples) to the headline figures and, with --baselines, the paired margin over the best baseline."),
 ) -> None:
     """Evaluate a model per head: macro-F1, per-class precision/recall/F1, confusion matrices."""
     from ..data import gather, read_labeled
-    from ..evaluation import evaluate
+    from ..evaluation import evaluate_predictions, predict_labels
 
     clf = load_classifier(model, device, None, backend=backend)
     try:
         records = read_labeled(data)
-        result = evaluate(clf, records, batch_size=batch_size)
+        _, predicted = predict_labels(clf, [r["text"] for r in records], batch_size)
+        result = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=ci)
         if baselines:
             from ..baselines import baseline_training_records, run_baselines
 
             train = gather(train_data) if train_data else baseline_training_records(clf.config)
-            result["baselines"] = run_baselines(train, records)
+            result["baselines"] = run_baselines(train, records, reference=predicted if ci else None)
     except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
         fail(str(exc))
     if as_json:
@@ -60,4 +66,5 @@ def evaluate_cli(
     if baselines:
         from ..baselines import comparison_table
 
-        typer.echo("\nModel vs baselines (same data, same metrics):\n" + comparison_table(result["summary"], result["baselines"]))
+        typer.echo("\nModel vs baselines (same data, same metrics):\n"
+                   + comparison_table(result["summary"], result["baselines"], result.get("intervals")))

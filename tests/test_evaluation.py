@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from commentnlp.evaluation import _encoded, _summary_arrays, bootstrap_intervals, evaluate_labels, summary
+from commentnlp.schema import HEADS_BY_NAME, HEAD_NAMES
+
+HEADS = {h: list(HEADS_BY_NAME[h].values) for h in HEAD_NAMES}
+
+
+def _gold(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    # about 1 record in 10 does not label a given head
+    return [{"text": "x", **{h: None if rng.random() < 0.1 else v[rng.integers(len(v))] for h, v in HEADS.items()}}
+            for _ in range(n)]
+
+
+def _guesses(records, accuracy, seed=0):
+    rng = np.random.default_rng(seed)
+    return {h: [r[h] if r[h] is not None and rng.random() < accuracy else v[rng.integers(len(v))] for r in records]
+            for h, v in HEADS.items()}
+
+
+def test_vectorised_figures_equal_the_summary_on_the_full_sample():
+    records = _gold()
+    predicted = _guesses(records, 0.7)
+    expected = summary(evaluate_labels(records, predicted, HEADS))
+    got = _summary_arrays(_encoded(records, predicted, HEADS), np.arange(len(records))[None])
+    assert set(got) == set(expected)
+    for metric, value in expected.items():
+        assert got[metric][0] == pytest.approx(value, abs=1e-4), metric
+
+
+def test_bootstrap_intervals_bracket_the_figures_and_compare_paired_systems():
+    records = _gold(seed=1)
+    weak, strong = _guesses(records, 0.5, seed=2), _guesses(records, 0.9, seed=3)
+    figures = summary(evaluate_labels(records, weak, HEADS))
+    intervals = bootstrap_intervals(records, weak, HEADS, reference=strong, n_resamples=300)
+    assert list(intervals) == list(figures)
+    for metric, value in figures.items():
+        iv = intervals[metric]
+        assert iv["low"] < value < iv["high"]
+        assert 0 < iv["diff_low"] < iv["diff_high"] and iv["p_not_better"] == 0  # strong beats weak
+    same = bootstrap_intervals(records, weak, HEADS, reference=weak, n_resamples=50)
+    assert all(iv["diff_low"] == iv["diff_high"] == 0 and iv["p_not_better"] == 1 for iv in same.values())
+    # the same seed gives the same intervals; resamples drawn in small chunks give close ones
+    plain = {m: {"low": iv["low"], "high": iv["high"]} for m, iv in intervals.items()}
+    assert bootstrap_intervals(records, weak, HEADS, n_resamples=300) == plain
+
+
+def test_bootstrap_in_memory_bounded_chunks(monkeypatch):
+    import commentnlp.evaluation as evaluation
+
+    records = _gold(seed=4)
+    predicted = _guesses(records, 0.6, seed=5)
+    whole = bootstrap_intervals(records, predicted, HEADS, n_resamples=400)
+    monkeypatch.setattr(evaluation, "BOOTSTRAP_CELLS", 7 * len(records))  # 7 resamples per chunk
+    chunked = bootstrap_intervals(records, predicted, HEADS, n_resamples=400)
+    for metric, iv in whole.items():
+        assert chunked[metric]["low"] == pytest.approx(iv["low"], abs=0.03)
+        assert chunked[metric]["high"] == pytest.approx(iv["high"], abs=0.03)
