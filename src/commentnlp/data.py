@@ -119,8 +119,7 @@ def gather(
 
         label_files = expand(corpus_labels)
         if label_files:
-            masked = _ignored_heads(ignore_heads)
-            ignored = {str(p): masked[str(p.resolve())] for p in label_files if str(p.resolve()) in masked}
+            ignored = _ignored_heads(ignore_heads, label_files)
             records.extend(corpora.join_corpus_labels(datasets_dir, label_files, ignored))
         rng = random.Random(seed)
         for corpus, cap in (corpus_native or {}).items():
@@ -142,15 +141,17 @@ def gather(
     return out
 
 
-def _ignored_heads(ignore_heads: Mapping[str, Iterable[str]] | None) -> dict[str, set[str]]:
-    """``{resolved label file: heads}`` from ``{glob: heads}``, checking the head names."""
+def _ignored_heads(ignore_heads: Mapping[str, Iterable[str]] | None, label_files: list[Path]) -> dict[str, set[str]]:
+    """``{label file (as in label_files): heads}`` from ``{glob: heads}``, checking the head names."""
+    by_path = {p.resolve(): str(p) for p in label_files}
     out: dict[str, set[str]] = {}
     for pattern, heads in (ignore_heads or {}).items():
         unknown = sorted(set(heads) - set(HEAD_NAMES))
         if unknown:
             raise ValueError(f"ignore_heads[{pattern!r}]: unknown heads {unknown} (heads: {', '.join(HEAD_NAMES)})")
         for path in expand([pattern]):
-            out.setdefault(str(path.resolve()), set()).update(heads)
+            if path.resolve() in by_path:
+                out.setdefault(by_path[path.resolve()], set()).update(heads)
     return out
 
 
