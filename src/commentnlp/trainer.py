@@ -147,16 +147,16 @@ def _decision_thresholds(logits: dict[str, np.ndarray], labels: dict[str, np.nda
 
 def _build_model(config: TrainingConfig):
     import torch
-    from transformers import AutoModel, AutoTokenizer
+    from transformers import AutoTokenizer
 
     from .modeling import MultiHeadModel
-    from .serialization import quiet_transformers, resolve_base_model
+    from .serialization import load_base_encoder, quiet_transformers, resolve_base_model
 
     m = config.model
     source = resolve_base_model(m.base_model)
     with quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(source)
-        encoder = AutoModel.from_pretrained(source, use_safetensors=True, trust_remote_code=False)
+    encoder = load_base_encoder(source, m.num_layers or None)
     if m.finetuning == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -231,7 +231,8 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
 
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    log(f"model: {config.model.base_model} ({config.model.finetuning}), {n_trainable:,} trainable parameters")
+    depth = f", first {config.model.num_layers} layers" if config.model.num_layers else ""
+    log(f"model: {config.model.base_model} ({config.model.finetuning}{depth}), {n_trainable:,} trainable parameters")
     history, best_score, best_state, best_epoch, bad, step = [], -1.0, None, 0, 0, 0
     for epoch in range(1, args.epochs + 1):
         model.train()
@@ -277,6 +278,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     model_config = ModelConfig(
         base_model=m.base_model,
         finetuning=m.finetuning,
+        num_layers=m.num_layers or None,
         lora={"r": m.lora_r, "alpha": m.lora_alpha, "dropout": m.lora_dropout, "target_modules": m.lora_target_modules}
         if m.finetuning == "lora" else None,
         max_length=m.max_length,

