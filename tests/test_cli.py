@@ -116,6 +116,30 @@ def test_evaluate_with_baselines(tmp_path, tiny_model_dir):
     assert "95% bootstrap intervals" in result.output and "margin over the best baseline" in result.output
 
 
+def test_evaluate_compares_two_models(tmp_path, tiny_model_dir, tiny_base):
+    from conftest import build_lora_model
+
+    from commentnlp.serialization import save_model
+
+    model, tokenizer, config = build_lora_model(tiny_base, seed=1)
+    other = save_model(tmp_path / "other", model, tokenizer, config)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"text": f"comment {i}", "style": "audience", "intent": "social",
+                                        "sentiment": "neutral", "troll": i % 4 == 0}) + "\n" for i in range(40)))
+    args = ["evaluate", "--model", str(tiny_model_dir), "--data", str(gold), "--compare"]
+    report = json.loads(runner.invoke(app, args + [str(other), "--json"]).stdout)
+    figures = report["comparison"]["figures"]
+    assert report["comparison"]["other"] == str(other) and set(figures) == set(report["summary"])
+    for metric, f in figures.items():
+        assert f["model"] == report["summary"][metric]
+        assert f["low"] <= f["difference"] <= f["high"]
+    same = runner.invoke(app, args + [str(tiny_model_dir)])
+    assert same.exit_code == 0, same.output
+    assert "difference = model - other" in same.output and "within noise" in same.output and "+0.000" in same.output
+    missing = runner.invoke(app, args + [str(tmp_path / "nope")])
+    assert missing.exit_code != 0 and "not found" in missing.output
+
+
 def test_find_threshold_writes_config(tmp_path, tiny_model_dir):
     import shutil
 

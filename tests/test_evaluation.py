@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from commentnlp.evaluation import _encoded, _summary_arrays, bootstrap_intervals, evaluate_labels, summary
+from commentnlp.evaluation import (_encoded, _summary_arrays, bootstrap_intervals, compare_predictions,
+                                   evaluate_labels, summary)
 from commentnlp.schema import HEADS_BY_NAME, HEAD_NAMES
 
 HEADS = {h: list(HEADS_BY_NAME[h].values) for h in HEAD_NAMES}
@@ -58,3 +59,18 @@ def test_bootstrap_in_memory_bounded_chunks(monkeypatch):
     for metric, iv in whole.items():
         assert chunked[metric]["low"] == pytest.approx(iv["low"], abs=0.03)
         assert chunked[metric]["high"] == pytest.approx(iv["high"], abs=0.03)
+
+
+def test_compare_predictions_gives_the_paired_difference_of_two_systems():
+    records = _gold(seed=6)
+    weak, strong = _guesses(records, 0.5, seed=7), _guesses(records, 0.9, seed=8)
+    figures = compare_predictions(records, strong, weak, HEADS)
+    strong_summary, weak_summary = (summary(evaluate_labels(records, p, HEADS)) for p in (strong, weak))
+    assert list(figures) == list(strong_summary)
+    for metric, f in figures.items():
+        assert f["model"] == strong_summary[metric] and f["other"] == weak_summary[metric]
+        assert f["difference"] == pytest.approx(f["model"] - f["other"], abs=1e-4)
+        assert 0 < f["low"] <= f["difference"] <= f["high"]  # strong is better beyond noise
+    backwards = compare_predictions(records, weak, strong, HEADS)
+    assert all(f["high"] < 0 for f in backwards.values())
+    assert all(f["difference"] == f["low"] == f["high"] == 0 for f in compare_predictions(records, weak, weak, HEADS).values())

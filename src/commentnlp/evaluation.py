@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from .schema import HEAD_NAMES
 
 __all__ = ["head_report", "evaluate_labels", "evaluate", "evaluate_predictions", "predict_labels", "summary",
-           "bootstrap_intervals"]
+           "bootstrap_intervals", "compare_predictions"]
 
 
 def head_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
@@ -186,3 +186,21 @@ def evaluate_predictions(records: Sequence[Mapping[str, Any]], predicted: Mappin
     if confidence_intervals or reference is not None:
         result["intervals"] = bootstrap_intervals(records, predicted, heads, reference=reference)
     return result
+
+
+def compare_predictions(records: Sequence[Mapping[str, Any]], predicted: Mapping[str, Sequence[Any]],
+                        other: Mapping[str, Sequence[Any]], heads: Mapping[str, Sequence[str]],
+                        ) -> dict[str, dict[str, float]]:
+    """Headline figures of two systems on the same records, and their difference.
+
+    Per :func:`summary` figure: ``model`` (``predicted``), ``other``, ``difference``
+    (model minus other) and its paired 95% bootstrap interval (``low``, ``high``). An interval
+    that contains 0 means the evaluation set cannot tell the two apart on that figure.
+    """
+    ours = summary(evaluate_labels(records, predicted, heads))
+    theirs = summary(evaluate_labels(records, other, heads))
+    paired = bootstrap_intervals(records, other, heads, reference=predicted)
+    return {metric: {"model": ours[metric], "other": theirs[metric],
+                     "difference": round(ours[metric] - theirs[metric], 4),
+                     "low": paired[metric]["diff_low"], "high": paired[metric]["diff_high"]}
+            for metric in ours if metric in paired}

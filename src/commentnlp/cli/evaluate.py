@@ -31,6 +31,18 @@ def format_report(result: dict) -> str:
     return "\n".join(lines)
 
 
+def format_comparison(comparison: dict, model: str) -> str:
+    """Table of two models' headline figures and their paired difference."""
+    lines = [f"{model} vs {comparison['other']} (same records; difference = model - other, paired 95% interval):",
+             f"  {'figure':<20}{'model':>8}{'other':>8}{'difference':>12}  interval",
+             ]
+    for metric, f in comparison["figures"].items():
+        verdict = "better" if f["low"] > 0 else "worse" if f["high"] < 0 else "within noise"
+        lines.append(f"  {metric:<20}{f['model']:>8.3f}{f['other']:>8.3f}{f['difference']:>+12.3f}"
+                     f"  [{f['low']:+.3f}, {f['high']:+.3f}] {verdict}")
+    return "\n".join(lines)
+
+
 @app.command("evaluate")
 def evaluate_cli(
     data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL file (LABELING.md records)."),
@@ -42,10 +54,11 @@ def evaluate_cli(
     baselines: bool = typer.Option(False, "--baselines", help="Also fit and evaluate the baselines (majority, TF-IDF + logistic regression, VADER, where-to-buy rules, profanity check) on the model's own training data."),
     train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Training JSONL for the baselines (default: the data recorded in the model's config)."),
     ci: bool = typer.Option(False, "--ci", help="Add 95% bootstrap intervals (1,000 resamples) to the headline figures and, with --baselines, the paired margin over the best baseline."),
+    compare: Optional[str] = typer.Option(None, "--compare", help="A second model directory: evaluate it on the same records and print the difference per headline figure (model minus it) with a paired 95% bootstrap interval."),
 ) -> None:
     """Evaluate a model per head: macro-F1, per-class precision/recall/F1, confusion matrices."""
     from ..data import gather, read_labeled
-    from ..evaluation import evaluate_predictions, predict_labels
+    from ..evaluation import compare_predictions, evaluate_predictions, predict_labels
 
     clf = load_classifier(model, device, None, backend=backend)
     try:
@@ -57,6 +70,10 @@ def evaluate_cli(
 
             train = gather(train_data) if train_data else baseline_training_records(clf.config)
             result["baselines"] = run_baselines(train, records, reference=predicted if ci else None)
+        if compare:
+            _, other = predict_labels(load_classifier(compare, device, None, backend=backend),
+                                      [r["text"] for r in records], batch_size)
+            result["comparison"] = {"other": compare, "figures": compare_predictions(records, predicted, other, clf.heads)}
     except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
         fail(str(exc))
     if as_json:
@@ -68,3 +85,5 @@ def evaluate_cli(
 
         typer.echo("\nModel vs baselines (same data, same metrics):\n"
                    + comparison_table(result["summary"], result["baselines"], result.get("intervals")))
+    if compare:
+        typer.echo("\n" + format_comparison(result["comparison"], model or "the bundled model"))
