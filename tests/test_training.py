@@ -124,6 +124,44 @@ def test_num_layers_beyond_the_base_is_an_error(tiny_base):
         load_base_encoder(str(tiny_base), 3)
 
 
+def test_distillation_loss_is_zero_at_the_teacher_and_pulls_toward_it():
+    import torch
+
+    from commentnlp.modeling import distillation_loss
+
+    torch.manual_seed(0)
+    teacher = {"intent": torch.randn(8, 7), "troll": torch.randn(8, 2)}
+    assert float(distillation_loss({h: v.clone() for h, v in teacher.items()}, teacher)) == pytest.approx(0, abs=1e-6)
+    student = {h: torch.zeros_like(v, requires_grad=True) for h, v in teacher.items()}
+    loss = distillation_loss(student, teacher, temperature=2.0)
+    p, q = (torch.softmax(teacher["troll"] / 2, -1), torch.softmax(student["troll"].detach() / 2, -1))
+    troll_only = distillation_loss({"troll": student["troll"]}, teacher, temperature=2.0)
+    assert float(troll_only) == pytest.approx(float((p * (p / q).log()).sum(-1).mean() * 4), rel=1e-5)
+    loss.backward()
+    stepped = {h: (v - 1.0 * v.grad).detach() for h, v in student.items()}  # one gradient step
+    assert float(distillation_loss(stepped, teacher)) < float(loss)
+
+
+def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
+    """``training.teacher`` adds the teacher's soft labels to the loss; the teacher is recorded."""
+    from commentnlp.serialization import read_config
+    from commentnlp.trainer import train
+
+    (tmp_path / "plain").mkdir()
+    plain_cfg, _ = toy_config(tmp_path / "plain", base=str(tiny_base), epochs=1, max_steps=2)
+    plain = train(plain_cfg, log=lambda msg: None)
+    cfg, _ = toy_config(tmp_path, base=str(tiny_base), epochs=1, max_steps=2)
+    cfg.training.teacher = str(tiny_model_dir)
+    lines = []
+    taught = train(cfg, log=lines.append)
+    assert taught["history"][0]["loss"] > plain["history"][0]["loss"]  # same data and seed, plus the KL term
+    assert any(line.startswith(f"teacher {tiny_model_dir}: logits of 110 training texts") for line in lines)
+    assert read_config(tmp_path / "model").training["config"]["training"]["teacher"] == str(tiny_model_dir)
+    cfg.training.teacher = str(tmp_path / "missing")
+    with pytest.raises(Exception, match="not found"):
+        train(cfg, log=lines.append)
+
+
 def test_config_overrides_and_errors(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[training]\nepochs = 2\n[model]\nlora_r = 4\n', encoding="utf-8")

@@ -14,7 +14,7 @@ from torch import nn
 
 from .schema import HEADS, Head
 
-__all__ = ["MultiHeadModel", "IGNORE_INDEX", "mean_pool", "multi_head_loss"]
+__all__ = ["MultiHeadModel", "IGNORE_INDEX", "mean_pool", "multi_head_loss", "distillation_loss"]
 
 IGNORE_INDEX = -100
 
@@ -60,4 +60,17 @@ def multi_head_loss(
         total = loss if total is None else total + loss
     if total is None:
         total = sum(l.sum() * 0.0 for l in logits.values())
+    return total
+
+
+def distillation_loss(logits: Mapping[str, torch.Tensor], teacher_logits: Mapping[str, torch.Tensor],
+                      temperature: float = 2.0) -> torch.Tensor:
+    """Sum over heads of KL(teacher || student) on temperature-softened distributions, scaled by
+    ``temperature ** 2`` (Hinton et al., 2015) so its gradients keep their size as T changes."""
+    total = None
+    for name, student in logits.items():
+        loss = nn.functional.kl_div(nn.functional.log_softmax(student / temperature, dim=-1),
+                                    nn.functional.log_softmax(teacher_logits[name] / temperature, dim=-1),
+                                    reduction="batchmean", log_target=True) * temperature ** 2
+        total = loss if total is None else total + loss
     return total

@@ -177,6 +177,20 @@ def _build_model(config: TrainingConfig):
     return model, tokenizer
 
 
+def _teacher_logits(teacher: str, records: list[dict], log: Log) -> dict[str, np.ndarray]:
+    """Raw logits of a saved teacher model on the training texts (computed once, before training)."""
+    from .classifier import Classifier
+
+    t0 = time.time()
+    clf = Classifier.load(teacher, device="cpu")
+    expected = {h.name: list(h.values) for h in HEADS}
+    if {h: list(v) for h, v in clf.heads.items()} != expected:
+        raise ValueError(f"teacher {teacher} has other heads or labels than this model: {clf.heads}")
+    logits = clf.predict_logits([r["text"] for r in records])
+    log(f"teacher {teacher}: logits of {len(records)} training texts in {time.time() - t0:.0f}s")
+    return logits
+
+
 def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, str]]:
     """A copy of ``config`` whose data globs are the files they match now, and those files' digests.
 
@@ -212,6 +226,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     dev_ids, _ = _tokenize(tokenizer, dev_records, config.model.max_length)
 
     class_weights = {k: v.to(device) for k, v in _class_weights(train_labels).items()} if args.class_weights else None
+    teacher_logits = _teacher_logits(args.teacher, train_records, log) if args.teacher else None
     head_params = list(model.heads.parameters())
     head_ids = {id(p) for p in head_params}
     enc_params = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]
@@ -227,7 +242,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
         total = min(total, args.max_steps)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(total * args.warmup_ratio), total)
 
-    from .modeling import multi_head_loss
+    from .modeling import distillation_loss, multi_head_loss
 
     trainable = [n for n, p in model.named_parameters() if p.requires_grad]
     n_trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -242,6 +257,9 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
             logits = model(torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device))
             labels = {h: torch.from_numpy(train_labels[h][idx]).to(device) for h in HEAD_NAMES}
             loss = multi_head_loss(logits, labels, class_weights, args.head_weights)
+            if teacher_logits is not None:
+                soft = {h: torch.from_numpy(v[idx]).to(device) for h, v in teacher_logits.items()}
+                loss = loss + args.distill_weight * distillation_loss(logits, soft, args.distill_temperature)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_([p for g in groups for p in g["params"]], 1.0)

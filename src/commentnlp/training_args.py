@@ -73,6 +73,11 @@ class TrainArgs:
     head_weights: dict[str, float] = field(default_factory=dict)
     device: str = "auto"
     max_steps: int = 0  # > 0 stops early (smoke tests)
+    #: knowledge distillation: a saved commentnlp model whose logits the student also learns
+    #: (on every head of every training record, labelled or not); empty = off
+    teacher: str = ""
+    distill_weight: float = 1.0
+    distill_temperature: float = 2.0
 
 
 @dataclass
