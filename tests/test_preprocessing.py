@@ -41,3 +41,11 @@ def test_normalize_never_fails_and_removes_emoji(text):
     assert isinstance(out, str) and len(out) <= MAX_CHARS
     assert emoji.emoji_count(out) == 0
     assert out == out.strip()
+
+
+def test_ascii_text_skips_the_emoji_pass_without_changing_the_output():
+    """normalize() skips emoji.replace_emoji on ASCII text: safe because no emoji is ASCII."""
+    assert all(not e.isascii() for e in emoji.EMOJI_DATA)
+    for text in ["#1 fan *** 0-9 :) <3 :-( (c) (r) tm", "keycap # and * alone", "plain"]:
+        assert normalize(text) == " ".join(text.split())
+    assert normalize("#️⃣ 1️⃣ ©") == ":keycap #: :keycap 1: :copyright:"
