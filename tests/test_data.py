@@ -4,6 +4,7 @@ import pytest
 
 from commentnlp.corpora import CORPORA, iter_corpus, join_corpus_labels, text_key
 from commentnlp.data import DataError, encode_labels, gather, read_labeled
+from commentnlp.schema import HEAD_NAMES
 
 from conftest import REPO, SHARED
 
@@ -82,6 +83,43 @@ def test_corpus_readers_and_join(tmp_path):
         gather([], datasets_dir=tmp_path, corpus_labels=[labels], ignore_heads={str(labels): ["trol"]})
     with pytest.raises(KeyError, match="unknown corpus"):
         list(iter_corpus(tmp_path, "nope"))
+
+
+def test_unlabeled_corpus_texts_carry_no_label_and_skip_evaluation_texts(tmp_path):
+    root = tmp_path / "youtube_spam_collection"
+    root.mkdir()
+    texts = ["check my channel", "love this song", "an eval comment", "third one", "fourth one"]
+    (root / "Youtube01-X.csv").write_text("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n" + "".join(
+        f"{i},a,,{t},1\n" for i, t in enumerate(texts)), encoding="utf-8")  # CLASS 1 = spam, a native label
+    evalset = tmp_path / "eval.jsonl"
+    evalset.write_text(json.dumps({"text": "an eval comment"}) + "\n")
+    rows = gather([], datasets_dir=tmp_path, corpus_unlabeled={"youtube_spam_collection": 3}, exclude=[evalset])
+    assert 2 <= len(rows) <= 3 and "an eval comment" not in {r["text"] for r in rows}
+    assert all(r[h] is None for r in rows for h in HEAD_NAMES)  # the corpus's own spam label is not kept
+    assert {r["source"] for r in rows} == {"corpus:youtube_spam_collection:unlabeled"}
+    everything = gather([], datasets_dir=tmp_path, corpus_unlabeled={"youtube_spam_collection": 99})
+    assert sorted(r["text"] for r in everything) == sorted(texts)
+
+
+def test_split_data_adds_unlabeled_texts_to_train_only(tmp_path):
+    from commentnlp.data import split_data
+    from commentnlp.training_args import TrainingConfig
+
+    root = tmp_path / "youtube_spam_collection"
+    root.mkdir()
+    texts = ["love this song", "a dev comment", "new text one", "new text two"]
+    (root / "Youtube01-X.csv").write_text("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n" + "".join(
+        f"{i},a,,{t},0\n" for i, t in enumerate(texts)), encoding="utf-8")
+    for name, text in (("train", "love this song"), ("dev", "a dev comment")):
+        (tmp_path / f"{name}.jsonl").write_text(json.dumps({"text": text, "intent": "feedback"}) + "\n")
+    cfg = TrainingConfig.from_dict({"data": {
+        "train": [str(tmp_path / "train.jsonl")], "dev": [str(tmp_path / "dev.jsonl")], "test": [],
+        "datasets_dir": str(tmp_path), "corpus_unlabeled": {"youtube_spam_collection": 10}}})
+    train, dev, _ = split_data(cfg)
+    assert [r["text"] for r in dev] == ["a dev comment"]
+    assert (train[0]["text"], train[0]["intent"]) == ("love this song", "feedback")
+    assert sorted(r["text"] for r in train[1:]) == ["new text one", "new text two"]  # no copy of a train or dev text
+    assert all(r[h] is None for r in train[1:] for h in HEAD_NAMES)
 
 
 def test_corpus_labels_label_each_comment_once():

@@ -160,6 +160,9 @@ def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
     cfg.training.teacher = str(tmp_path / "missing")
     with pytest.raises(Exception, match="not found"):
         train(cfg, log=lines.append)
+    cfg.training.teacher, cfg.data.datasets_dir, cfg.data.corpus_unlabeled = "", str(tmp_path), {"tweeteval": 10}
+    with pytest.raises(ValueError, match="corpus_unlabeled needs training.teacher"):
+        train(cfg, log=lines.append)
 
 
 def test_config_overrides_and_errors(tmp_path):

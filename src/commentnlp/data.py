@@ -96,6 +96,7 @@ def gather(
     datasets_dir: str | Path | None = None,
     corpus_labels: Iterable[str | Path] = (),
     corpus_native: dict[str, int] | None = None,
+    corpus_unlabeled: dict[str, int] | None = None,
     ignore_heads: Mapping[str, Iterable[str]] | None = None,
     exclude: Iterable[str | Path] = (),
     seed: int = 0,
@@ -105,6 +106,8 @@ def gather(
     * ``files``: LABELING.md JSONL files written by this project.
     * ``corpus_labels``: project labels for corpus rows (joined to corpus texts by key).
     * ``corpus_native``: ``{corpus: max_rows}`` of corpora whose own labels map onto ours.
+    * ``corpus_unlabeled``: ``{corpus: max_rows}`` of corpus texts taken with no label at all
+      (a transfer set for distillation: only a teacher's soft labels train on them).
     * ``ignore_heads``: ``{label-file glob: heads}`` whose labels in those files are dropped.
     * ``exclude``: evaluation files whose texts must never be trained on; any record with
       the same text is dropped.
@@ -129,6 +132,11 @@ def gather(
                 r.update(labels_of(r))
                 r["source"] = f"corpus:{corpus}:native"
                 records.append(r)
+        for corpus, cap in (corpus_unlabeled or {}).items():
+            rows = [{"text": r["text"], **dict.fromkeys(HEAD_NAMES), "source": f"corpus:{corpus}:unlabeled"}
+                    for r in corpora.iter_corpus(datasets_dir, corpus)]
+            rng.shuffle(rows)
+            records.extend(rows[:cap])
     banned = EvaluationTexts(exclude).keys
     seen: set[str] = set()
     out = []
@@ -198,6 +206,13 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
         dev += [r for r in corpus if id(r) in dev_keys]
         train += [r for r in corpus if id(r) not in dev_keys]
         log(f"corpora: {len(corpus)} records ({n_dev} to dev)")
+        if d.corpus_unlabeled:
+            known = {dedupe_key(r["text"]) for r in train}
+            unlabeled = [r for r in gather([], datasets_dir=d.datasets_dir, corpus_unlabeled=d.corpus_unlabeled,
+                                           exclude=exclude, seed=config.training.seed)
+                         if dedupe_key(r["text"]) not in known]
+            train += unlabeled
+            log(f"unlabeled corpus texts (teacher's soft labels only): {len(unlabeled)}")
     held = {dedupe_key(r["text"]) for r in dev + test}
     before = len(train)
     train = [r for r in train if dedupe_key(r["text"]) not in held]

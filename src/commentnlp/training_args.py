@@ -51,6 +51,8 @@ class DataArgs:
     datasets_dir: str = ""
     corpus_labels: list[str] = field(default_factory=list)
     corpus_native: dict[str, int] = field(default_factory=dict)
+    #: ``{corpus: max_rows}`` of corpus texts trained on with no labels: only with ``training.teacher``
+    corpus_unlabeled: dict[str, int] = field(default_factory=dict)
     #: ``{label-file glob: [heads]}``: labels of these heads in these files are not trained on
     ignore_heads: dict[str, list[str]] = field(default_factory=dict)
     #: share of corpus records moved to the dev split (early stopping)
