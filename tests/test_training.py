@@ -157,6 +157,7 @@ def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
     assert taught["history"][0]["loss"] > plain["history"][0]["loss"]  # same data and seed, plus the KL term
     assert any(line.startswith(f"teacher {tiny_model_dir}: logits of 110 training texts") for line in lines)
     assert read_config(tmp_path / "model").training["config"]["training"]["teacher"] == str(tiny_model_dir)
+    assert f"Distilled from `{tiny_model_dir}`" in (tmp_path / "model" / "README.md").read_text()
     cfg.training.teacher = str(tmp_path / "missing")
     with pytest.raises(Exception, match="not found"):
         train(cfg, log=lines.append)

@@ -33,6 +33,16 @@ def _baselines(metrics: dict[str, Any]) -> str:
             + comparison_table(found["model"], found["results"], found.get("model_intervals")) + "\n")
 
 
+def _distilled(settings: dict[str, Any]) -> str:
+    training, data = settings.get("training", {}), settings.get("data", {})
+    if not training.get("teacher"):
+        return ""
+    unlabeled = data.get("corpus_unlabeled") or {}
+    return (f"\n- Distilled from `{training['teacher']}` (KL at temperature {training.get('distill_temperature')}, "
+            f"weight {training.get('distill_weight')}) on every training text"
+            + (f", plus unlabeled corpus texts {unlabeled}" if unlabeled else "") + ".")
+
+
 def model_card(config: ModelConfig) -> str:
     """Render the model card of a saved model."""
     t = config.training
@@ -50,7 +60,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 {heads}
 
 ## Model
-- Base encoder: `{config.base_model}`{f" (first {config.num_layers} layers only)" if config.num_layers else ""} (pooling: {config.pooling}, max {config.max_length} tokens)
+- Base encoder: `{config.base_model}`{f", first {config.num_layers} layers only" if config.num_layers else ""} (pooling: {config.pooling}, max {config.max_length} tokens)
 - Fine-tuning: {config.finetuning}{f" (LoRA r={lora.get('r')}, alpha={lora.get('alpha')}, merged into the encoder at load time)" if lora else ""}
 - Preprocessing version: {config.preprocessing_version} (emoji spelled out, URLs/mentions normalised)
 - Files: safetensors weights + `config.json`; no pickles, no remote code.
@@ -60,7 +70,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 - Trained {t.get('trained_at', '?')} on {t.get('device', '?')} in {t.get('seconds', '?')} s; best epoch {t.get('best_epoch', '?')}.
 - Records: {t.get('n_train', '?')} train, {t.get('n_dev', '?')} dev (early stopping, calibration).
 - Project data: {', '.join(data.get('train', []))}; corpus labels: {', '.join(data.get('corpus_labels', [])) or 'none'};
-  native corpus labels: {data.get('corpus_native') or 'none'}{_ignored(data)}.
+  native corpus labels: {data.get('corpus_native') or 'none'}{_ignored(data)}.{_distilled(t.get("config", {}))}
 - Full settings are in `config.json` (`training.config`).
 
 ## Evaluation
