@@ -136,10 +136,10 @@ def test_distillation_loss_is_zero_at_the_teacher_and_pulls_toward_it():
     loss = distillation_loss(student, teacher, temperature=2.0)
     p, q = (torch.softmax(teacher["troll"] / 2, -1), torch.softmax(student["troll"].detach() / 2, -1))
     troll_only = distillation_loss({"troll": student["troll"]}, teacher, temperature=2.0)
-    assert float(troll_only) == pytest.approx(float((p * (p / q).log()).sum(-1).mean() * 4), rel=1e-5)
+    assert troll_only.item() == pytest.approx(float((p * (p / q).log()).sum(-1).mean() * 4), rel=1e-5)
     loss.backward()
     stepped = {h: (v - 1.0 * v.grad).detach() for h, v in student.items()}  # one gradient step
-    assert float(distillation_loss(stepped, teacher)) < float(loss)
+    assert distillation_loss(stepped, teacher).item() < loss.item()
 
 
 def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
