@@ -161,6 +161,9 @@ def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
     cfg.training.teacher = str(tmp_path / "missing")
     with pytest.raises(Exception, match="not found"):
         train(cfg, log=lines.append)
+    cfg.training.teacher, cfg.training.distill_temperature = str(tiny_model_dir), 0.0
+    with pytest.raises(ValueError, match="distill_temperature must be > 0"):
+        train(cfg, log=lines.append)
     cfg.training.teacher, cfg.data.datasets_dir, cfg.data.corpus_unlabeled = "", str(tmp_path), {"tweeteval": 10}
     with pytest.raises(ValueError, match="corpus_unlabeled needs training.teacher"):
         train(cfg, log=lines.append)

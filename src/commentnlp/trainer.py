@@ -218,6 +218,8 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if config.data.corpus_unlabeled and not args.teacher:
         raise ValueError("data.corpus_unlabeled needs training.teacher: unlabeled texts only learn from a teacher")
+    if args.teacher and (args.distill_temperature <= 0 or args.distill_weight < 0):
+        raise ValueError("training.distill_temperature must be > 0 and training.distill_weight >= 0")
     train_records, dev_records, test_records = split_data(config, log)
     log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
 
