@@ -11,7 +11,7 @@ from commentnlp import classify
 from commentnlp.serialization import read_config
 
 MODELS = Path(__file__).resolve().parents[1] / "models"
-BUNDLED = {"default": None, "l3": MODELS / "commentnlp-minilm-l3"}
+BUNDLED = {"default": None, "l3": "commentnlp-minilm-l3"}  # a bundled model loads by name
 
 
 @pytest.fixture(params=list(BUNDLED))
@@ -34,6 +34,31 @@ def test_bundled_models_are_small_and_self_describing(name, layers):
 
 def test_the_default_model_is_the_six_layer_one(default_model_dir):
     assert default_model_dir == MODELS / "commentnlp-minilm" and read_config(default_model_dir).num_layers is None
+
+
+def test_bundled_models_resolve_by_name_unless_a_local_path_has_that_name(tmp_path, monkeypatch):
+    from commentnlp.serialization import BUNDLED_MODELS, ModelLoadError, resolve_model_path
+
+    assert BUNDLED_MODELS[0] == "commentnlp-minilm"
+    assert resolve_model_path(None) == MODELS / "commentnlp-minilm"
+    assert resolve_model_path("commentnlp-minilm-l3") == MODELS / "commentnlp-minilm-l3"
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "commentnlp-minilm-l3").mkdir()  # a local directory of that name wins
+    assert resolve_model_path("commentnlp-minilm-l3") == Path("commentnlp-minilm-l3")
+    with pytest.raises(ModelLoadError, match="not a commentnlp model"):
+        read_config(resolve_model_path("commentnlp-minilm-l3"))
+    with pytest.raises(ModelLoadError, match="model directory not found"):
+        read_config(resolve_model_path("commentnlp-minilm-l9"))
+
+
+def test_cli_accepts_a_bundled_model_name():
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+
+    result = CliRunner().invoke(app, ["classify", "--model", "commentnlp-minilm-l3", "--json", "where can I buy this?"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["labels"]["intent"] == "where_to_buy"  # one JSON line per text
 
 
 @pytest.mark.parametrize("text", ["Are your products available in stores?", "Do you ship to Canada??",

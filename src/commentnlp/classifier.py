@@ -20,7 +20,7 @@ from .batching import pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
-from .serialization import ModelConfig, default_model_path, read_config
+from .serialization import ModelConfig, read_config, resolve_model_path
 
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
@@ -91,7 +91,8 @@ class Classifier:
         threads: int | None = None,
         onnx_cache: str | Path | None = None,
     ) -> "Classifier":
-        """Load a saved model directory (the bundled default model when ``path`` is None).
+        """Load a saved model directory, or a bundled model by name (``"commentnlp-minilm-l3"``;
+        the default model when ``path`` is None).
 
         ``device`` is ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:N]"``.
         ``backend`` is ``"auto"`` (ONNX Runtime on CPU when installed, else PyTorch), ``"onnx"``
@@ -103,7 +104,7 @@ class Classifier:
         """
         from .backends import OnnxBackend, TorchBackend, onnx_available, resolve_device
 
-        model_dir = Path(path) if path is not None else default_model_path()
+        model_dir = resolve_model_path(path)
         config = read_config(model_dir)
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
@@ -195,7 +196,7 @@ _load_lock = threading.Lock()
 
 def load_cached(path: str | Path | None = None) -> Classifier:
     """Load a model once per process (thread-safe); ``None`` is the bundled default model."""
-    key = str(Path(path).resolve()) if path is not None else ""
+    key = str(resolve_model_path(path).resolve()) if path is not None else ""
     clf = _loaded.get(key)
     if clf is None:
         with _load_lock:

@@ -35,6 +35,9 @@ __all__ = [
     "ModelLoadError",
     "DEFAULT_BASE_MODEL",
     "default_model_path",
+    "BUNDLED_MODELS",
+    "bundled_model_path",
+    "resolve_model_path",
     "resolve_base_model",
     "load_base_encoder",
     "read_config",
@@ -89,16 +92,35 @@ class ModelConfig:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
-def default_model_path() -> Path:
-    """The model shipped with the package (``models/commentnlp-minilm`` in the repository)."""
+#: Models shipped in the repository's ``models/`` folder, loadable by name; the first is the default.
+BUNDLED_MODELS = ("commentnlp-minilm", "commentnlp-minilm-l3")
+
+
+def bundled_model_path(name: str = BUNDLED_MODELS[0]) -> Path:
+    """The directory of a model shipped with the package (``models/<name>`` in the repository)."""
     here = Path(__file__).resolve()
-    for candidate in (here.parent / "models" / "commentnlp-minilm", here.parents[2] / "models" / "commentnlp-minilm"):
+    for candidate in (here.parent / "models" / name, here.parents[2] / "models" / name):
         if (candidate / CONFIG_NAME).is_file():
             return candidate
     raise ModelLoadError(
-        "the default model was not found (expected models/commentnlp-minilm in the repository); "
+        f"the bundled model {name} was not found (expected models/{name} in the repository); "
         "pass a model directory explicitly"
     )
+
+
+def default_model_path() -> Path:
+    """The default model shipped with the package (``models/commentnlp-minilm`` in the repository)."""
+    return bundled_model_path(BUNDLED_MODELS[0])
+
+
+def resolve_model_path(path: str | Path | None) -> Path:
+    """A model directory from a path, the name of a bundled model (:data:`BUNDLED_MODELS`) that
+    is not also a path here, or None (the default model)."""
+    if path is None:
+        return default_model_path()
+    if str(path) in BUNDLED_MODELS and not Path(path).exists():
+        return bundled_model_path(str(path))
+    return Path(path)
 
 
 def resolve_base_model(name: str) -> str:

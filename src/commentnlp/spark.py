@@ -293,7 +293,7 @@ def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
 
 def _ship(sc, model: str | Path | None, backend: str, ship_model: bool) -> tuple[str, bool, str | None]:
     """``(reference, from_spark_files, fingerprint)`` for :class:`_WorkerSpec`."""
-    from .serialization import default_model_path, read_config
+    from .serialization import read_config, resolve_model_path
 
     text = str(model) if model is not None else None
     if text is not None and text.startswith("file://"):
@@ -307,7 +307,7 @@ def _ship(sc, model: str | Path | None, backend: str, ship_model: bool) -> tuple
                 sc.addFile(uri, recursive=True)
                 _shipped.add((sc.applicationId, uri))
         return uri.rsplit("/", 1)[-1], True, None
-    model_dir = Path(text) if text is not None else default_model_path()
+    model_dir = resolve_model_path(text)
     read_config(model_dir)  # fail here, on the driver, with a clear ModelLoadError
     if not ship_model:
         return str(model_dir.resolve()), False, None

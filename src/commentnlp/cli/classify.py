@@ -13,7 +13,7 @@ from ._util import app, load_classifier
 @app.command("classify")
 def classify_cli(
     texts: List[str] = typer.Argument(..., help="One or more comment texts."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),

@@ -46,7 +46,7 @@ def format_comparison(comparison: dict, model: str) -> str:
 @app.command("evaluate")
 def evaluate_cli(
     data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL file (LABELING.md records)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),

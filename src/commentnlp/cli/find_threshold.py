@@ -14,7 +14,7 @@ def find_threshold_cli(
     data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL (a dev split, never the test set)."),
     head: str = typer.Option(..., "--head", help="Head, e.g. troll or intent."),
     label: str = typer.Option(..., "--label", help="Label, e.g. true or where_to_buy."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     write: bool = typer.Option(False, "--write", help="Save the best threshold in the model's config.json."),
 ) -> None:
     """Sweep the score threshold of one label and report its F1; --write saves the best one with the model."""

@@ -21,7 +21,7 @@ def label_cli(
     master: str = typer.Option("local[*]", "--master", help="Spark master (with --engine spark)."),
     partitions: Optional[int] = typer.Option(None, "--partitions", help="Spark partitions (with --engine spark)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text. Default: first of text, message, comment, body, content."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory. Default: the bundled model."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
     batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
