@@ -33,6 +33,11 @@ def _baselines(metrics: dict[str, Any]) -> str:
             + comparison_table(found["model"], found["results"], found.get("model_intervals")) + "\n")
 
 
+def _ignored(data: dict) -> str:
+    ignored = data.get("ignore_heads") or {}
+    return "".join(f"; not trained on the {', '.join(h)} labels of {p}" for p, h in ignored.items())
+
+
 def _distilled(settings: dict[str, Any]) -> str:
     training, data = settings.get("training", {}), settings.get("data", {})
     if not training.get("teacher"):
@@ -99,8 +104,3 @@ fitted for the best F1 of that label on the real comments of dev when they hold 
 - Labels are suggestions for a community manager, not decisions: review before hiding or reporting users.
 - `troll` marks bad-faith provocation, not negativity: angry customers are `troll = false` by design.
 """
-
-
-def _ignored(data: dict) -> str:
-    ignored = data.get("ignore_heads") or {}
-    return "".join(f"; not trained on the {', '.join(h)} labels of {p}" for p, h in ignored.items())

@@ -140,7 +140,7 @@ def resolve_base_model(name: str) -> str:
 
 def load_base_encoder(source: str, num_layers: int | None = None):
     """``AutoModel.from_pretrained(source)`` (safetensors, no remote code), keeping only its first
-    ``num_layers`` transformer layers when given: a shallower, faster encoder of the same family."""
+    ``num_layers`` transformer layers (0 or None: all): a shallower, faster encoder of the same family."""
     from transformers import AutoConfig, AutoModel
 
     with quiet_transformers():

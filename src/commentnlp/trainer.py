@@ -79,10 +79,13 @@ def _logits(model, ids: list[list[int]], batch_size: int, device: str, pad_id: i
     return out
 
 
+#: ``{head: labels}`` of the schema: what every model trained here predicts.
+_HEAD_VALUES = {h.name: list(h.values) for h in HEADS}
+
+
 def _report(records: list[dict], logits: dict[str, np.ndarray]) -> dict[str, Any]:
-    heads = {h.name: list(h.values) for h in HEADS}
-    predicted = {h: [heads[h][i] for i in logits[h].argmax(axis=1)] for h in heads}
-    return evaluate_labels(records, predicted, heads)
+    predicted = {h: [_HEAD_VALUES[h][i] for i in logits[h].argmax(axis=1)] for h in _HEAD_VALUES}
+    return evaluate_labels(records, predicted, _HEAD_VALUES)
 
 
 def _selection_score(report: dict[str, Any]) -> float:
@@ -156,7 +159,7 @@ def _build_model(config: TrainingConfig):
     source = resolve_base_model(m.base_model)
     with quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(source)
-    encoder = load_base_encoder(source, m.num_layers or None)
+    encoder = load_base_encoder(source, m.num_layers)
     if m.finetuning == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -183,8 +186,7 @@ def _teacher_logits(teacher: str, records: list[dict], log: Log) -> dict[str, np
 
     t0 = time.time()
     clf = Classifier.load(teacher, device="cpu")
-    expected = {h.name: list(h.values) for h in HEADS}
-    if {h: list(v) for h, v in clf.heads.items()} != expected:
+    if {h: list(v) for h, v in clf.heads.items()} != _HEAD_VALUES:
         raise ValueError(f"teacher {teacher} has other heads or labels than this model: {clf.heads}")
     logits = clf.predict_logits([r["text"] for r in records])
     log(f"teacher {teacher}: logits of {len(records)} training texts in {time.time() - t0:.0f}s")
