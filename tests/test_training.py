@@ -142,6 +142,27 @@ def test_distillation_loss_is_zero_at_the_teacher_and_pulls_toward_it():
     assert distillation_loss(stepped, teacher).item() < loss.item()
 
 
+def test_an_ensemble_of_teachers_averages_their_logits(monkeypatch):
+    """``teacher = [A, B]``: each teacher labels the training texts once; the student learns the mean."""
+    from commentnlp import classifier, trainer
+
+    outputs = {"a": 1.0, "b": 3.0}
+
+    class FakeTeacher:
+        def __init__(self, name):
+            self.name, self.heads = name, dict(trainer._HEAD_VALUES)
+
+        def predict_logits(self, texts):
+            return {h: np.full((len(texts), len(v)), outputs[self.name]) for h, v in self.heads.items()}
+
+    monkeypatch.setattr(classifier.Classifier, "load", classmethod(lambda cls, path, device="auto": FakeTeacher(path)))
+    lines = []
+    logits = trainer._teacher_logits(["a", "b"], [{"text": "x"}, {"text": "y"}], "cpu", lines.append)
+    assert set(logits) == set(trainer._HEAD_VALUES)
+    assert all(np.allclose(v, 2.0) and v.shape[0] == 2 for v in logits.values())
+    assert [line.split(":")[0] for line in lines] == ["teacher a", "teacher b"]
+
+
 def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
     """``training.teacher`` adds the teacher's soft labels to the loss; the teacher is recorded."""
     from commentnlp.serialization import read_config
@@ -156,8 +177,8 @@ def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
     taught = train(cfg, log=lines.append)
     assert taught["history"][0]["loss"] > plain["history"][0]["loss"]  # same data and seed, plus the KL term
     assert any(line.startswith(f"teacher {tiny_model_dir}: logits of 110 training texts") for line in lines)
-    assert read_config(tmp_path / "model").training["config"]["training"]["teacher"] == str(tiny_model_dir)
-    assert f"Distilled from `{tiny_model_dir}`" in (tmp_path / "model" / "README.md").read_text()
+    assert read_config(tmp_path / "model").training["config"]["training"]["teacher"] == [str(tiny_model_dir)]
+    assert f"Distilled from `{tiny_model_dir}` (KL" in (tmp_path / "model" / "README.md").read_text()
     cfg.training.teacher = str(tmp_path / "missing")
     with pytest.raises(Exception, match="not found"):
         train(cfg, log=lines.append)

@@ -43,7 +43,9 @@ def _distilled(settings: dict[str, Any]) -> str:
     if not training.get("teacher"):
         return ""
     unlabeled = data.get("corpus_unlabeled") or {}
-    return (f"\n- Distilled from `{training['teacher']}` (KL at temperature {training.get('distill_temperature')}, "
+    teachers = training["teacher"] if isinstance(training["teacher"], list) else [training["teacher"]]
+    source = " + ".join(f"`{t}`" for t in teachers) + (" (averaged logits)" if len(teachers) > 1 else "")
+    return (f"\n- Distilled from {source} (KL at temperature {training.get('distill_temperature')}, "
             f"weight {training.get('distill_weight')}) on every training text"
             + (f", plus unlabeled corpus texts {unlabeled}" if unlabeled else "") + ".")
 

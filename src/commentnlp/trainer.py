@@ -180,17 +180,20 @@ def _build_model(config: TrainingConfig):
     return model, tokenizer
 
 
-def _teacher_logits(teacher: str, records: list[dict], log: Log) -> dict[str, np.ndarray]:
-    """Raw logits of a saved teacher model on the training texts (computed once, before training)."""
+def _teacher_logits(teachers: list[str], records: list[dict], device: str, log: Log) -> dict[str, np.ndarray]:
+    """Raw logits of saved teacher models on the training texts (computed once, before training,
+    on the training device); several teachers are an ensemble: their logits are averaged."""
     from .classifier import Classifier
 
-    t0 = time.time()
-    clf = Classifier.load(teacher, device="cpu")
-    if {h: list(v) for h, v in clf.heads.items()} != _HEAD_VALUES:
-        raise ValueError(f"teacher {teacher} has other heads or labels than this model: {clf.heads}")
-    logits = clf.predict_logits([r["text"] for r in records])
-    log(f"teacher {teacher}: logits of {len(records)} training texts in {time.time() - t0:.0f}s")
-    return logits
+    per_teacher = []
+    for teacher in teachers:
+        t0 = time.time()
+        clf = Classifier.load(teacher, device=device)
+        if {h: list(v) for h, v in clf.heads.items()} != _HEAD_VALUES:
+            raise ValueError(f"teacher {teacher} has other heads or labels than this model: {clf.heads}")
+        per_teacher.append(clf.predict_logits([r["text"] for r in records]))
+        log(f"teacher {teacher}: logits of {len(records)} training texts in {time.time() - t0:.0f}s")
+    return {h: np.mean([logits[h] for logits in per_teacher], axis=0) for h in per_teacher[0]}
 
 
 def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, str]]:
@@ -216,6 +219,8 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     t0 = time.time()
     config, digests = _pin_data_files(config)
     args = config.training
+    if isinstance(args.teacher, str):  # set from Python as one path
+        args.teacher = [args.teacher] if args.teacher else []
     set_seed(args.seed)
     device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
     if config.data.corpus_unlabeled and not args.teacher:
@@ -232,7 +237,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     dev_ids, _ = _tokenize(tokenizer, dev_records, config.model.max_length)
 
     class_weights = {k: v.to(device) for k, v in _class_weights(train_labels).items()} if args.class_weights else None
-    teacher_logits = _teacher_logits(args.teacher, train_records, log) if args.teacher else None
+    teacher_logits = _teacher_logits(args.teacher, train_records, device, log) if args.teacher else None
     head_params = list(model.heads.parameters())
     head_ids = {id(p) for p in head_params}
     enc_params = [p for p in model.parameters() if p.requires_grad and id(p) not in head_ids]

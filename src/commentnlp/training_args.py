@@ -75,9 +75,10 @@ class TrainArgs:
     head_weights: dict[str, float] = field(default_factory=dict)
     device: str = "auto"
     max_steps: int = 0  # > 0 stops early (smoke tests)
-    #: knowledge distillation: a saved commentnlp model whose logits the student also learns
-    #: (on every head of every training record, labelled or not); empty = off
-    teacher: str = ""
+    #: knowledge distillation: saved commentnlp models whose (averaged) logits the student also
+    #: learns, on every head of every training record, labelled or not; a single path is one
+    #: teacher, several are an ensemble; empty = off
+    teacher: list[str] = field(default_factory=list)
     distill_weight: float = 1.0
     distill_temperature: float = 2.0
 
