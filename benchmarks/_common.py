@@ -27,3 +27,19 @@ def texts_from_data(n: int | None = None) -> list[str]:
     texts = [json.loads(line)["text"] for split in ("train", "dev", "test")
              for line in open(REPO / "data" / f"{split}.jsonl", encoding="utf-8")]
     return texts if n is None else [texts[i % len(texts)] for i in range(n)]
+
+
+def machine() -> str:
+    """CPU model and core count: rates differ several-fold between CPUs (int8 kernels above all)."""
+    import os
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"

@@ -1,12 +1,12 @@
 """Inference benchmark: commentnlp vs four Hugging Face pipelines over the same encoder.
 
-    python benchmarks/bench_inference.py [--n 10000] [--anchor-n 1000] [--model DIR] [--evalset FILE]
+    python benchmarks/bench_inference.py [--n 10000] [--anchor-n 1000] [--repeats 3] [--model DIR or NAME] [--backend B] [--evalset FILE]
 
 In one run, on the same comments, it prints:
 * throughput (comments/s, 4 labels each) of `commentnlp label` on a JSONL file of --n comments
   (start-up excluded), of `classify()` on the same texts in process, and of the anchor (four
   `pipeline("text-classification")`, one per head, over the same MiniLM encoder, on --anchor-n
-  comments), with the ratio;
+  comments), each the median of --repeats runs (the range too: shared machines are noisy), with the ratio;
 * single-text `classify()` latency p50 / p95;
 * cold start: a fresh process that imports commentnlp, loads the default model and labels one
   comment (after the one-time ONNX build, whose cost is reported separately);
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from _common import PEAK_RSS_SOURCE, REPO, texts_from_data
+from _common import PEAK_RSS_SOURCE, REPO, machine, texts_from_data
 
 
 def run_py(code: str, env: dict | None = None) -> dict:
@@ -58,8 +57,9 @@ print(json.dumps({{"load_s": t1 - t0, "label_s": t2 - t1, "n": s.total,
     return run_py(code)
 
 
-def anchor_rate(texts: list[str]) -> tuple[float, float]:
-    """Four text-classification pipelines (one per head) over the same MiniLM encoder."""
+def anchor_rates(texts: list[str], repeats: int) -> tuple[list[float], float]:
+    """Four text-classification pipelines (one per head) over the same MiniLM encoder: the rate
+    of each of ``repeats`` runs over ``texts``, and the single-text p50 latency in ms."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
 
     from commentnlp.schema import HEADS
@@ -70,17 +70,19 @@ def anchor_rate(texts: list[str]) -> tuple[float, float]:
         tok = AutoTokenizer.from_pretrained(base)
         pipes = [pipeline("text-classification", model=AutoModelForSequenceClassification.from_pretrained(
             base, num_labels=len(h.values)), tokenizer=tok, device="cpu", truncation=True, max_length=128) for h in HEADS]
-    t = time.time()
-    for p in pipes:
-        p(texts, batch_size=1)
-    rate = len(texts) / (time.time() - t)
+    rates = []
+    for _ in range(repeats):
+        t = time.time()
+        for p in pipes:
+            p(texts, batch_size=1)
+        rates.append(len(texts) / (time.time() - t))
     lat = []
     for text in texts[:100]:
         t = time.perf_counter()
         for p in pipes:
             p(text)
         lat.append(time.perf_counter() - t)
-    return rate, float(np.median(lat) * 1000)
+    return rates, float(np.median(lat) * 1000)
 
 
 def agreement(model: str | None, evalset: Path, backends: list[str]) -> dict:
@@ -110,18 +112,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--anchor-n", type=int, default=1000)
-    ap.add_argument("--model", default=None, help="model directory (default: the bundled model)")
+    ap.add_argument("--model", default=None, help="model directory or bundled model name (default: the bundled default model)")
     ap.add_argument("--backend", default="auto")
     ap.add_argument("--evalset", default=str(REPO.parent / "shared" / "evalsets" / "real_dev.jsonl"))
+    ap.add_argument("--repeats", type=int, default=3, help="runs of label and of the anchor; medians are reported")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
     from commentnlp.backends import build_onnx
-    from commentnlp.serialization import default_model_path
+    from commentnlp.serialization import resolve_model_path
 
-    model_dir = Path(args.model) if args.model else default_model_path()
+    model_dir = resolve_model_path(args.model)  # a directory or a bundled model's name; None = the default
     texts = texts_from_data(args.n)
-    results: dict = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+    results: dict = {"machine": machine(),
                      "n": args.n}
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -140,9 +143,11 @@ def main() -> None:
 
         path = Path(tmp) / "export.jsonl"
         path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
-        lab = label_in_subprocess(path, args.model, args.backend)
-        results["label_rate"] = round(lab["n"] / lab["label_s"], 1)
-        results["label_peak_rss_mb"] = round(lab["peak_rss_mb"], 1)
+        runs = [label_in_subprocess(path, args.model, args.backend) for _ in range(args.repeats)]
+        label_rates = [lab["n"] / lab["label_s"] for lab in runs]
+        results["label_rate"] = round(float(np.median(label_rates)), 1)
+        results["label_rate_range"] = [round(min(label_rates), 1), round(max(label_rates), 1)]
+        results["label_peak_rss_mb"] = round(max(lab["peak_rss_mb"] for lab in runs), 1)
 
     cold = []
     for _ in range(3):
@@ -158,7 +163,7 @@ def main() -> None:
     from commentnlp.classifier import Classifier
 
     clf = Classifier.load(args.model, backend=args.backend)
-    results["backend"] = clf.backend.name
+    results["backend"] = clf.backend.name + ("-int8" if getattr(clf.backend, "quantized", False) else "")
     clf.predict(texts[:256])
     t = time.time()
     clf.predict(texts)
@@ -176,8 +181,10 @@ def main() -> None:
     int8.predict(texts)
     results["classify_batch_rate_int8"] = round(len(texts) / (time.time() - t), 1)
 
-    rate, anchor_lat = anchor_rate(texts[:args.anchor_n])
+    anchor, anchor_lat = anchor_rates(texts[:args.anchor_n], args.repeats)
+    rate = float(np.median(anchor))
     results["anchor_rate"] = round(rate, 1)
+    results["anchor_rate_range"] = [round(min(anchor), 1), round(max(anchor), 1)]
     results["anchor_single_ms"] = round(anchor_lat, 2)
     results["speedup_vs_anchor"] = round(results["label_rate"] / rate, 1)
     if Path(args.evalset).is_file():
@@ -186,9 +193,13 @@ def main() -> None:
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"machine: {results['machine']}; backend: {results['backend']}; {args.n} comments\n")
+    print(f"machine: {results['machine']}; backend: {results['backend']}; {args.n} comments; "
+          f"median of {args.repeats} runs [range]\n")
     print("| what | commentnlp | 4 x HF pipeline (anchor) |\n|---|---|---|")
-    print(f"| `commentnlp label`, comments/s (start-up excluded) | {results['label_rate']:,.0f} ({results['speedup_vs_anchor']}x) | {results['anchor_rate']:,.1f} |")
+    lo, hi = results["label_rate_range"]
+    alo, ahi = results["anchor_rate_range"]
+    print(f"| `commentnlp label`, comments/s (start-up excluded) | {results['label_rate']:,.0f} [{lo:,.0f}-{hi:,.0f}] "
+          f"({results['speedup_vs_anchor']}x) | {results['anchor_rate']:,.1f} [{alo:.1f}-{ahi:.1f}] |")
     print(f"| `classify(list)`, comments/s | {results['classify_batch_rate']:,.0f} "
           f"(onnx-int8: {results['classify_batch_rate_int8']:,.0f}) | |")
     print(f"| single text p50 / p95 | {results['single_p50_ms']} / {results['single_p95_ms']} ms | {results['anchor_single_ms']} ms (p50) |")

@@ -21,13 +21,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from _common import texts_from_data
+from _common import machine, texts_from_data
 
 from commentnlp.schema import HEAD_NAMES
 
@@ -58,7 +57,7 @@ def main() -> None:
 
     model_dir = Path(args.model) if args.model else default_model_path()
     texts = texts_from_data(args.n)
-    r: dict = {"machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores", "n": args.n,
+    r: dict = {"machine": machine(), "n": args.n,
                "master": args.master, "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
     build_onnx(model_dir)  # one-time graph build, not timed
 

@@ -25,7 +25,7 @@ def _save(path: Path, base: Path, seed: int) -> Path:
 
 def test_soup_is_the_mean_of_the_models_weights(tmp_path, tiny_base):
     """The soup's merged encoder and heads are exactly the mean of the models' (one forward pass)."""
-    from commentnlp.serialization import load_torch_model, read_config
+    from commentnlp.serialization import load_torch_model
 
     models = [_save(tmp_path / f"m{s}", tiny_base, s) for s in (0, 1, 2)]
     soup_script.soup(tmp_path / "soup", models)
