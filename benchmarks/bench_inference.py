@@ -124,8 +124,7 @@ def main() -> None:
 
     model_dir = resolve_model_path(args.model)  # a directory or a bundled model's name; None = the default
     texts = texts_from_data(args.n)
-    results: dict = {"machine": machine(),
-                     "n": args.n}
+    results: dict = {"machine": machine(), "n": args.n}
 
     with tempfile.TemporaryDirectory() as tmp:
         # one-time build, timed in an empty cache

@@ -33,6 +33,9 @@ def test_soup_is_the_mean_of_the_models_weights(tmp_path, tiny_base):
     souped, config = load_torch_model(tmp_path / "soup")
     assert config.lora["r"] == 12 and config.lora["alpha"] == 24
     assert config.training["soup_of"] == [str(m) for m in models]
+    from commentnlp.model_card import model_card
+
+    assert f"A soup: the weight average of `{models[0]}`, `{models[1]}`, `{models[2]}`" in model_card(config)
     changed = 0
     for key, value in souped.state_dict().items():
         if ".pooler." in key:  # BERT's pooler is not used (mean pooling) and not saved

@@ -6,8 +6,8 @@ The soup's encoder change is the mean of the models' LoRA updates, stored exactl
 LoRA adapter of rank sum(r) (the models' A matrices stacked, their B matrices side by side,
 each scaled by 1/n), and its heads are the mean of theirs. It costs one model's inference,
 not n. The models must share base encoder, depth, LoRA targets and heads. The soup is then
-re-calibrated and evaluated like a trained model (``finalize.refinalize``) on the data
-splits recorded by the first model. Run from the repository root.
+re-calibrated and evaluated like a trained model (``trainer.refinalize``, as
+``training/finalize.py`` does) on the data splits recorded by the first model. Run from the repository root.
 """
 
 from __future__ import annotations

@@ -50,6 +50,14 @@ def _distilled(settings: dict[str, Any]) -> str:
             + (f", plus unlabeled corpus texts {unlabeled}" if unlabeled else "") + ".")
 
 
+def _soup(training: dict[str, Any]) -> str:
+    models = training.get("soup_of")
+    if not models:
+        return ""
+    return ("- A soup: the weight average of " + ", ".join(f"`{m}`" for m in models)
+            + " (`training/soup.py`); the lines above describe the first of them.\n")
+
+
 def model_card(config: ModelConfig) -> str:
     """Render the model card of a saved model."""
     t = config.training
@@ -78,7 +86,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 - Records: {t.get('n_train', '?')} train, {t.get('n_dev', '?')} dev (early stopping, calibration).
 - Project data: {', '.join(data.get('train', []))}; corpus labels: {', '.join(data.get('corpus_labels', [])) or 'none'};
   native corpus labels: {data.get('corpus_native') or 'none'}{_ignored(data)}.{_distilled(t.get("config", {}))}
-- Full settings are in `config.json` (`training.config`).
+{_soup(t)}- Full settings are in `config.json` (`training.config`).
 
 ## Evaluation
 Macro-F1 per head, one-vs-rest F1 of `where_to_buy`, F1 of `troll = true`:
