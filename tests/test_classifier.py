@@ -30,6 +30,31 @@ def test_prediction_fields(tiny_classifier):
     assert set(d) == {"labels", "scores", "action", "action_id"} and d["labels"]["troll"] == p.troll
 
 
+class _RecordingBackend:
+    """Stands in for a backend on ``device``: records each batch's shape, returns zero logits."""
+
+    def __init__(self, device, heads):
+        self.device, self.heads, self.shapes = device, heads, []
+
+    def __call__(self, input_ids, attention_mask):
+        self.shapes.append(input_ids.shape)
+        return {h: np.zeros((len(input_ids), len(v)), dtype=np.float32) for h, v in self.heads.items()}
+
+
+@pytest.mark.parametrize("device,batch", [("cpu", 64), ("cuda", 512), ("cuda:1", 512)])
+def test_default_batch_size_is_large_on_a_gpu(tiny_classifier, device, batch):
+    """No batch size given: 64 comments per batch on the CPU, 512 on a GPU; a given one wins."""
+    backend = _RecordingBackend(device, tiny_classifier.heads)
+    clf = Classifier(tiny_classifier.model_dir, tiny_classifier.config, backend)
+    texts = [f"comment number {i} about the new flavour" for i in range(1500)]
+    assert len(clf.predict(texts)) == 1500
+    assert max(shape[0] for shape in backend.shapes) == batch
+    assert sum(shape[0] for shape in backend.shapes) == 1500
+    backend.shapes.clear()
+    clf.predict_proba(texts, batch_size=100)
+    assert max(shape[0] for shape in backend.shapes) == 100
+
+
 @pytest.mark.parametrize("backend,tolerance", [("torch", 1e-5), ("onnx", 1e-5), ("onnx-int8", 5e-3)])
 def test_batching_and_sorting_do_not_change_results(tiny_model_dir, backend, tolerance):
     # int8 activations are quantised per batch, so its scores may move in the third decimal

@@ -153,7 +153,7 @@ def bootstrap_intervals(
     return out
 
 
-def predict_labels(classifier, texts: Sequence[str], batch_size: int = 64,
+def predict_labels(classifier, texts: Sequence[str], batch_size: int | None = None,
                    ) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
     """Calibrated probabilities and the labels users get (argmax, or the model's decision
     thresholds) per head, for a :class:`~commentnlp.classifier.Classifier`."""
@@ -162,7 +162,7 @@ def predict_labels(classifier, texts: Sequence[str], batch_size: int = 64,
     return probs, {h: [classifier.heads[h][i] for i in chosen[h]] for h in probs}
 
 
-def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int = 64,
+def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int | None = None,
              confidence_intervals: bool = False) -> dict[str, Any]:
     """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records.
 

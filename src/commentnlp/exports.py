@@ -191,7 +191,7 @@ def label_records(
     classifier,
     *,
     text_field: str | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     summary: LabelSummary | None = None,
     chunk: int = CHUNK,
 ) -> Iterator[dict[str, Any]]:
@@ -390,7 +390,7 @@ def label_file(
     classifier,
     *,
     text_field: str | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     input_format: str = "auto",
     output_format: str | None = None,
     resume: bool = False,

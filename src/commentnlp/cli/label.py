@@ -23,7 +23,7 @@ def label_cli(
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text. Default: first of text, message, comment, body, content."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
-    batch_size: int = typer.Option(64, "--batch-size", "-b", min=1),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Comments per batch (default: 64 on the CPU, 512 on a GPU)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
@@ -79,12 +79,13 @@ def label_cli(
 def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
                       backend="auto", playbook=None) -> None:
     """``--engine spark``: label Parquet/JSON (files, directories or URIs) with commentnlp.spark."""
+    from ..classifier import DEFAULT_BATCH_SIZE
     from ..spark import label_files  # pyspark itself is imported (and its absence reported) on use
 
     target = output or str(Path(input).with_name(Path(input).name.split(".")[0] + ".labeled"))
     try:
         result = label_files(input, target, text_col=text_field, output_format=output_format or "parquet",
-                             master=master, partitions=partitions, model=model, batch_size=batch_size,
+                             master=master, partitions=partitions, model=model, batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
                              backend=backend, playbook=playbook)
     except (ValueError, OSError, ImportError) as exc:  # OSError: input not found, output exists
         fail(str(exc))
