@@ -1,8 +1,10 @@
-"""Shared by the benchmarks: the comments they run on and how a child process reports its memory."""
+"""Shared by the benchmarks: the comments they run on, the machine they name, and how a child process reports its memory."""
 
 from __future__ import annotations
 
 import json
+import os
+import platform
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -31,9 +33,6 @@ def texts_from_data(n: int | None = None) -> list[str]:
 
 def machine() -> str:
     """CPU model and core count: rates differ several-fold between CPUs (int8 kernels above all)."""
-    import os
-    import platform
-
     name = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

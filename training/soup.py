@@ -18,9 +18,15 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from commentnlp.serialization import ADAPTER_NAME, HEADS_NAME, read_config, write_config
+from commentnlp.serialization import ADAPTER_NAME, HEADS_NAME, TOKENIZER_FILE, ModelConfig, read_config, write_config
 
 app = typer.Typer(add_completion=False)
+
+
+def _recipe(config: ModelConfig) -> tuple:
+    """What models must share to be averaged."""
+    return (config.finetuning, config.base_model, config.num_layers, config.heads,
+            (config.lora or {}).get("target_modules"), config.preprocessing_version)
 
 
 def soup(output: Path, models: list[Path]) -> None:
@@ -30,9 +36,7 @@ def soup(output: Path, models: list[Path]) -> None:
     configs = [read_config(m) for m in models]
     first = configs[0]
     for m, c in zip(models, configs):
-        same = (c.finetuning, c.base_model, c.num_layers, c.heads, c.lora["target_modules"], c.preprocessing_version)
-        if c.finetuning != "lora" or same != (first.finetuning, first.base_model, first.num_layers, first.heads,
-                                              first.lora["target_modules"], first.preprocessing_version):
+        if c.finetuning != "lora" or _recipe(c) != _recipe(first):
             raise typer.BadParameter(f"{m} is not a LoRA model of the same base, depth, targets and heads as {models[0]}")
     n = len(models)
     rank = sum(c.lora["r"] for c in configs)
@@ -51,7 +55,7 @@ def soup(output: Path, models: list[Path]) -> None:
     output.mkdir(parents=True, exist_ok=True)
     save_file({k: v.astype(np.float32) for k, v in merged.items()}, str(output / ADAPTER_NAME))
     save_file({k: np.mean([h[k] for h in heads], axis=0).astype(np.float32) for k in heads[0]}, str(output / HEADS_NAME))
-    for name in ("tokenizer.json", "tokenizer_config.json"):
+    for name in (TOKENIZER_FILE, "tokenizer_config.json"):
         shutil.copy(models[0] / name, output / name)
     first.lora = {**first.lora, "r": rank, "alpha": scale * rank}
     first.training = {**first.training, "soup_of": [str(m) for m in models]}

@@ -88,7 +88,7 @@ class _WorkerSpec:
     from_spark_files: bool
     fingerprint: str | None  # of the shipped model, when the archive carries its ONNX graph
     backend: str
-    batch_size: int
+    batch_size: int | None  # None: the classifier's default
     text_col: str
     text_type: str | None  # None: a string column; else the JSON-ish name of its type ("int", ...)
     drop: tuple[str, ...]  # input columns replaced by output columns of the same name
@@ -340,7 +340,7 @@ def label_dataframe(
     df: "DataFrame",
     text_col: str = "text",
     model: str | Path | None = None,
-    batch_size: int = 64,
+    batch_size: int | None = None,
     *,
     backend: str = "auto",
     playbook: "Playbook | str | Path | None" = None,
@@ -366,7 +366,7 @@ def label_dataframe(
 
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    if batch_size < 1:
+    if batch_size is not None and batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if text_col not in df.columns:
         raise ValueError(f"no column {text_col!r} in the DataFrame (columns: {', '.join(df.columns)})")
@@ -490,7 +490,7 @@ def label_files(
     partitions: int | None = None,
     model: str | Path | None = None,
     backend: str = "auto",
-    batch_size: int = 64,
+    batch_size: int | None = None,
     playbook: "Playbook | str | Path | None" = None,
     overwrite: bool = False,
     spark: "SparkSession | None" = None,

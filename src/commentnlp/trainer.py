@@ -185,13 +185,14 @@ def _teacher_logits(teachers: list[str], records: list[dict], device: str, log: 
     on the training device); several teachers are an ensemble: their logits are averaged."""
     from .classifier import Classifier
 
+    texts = [r["text"] for r in records]
     per_teacher = []
     for teacher in teachers:
         t0 = time.time()
         clf = Classifier.load(teacher, device=device)
         if {h: list(v) for h, v in clf.heads.items()} != _HEAD_VALUES:
             raise ValueError(f"teacher {teacher} has other heads or labels than this model: {clf.heads}")
-        per_teacher.append(clf.predict_logits([r["text"] for r in records]))
+        per_teacher.append(clf.predict_logits(texts))
         log(f"teacher {teacher}: logits of {len(records)} training texts in {time.time() - t0:.0f}s")
     return {h: np.mean([logits[h] for logits in per_teacher], axis=0) for h in per_teacher[0]}
 

@@ -79,13 +79,12 @@ def label_cli(
 def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
                       backend="auto", playbook=None) -> None:
     """``--engine spark``: label Parquet/JSON (files, directories or URIs) with commentnlp.spark."""
-    from ..classifier import DEFAULT_BATCH_SIZE
     from ..spark import label_files  # pyspark itself is imported (and its absence reported) on use
 
     target = output or str(Path(input).with_name(Path(input).name.split(".")[0] + ".labeled"))
     try:
         result = label_files(input, target, text_col=text_field, output_format=output_format or "parquet",
-                             master=master, partitions=partitions, model=model, batch_size=DEFAULT_BATCH_SIZE if batch_size is None else batch_size,
+                             master=master, partitions=partitions, model=model, batch_size=batch_size,
                              backend=backend, playbook=playbook)
     except (ValueError, OSError, ImportError) as exc:  # OSError: input not found, output exists
         fail(str(exc))
