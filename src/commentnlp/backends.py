@@ -4,7 +4,8 @@ A backend takes padded ``input_ids`` / ``attention_mask`` int64 arrays and retur
 per head. :class:`OnnxBackend` runs a graph exported from the saved model (LoRA merged,
 mean pooling and heads included) in fp32 (the reference's labels) or with dynamic
 per-channel int8 weights (faster; activations are quantised per batch, so a few labels
-differ and depend on the batch), and needs neither torch nor transformers at run time. The graph is built once per model
+differ and depend on the batch; smoothed first when the model has activation ranges, see
+:mod:`commentnlp.quantization`), and needs neither torch nor transformers at run time. The graph is built once per model
 (keyed by a hash of its weights), cached under ``$COMMENTNLP_CACHE`` (default
 ``~/.cache/commentnlp``) and written atomically, so concurrent processes never read a
 half-written file.
@@ -20,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from .serialization import model_fingerprint, read_config
+from .serialization import model_fingerprint, read_activation_ranges, read_config
 
 __all__ = ["TorchBackend", "OnnxBackend", "resolve_device", "onnx_available", "cache_dir", "build_onnx"]
 
@@ -128,10 +129,10 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
         _export_onnx(model_dir, fp32)
         built = fp32
         if quantize:
-            from onnxruntime.quantization import QuantType, quantize_dynamic
+            from .quantization import quantize_graph
 
             built = Path(tmp) / "model.int8.onnx"
-            quantize_dynamic(str(fp32), str(built), weight_type=QuantType.QInt8, per_channel=True)
+            quantize_graph(fp32, built, read_activation_ranges(model_dir))
         os.replace(built, target)  # atomic: readers see the old state or the whole file
     if log:
         log(f"built {name} for {model_dir} in {time.time() - t0:.1f}s (cached at {target})")

