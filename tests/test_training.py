@@ -47,6 +47,7 @@ def test_tiny_cpu_training_run_learns(tmp_path):
     assert config["metrics"]["test"]["summary"]["intent_macro_f1"] == pytest.approx(report["macro_f1"], abs=1e-4)
     assert set(config["temperatures"]) >= {"intent"} and config["training"]["best_epoch"] >= 1
     assert (tmp_path / "model" / "README.md").read_text().startswith("# commentnlp model")
+    assert (tmp_path / "model" / "activation_ranges.safetensors").is_file()  # smooths its int8 graph
 
 
 def test_training_is_reproducible_with_a_seed(tmp_path, tiny_base):

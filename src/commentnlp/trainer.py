@@ -334,19 +334,24 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
 
 
 def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str, Any], log: Log = _stderr) -> dict:
-    """Calibrate a saved model on dev, pick its thresholds, evaluate it, and write config + model card.
+    """Calibrate a saved model on dev, pick its thresholds, evaluate it, and write config + model card
+    (and the dev activation ranges that smooth its int8 graph).
 
     Everything is computed through the inference path users get by default (``Classifier.load``),
     so the figures in the model card are the ones ``commentnlp evaluate`` reproduces.
     """
     from .classifier import Classifier
     from .model_card import model_card
-    from .serialization import write_config
+    from .quantization import activation_ranges
+    from .serialization import save_activation_ranges, write_config
 
     model_dir = Path(model_dir)
+    dev_texts = [r["text"] for r in dev_records]
+    # first, as they are part of the weights that key the cached ONNX graphs
+    save_activation_ranges(model_dir, activation_ranges(Classifier.load(model_dir, backend="torch", device="cpu"), dev_texts))
     clf = Classifier.load(model_dir)  # raw logits do not depend on the calibration being replaced
     config = clf.config
-    dev_logits = clf.predict_logits([r["text"] for r in dev_records])
+    dev_logits = clf.predict_logits(dev_texts)
     encoded = [encode_labels(r) for r in dev_records]
     dev_labels = {h: np.array([e[h] for e in encoded], dtype=np.int64) for h in HEAD_NAMES}
     temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
