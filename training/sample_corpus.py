@@ -31,11 +31,7 @@ app = typer.Typer(add_completion=False)
 
 
 def _labelled_keys(patterns: list[str]) -> set[tuple[str, str]]:
-    keys = set()
-    for path in expand(patterns):
-        with path.open(encoding="utf-8") as f:
-            keys.update((r["corpus"], r["key"]) for r in map(json.loads, filter(str.strip, f)))
-    return keys
+    return {(r["corpus"], r["key"]) for path in expand(patterns) for r in corpora.read_corpus_labels(path)}
 
 
 @app.command()

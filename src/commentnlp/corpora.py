@@ -33,7 +33,7 @@ from typing import Callable, Collection, Iterator, Mapping
 
 from .exports import allow_long_csv_fields
 
-__all__ = ["CORPORA", "text_key", "iter_corpus", "iter_corpora", "join_corpus_labels"]
+__all__ = ["CORPORA", "text_key", "iter_corpus", "iter_corpora", "read_corpus_labels", "join_corpus_labels"]
 
 Record = dict
 
@@ -183,6 +183,12 @@ def iter_corpora(datasets_dir: str | Path, corpora: list[str] | None = None) -> 
         yield from iter_corpus(datasets_dir, corpus)
 
 
+def read_corpus_labels(path: str | Path) -> Iterator[dict]:
+    """The rows of one project label file (JSONL ``{"corpus", "key", <heads>}``, blank lines skipped)."""
+    with Path(path).open(encoding="utf-8") as f:
+        yield from (json.loads(line) for line in f if line.strip())
+
+
 def join_corpus_labels(datasets_dir: str | Path, label_files: list[str | Path],
                        ignore_heads: Mapping[str, Collection[str]] | None = None) -> list[Record]:
     """Attach project-written labels (keyed by ``corpus`` + ``key``) to corpus texts.
@@ -195,11 +201,8 @@ def join_corpus_labels(datasets_dir: str | Path, label_files: list[str | Path],
     wanted: dict[tuple[str, str], dict] = {}
     for path in label_files:
         ignored = {h: None for h in (ignore_heads or {}).get(str(path), ())}
-        with Path(path).open(encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    row = {**json.loads(line), **ignored}
-                    wanted[(row["corpus"], row["key"])] = row
+        for row in read_corpus_labels(path):
+            wanted[(row["corpus"], row["key"])] = {**row, **ignored}
     out: list[Record] = []
     found: set[tuple[str, str]] = set()
     for corpus in sorted({c for c, _ in wanted}):
