@@ -1,5 +1,7 @@
 import json
+import os
 import shutil
+import sys
 
 import numpy as np
 import pytest
@@ -38,6 +40,24 @@ def test_saved_directory_is_self_describing(tiny_model_dir):
     config = json.loads((tiny_model_dir / "config.json").read_text())
     assert config["heads"]["intent"][0] == "where_to_buy"
     assert config["preprocessing_version"] and config["base_model"] and config["format"] == "commentnlp-model"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX permission bits")
+def test_saved_files_get_the_umask_like_the_json_files(tmp_path, tiny_base):
+    """safetensors >= 0.8.1 writes its files 0o600; a model saved by a training job must stay
+    readable by whoever may read its config.json (e.g. the service that serves it)."""
+    from commentnlp.serialization import save_activation_ranges
+
+    model, tokenizer, config = build_lora_model(tiny_base)
+    old = os.umask(0o027)
+    try:
+        save_model(tmp_path, model, tokenizer, config, model_card="# m\n")
+        save_activation_ranges(tmp_path, {"layer": np.ones(3, np.float32)})
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes["config.json"] == 0o640
+    assert {modes[n] for n in ("heads.safetensors", "adapter.safetensors", "activation_ranges.safetensors")} == {0o640}
 
 
 def _copy(src, dst):

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import typer
 
-from commentnlp.serialization import ADAPTER_NAME, HEADS_NAME, TOKENIZER_FILE, ModelConfig, read_config, write_config
+from commentnlp.serialization import (ADAPTER_NAME, HEADS_NAME, TOKENIZER_FILE, ModelConfig, read_config,
+                                      share_tensor_files, write_config)
 
 app = typer.Typer(add_completion=False)
 
@@ -55,6 +56,7 @@ def soup(output: Path, models: list[Path]) -> None:
     output.mkdir(parents=True, exist_ok=True)
     save_file({k: v.astype(np.float32) for k, v in merged.items()}, str(output / ADAPTER_NAME))
     save_file({k: np.mean([h[k] for h in heads], axis=0).astype(np.float32) for k in heads[0]}, str(output / HEADS_NAME))
+    share_tensor_files(output)
     for name in (TOKENIZER_FILE, "tokenizer_config.json"):
         shutil.copy(models[0] / name, output / name)
     first.lora = {**first.lora, "r": rank, "alpha": scale * rank}

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import warnings
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ __all__ = [
     "load_torch_model",
     "save_activation_ranges",
     "read_activation_ranges",
+    "share_tensor_files",
 ]
 
 FORMAT = "commentnlp-model"
@@ -222,6 +224,17 @@ def _load_safetensors(path: Path) -> dict:
         raise ModelLoadError(f"cannot read {path}: {exc}") from None
 
 
+def share_tensor_files(model_dir: str | Path) -> None:
+    """Give a saved model's ``*.safetensors`` files the mode any other new file gets (0o666 less
+    the umask), like its JSON files: safetensors >= 0.8.1 creates them readable by their owner
+    only, so a model saved by one user (a training job, a Docker build) could not be served by
+    another (safetensors issue #782)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in Path(model_dir).rglob("*.safetensors"):
+        os.chmod(path, 0o666 & ~umask)
+
+
 def save_model(model_dir: str | Path, model, tokenizer, config: ModelConfig, model_card: str | None = None) -> Path:
     """Save a (possibly LoRA-wrapped) :class:`~commentnlp.modeling.MultiHeadModel` to ``model_dir``."""
     from safetensors.torch import save_file
@@ -241,6 +254,7 @@ def save_model(model_dir: str | Path, model, tokenizer, config: ModelConfig, mod
             shutil.rmtree(model_dir / ENCODER_DIR)
         model.encoder.save_pretrained(str(model_dir / ENCODER_DIR), safe_serialization=True)
     tokenizer.save_pretrained(str(model_dir))
+    share_tensor_files(model_dir)
     write_config(model_dir, config)
     if model_card is not None:
         (model_dir / "README.md").write_text(model_card, encoding="utf-8")
@@ -317,6 +331,7 @@ def save_activation_ranges(model_dir: str | Path, ranges: dict) -> None:
 
     save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in ranges.items()},
               str(Path(model_dir) / ACTIVATION_RANGES_NAME))
+    share_tensor_files(model_dir)
 
 
 def read_activation_ranges(model_dir: str | Path) -> dict | None:
