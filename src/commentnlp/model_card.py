@@ -78,7 +78,8 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 - Base encoder: `{config.base_model}`{f", first {config.num_layers} layers only" if config.num_layers else ""} (pooling: {config.pooling}, max {config.max_length} tokens)
 - Fine-tuning: {config.finetuning}{f" (LoRA r={lora.get('r')}, alpha={lora.get('alpha')}, merged into the encoder at load time)" if lora else ""}
 - Preprocessing version: {config.preprocessing_version} (emoji spelled out, URLs/mentions normalised)
-- Files: safetensors weights + `config.json`; no pickles, no remote code.
+- Files: safetensors weights + `config.json`; no pickles, no remote code. `activation_ranges.safetensors`
+  holds the dev split's per-channel input ranges of the encoder's linear layers, which smooth the opt-in int8 graph.
 - commentnlp version: {config.commentnlp_version}
 
 ## Training
