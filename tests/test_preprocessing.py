@@ -49,3 +49,15 @@ def test_ascii_text_skips_the_emoji_pass_without_changing_the_output():
     for text in ["#1 fan *** 0-9 :) <3 :-( (c) (r) tm", "keycap # and * alone", "plain"]:
         assert normalize(text) == " ".join(text.split())
     assert normalize("#️⃣ 1️⃣ ©") == ":keycap #: :keycap 1: :copyright:"
+
+
+def test_text_without_emoji_characters_skips_the_emoji_pass_without_changing_the_output():
+    """normalize() runs emoji.replace_emoji only on text holding a character of _EMOJI_CHARS:
+    safe because every code point emoji would change on its own is one of them."""
+    from commentnlp.preprocessing import _EMOJI_CHARS, _spell_emoji
+
+    missed = [hex(cp) for cp in range(0x80, 0x110000) if not 0xD800 <= cp <= 0xDFFF
+              and chr(cp) not in _EMOJI_CHARS and emoji.replace_emoji(chr(cp), replace=_spell_emoji) != chr(cp)]
+    assert missed == []
+    assert normalize("café – “quoted” ’n ñ 中文") == "café – “quoted” ’n ñ 中文"
+    assert normalize("résumé ❤︎ 🇨🇦 👍🏽") == "résumé :red heart: :canada: :thumbs up medium skin tone:"
