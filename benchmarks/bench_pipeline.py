@@ -1,0 +1,105 @@
+"""What `commentnlp label` costs outside the model: the ceiling a faster model (a GPU) cannot lift.
+
+    python benchmarks/bench_pipeline.py            # 50,000 comments cycled from data/
+    python benchmarks/bench_pipeline.py --n 200000 --json
+
+Runs the real `label_file` on a JSONL export with the model's forward pass replaced by one that
+returns constant logits instantly, so what is left is the host's share of every label: reading
+JSON, normalising, tokenising, batching, turning scores into predictions and writing JSON. Its
+rate is the most any accelerator can give one labelling process on this machine. Then times each
+stage on its own (one pass each, same texts), to show where that time goes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import machine, texts_from_data
+
+from commentnlp import Classifier
+from commentnlp.batching import pad_batch, sorted_batches
+from commentnlp.exports import label_file, read_jsonl
+from commentnlp.preprocessing import normalize
+
+
+class InstantModel:
+    """A backend that answers every batch at once with uniform logits (labels are meaningless)."""
+
+    def __init__(self, heads: dict[str, tuple[str, ...]]):
+        self.heads = heads
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        return {h: np.zeros((len(input_ids), len(v)), np.float32) for h, v in self.heads.items()}
+
+
+def stage_seconds(clf: Classifier, path: Path) -> dict[str, float]:
+    """Seconds per stage of labelling ``path``, each stage timed on its own."""
+    seconds: dict[str, float] = {}
+
+    def timed(name, fn):
+        t0 = time.perf_counter()
+        result = fn()
+        seconds[name] = time.perf_counter() - t0
+        return result
+
+    with path.open("rb") as f:
+        items = timed("read JSON lines", lambda: list(read_jsonl(f)))
+    texts = [item.record["text"] for item in items]
+    normalized = timed("normalize", lambda: [normalize(t) for t in texts])
+    ids = timed("tokenize", lambda: [e.ids for e in clf._tokenizer.encode_batch(normalized)])
+    timed("sort and pad batches", lambda: [pad_batch(ids, idx, clf._pad_id) for idx in
+                                           sorted_batches([len(x) for x in ids], clf.batch_size, clf.max_batch_tokens)])
+    probs = clf.predict_proba(texts)  # the instant model's scores, untimed
+    chosen = clf.decide(probs)
+    predictions = timed("scores to predictions", lambda: [clf._prediction(t, i, probs, chosen, False)
+                                                          for i, t in enumerate(texts)])
+    timed("write JSON lines", lambda: [json.dumps({**item.record, "labels": p.labels, "scores": p.scores,
+                                                   "action": p.action}, ensure_ascii=False)
+                                       for item, p in zip(items, predictions)])
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=50_000)
+    parser.add_argument("--model", default=None, help="model directory or bundled name (its tokenizer is used)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    clf = Classifier.load(args.model, backend="onnx")
+    clf.backend = InstantModel(clf.heads)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
+                         for i, t in enumerate(texts_from_data(args.n)))
+        rates = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            summary = label_file(path, Path(tmp) / "out.jsonl", clf)
+            rates.append(summary.labeled / (time.perf_counter() - t0))
+        stages = stage_seconds(clf, path)
+
+    result = {"machine": machine(), "n": args.n, "label_rate_instant_model": float(np.median(rates)),
+              "label_rates": rates, "stage_seconds": stages}
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"machine: {result['machine']}; {args.n} comments; `label` with an instant model, median of {args.repeats}")
+    print(f"\n`label_file` ceiling: {result['label_rate_instant_model']:,.0f} comments/s "
+          f"[{min(rates):,.0f}-{max(rates):,.0f}]\n")
+    print("| stage | s | µs per comment | share |\n|---|---|---|---|")
+    total = sum(stages.values())
+    for name, s in stages.items():
+        print(f"| {name} | {s:.2f} | {s / args.n * 1e6:.1f} | {s / total:.0%} |")
+    print(f"| all stages, one after the other | {total:.2f} | {total / args.n * 1e6:.1f} | |")
+
+
+if __name__ == "__main__":
+    main()
