@@ -1,6 +1,7 @@
 """Inference benchmark: commentnlp vs four Hugging Face pipelines over the same encoder.
 
     python benchmarks/bench_inference.py [--n 10000] [--anchor-n 1000] [--repeats 3] [--model DIR or NAME] [--backend B] [--evalset FILE]
+    python benchmarks/bench_inference.py --backend torch --device cuda --n 200000   # on a GPU
 
 In one run, on the same comments, it prints:
 * throughput (comments/s, 4 labels each) of `commentnlp label` on a JSONL file of --n comments
@@ -40,13 +41,13 @@ def run_py(code: str, env: dict | None = None) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def label_in_subprocess(path: Path, model: str | None, backend: str) -> dict:
+def label_in_subprocess(path: Path, model: str | None, backend: str, device: str = "auto") -> dict:
     code = PEAK_RSS_SOURCE + f"""
 import json, time
 t0 = time.time()
 from commentnlp.classifier import Classifier
 from commentnlp.exports import label_file
-clf = Classifier.load({model!r}, backend={backend!r})
+clf = Classifier.load({model!r}, backend={backend!r}, device={device!r})
 clf.predict(["warm up"])
 t1 = time.time()
 s = label_file({str(path)!r}, {str(path) + '.out'!r}, clf)
@@ -57,7 +58,7 @@ print(json.dumps({{"load_s": t1 - t0, "label_s": t2 - t1, "n": s.total,
     return run_py(code)
 
 
-def anchor_rates(texts: list[str], repeats: int) -> tuple[list[float], float]:
+def anchor_rates(texts: list[str], repeats: int, device: str = "cpu") -> tuple[list[float], float]:
     """Four text-classification pipelines (one per head) over the same MiniLM encoder: the rate
     of each of ``repeats`` runs over ``texts``, and the single-text p50 latency in ms."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, pipeline
@@ -69,7 +70,7 @@ def anchor_rates(texts: list[str], repeats: int) -> tuple[list[float], float]:
     with quiet_transformers():
         tok = AutoTokenizer.from_pretrained(base)
         pipes = [pipeline("text-classification", model=AutoModelForSequenceClassification.from_pretrained(
-            base, num_labels=len(h.values)), tokenizer=tok, device="cpu", truncation=True, max_length=128) for h in HEADS]
+            base, num_labels=len(h.values)), tokenizer=tok, device=device, truncation=True, max_length=128) for h in HEADS]
     rates = []
     for _ in range(repeats):
         t = time.time()
@@ -85,7 +86,7 @@ def anchor_rates(texts: list[str], repeats: int) -> tuple[list[float], float]:
     return rates, float(np.median(lat) * 1000)
 
 
-def agreement(model: str | None, evalset: Path, backends: list[str]) -> dict:
+def agreement(model: str | None, evalset: Path, backends: list[str], device: str = "auto") -> dict:
     """Per backend: labels identical to the fp32 torch reference and the macro-F1 change, on ``evalset``."""
     from commentnlp.classifier import Classifier
     from commentnlp.data import read_labeled
@@ -101,7 +102,7 @@ def agreement(model: str | None, evalset: Path, backends: list[str]) -> dict:
     pr, fr = labels_and_f1(Classifier.load(model, backend="torch", device="cpu"))
     out = {}
     for backend in backends:
-        pf, ff = labels_and_f1(Classifier.load(model, backend=backend))
+        pf, ff = labels_and_f1(Classifier.load(model, backend=backend, device="cpu" if backend.startswith("onnx") else device))
         out[backend] = {"backend": backend,
                         "identical_labels": {h: float(np.mean([a == b for a, b in zip(pr[h], pf[h])])) for h in pr},
                         "macro_f1_change": {h: round(ff[h] - fr[h], 4) for h in fr}}
@@ -114,17 +115,19 @@ def main() -> None:
     ap.add_argument("--anchor-n", type=int, default=1000)
     ap.add_argument("--model", default=None, help="model directory or bundled model name (default: the bundled default model)")
     ap.add_argument("--backend", default="auto")
+    ap.add_argument("--device", default="auto", help="auto | cpu | cuda[:N]: for the PyTorch backend and the anchor pipelines")
     ap.add_argument("--evalset", default=str(REPO.parent / "shared" / "evalsets" / "real_dev.jsonl"))
     ap.add_argument("--repeats", type=int, default=3, help="runs of label and of the anchor; medians are reported")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from commentnlp.backends import build_onnx
+    from commentnlp.backends import build_onnx, resolve_device
     from commentnlp.serialization import resolve_model_path
 
     model_dir = resolve_model_path(args.model)  # a directory or a bundled model's name; None = the default
     texts = texts_from_data(args.n)
-    results: dict = {"machine": machine(), "n": args.n}
+    device = resolve_device(args.device)
+    results: dict = {"machine": machine(), "n": args.n, "device": device}
 
     with tempfile.TemporaryDirectory() as tmp:
         # one-time build, timed in an empty cache
@@ -142,7 +145,7 @@ def main() -> None:
 
         path = Path(tmp) / "export.jsonl"
         path.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)), encoding="utf-8")
-        runs = [label_in_subprocess(path, args.model, args.backend) for _ in range(args.repeats)]
+        runs = [label_in_subprocess(path, args.model, args.backend, device) for _ in range(args.repeats)]
         label_rates = [lab["n"] / lab["label_s"] for lab in runs]
         results["label_rate"] = round(float(np.median(label_rates)), 1)
         results["label_rate_range"] = [round(min(label_rates), 1), round(max(label_rates), 1)]
@@ -161,7 +164,7 @@ def main() -> None:
 
     from commentnlp.classifier import Classifier
 
-    clf = Classifier.load(args.model, backend=args.backend)
+    clf = Classifier.load(args.model, backend=args.backend, device=device)
     results["backend"] = clf.backend.name + ("-int8" if getattr(clf.backend, "quantized", False) else "")
     clf.predict(texts[:256])
     t = time.time()
@@ -174,25 +177,25 @@ def main() -> None:
         lat.append(time.perf_counter() - t)
     results["single_p50_ms"] = round(float(np.percentile(lat, 50)) * 1000, 2)
     results["single_p95_ms"] = round(float(np.percentile(lat, 95)) * 1000, 2)
-    int8 = Classifier.load(args.model, backend="onnx-int8")
+    int8 = Classifier.load(args.model, backend="onnx-int8", device="cpu")  # ONNX Runtime runs on the CPU
     int8.predict(texts[:256])
     t = time.time()
     int8.predict(texts)
     results["classify_batch_rate_int8"] = round(len(texts) / (time.time() - t), 1)
 
-    anchor, anchor_lat = anchor_rates(texts[:args.anchor_n], args.repeats)
+    anchor, anchor_lat = anchor_rates(texts[:args.anchor_n], args.repeats, device)
     rate = float(np.median(anchor))
     results["anchor_rate"] = round(rate, 1)
     results["anchor_rate_range"] = [round(min(anchor), 1), round(max(anchor), 1)]
     results["anchor_single_ms"] = round(anchor_lat, 2)
     results["speedup_vs_anchor"] = round(results["label_rate"] / rate, 1)
     if Path(args.evalset).is_file():
-        results["vs_reference"] = agreement(args.model, Path(args.evalset), [args.backend, "onnx-int8"])
+        results["vs_reference"] = agreement(args.model, Path(args.evalset), [args.backend, "onnx-int8"], device)
 
     if args.json:
         print(json.dumps(results, indent=2))
         return
-    print(f"machine: {results['machine']}; backend: {results['backend']}; {args.n} comments; "
+    print(f"machine: {results['machine']}; device: {device}; backend: {results['backend']}; {args.n} comments; "
           f"median of {args.repeats} runs [range]\n")
     print("| what | commentnlp | 4 x HF pipeline (anchor) |\n|---|---|---|")
     lo, hi = results["label_rate_range"]
