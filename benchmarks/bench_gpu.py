@@ -1,0 +1,123 @@
+"""GPU labelling: `label` end to end on CUDA, the model's forward alone, and the host's ceiling.
+
+    python benchmarks/bench_gpu.py --n 200000              # on a machine with CUDA
+    python benchmarks/bench_gpu.py --device cpu --n 2000   # the same measurements on the CPU
+
+In one process, on --n comments cycled from data/ (PyTorch backend, fp16 on CUDA):
+* `label_file` from a JSONL file to a JSONL file, start-up excluded (the issue's end-to-end figure);
+* `classify(list)` on the same texts in process;
+* the model's forward pass alone on the same comments, tokenised and batched beforehand, so
+  what it reports is what the device gives;
+* the host's ceiling: `label_file` with the model replaced by one that answers at once
+  (`bench_pipeline.py`), the most this process could label with an infinitely fast device;
+* labels identical to the CPU fp32 reference on data/test.jsonl, per head;
+* the device's name and peak memory.
+A machine without the base encoder package can put a copy on PYTHONPATH (`gpu_prepare.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import REPO, machine, texts_from_data
+from bench_pipeline import InstantModel
+
+from commentnlp import Classifier
+from commentnlp.batching import pad_batch, sorted_batches
+from commentnlp.exports import label_file
+
+HEADS = ("style", "intent", "sentiment", "troll")
+
+
+def _synchronize(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def forward_rate(clf: Classifier, texts: list[str], device: str) -> float:
+    """Comments/s of the model's forward pass alone, on batches built beforehand."""
+    ids = clf._encode(texts)
+    batches = [pad_batch(ids, idx, clf._pad_id) for idx in
+               sorted_batches([len(x) for x in ids], clf.batch_size, clf.max_batch_tokens)]
+    clf.backend(*batches[0])
+    _synchronize(device)
+    t0 = time.perf_counter()
+    for batch in batches:
+        clf.backend(*batch)
+    _synchronize(device)
+    return len(texts) / (time.perf_counter() - t0)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=200_000)
+    parser.add_argument("--model", default=None, help="model directory or bundled name (default: the default model)")
+    parser.add_argument("--device", default="cuda", help="cuda | cuda:N | cpu")
+    parser.add_argument("--batch-size", type=int, default=None, help="comments per batch (default: the Classifier's)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    clf = Classifier.load(args.model, backend="torch", device=args.device)
+    if args.batch_size:
+        clf.batch_size = args.batch_size
+    texts = texts_from_data(args.n)
+    result: dict = {"machine": machine(), "device": args.device, "n": args.n, "batch_size": clf.batch_size}
+    if args.device.startswith("cuda"):
+        import torch
+
+        result["device_name"] = torch.cuda.get_device_name(args.device)
+        torch.cuda.reset_peak_memory_stats(args.device)
+    clf.predict(texts[:2048])  # warm-up: kernels, allocator
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "export.jsonl"
+        with path.open("w", encoding="utf-8") as f:
+            f.writelines(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts))
+        t0 = time.perf_counter()
+        summary = label_file(path, Path(tmp) / "out.jsonl", clf)
+        result["label_file_rate"] = summary.labeled / (time.perf_counter() - t0)
+
+        t0 = time.perf_counter()
+        clf.predict(texts)
+        result["classify_rate"] = len(texts) / (time.perf_counter() - t0)
+        result["forward_rate"] = forward_rate(clf, texts, args.device)
+        if args.device.startswith("cuda"):
+            result["peak_device_memory_mb"] = torch.cuda.max_memory_allocated(args.device) / 2**20
+
+        backend, clf.backend = clf.backend, InstantModel(clf.heads)
+        t0 = time.perf_counter()
+        label_file(path, Path(tmp) / "out.jsonl", clf)
+        result["host_ceiling_rate"] = len(texts) / (time.perf_counter() - t0)
+        clf.backend = backend
+
+    test = [json.loads(line)["text"] for line in open(REPO / "data" / "test.jsonl", encoding="utf-8")]
+    reference = Classifier.load(args.model, backend="torch", device="cpu").predict(test)
+    fast = clf.predict(test)
+    result["identical_labels_vs_cpu_fp32"] = {
+        h: float(np.mean([getattr(a, h) == getattr(b, h) for a, b in zip(reference, fast)])) for h in HEADS}
+
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"machine: {result['machine']}; device: {result.get('device_name', args.device)}; "
+          f"{args.n} comments; batch size {clf.batch_size}\n")
+    print("| what | comments/s |\n|---|---|")
+    print(f"| `label_file`, JSONL to JSONL, start-up excluded | {result['label_file_rate']:,.0f} |")
+    print(f"| `classify(list)` | {result['classify_rate']:,.0f} |")
+    print(f"| the model's forward alone (batches built beforehand) | {result['forward_rate']:,.0f} |")
+    print(f"| host ceiling: `label_file` with an instant model | {result['host_ceiling_rate']:,.0f} |")
+    if "peak_device_memory_mb" in result:
+        print(f"\npeak device memory: {result['peak_device_memory_mb']:,.0f} MB")
+    print("labels identical to the CPU fp32 reference (data/test.jsonl): " + ", ".join(
+        f"{h} {v:.1%}" for h, v in result["identical_labels_vs_cpu_fp32"].items()))
+
+
+if __name__ == "__main__":
+    main()
