@@ -31,6 +31,13 @@ def texts_from_data(n: int | None = None) -> list[str]:
     return texts if n is None else [texts[i % len(texts)] for i in range(n)]
 
 
+def write_export(path: Path, texts: list[str]) -> Path:
+    """Write ``texts`` as a JSON-lines export (``{"id", "text"}`` per line), as CMs' exports look."""
+    with path.open("w", encoding="utf-8") as f:
+        f.writelines(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts))
+    return path
+
+
 def machine() -> str:
     """CPU model and core count: rates differ several-fold between CPUs (int8 kernels above all)."""
     name = platform.processor() or platform.machine()

@@ -24,14 +24,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import REPO, machine, texts_from_data
-from bench_pipeline import InstantModel
+from _common import REPO, machine, texts_from_data, write_export
+from bench_pipeline import instant_label_rate, padded_batches
 
 from commentnlp import Classifier
-from commentnlp.batching import pad_batch, sorted_batches
 from commentnlp.exports import label_file
-
-HEADS = ("style", "intent", "sentiment", "troll")
+from commentnlp.schema import HEAD_NAMES
 
 
 def _synchronize(device: str) -> None:
@@ -43,9 +41,7 @@ def _synchronize(device: str) -> None:
 
 def forward_rate(clf: Classifier, texts: list[str], device: str) -> float:
     """Comments/s of the model's forward pass alone, on batches built beforehand."""
-    ids = clf._encode(texts)
-    batches = [pad_batch(ids, idx, clf._pad_id) for idx in
-               sorted_batches([len(x) for x in ids], clf.batch_size, clf.max_batch_tokens)]
+    batches = padded_batches(clf, clf._encode(texts))
     clf.backend(*batches[0])
     _synchronize(device)
     t0 = time.perf_counter()
@@ -77,9 +73,7 @@ def main() -> None:
     clf.predict(texts[:2048])  # warm-up: kernels, allocator
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "export.jsonl"
-        with path.open("w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n" for i, t in enumerate(texts))
+        path = write_export(Path(tmp) / "export.jsonl", texts)
         t0 = time.perf_counter()
         summary = label_file(path, Path(tmp) / "out.jsonl", clf)
         result["label_file_rate"] = summary.labeled / (time.perf_counter() - t0)
@@ -91,17 +85,13 @@ def main() -> None:
         if args.device.startswith("cuda"):
             result["peak_device_memory_mb"] = torch.cuda.max_memory_allocated(args.device) / 2**20
 
-        backend, clf.backend = clf.backend, InstantModel(clf.heads)
-        t0 = time.perf_counter()
-        label_file(path, Path(tmp) / "out.jsonl", clf)
-        result["host_ceiling_rate"] = len(texts) / (time.perf_counter() - t0)
-        clf.backend = backend
+        result["host_ceiling_rate"] = instant_label_rate(clf, path, Path(tmp) / "out.jsonl")
 
     test = [json.loads(line)["text"] for line in open(REPO / "data" / "test.jsonl", encoding="utf-8")]
     reference = Classifier.load(args.model, backend="torch", device="cpu").predict(test)
     fast = clf.predict(test)
     result["identical_labels_vs_cpu_fp32"] = {
-        h: float(np.mean([getattr(a, h) == getattr(b, h) for a, b in zip(reference, fast)])) for h in HEADS}
+        h: float(np.mean([getattr(a, h) == getattr(b, h) for a, b in zip(reference, fast)])) for h in HEAD_NAMES}
 
     if args.json:
         print(json.dumps(result, indent=2))

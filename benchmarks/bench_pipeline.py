@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from _common import machine, texts_from_data
+from _common import machine, texts_from_data, write_export
 
 from commentnlp import Classifier
 from commentnlp.batching import pad_batch, sorted_batches
@@ -37,6 +37,23 @@ class InstantModel:
         return {h: np.zeros((len(input_ids), len(v)), np.float32) for h, v in self.heads.items()}
 
 
+def padded_batches(clf: Classifier, ids: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The padded batches ``clf`` runs its model on for these token ids."""
+    return [pad_batch(ids, idx, clf._pad_id) for idx in
+            sorted_batches([len(x) for x in ids], clf.batch_size, clf.max_batch_tokens)]
+
+
+def instant_label_rate(clf: Classifier, path: Path, output: Path) -> float:
+    """Comments/s of ``label_file`` on ``path`` with ``clf``'s model swapped for an instant one."""
+    backend, clf.backend = clf.backend, InstantModel(clf.heads)
+    try:
+        t0 = time.perf_counter()
+        summary = label_file(path, output, clf)
+        return summary.labeled / (time.perf_counter() - t0)
+    finally:
+        clf.backend = backend
+
+
 def stage_seconds(clf: Classifier, path: Path) -> dict[str, float]:
     """Seconds per stage of labelling ``path``, each stage timed on its own."""
     seconds: dict[str, float] = {}
@@ -52,8 +69,7 @@ def stage_seconds(clf: Classifier, path: Path) -> dict[str, float]:
     texts = [item.record["text"] for item in items]
     normalized = timed("normalize", lambda: [normalize(t) for t in texts])
     ids = timed("tokenize", lambda: [e.ids for e in clf._tokenizer.encode_batch(normalized)])
-    timed("sort and pad batches", lambda: [pad_batch(ids, idx, clf._pad_id) for idx in
-                                           sorted_batches([len(x) for x in ids], clf.batch_size, clf.max_batch_tokens)])
+    timed("sort and pad batches", lambda: padded_batches(clf, ids))
     probs = clf.predict_proba(texts)  # the instant model's scores, untimed
     chosen = clf.decide(probs)
     predictions = timed("scores to predictions", lambda: [clf._prediction(t, i, probs, chosen, False)
@@ -73,17 +89,10 @@ def main() -> None:
     args = parser.parse_args()
 
     clf = Classifier.load(args.model, backend="onnx")
-    clf.backend = InstantModel(clf.heads)
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "export.jsonl"
-        with path.open("w", encoding="utf-8") as f:
-            f.writelines(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
-                         for i, t in enumerate(texts_from_data(args.n)))
-        rates = []
-        for _ in range(args.repeats):
-            t0 = time.perf_counter()
-            summary = label_file(path, Path(tmp) / "out.jsonl", clf)
-            rates.append(summary.labeled / (time.perf_counter() - t0))
+        path = write_export(Path(tmp) / "export.jsonl", texts_from_data(args.n))
+        rates = [instant_label_rate(clf, path, Path(tmp) / "out.jsonl") for _ in range(args.repeats)]
+        clf.backend = InstantModel(clf.heads)  # the stages' scores come from it too
         stages = stage_seconds(clf, path)
 
     result = {"machine": machine(), "n": args.n, "label_rate_instant_model": float(np.median(rates)),
