@@ -41,7 +41,7 @@ def _synchronize(device: str) -> None:
 
 def forward_rate(clf: Classifier, texts: list[str], device: str) -> float:
     """Comments/s of the model's forward pass alone, on batches built beforehand."""
-    batches = padded_batches(clf, clf._encode(texts))
+    batches = padded_batches(clf, clf.encode(texts))
     clf.backend(*batches[0])
     _synchronize(device)
     t0 = time.perf_counter()

@@ -27,7 +27,7 @@ def test_activation_ranges_are_the_largest_input_of_each_linear_layer(tiny_model
     linears = {n: m for n, m in clf.backend.model.encoder.named_modules() if isinstance(m, torch.nn.Linear)}
     assert set(ranges) == set(linears) and all(ranges[n].shape == (m.in_features,) for n, m in linears.items())
     # the first query layer reads the embeddings' output: its range is that tensor's max |x| per channel
-    ids = clf._encode(TEXTS)
+    ids = clf.encode(TEXTS)
     input_ids, mask = (torch.from_numpy(a) for a in pad_batch(ids, list(range(len(ids))), clf._pad_id))
     with torch.inference_mode():
         embedded = clf.backend.model.encoder(input_ids=input_ids, attention_mask=mask, output_hidden_states=True).hidden_states[0]
@@ -47,7 +47,7 @@ def test_smoothing_leaves_the_fp32_graph_unchanged(tiny_model_dir, tmp_path):
     n_layers = clf.backend.model.encoder.config.num_hidden_layers
     # per layer: the attention input (shared by query, key, value), the attention output, FFN in, FFN out
     assert smooth_graph(fp32, smoothed, activation_ranges(clf, TEXTS)) == 4 * n_layers
-    ids = clf._encode(TEXTS)
+    ids = clf.encode(TEXTS)
     input_ids, mask = pad_batch(ids, list(range(len(ids))), clf._pad_id)
     feeds = {"input_ids": input_ids, "attention_mask": mask}
     for before, after in zip(_run(fp32, feeds), _run(smoothed, feeds)):

@@ -129,18 +129,25 @@ class Classifier:
         return cls(model_dir, config, engine, playbook)
 
     # -- core -------------------------------------------------------------------------
-    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+    def encode(self, texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of each text after :func:`~commentnlp.preprocessing.normalize` (the model's input)."""
         return [enc.ids for enc in self._tokenizer.encode_batch([normalize(t) for t in texts])]
 
     def predict_logits(self, texts: Sequence[str], batch_size: int | None = None) -> dict[str, np.ndarray]:
         """Raw logits per head, shape ``(len(texts), n_values)``, in input order.
 
         ``batch_size`` defaults to :attr:`batch_size` (64 on the CPU, 512 on a GPU)."""
-        n = len(texts)
+        return self.logits_for_ids(self.encode(texts), batch_size)
+
+    def logits_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None) -> dict[str, np.ndarray]:
+        """Raw logits per head for texts already normalised and tokenised (``encode``), in order.
+
+        The model's forward pass alone: :func:`commentnlp.exports.label_file` runs it in the main
+        process while worker processes tokenise (``encode``) and format (``predictions``)."""
+        n = len(ids)
         out = {name: np.zeros((n, len(values)), dtype=np.float32) for name, values in self.heads.items()}
         if n == 0:
             return out
-        ids = self._encode(texts)
         batch_size = self.batch_size if batch_size is None else batch_size
         for idx in sorted_batches([len(x) for x in ids], batch_size, max_tokens=max(self.max_batch_tokens, batch_size)):
             logits = self.backend(*pad_batch(ids, idx, self._pad_id))
@@ -150,7 +157,9 @@ class Classifier:
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> dict[str, np.ndarray]:
         """Calibrated probabilities per head, shape ``(len(texts), n_values)``; columns follow ``classes_``."""
-        logits = self.predict_logits(texts, batch_size)
+        return self._calibrated(self.predict_logits(texts, batch_size))
+
+    def _calibrated(self, logits: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         return {name: softmax(v, float(self.config.temperatures.get(name, 1.0))) for name, v in logits.items()}
 
     def decide(self, probs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -174,12 +183,16 @@ class Classifier:
         for i, t in enumerate(batch):
             if not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
-        probs = self.predict_proba(batch, batch_size)
-        chosen = self.decide(probs)
-        results = [self._prediction(text, i, probs, chosen, abstain) for i, text in enumerate(batch)]
+        results = self.predictions(batch, self.predict_logits(batch, batch_size), abstain)
         return results[0] if single else results
 
     __call__ = predict
+
+    def predictions(self, texts: Sequence[str], logits: Mapping[str, np.ndarray], abstain: bool = False) -> list[Prediction]:
+        """One :class:`Prediction` per text from its logits (``predict_logits`` or ``logits_for_ids``)."""
+        probs = self._calibrated(logits)
+        chosen = self.decide(probs)
+        return [self._prediction(text, i, probs, chosen, abstain) for i, text in enumerate(texts)]
 
     def _prediction(self, text: str, i: int, probs: Mapping[str, np.ndarray], chosen: Mapping[str, np.ndarray],
                     abstain: bool) -> Prediction:

@@ -41,7 +41,7 @@ def activation_ranges(classifier, texts: Sequence[str], batch_size: int = 64) ->
     if model is None:
         model, _ = load_torch_model(classifier.model_dir)
     device = next(model.parameters()).device
-    ids = classifier._encode(texts)
+    ids = classifier.encode(texts)
     ranges: dict[str, torch.Tensor] = {}
 
     def record(name):
