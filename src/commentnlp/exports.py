@@ -25,6 +25,7 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
@@ -48,7 +49,10 @@ FORMATS = ("jsonl", "csv")
 #: Field names tried, in order, when no text field is given.
 TEXT_FIELDS = ("text", "message", "comment", "body", "content")
 
+#: Records per chunk: the output is checkpointed after each one.
 CHUNK = 1024
+#: Records per chunk with worker processes (fewer, larger messages; fuller GPU batches).
+PARALLEL_CHUNK = 4096
 
 
 @dataclass
@@ -63,6 +67,13 @@ class LabelSummary:
     reasons: Counter = field(default_factory=Counter)
     output: str = ""
     seconds: float = 0.0
+
+    def add(self, other: "LabelSummary") -> None:
+        """Add the counts of ``other`` (a part of the same run) to these."""
+        self.total += other.total
+        self.labeled += other.labeled
+        self.errors += other.errors
+        self.reasons.update(other.reasons)
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors, "blank_lines": self.blank_lines,
@@ -197,42 +208,63 @@ def label_records(
 ) -> Iterator[dict[str, Any]]:
     """Yield one output record per input item, in order (labels added, or an ``error``)."""
     summary = summary if summary is not None else LabelSummary()
-    buffer: list[Item] = []
+    for records in labelled_chunks(items, classifier, text_field=text_field, batch_size=batch_size,
+                                   summary=summary, chunk=chunk):
+        yield from records
 
-    def flush() -> Iterator[dict[str, Any]]:
-        texts, targets = [], []
-        for item in buffer:
-            if item.error is None:
-                text, reason = text_of(item.record, text_field)
-                if reason:
-                    item.error = reason
-                else:
-                    texts.append(text)
-                    targets.append(item)
-        predictions = classifier.predict(texts, batch_size=batch_size) if texts else []
-        by_line = {id(item): p for item, p in zip(targets, predictions)}
-        for item in buffer:
-            summary.total += 1
-            out = dict(item.record)
-            if item.error is not None:
-                summary.errors += 1
-                summary.reasons[item.error.split(" (")[0]] += 1
-                out["error"] = f"line {item.line}: {item.error}"
-            else:
-                p = by_line[id(item)]
-                summary.labeled += 1
-                out["labels"] = p.labels
-                out["scores"] = p.scores
-                out["action"] = p.action
-            yield out
-        buffer.clear()
 
+def labelled_chunks(items: Iterable[Item], classifier, *, text_field: str | None, batch_size: int | None,
+                    summary: LabelSummary, chunk: int) -> Iterator[list[dict[str, Any]]]:
+    """The output records of each chunk of ``chunk`` items, in order, labelled in this process."""
+    for block in chunked(items, chunk):
+        texts = texts_to_label(block, text_field)
+        yield output_records(block, classifier.predict(texts, batch_size=batch_size), summary)
+
+
+def chunked(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    """Consecutive lists of ``size`` items (the last one shorter)."""
+    it = iter(items)
+    while block := list(islice(it, size)):
+        yield block
+
+
+def texts_to_label(items: Iterable[Item], text_field: str | None) -> list[str]:
+    """The texts of the items that can be labelled, in order; any other item gets its ``error`` set."""
+    texts = []
     for item in items:
-        buffer.append(item)
-        if len(buffer) >= chunk:
-            yield from flush()
-    if buffer:
-        yield from flush()
+        if item.error is None:
+            text, reason = text_of(item.record, text_field)
+            if reason:
+                item.error = reason
+            else:
+                texts.append(text)
+    return texts
+
+
+def output_records(items: Iterable[Item], predictions: Iterable, summary: LabelSummary) -> list[dict[str, Any]]:
+    """Each item's record plus its prediction (one per item without an ``error``, in order) or its error."""
+    predicted = iter(predictions)
+    records = []
+    for item in items:
+        summary.total += 1
+        out = dict(item.record)
+        if item.error is not None:
+            summary.errors += 1
+            summary.reasons[item.error.split(" (")[0]] += 1
+            out["error"] = f"line {item.line}: {item.error}"
+        else:
+            p = next(predicted)
+            summary.labeled += 1
+            out["labels"] = p.labels
+            out["scores"] = p.scores
+            out["action"] = p.action
+        records.append(out)
+    return records
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    """One output record as a JSON line (UTF-8 text kept as is)."""
+    return json.dumps(record, ensure_ascii=False) + "\n"
 
 
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
@@ -323,7 +355,7 @@ class _JsonlSink:
         self.out = out
 
     def write(self, record: dict[str, Any]) -> None:
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.out.write(jsonl_line(record))
 
 
 def _open_text_out(path: Path, gz: bool, append: bool) -> IO[str]:
@@ -395,6 +427,7 @@ def label_file(
     output_format: str | None = None,
     resume: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
+    workers: int | None = None,
 ) -> LabelSummary:
     """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; default beside the input).
 
@@ -402,7 +435,16 @@ def label_file(
     the file names; the output keeps the input's format by default. With ``resume=True`` a
     run that was interrupted continues where its last checkpoint left off.
     ``progress(done, total)`` is called after each chunk.
+    ``workers`` processes normalise, tokenise and format while this one runs the model
+    (:mod:`commentnlp.parallel`); 0 does everything here. The default, ``None``, is 0 on the
+    CPU and up to 8 when the model runs on a GPU. The output is the same either way. Workers are
+    spawned, so a script calling this with workers needs the usual ``if __name__ == "__main__":``.
     """
+    from .parallel import auto_workers, label_chunks
+
+    workers = auto_workers(classifier) if workers is None else workers
+    if workers < 0:
+        raise ValueError(f"workers must be >= 0, not {workers}")
     t0 = time.time()
     summary = LabelSummary()
     from_stdin = str(input_path) == "-"
@@ -435,14 +477,22 @@ def label_file(
             if next(items, None) is None:
                 break
         done = skip
-        for record in label_records(items, classifier, text_field=text_field, batch_size=batch_size,
-                                    summary=summary):
-            sink.write(record)
-            done += 1
-            if done % CHUNK == 0:
-                on_chunk(done, counter.chars, getattr(sink, "columns", None))
-                if progress:
-                    progress(done, total)
+        if workers:
+            chunks = label_chunks(items, classifier, workers, text_field=text_field, batch_size=batch_size,
+                                  summary=summary, chunk=PARALLEL_CHUNK, jsonl=out_fmt == "jsonl")
+        else:
+            chunks = ((len(records), records) for records in labelled_chunks(
+                items, classifier, text_field=text_field, batch_size=batch_size, summary=summary, chunk=CHUNK))
+        for n, output in chunks:
+            if isinstance(output, str):
+                counter.write(output)
+            else:
+                for record in output:
+                    sink.write(record)
+            done += n
+            on_chunk(done, counter.chars, getattr(sink, "columns", None))
+            if progress:
+                progress(done, total)
         on_chunk(done, counter.chars, getattr(sink, "columns", None))
         if progress:
             progress(done, total)

@@ -26,6 +26,7 @@ def label_cli(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Comments per batch (default: 64 on the CPU, 512 on a GPU)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that tokenise and format while the model runs (default: 0 on the CPU, up to 8 with a GPU)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Add labels, scores and a suggested action to every record of an export.
@@ -50,7 +51,7 @@ def label_cli(
     show = not quiet and is_terminal() and output != "-"
     progress_ctx = _progress() if show else None
     options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
-                   output_format=output_format, resume=resume)
+                   output_format=output_format, resume=resume, workers=workers)
     try:
         if progress_ctx:
             with progress_ctx as (bar, task):

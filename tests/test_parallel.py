@@ -1,0 +1,91 @@
+"""label_file with worker processes: the same output as one process, in order, resumable."""
+
+import gzip
+import json
+
+import pytest
+
+from commentnlp import exports, parallel
+from commentnlp.exports import label_file
+
+from test_exports import write_export
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of 64 records, so a 1,000-line export flows through many chunks with several in flight."""
+    monkeypatch.setattr(exports, "PARALLEL_CHUNK", 64)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv.gz"])
+def test_workers_write_the_same_output_as_one_process(tmp_path, tiny_classifier, small_chunks, suffix):
+    src = tmp_path / "export.jsonl"
+    write_export(src)
+    one = label_file(src, tmp_path / f"one{suffix}", tiny_classifier, workers=0)
+    two = label_file(src, tmp_path / f"two{suffix}", tiny_classifier, workers=2)
+    text = [gzip.decompress(p.read_bytes()) if suffix.endswith(".gz") else p.read_bytes()  # gzip stamps the time
+            for p in (tmp_path / f"one{suffix}", tmp_path / f"two{suffix}")]
+    assert text[0] and text[1] == text[0]
+    assert {k: v for k, v in two.to_dict().items() if k not in ("output", "seconds")} == \
+        {k: v for k, v in one.to_dict().items() if k not in ("output", "seconds")}
+    assert (two.total, two.errors, two.blank_lines) == (1000, 7, 0)
+
+
+def test_interrupted_run_with_workers_resumes_to_the_same_output(tmp_path, tiny_classifier, small_chunks, monkeypatch):
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(json.dumps({"text": f"t{i} 😍" if i % 7 else None}) for i in range(1000)) + "\n")
+    expected = tmp_path / "expected.jsonl"
+    label_file(src, expected, tiny_classifier)
+    real, calls = tiny_classifier.logits_for_ids, {"n": 0}
+
+    def flaky(ids, batch_size=None):
+        calls["n"] += 1
+        if calls["n"] == 8:
+            raise KeyboardInterrupt
+        return real(ids, batch_size)
+
+    monkeypatch.setattr(tiny_classifier, "logits_for_ids", flaky)
+    dst = tmp_path / "out.jsonl"
+    with pytest.raises(KeyboardInterrupt):
+        label_file(src, dst, tiny_classifier, workers=2)
+    assert not dst.exists()
+    monkeypatch.setattr(tiny_classifier, "logits_for_ids", real)
+    summary = label_file(src, dst, tiny_classifier, workers=2, resume=True)
+    assert 0 < summary.resumed < 7 * 64 and summary.resumed % 64 == 0 and summary.total == 1000
+    assert dst.read_bytes() == expected.read_bytes()
+
+
+def test_auto_workers_only_when_the_model_is_on_a_gpu(tiny_classifier, monkeypatch):
+    assert parallel.auto_workers(tiny_classifier) == 0
+
+    class OnGpu:
+        device = "cuda:0"
+
+    monkeypatch.setattr(tiny_classifier, "backend", OnGpu())
+    for cores, expected in ((1, 0), (2, 0), (4, 2), (16, 8), (64, 8)):
+        monkeypatch.setattr(parallel, "available_cores", lambda: cores)
+        assert parallel.auto_workers(tiny_classifier) == expected
+
+
+def test_negative_workers_are_refused(tmp_path, tiny_classifier):
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"text": "hi"}\n')
+    with pytest.raises(ValueError, match="workers must be >= 0"):
+        label_file(src, tmp_path / "o.jsonl", tiny_classifier, workers=-1)
+
+
+def test_cli_workers_option_to_stdout(tmp_path, tiny_model_dir):
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"where can I buy {i}?"}) + "\n" for i in range(50)) + "{x\n")
+    outputs = []
+    for workers in ("0", "1"):
+        result = CliRunner().invoke(app, ["label", str(src), "-o", "-", "--workers", workers,
+                                          "--model", str(tiny_model_dir), "-q"])
+        assert result.exit_code == 0, result.output
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] and len(outputs[1].splitlines()) == 51
+    assert json.loads(outputs[1].splitlines()[-1])["error"].startswith("line 51: not valid JSON")
