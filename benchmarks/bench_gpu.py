@@ -4,12 +4,13 @@
     python benchmarks/bench_gpu.py --device cpu --n 2000   # the same measurements on the CPU
 
 In one process, on --n comments cycled from data/ (PyTorch backend, fp16 on CUDA):
-* `label_file` from a JSONL file to a JSONL file, start-up excluded (the issue's end-to-end figure);
+* `label_file` from a JSONL file to a JSONL file, start-up excluded (the issue's end-to-end figure),
+  with its default worker processes (`--workers`) tokenising and formatting beside the model;
 * `classify(list)` on the same texts in process;
 * the model's forward pass alone on the same comments, tokenised and batched beforehand, so
   what it reports is what the device gives;
-* the host's ceiling: `label_file` with the model replaced by one that answers at once
-  (`bench_pipeline.py`), the most this process could label with an infinitely fast device;
+* the host's ceiling: `label_file` with the same workers and the model replaced by one that
+  answers at once (`bench_pipeline.py`), the most it could label with an infinitely fast device;
 * labels identical to the CPU fp32 reference on data/test.jsonl, per head;
 * the device's name and peak memory.
 A machine without the base encoder package can put a copy on PYTHONPATH (`gpu_prepare.py`).
@@ -29,6 +30,7 @@ from bench_pipeline import instant_label_rate, padded_batches
 
 from commentnlp import Classifier
 from commentnlp.exports import label_file
+from commentnlp.parallel import auto_workers
 from commentnlp.schema import HEAD_NAMES
 
 
@@ -57,6 +59,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model directory or bundled name (default: the default model)")
     parser.add_argument("--device", default="cuda", help="cuda | cuda:N | cpu")
     parser.add_argument("--batch-size", type=int, default=None, help="comments per batch (default: the Classifier's)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="label_file's worker processes (default: its own choice, up to 8 on CUDA, 0 on the CPU)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -64,7 +68,9 @@ def main() -> None:
     if args.batch_size:
         clf.batch_size = args.batch_size
     texts = texts_from_data(args.n)
-    result: dict = {"machine": machine(), "device": args.device, "n": args.n, "batch_size": clf.batch_size}
+    workers = auto_workers(clf) if args.workers is None else args.workers
+    result: dict = {"machine": machine(), "device": args.device, "n": args.n, "batch_size": clf.batch_size,
+                    "workers": workers}
     if args.device.startswith("cuda"):
         import torch
 
@@ -75,7 +81,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_export(Path(tmp) / "export.jsonl", texts)
         t0 = time.perf_counter()
-        summary = label_file(path, Path(tmp) / "out.jsonl", clf)
+        summary = label_file(path, Path(tmp) / "out.jsonl", clf, workers=workers)
         result["label_file_rate"] = summary.labeled / (time.perf_counter() - t0)
 
         t0 = time.perf_counter()
@@ -85,7 +91,7 @@ def main() -> None:
         if args.device.startswith("cuda"):
             result["peak_device_memory_mb"] = torch.cuda.max_memory_allocated(args.device) / 2**20
 
-        result["host_ceiling_rate"] = instant_label_rate(clf, path, Path(tmp) / "out.jsonl")
+        result["host_ceiling_rate"] = instant_label_rate(clf, path, Path(tmp) / "out.jsonl", workers)
 
     test = [json.loads(line)["text"] for line in open(REPO / "data" / "test.jsonl", encoding="utf-8")]
     reference = Classifier.load(args.model, backend="torch", device="cpu").predict(test)
@@ -97,7 +103,7 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"machine: {result['machine']}; device: {result.get('device_name', args.device)}; "
-          f"{args.n} comments; batch size {clf.batch_size}\n")
+          f"{args.n} comments; batch size {clf.batch_size}; {workers} worker processes\n")
     print("| what | comments/s |\n|---|---|")
     print(f"| `label_file`, JSONL to JSONL, start-up excluded | {result['label_file_rate']:,.0f} |")
     print(f"| `classify(list)` | {result['classify_rate']:,.0f} |")

@@ -1,19 +1,22 @@
 """What `commentnlp label` costs outside the model: the ceiling a faster model (a GPU) cannot lift.
 
-    python benchmarks/bench_pipeline.py            # 50,000 comments cycled from data/
-    python benchmarks/bench_pipeline.py --n 200000 --json
+    python benchmarks/bench_pipeline.py                      # 50,000 comments cycled from data/
+    python benchmarks/bench_pipeline.py --n 200000 --workers 0 2 4 8 --json
 
 Runs the real `label_file` on a JSONL export with the model's forward pass replaced by one that
 returns constant logits instantly, so what is left is the host's share of every label: reading
 JSON, normalising, tokenising, batching, turning scores into predictions and writing JSON. Its
-rate is the most any accelerator can give one labelling process on this machine. Then times each
-stage on its own (one pass each, same texts), to show where that time goes.
+rate is the most any accelerator can give one labelling run on this machine. It is measured for
+each `--workers` count (0: all in one process), with the CPU time the main process and the
+workers spend per comment: the main process's share bounds what more cores can give. Then times
+each stage on its own (one pass each, same texts, one process), to show where that time goes.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import tempfile
 import time
 from pathlib import Path
@@ -43,15 +46,42 @@ def padded_batches(clf: Classifier, ids: list[list[int]]) -> list[tuple[np.ndarr
             sorted_batches([len(x) for x in ids], clf.batch_size, clf.max_batch_tokens)]
 
 
-def instant_label_rate(clf: Classifier, path: Path, output: Path) -> float:
+def instant_label_rate(clf: Classifier, path: Path, output: Path, workers: int = 0) -> float:
     """Comments/s of ``label_file`` on ``path`` with ``clf``'s model swapped for an instant one."""
+    return instant_label_run(clf, path, output, workers)["rate"]
+
+
+def _cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
+
+
+def instant_label_run(clf: Classifier, path: Path, output: Path, workers: int = 0) -> dict[str, float]:
+    """``label_file`` with an instant model: comments/s, and CPU seconds of this process and of the
+    workers (their start-up included)."""
     backend, clf.backend = clf.backend, InstantModel(clf.heads)
     try:
+        main, children = _cpu_seconds(resource.RUSAGE_SELF), _cpu_seconds(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        summary = label_file(path, output, clf)
-        return summary.labeled / (time.perf_counter() - t0)
+        summary = label_file(path, output, clf, workers=workers)
+        seconds = time.perf_counter() - t0
+        return {"rate": summary.labeled / seconds, "main_cpu_s": _cpu_seconds(resource.RUSAGE_SELF) - main,
+                "workers_cpu_s": _cpu_seconds(resource.RUSAGE_CHILDREN) - children}
     finally:
         clf.backend = backend
+
+
+def workers_run(clf: Classifier, path: Path, tmp: Path, n: int, workers: int, repeats: int) -> dict:
+    """Median rate over ``repeats`` runs with ``workers``, and CPU µs per comment (start-up excluded)."""
+    runs = [instant_label_run(clf, path, tmp / "out.jsonl", workers) for _ in range(repeats)]
+    start = {"main_cpu_s": 0.0, "workers_cpu_s": 0.0}
+    if workers:  # the same run on a one-comment export: what starting the workers costs
+        start = instant_label_run(clf, write_export(tmp / "one.jsonl", ["hi"]), tmp / "out.jsonl", workers)
+    return {"workers": workers, "rate": float(np.median([r["rate"] for r in runs])),
+            "rates": [r["rate"] for r in runs],
+            "main_cpu_us": float(np.median([r["main_cpu_s"] - start["main_cpu_s"] for r in runs])) / n * 1e6,
+            "workers_cpu_us": float(np.median([r["workers_cpu_s"] - start["workers_cpu_s"] for r in runs])) / n * 1e6,
+            "workers_start_cpu_s": start["workers_cpu_s"]}
 
 
 def stage_seconds(clf: Classifier, path: Path) -> dict[str, float]:
@@ -85,25 +115,32 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=50_000)
     parser.add_argument("--model", default=None, help="model directory or bundled name (its tokenizer is used)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workers", type=int, nargs="+", default=[0, 2],
+                        help="worker process counts to measure (0: all in one process)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     clf = Classifier.load(args.model, backend="onnx")
     with tempfile.TemporaryDirectory() as tmp:
         path = write_export(Path(tmp) / "export.jsonl", texts_from_data(args.n))
-        rates = [instant_label_rate(clf, path, Path(tmp) / "out.jsonl") for _ in range(args.repeats)]
+        runs = [workers_run(clf, path, Path(tmp), args.n, w, args.repeats) for w in args.workers]
         clf.backend = InstantModel(clf.heads)  # the stages' scores come from it too
         stages = stage_seconds(clf, path)
 
-    result = {"machine": machine(), "n": args.n, "label_rate_instant_model": float(np.median(rates)),
-              "label_rates": rates, "stage_seconds": stages}
+    result = {"machine": machine(), "n": args.n, "label_rate_instant_model": runs[0]["rate"],
+              "label_rates": runs[0]["rates"], "workers": runs, "stage_seconds": stages}
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"machine: {result['machine']}; {args.n} comments; `label` with an instant model, median of {args.repeats}")
-    print(f"\n`label_file` ceiling: {result['label_rate_instant_model']:,.0f} comments/s "
-          f"[{min(rates):,.0f}-{max(rates):,.0f}]\n")
-    print("| stage | s | µs per comment | share |\n|---|---|---|---|")
+    print(f"machine: {result['machine']}; {args.n} comments; `label` with an instant model, median of {args.repeats}\n")
+    print("| workers | comments/s | CPU µs per comment: main process | workers (start-up excluded) |"
+          " most comments/s the main process allows |\n|---|---|---|---|---|")
+    for r in runs:
+        # with no workers the main process's CPU time includes the tokenizer's parallel threads
+        bound = f"{1e6 / r['main_cpu_us']:,.0f}" if r["workers"] else "–"
+        print(f"| {r['workers']} | {r['rate']:,.0f} [{min(r['rates']):,.0f}-{max(r['rates']):,.0f}] | "
+              f"{r['main_cpu_us']:.1f} | {r['workers_cpu_us']:.1f} | {bound} |")
+    print("\n| stage (one process) | s | µs per comment | share |\n|---|---|---|---|")
     total = sum(stages.values())
     for name, s in stages.items():
         print(f"| {name} | {s:.2f} | {s / args.n * 1e6:.1f} | {s / total:.0%} |")

@@ -17,15 +17,18 @@ def test_pipeline_benchmark_reports_a_ceiling_and_every_stage():
     assert list(result["stage_seconds"]) == ["read JSON lines", "normalize", "tokenize", "sort and pad batches",
                                              "scores to predictions", "write JSON lines"]
     assert all(s > 0 for s in result["stage_seconds"].values())
+    assert [r["workers"] for r in result["workers"]] == [0, 2]
+    with_workers = result["workers"][1]
+    assert with_workers["rate"] > 0 and with_workers["main_cpu_us"] > 0 and with_workers["workers_cpu_us"] > 0
 
 
 def test_gpu_benchmark_runs_on_the_cpu_too():
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_gpu.py"), "--device", "cpu", "--n", "200",
-                          "--json"], capture_output=True, text=True, timeout=600, cwd=REPO)
+                          "--workers", "1", "--json"], capture_output=True, text=True, timeout=600, cwd=REPO)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout)
     rates = ("label_file_rate", "classify_rate", "forward_rate", "host_ceiling_rate")
-    assert all(result[k] > 0 for k in rates)
+    assert all(result[k] > 0 for k in rates) and result["workers"] == 1
     assert result["host_ceiling_rate"] > result["label_file_rate"]  # the instant model costs nothing
     # the same PyTorch fp32 model on the same device: every label identical
     assert result["identical_labels_vs_cpu_fp32"] == {"style": 1.0, "intent": 1.0, "sentiment": 1.0, "troll": 1.0}

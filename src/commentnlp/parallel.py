@@ -52,10 +52,9 @@ def _start_worker(model_dir, config, playbook) -> None:
     _classifier = Classifier(model_dir, config, None, playbook)
 
 
-def _prepare(items: list[Item], text_field: str | None) -> tuple[list[str | None], list[list[int]]]:
-    """In a worker: each item's error (or None) and the token ids of the texts to label."""
-    texts = texts_to_label(items, text_field)
-    return [item.error for item in items], _classifier.encode(texts)
+def _encode(texts: list[str]) -> list[list[int]]:
+    """In a worker: the token ids of ``texts``."""
+    return _classifier.encode(texts)
 
 
 def _finish(items: list[Item], logits: dict[str, Any], text_field: str | None,
@@ -94,10 +93,7 @@ def label_chunks(
 
     def forward() -> None:
         block, future = prepared.popleft()
-        errors, ids = future.result()
-        for item, error in zip(block, errors):
-            item.error = error
-        logits = classifier.logits_for_ids(ids, batch_size)
+        logits = classifier.logits_for_ids(future.result(), batch_size)
         finished.append(pool.submit(_finish, block, logits, text_field, jsonl))
 
     def done(waiting: int) -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
@@ -108,7 +104,7 @@ def label_chunks(
 
     try:
         for block in chunked(items, chunk):
-            prepared.append((block, pool.submit(_prepare, block, text_field)))
+            prepared.append((block, pool.submit(_encode, texts_to_label(block, text_field))))
             if len(prepared) > depth:
                 forward()
             yield from done(depth)
