@@ -100,12 +100,15 @@ def test_int8_graph_is_smoothed_when_the_model_has_ranges(tiny_model_dir, tmp_pa
     shutil.copytree(tiny_model_dir, model)
     assert read_activation_ranges(model) is None
     plain = build_onnx(model, quantize=True, cache=tmp_path / "cache")
-    before = model_fingerprint(model)
+    before = {ranges: model_fingerprint(model, with_ranges=ranges) for ranges in (True, False)}
+    fp32_graph = build_onnx(model, cache=tmp_path / "cache")
     ranges = activation_ranges(Classifier.load(model, backend="torch", device="cpu"), TEXTS)
     save_activation_ranges(model, ranges)
     loaded = read_activation_ranges(model)
     assert set(loaded) == set(ranges) and all(np.array_equal(loaded[k], ranges[k]) for k in ranges)
-    assert model_fingerprint(model) != before  # the ranges define the int8 graph, so they key its cache
+    assert model_fingerprint(model) != before[True]  # the ranges define the int8 graph, so they key its cache
+    assert model_fingerprint(model, with_ranges=False) == before[False]  # ... and not the fp32 graph's
+    assert build_onnx(model, cache=tmp_path / "cache") == fp32_graph
     smoothed = build_onnx(model, quantize=True, cache=tmp_path / "cache")
     count = {p: sum(n.name.endswith("/smooth") for n in onnx.load(str(p)).graph.node) for p in (plain, smoothed)}
     assert count[plain] == 0 and count[smoothed] > 0

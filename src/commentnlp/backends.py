@@ -6,7 +6,7 @@ mean pooling and heads included) in fp32 (the reference's labels) or with dynami
 per-channel int8 weights (faster; activations are quantised per batch, so a few labels
 differ and depend on the batch; smoothed first when the model has activation ranges, see
 :mod:`commentnlp.quantization`), and needs neither torch nor transformers at run time. The graph is built once per model
-(keyed by a hash of its weights), cached under ``$COMMENTNLP_CACHE`` (default
+(keyed by a hash of its weights, and for int8 of its activation ranges), cached under ``$COMMENTNLP_CACHE`` (default
 ``~/.cache/commentnlp``) and written atomically, so concurrent processes never read a
 half-written file.
 """
@@ -115,24 +115,25 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     """Return the cached ONNX graph of a model, building it first if needed (one-time cost).
 
     Graphs live under ``cache`` (default :func:`cache_dir`) in a folder named by the model's
-    weight fingerprint.
+    weight fingerprint (for the int8 graph, weights and activation ranges). The int8 graph is
+    quantized from the fp32 one, which is built and cached first if needed.
     """
     model_dir = Path(model_dir)
     name = "model.int8.onnx" if quantize else "model.fp32.onnx"
-    target = Path(cache or cache_dir()) / model_fingerprint(model_dir) / name
+    target = Path(cache or cache_dir()) / model_fingerprint(model_dir, with_ranges=quantize) / name
     if target.is_file():
         return target
+    fp32 = build_onnx(model_dir, log=log, cache=cache) if quantize else None
     target.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
-        fp32 = Path(tmp) / "model.fp32.onnx"
-        _export_onnx(model_dir, fp32)
-        built = fp32
+        built = Path(tmp) / name
         if quantize:
             from .quantization import quantize_graph
 
-            built = Path(tmp) / "model.int8.onnx"
             quantize_graph(fp32, built, read_activation_ranges(model_dir))
+        else:
+            _export_onnx(model_dir, built)
         os.replace(built, target)  # atomic: readers see the old state or the whole file
     if log:
         log(f"built {name} for {model_dir} in {time.time() - t0:.1f}s (cached at {target})")

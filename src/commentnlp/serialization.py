@@ -202,14 +202,18 @@ def write_config(model_dir: str | Path, config: ModelConfig) -> None:
     tmp.replace(path)
 
 
-def model_fingerprint(model_dir: str | Path) -> str:
-    """A hash of the files that define a model's weights (keys caches of derived graphs)."""
+def model_fingerprint(model_dir: str | Path, with_ranges: bool = True) -> str:
+    """A hash of the files that define a model's weights (keys caches of derived graphs).
+
+    ``with_ranges=False`` leaves out the activation ranges, which only the int8 graph depends on."""
     model_dir = Path(model_dir)
     h = hashlib.sha256()
     config = read_config(model_dir)
     h.update(json.dumps({"base": config.base_model, "heads": config.heads, "lora": config.lora,
                          "finetuning": config.finetuning, "max_length": config.max_length}).encode())
     for path in sorted(model_dir.rglob("*.safetensors")):
+        if not with_ranges and path.name == ACTIVATION_RANGES_NAME and path.parent == model_dir:
+            continue
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:20]
