@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Iterable, Iterator
@@ -45,6 +46,7 @@ def auto_workers(classifier) -> int:
 
 
 def _start_worker(model_dir, config, playbook) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops the pool
     os.environ["RAYON_NUM_THREADS"] = "1"  # the workers are the parallelism: one tokenizer thread each
     global _classifier
     from .classifier import Classifier
