@@ -35,3 +35,30 @@ def test_find_decision_threshold_on_a_rare_class():
     # a threshold that cannot help is not adopted
     perfect = np.stack([1 - y, y], axis=1).astype(float)
     assert find_decision_threshold(perfect, y, ["false", "true"], "true")[0] is None
+
+
+def test_finalize_fits_decision_thresholds_on_the_threshold_set(tmp_path, tiny_model_dir):
+    import shutil
+
+    from commentnlp.serialization import read_config
+    from commentnlp.trainer import finalize
+
+    from toydata import toy_records
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    records = toy_records()
+    dev = [r for r in records if r["intent"] != "where_to_buy"][:60]  # no where_to_buy: dev could fit no threshold
+    held_out = [dict(r, source="corpus:x") for r in records]
+    assert sum(r["intent"] == "where_to_buy" for r in held_out) >= 30
+    logged = []
+    finalize(model, dev, {}, logged.append, threshold_set=held_out)
+    fitted_on = read_config(model).metrics["decision_thresholds_fitted_on"]
+    n_wtb = sum(r["intent"] == "where_to_buy" for r in held_out)
+    assert fitted_on["intent=where_to_buy"] == f"{len(held_out)} held-out real comments ({n_wtb} examples)"
+    assert not any("where_to_buy: 0 examples in dev" in m for m in logged)
+    assert f"intent=where_to_buy on {len(held_out)} held-out real comments" in (model / "README.md").read_text()
+    logged.clear()
+    finalize(model, dev, {}, logged.append)
+    assert "intent=where_to_buy" not in read_config(model).metrics["decision_thresholds_fitted_on"]
+    assert "no decision threshold for intent=where_to_buy: 0 examples in dev" in logged

@@ -206,3 +206,41 @@ def test_build_data_drops_texts_equal_to_or_containing_an_evaluation_text(tmp_pa
     evalset.write_text("".join(json.dumps({"text": t}) + "\n" for t in ["MADE IN CHINA....\ufeff", "Price?"]))
     texts = [t for split in _build(raw, out, evalset=evalset).values() for t in split]
     assert len(texts) == len(records) and not any("china" in t.lower() or t == "price?" for t in texts)
+
+
+def test_threshold_records_are_held_out_real_comments(tmp_path):
+    from commentnlp.data import threshold_records
+    from commentnlp.training_args import TrainingConfig
+
+    root = tmp_path / "youtube_spam_collection"
+    root.mkdir()
+    texts = ["where can I buy this", "in stock in leeds?", "a train text", "an eval comment", "trained file text"]
+    (root / "Youtube01-X.csv").write_text("COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS\n" + "".join(
+        f"{i},a,,{t},0\n" for i, t in enumerate(texts)), encoding="utf-8")
+
+    def label_file(name, rows):
+        path = tmp_path / name
+        path.write_text("".join(json.dumps({"corpus": "youtube_spam_collection", "key": text_key(t), "style": "audience",
+                                            "intent": "where_to_buy", "sentiment": "neutral", "troll": False}) + "\n"
+                                for t in rows))
+        return str(path)
+
+    held_out = label_file("held.jsonl", texts[:4])
+    trained = label_file("trained.jsonl", texts[4:])
+    (tmp_path / "eval.jsonl").write_text(json.dumps({"text": "an eval comment"}) + "\n")
+    cfg = TrainingConfig.from_dict({"data": {"datasets_dir": str(tmp_path), "corpus_labels": [trained],
+                                             "threshold_labels": {str(tmp_path / "*d.jsonl"): ["intent"]},
+                                             "evaluate": [str(tmp_path / "eval.jsonl")]}})
+    logged = []
+    rows = threshold_records(cfg, [{"text": "A train text!"}], logged.append)
+    assert [r["text"] for r in rows] == ["where can I buy this", "in stock in leeds?"]
+    assert all(r["intent"] == "where_to_buy" and r["troll"] is None and r["style"] is None for r in rows)
+    assert "1 of 2 files are also trained on" in logged[0] and "2 real comments from 1 files (1 also in train" in logged[1]
+    cfg.data.threshold_labels = {str(tmp_path / "held.jsonl"): ["troll", "intnt"]}
+    with pytest.raises(ValueError, match=r"threshold_labels\[.*unknown heads \['intnt'\]"):
+        threshold_records(cfg, [])
+    cfg.data.datasets_dir = ""
+    with pytest.raises(ValueError, match="needs datasets_dir"):
+        threshold_records(cfg, [])
+    cfg.data.threshold_labels = {}
+    assert threshold_records(cfg, []) == []

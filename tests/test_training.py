@@ -204,3 +204,17 @@ def test_config_overrides_and_errors(tmp_path):
     path.write_text("[oops]\na = 1\n")
     with pytest.raises(ConfigError, match="unknown section"):
         TrainingConfig.from_toml(path)
+
+
+def test_threshold_label_globs_are_pinned_to_the_files_they_match(tmp_path):
+    from commentnlp.trainer import _pin_data_files
+
+    cfg, _ = toy_config(tmp_path)
+    for name in ("a.jsonl", "b.jsonl"):
+        (tmp_path / name).write_text("")
+    cfg.data.threshold_labels = {str(tmp_path / "[ab].jsonl"): ["intent"], str(tmp_path / "b.jsonl"): ["troll"]}
+    pinned, digests = _pin_data_files(cfg)
+    assert pinned.data.threshold_labels == {str(tmp_path / "a.jsonl"): ["intent"],
+                                            str(tmp_path / "b.jsonl"): ["intent", "troll"]}
+    assert {str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")} <= set(digests)
+    assert cfg.data.threshold_labels[str(tmp_path / "b.jsonl")] == ["troll"]  # the caller's config is untouched

@@ -122,7 +122,7 @@ def gather(
 
         label_files = expand(corpus_labels)
         if label_files:
-            ignored = _ignored_heads(ignore_heads, label_files)
+            ignored = heads_by_file(ignore_heads, label_files)
             records.extend(corpora.join_corpus_labels(datasets_dir, label_files, ignored))
         rng = random.Random(seed)
         for corpus, cap in (corpus_native or {}).items():
@@ -149,14 +149,16 @@ def gather(
     return out
 
 
-def _ignored_heads(ignore_heads: Mapping[str, Iterable[str]] | None, label_files: list[Path]) -> dict[str, set[str]]:
-    """``{label file (as in label_files): heads}`` from ``{glob: heads}``, checking the head names."""
+def heads_by_file(patterns: Mapping[str, Iterable[str]] | None, label_files: list[Path],
+                   option: str = "ignore_heads") -> dict[str, set[str]]:
+    """``{label file (as in label_files): heads}`` from ``{glob: heads}`` (the ``option`` of
+    ``[data]``), checking the head names."""
     by_path = {p.resolve(): str(p) for p in label_files}
     out: dict[str, set[str]] = {}
-    for pattern, heads in (ignore_heads or {}).items():
+    for pattern, heads in (patterns or {}).items():
         unknown = sorted(set(heads) - set(HEAD_NAMES))
         if unknown:
-            raise ValueError(f"ignore_heads[{pattern!r}]: unknown heads {unknown} (heads: {', '.join(HEAD_NAMES)})")
+            raise ValueError(f"{option}[{pattern!r}]: unknown heads {unknown} (heads: {', '.join(HEAD_NAMES)})")
         for path in expand([pattern]):
             if path.resolve() in by_path:
                 out.setdefault(by_path[path.resolve()], set()).update(heads)
@@ -177,6 +179,36 @@ def encode_labels(record: dict[str, Any], ignore_index: int = -100) -> dict[str,
             value = "true" if value else "false"
         out[name] = ignore_index if value is None else HEADS_BY_NAME[name].index(value)
     return out
+
+
+def threshold_records(config: "TrainingConfig", held: Iterable[Mapping[str, Any]],
+                      log: Callable[[str], None] = lambda _: None) -> list[dict[str, Any]]:
+    """The held-out real comments the decision thresholds are fitted on (``[data] threshold_labels``).
+
+    Each label file keeps only the labels of the heads it is listed for. Files that are also
+    trained on (``corpus_labels``) are left out, and so are texts that occur in ``held`` (the
+    train, dev and test records) or in an evaluation file. Empty when the config names none.
+    """
+    d = config.data
+    if not d.threshold_labels:
+        return []
+    if not d.datasets_dir:
+        raise ValueError("[data] threshold_labels needs datasets_dir (the corpora its rows point into)")
+    heads = heads_by_file(d.threshold_labels, expand(d.threshold_labels), "threshold_labels")
+    trained = {p.resolve() for p in expand(d.corpus_labels)}
+    used = [f for f in heads if Path(f).resolve() not in trained]
+    if len(used) < len(heads):
+        log(f"threshold_labels: {len(heads) - len(used)} of {len(heads)} files are also trained on and left out")
+    if not used:
+        return []
+    unused = {f: sorted(set(HEAD_NAMES) - heads[f]) for f in used}
+    records = gather([], datasets_dir=d.datasets_dir, corpus_labels=used, ignore_heads=unused,
+                     exclude=[*d.exclude, *d.evaluate])
+    known = {dedupe_key(r["text"]) for r in held}
+    kept = [r for r in records if dedupe_key(r["text"]) not in known]
+    log(f"threshold set: {len(kept)} real comments from {len(used)} files "
+        f"({len(records) - len(kept)} also in train/dev/test left out)")
+    return kept
 
 
 def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: None,

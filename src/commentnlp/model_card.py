@@ -67,6 +67,8 @@ def model_card(config: ModelConfig) -> str:
     ece_rows = "\n".join(f"| {h} | {v['before']:.3f} | {v['after']:.3f} | {config.temperatures.get(h, 1.0)} |"
                          for h, v in ece.items())
     lora = config.lora or {}
+    fitted_on = "; ".join(f"{label} on {where}" for label, where in
+                          config.metrics.get("decision_thresholds_fitted_on", {}).items()) or "–"
     return f"""# commentnlp model
 
 Labels comments left on brand posts and ads with four heads from one forward pass
@@ -108,7 +110,10 @@ Abstain thresholds (top score below which `--abstain` labels a head `unsure`, ch
 on what is kept): {config.thresholds}
 
 Decision thresholds (a label wins its head when its calibrated probability reaches the threshold,
-fitted for the best F1 of that label on the real comments of dev when they hold 30+ examples of it, else on all of dev; `commentnlp find-threshold`): {config.decision_thresholds or "none"}
+fitted for the best F1 of that label on the first set holding 30+ examples of it: real comments
+labelled by this project and not trained on (`[data] threshold_labels`), the real comments of
+dev, all of dev; `commentnlp find-threshold`): {config.decision_thresholds or "none"}
+(fitted: {fitted_on}).
 
 ## Intended use and limits
 - English comments on brand social media; other languages are not supported (code-mixed text degrades).

@@ -21,7 +21,7 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import data_digests, encode_labels, expand, split_data
+from .data import data_digests, encode_labels, expand, heads_by_file, split_data, threshold_records
 from .evaluation import evaluate_labels, summary
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES
@@ -118,34 +118,41 @@ DECISION_LABELS = {"troll": "true", "intent": "where_to_buy"}
 MIN_THRESHOLD_POSITIVES = 30
 
 
-def _decision_thresholds(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray],
-                         temperatures: dict[str, float], log: Log,
-                         prefer: np.ndarray | None = None) -> dict[str, dict[str, float]]:
-    """Per-label decision thresholds (:data:`DECISION_LABELS`) fitted for the best dev F1.
+def _decision_thresholds(candidates: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray]]],
+                         temperatures: dict[str, float], log: Log) -> tuple[dict[str, dict[str, float]], dict[str, str]]:
+    """Per-label decision thresholds (:data:`DECISION_LABELS`) fitted for the best F1, and the set
+    each was fitted on.
 
-    Fitted on the ``prefer`` rows (the real comments of dev) when they hold at least
-    :data:`MIN_THRESHOLD_POSITIVES` examples of the label, else on all of dev; skipped when
-    neither does (a threshold fitted on a handful of positives is noise).
+    ``candidates`` are ``(name, logits, labels)`` sets in order of preference; each label is
+    fitted on the first that holds at least :data:`MIN_THRESHOLD_POSITIVES` examples of it, and
+    gets no threshold when none does (a threshold fitted on a handful of positives is noise).
     """
     out: dict[str, dict[str, float]] = {}
+    fitted_on: dict[str, str] = {}
     for head, label in DECISION_LABELS.items():
         j = list(HEADS_BY_NAME[head].values).index(label)
-        rows = np.ones(len(labels[head]), dtype=bool)
-        where = "dev"
-        if prefer is not None and (labels[head][prefer] == j).sum() >= MIN_THRESHOLD_POSITIVES:
-            rows, where = prefer, "the real comments of dev"
-        keep = rows & (labels[head] >= 0)
-        positives = int((labels[head][keep] == j).sum())
-        if positives < MIN_THRESHOLD_POSITIVES:
-            log(f"no decision threshold for {head}={label}: {positives} examples in dev")
+        for name, logits, labels in candidates:
+            keep = labels[head] >= 0
+            positives = int((labels[head][keep] == j).sum())
+            if positives >= MIN_THRESHOLD_POSITIVES:
+                break
+        else:
+            log(f"no decision threshold for {head}={label}: {positives} examples in {name}")
             continue
         probs = softmax(logits[head][keep], temperatures.get(head, 1.0))
         t, before, after = find_decision_threshold(probs, labels[head][keep], list(HEADS_BY_NAME[head].values), label)
+        fitted_on[f"{head}={label}"] = f"{name} ({positives} examples)"
         if t is not None:
             out[head] = {label: t}
-            log(f"decision threshold {head}={label} at {t} ({where}, {positives} positives): "
+            log(f"decision threshold {head}={label} at {t} ({name}, {positives} positives): "
                 f"F1 {before:.3f} -> {after:.3f}")
-    return out
+    return out, fitted_on
+
+
+def _label_arrays(records: list[dict]) -> dict[str, np.ndarray]:
+    """Class index per record for each head (-100 where unlabelled)."""
+    encoded = [encode_labels(r) for r in records]
+    return {h: np.array([e[h] for e in encoded], dtype=np.int64) for h in HEAD_NAMES}
 
 
 def _build_model(config: TrainingConfig):
@@ -207,7 +214,9 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
     for key in ("train", "dev", "test", "corpus_labels"):
         setattr(config.data, key, [str(p) for p in expand(getattr(config.data, key))])
     d = config.data
-    return config, data_digests([*d.train, *d.dev, *d.test, *d.corpus_labels])
+    d.threshold_labels = {f: sorted(heads) for f, heads in
+                          heads_by_file(d.threshold_labels, expand(d.threshold_labels), "threshold_labels").items()}
+    return config, data_digests([*d.train, *d.dev, *d.test, *d.corpus_labels, *d.threshold_labels])
 
 
 def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
@@ -327,15 +336,18 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     out_dir = Path(args.output_dir)
     model.to("cpu")
     save_model(out_dir, model, tokenizer, model_config)
-    metrics = finalize(out_dir, dev_records, {"test": test_records, **{Path(p).name: p for p in config.data.evaluate}}, log)
+    metrics = finalize(out_dir, dev_records, {"test": test_records, **{Path(p).name: p for p in config.data.evaluate}}, log,
+                       threshold_set=threshold_records(config, [*train_records, *dev_records, *test_records], log))
     log(f"saved {out_dir} in {time.time() - t0:.0f}s (best epoch {best_epoch})")
     return TrainResult(output_dir=str(out_dir), history=history, metrics=metrics,
                        best_epoch=best_epoch, seconds=round(time.time() - t0, 1))
 
 
-def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str, Any], log: Log = _stderr) -> dict:
+def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str, Any], log: Log = _stderr,
+             threshold_set: list[dict] | None = None) -> dict:
     """Calibrate a saved model on dev, pick its thresholds, evaluate it, and write config + model card
-    (and the dev activation ranges that smooth its int8 graph).
+    (and the dev activation ranges that smooth its int8 graph). The decision thresholds are fitted
+    on ``threshold_set`` (real comments not trained on) when given, else on dev's real comments.
 
     Everything is computed through the inference path users get by default (``Classifier.load``),
     so the figures in the model card are the ones ``commentnlp evaluate`` reproduces.
@@ -352,14 +364,21 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     clf = Classifier.load(model_dir)  # raw logits do not depend on the calibration being replaced
     config = clf.config
     dev_logits = clf.predict_logits(dev_texts)
-    encoded = [encode_labels(r) for r in dev_records]
-    dev_labels = {h: np.array([e[h] for e in encoded], dtype=np.int64) for h in HEAD_NAMES}
+    dev_labels = _label_arrays(dev_records)
     temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
     config.temperatures, config.thresholds = temperatures, thresholds
-    # decision thresholds follow the comments the model will meet: the real-comment share of dev
+    # decision thresholds follow the comments the model will meet: real ones, held out, else dev's share
+    candidates = []
+    if threshold_set:
+        candidates.append((f"{len(threshold_set)} held-out real comments",
+                           clf.predict_logits([r["text"] for r in threshold_set]), _label_arrays(threshold_set)))
     real = np.array([str(r.get("source", "")).startswith("corpus:") for r in dev_records])
-    config.decision_thresholds = _decision_thresholds(dev_logits, dev_labels, temperatures, log, prefer=real)
-    config.metrics = {"calibration_ece_dev": ece}
+    if real.any():
+        candidates.append(("the real comments of dev", {h: v[real] for h, v in dev_logits.items()},
+                           {h: v[real] for h, v in dev_labels.items()}))
+    candidates.append(("dev", dev_logits, dev_labels))
+    config.decision_thresholds, fitted_on = _decision_thresholds(candidates, temperatures, log)
+    config.metrics = {"calibration_ece_dev": ece, "decision_thresholds_fitted_on": fitted_on}
     config.metrics.update(evaluate_saved(clf, {"dev": dev_records, **eval_sets}, log))  # the new calibration
     write_config(model_dir, config)
     (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
@@ -371,8 +390,9 @@ def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
     from .serialization import read_config
 
     config = TrainingConfig.from_dict(read_config(model_dir).training["config"])
-    _, dev, test = split_data(config, log)
-    return finalize(model_dir, dev, {"test": test, **{Path(p).name: p for p in config.data.evaluate}}, log)
+    train, dev, test = split_data(config, log)
+    return finalize(model_dir, dev, {"test": test, **{Path(p).name: p for p in config.data.evaluate}}, log,
+                    threshold_set=threshold_records(config, [*train, *dev, *test], log))
 
 
 def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Log = _stderr) -> dict:

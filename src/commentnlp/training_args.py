@@ -57,6 +57,10 @@ class DataArgs:
     ignore_heads: dict[str, list[str]] = field(default_factory=dict)
     #: share of corpus records moved to the dev split (early stopping)
     corpus_dev_fraction: float = 0.1
+    #: ``{label-file glob: [heads]}``: project labels of real corpus comments that are not trained
+    #: on; the decision thresholds of those heads' rare labels are fitted on them (a label with
+    #: fewer than 30 examples there is fitted on dev's real comments, as with no such files)
+    threshold_labels: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
