@@ -113,7 +113,7 @@ Decision thresholds (a label wins its head when its calibrated probability reach
 fitted for the best F1 of that label on the first set holding 30+ examples of it: real comments
 labelled by this project and not trained on (`[data] threshold_labels`), the real comments of
 dev, all of dev; `commentnlp find-threshold`): {config.decision_thresholds or "none"}
-(fitted: {fitted_on}).
+(searched: {fitted_on}; a label searched but without a threshold gained under 0.005 F1 from one).
 
 ## Intended use and limits
 - English comments on brand social media; other languages are not supported (code-mixed text degrades).

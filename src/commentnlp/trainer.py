@@ -346,8 +346,9 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
 def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str, Any], log: Log = _stderr,
              threshold_set: list[dict] | None = None) -> dict:
     """Calibrate a saved model on dev, pick its thresholds, evaluate it, and write config + model card
-    (and the dev activation ranges that smooth its int8 graph). The decision thresholds are fitted
-    on ``threshold_set`` (real comments not trained on) when given, else on dev's real comments.
+    (and the dev activation ranges that smooth its int8 graph). Each decision threshold is fitted
+    on the first of ``threshold_set`` (real comments not trained on), dev's real comments and all
+    of dev that holds 30+ examples of its label.
 
     Everything is computed through the inference path users get by default (``Classifier.load``),
     so the figures in the model card are the ones ``commentnlp evaluate`` reproduces.
