@@ -89,3 +89,26 @@ def test_cli_workers_option_to_stdout(tmp_path, tiny_model_dir):
         outputs.append(result.stdout)
     assert outputs[0] == outputs[1] and len(outputs[1].splitlines()) == 51
     assert json.loads(outputs[1].splitlines()[-1])["error"].startswith("line 51: not valid JSON")
+
+
+def test_a_killed_worker_is_reported_and_the_run_resumes(tmp_path, tiny_classifier, small_chunks):
+    import multiprocessing
+    import os
+    import signal
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"comment {i}"}) + "\n" for i in range(1000)))
+    expected = tmp_path / "expected.jsonl"
+    label_file(src, expected, tiny_classifier)
+
+    def kill_workers(done, total):
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)
+
+    dst = tmp_path / "out.jsonl"
+    with pytest.raises(parallel.WorkerError, match="worker process stopped unexpectedly.*--resume"):
+        label_file(src, dst, tiny_classifier, workers=2, progress=kill_workers)
+    assert not dst.exists()
+    summary = label_file(src, dst, tiny_classifier, workers=0, resume=True)
+    assert summary.resumed > 0 and summary.total == 1000
+    assert dst.read_bytes() == expected.read_bytes()

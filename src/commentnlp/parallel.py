@@ -1,6 +1,6 @@
 """Worker processes that do the host's share of labelling, so a fast model is not left waiting.
 
-One labelling process reads, normalises, tokenises, formats and writes about 13,000-17,000
+One labelling process reads, normalises, tokenises, formats and writes about 10,000-17,000
 comments/s on two CPU cores (``benchmarks/bench_pipeline.py``), while a GPU runs the model
 several times faster. With ``workers=N``, :func:`commentnlp.exports.label_file` keeps reading,
 the forward pass and writing in its own process; N spawned worker processes (no torch, one
@@ -16,16 +16,21 @@ import os
 import signal
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
 
 from .exports import Item, LabelSummary, chunked, jsonl_line, output_records, texts_to_label
 
-__all__ = ["auto_workers", "label_chunks"]
+__all__ = ["auto_workers", "label_chunks", "WorkerError"]
 
 #: Most worker processes :func:`auto_workers` picks.
 MAX_AUTO_WORKERS = 8
 
 _classifier = None  # in a worker: a Classifier without a model (tokenizer, config, playbook)
+
+
+class WorkerError(RuntimeError):
+    """A worker process stopped before finishing its chunk (killed, out of memory)."""
 
 
 def available_cores() -> int:
@@ -104,7 +109,7 @@ def label_chunks(
             summary.add(counts)
             yield n, output
 
-    try:
+    def in_order() -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
         for block in chunked(items, chunk):
             prepared.append((block, pool.submit(_encode, texts_to_label(block, text_field))))
             if len(prepared) > depth:
@@ -114,5 +119,12 @@ def label_chunks(
             forward()
             yield from done(depth)
         yield from done(0)
+
+    try:
+        yield from in_order()
+    except BrokenProcessPool as exc:
+        raise WorkerError("a worker process stopped unexpectedly (killed, or out of memory?); the output up to "
+                          "the last checkpoint is kept: run again with --resume (resume=True), with fewer "
+                          "workers or none") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

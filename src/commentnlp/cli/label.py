@@ -38,6 +38,7 @@ def label_cli(
     Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted.
     """
     from ..exports import label_file
+    from ..parallel import WorkerError
 
     if engine == "spark":
         _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
@@ -61,7 +62,7 @@ def label_cli(
             summary = label_file(input, output, clf, **options)
     except KeyboardInterrupt:
         fail("interrupted; run the same command with --resume to continue", 130)
-    except ValueError as exc:
+    except (ValueError, WorkerError) as exc:
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write output: {exc}")
