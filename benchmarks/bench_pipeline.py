@@ -8,7 +8,8 @@ returns constant logits instantly, so what is left is the host's share of every 
 JSON, normalising, tokenising, batching, turning scores into predictions and writing JSON. Its
 rate is the most any accelerator can give one labelling run on this machine. It is measured for
 each `--workers` count (0: all in one process), with the CPU time the main process and the
-workers spend per comment: the main process's share bounds what more cores can give. Then times
+workers spend per comment (the workers' start-up is measured apart and taken off, so use tens of
+thousands of comments): the main process's share bounds what more cores can give. Then times
 each stage on its own (one pass each, same texts, one process), to show where that time goes.
 """
 

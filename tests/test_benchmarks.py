@@ -19,7 +19,9 @@ def test_pipeline_benchmark_reports_a_ceiling_and_every_stage():
     assert all(s > 0 for s in result["stage_seconds"].values())
     assert [r["workers"] for r in result["workers"]] == [0, 2]
     with_workers = result["workers"][1]
-    assert with_workers["rate"] > 0 and with_workers["main_cpu_us"] > 0 and with_workers["workers_cpu_us"] > 0
+    # at 300 comments the per-comment CPU figures are mostly start-up noise: only check they are there
+    assert with_workers["rate"] > 0 and with_workers["workers_start_cpu_s"] > 0
+    assert {"main_cpu_us", "workers_cpu_us"} <= set(with_workers)
 
 
 def test_gpu_benchmark_runs_on_the_cpu_too():
