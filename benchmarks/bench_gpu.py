@@ -24,14 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 from _common import REPO, machine, texts_from_data, write_export
+from bench_inference import agreement
 from bench_pipeline import instant_label_rate, padded_batches
 
 from commentnlp import Classifier
 from commentnlp.exports import label_file
 from commentnlp.parallel import auto_workers
-from commentnlp.schema import HEAD_NAMES
 
 
 def _synchronize(device: str) -> None:
@@ -93,11 +92,8 @@ def main() -> None:
 
         result["host_ceiling_rate"] = instant_label_rate(clf, path, Path(tmp) / "out.jsonl", workers)
 
-    test = [json.loads(line)["text"] for line in open(REPO / "data" / "test.jsonl", encoding="utf-8")]
-    reference = Classifier.load(args.model, backend="torch", device="cpu").predict(test)
-    fast = clf.predict(test)
-    result["identical_labels_vs_cpu_fp32"] = {
-        h: float(np.mean([getattr(a, h) == getattr(b, h) for a, b in zip(reference, fast)])) for h in HEAD_NAMES}
+    on_device = agreement(args.model, REPO / "data" / "test.jsonl", ["torch"], args.device)["torch"]
+    result["identical_labels_vs_cpu_fp32"] = on_device["identical_labels"]
 
     if args.json:
         print(json.dumps(result, indent=2))

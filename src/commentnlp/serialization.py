@@ -219,8 +219,12 @@ def model_fingerprint(model_dir: str | Path, with_ranges: bool = True) -> str:
     return h.hexdigest()[:20]
 
 
-def _load_safetensors(path: Path) -> dict:
-    from safetensors.torch import load_file
+def _load_safetensors(path: Path, as_numpy: bool = False) -> dict:
+    """The tensors of a safetensors file (torch, or numpy arrays); a clear error if it is unreadable."""
+    if as_numpy:
+        from safetensors.numpy import load_file
+    else:
+        from safetensors.torch import load_file
 
     try:
         return load_file(str(path))
@@ -340,12 +344,5 @@ def save_activation_ranges(model_dir: str | Path, ranges: dict) -> None:
 
 def read_activation_ranges(model_dir: str | Path) -> dict | None:
     """The activation ranges saved with a model, or None for a model saved without them."""
-    from safetensors.numpy import load_file
-
     path = Path(model_dir) / ACTIVATION_RANGES_NAME
-    if not path.is_file():
-        return None
-    try:
-        return load_file(str(path))
-    except Exception as exc:  # corrupted or truncated file
-        raise ModelLoadError(f"cannot read {path}: {exc}") from None
+    return _load_safetensors(path, as_numpy=True) if path.is_file() else None
