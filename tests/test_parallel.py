@@ -91,10 +91,14 @@ def test_cli_workers_option_to_stdout(tmp_path, tiny_model_dir):
     assert json.loads(outputs[1].splitlines()[-1])["error"].startswith("line 51: not valid JSON")
 
 
-def test_a_killed_worker_is_reported_and_the_run_resumes(tmp_path, tiny_classifier, small_chunks):
+def test_a_killed_worker_is_reported_and_the_run_resumes(tmp_path, tiny_classifier, monkeypatch):
     import multiprocessing
     import os
     import signal
+
+    # chunks of 16: each result is under 16 KB, which multiprocessing sends in one write, so a kill
+    # cannot cut one in half (that leaves ProcessPoolExecutor waiting for the rest: see the note)
+    monkeypatch.setattr(exports, "PARALLEL_CHUNK", 16)
 
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"text": f"comment {i}"}) + "\n" for i in range(1000)))
