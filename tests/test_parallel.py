@@ -51,7 +51,9 @@ def test_interrupted_run_with_workers_resumes_to_the_same_output(tmp_path, tiny_
     assert not dst.exists()
     monkeypatch.setattr(tiny_classifier, "logits_for_ids", real)
     summary = label_file(src, dst, tiny_classifier, workers=2, resume=True)
-    assert 0 < summary.resumed < 7 * 64 and summary.resumed % 64 == 0 and summary.total == 1000
+    # the 8th forward pass raised: up to 7 chunks can have been written and checkpointed, however the
+    # workers were timed
+    assert 0 < summary.resumed <= 7 * 64 and summary.resumed % 64 == 0 and summary.total == 1000
     assert dst.read_bytes() == expected.read_bytes()
 
 
