@@ -93,14 +93,31 @@ def test_cli_workers_option_to_stdout(tmp_path, tiny_model_dir):
     assert json.loads(outputs[1].splitlines()[-1])["error"].startswith("line 51: not valid JSON")
 
 
-def test_a_killed_worker_is_reported_and_the_run_resumes(tmp_path, tiny_classifier, monkeypatch):
+def test_a_worker_answers_in_one_atomic_write_and_its_file_holds_the_chunk(tmp_path, tiny_classifier, monkeypatch):
+    """A worker killed while answering must not leave a half message in the pool's pipe (it would hang)."""
+    import pickle
+    import select
+
+    items = list(exports.read_jsonl(iter([(json.dumps({"id": i, "text": f"where can I buy {i}? 😍"}) + "\n").encode()
+                                          for i in range(exports.PARALLEL_CHUNK)] + [b"{bad\n"])))
+    texts = exports.texts_to_label(items, None)
+    expected = exports.output_records(items, tiny_classifier.predict(texts), exports.LabelSummary())
+    logits = tiny_classifier.logits_for_ids(tiny_classifier.encode(texts))
+    monkeypatch.setattr(parallel, "_classifier", tiny_classifier)
+    answer = parallel._finish(items, logits, None, str(tmp_path / "0.jsonl"))
+    assert len(pickle.dumps((12345, answer, None), protocol=pickle.HIGHEST_PROTOCOL)) < select.PIPE_BUF
+    for jsonl in (True, False):
+        parallel._finish(items, logits, None, str(tmp_path / "0.jsonl"))
+        output, counts = parallel._read_finished(str(tmp_path / "0.jsonl"), jsonl)
+        assert output == ("".join(map(exports.jsonl_line, expected)) if jsonl else expected)
+        assert (counts.total, counts.labeled, counts.errors) == (len(items), len(items) - 1, 1)
+        assert counts.reasons == {"not valid JSON": 1} and not (tmp_path / "0.jsonl").exists()
+
+
+def test_a_killed_worker_is_reported_and_the_run_resumes(tmp_path, tiny_classifier, small_chunks):
     import multiprocessing
     import os
     import signal
-
-    # chunks of 16: each result is under 16 KB, which multiprocessing sends in one write, so a kill
-    # cannot cut one in half (that leaves ProcessPoolExecutor waiting for the rest: see the note)
-    monkeypatch.setattr(exports, "PARALLEL_CHUNK", 16)
 
     src = tmp_path / "in.jsonl"
     src.write_text("".join(json.dumps({"text": f"comment {i}"}) + "\n" for i in range(1000)))

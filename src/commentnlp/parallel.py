@@ -7,14 +7,23 @@ the forward pass and writing in its own process; N spawned worker processes (no 
 tokenizer thread each) normalise and tokenise each chunk of the export, and turn its logits into
 predictions and output lines. Chunks go through in input order, at most ``2 * N`` waiting at
 each stage, so memory stays flat whatever the size of the export.
+
+A worker writes a chunk's output to a file of a private temporary directory and answers with
+a few bytes only. multiprocessing sends a message over 16 KB in two writes, so a worker killed
+between them (by the OOM killer, say) would leave ProcessPoolExecutor waiting for the rest of it
+forever; a message this small goes in one atomic write, and a killed worker is always reported.
 """
 
 from __future__ import annotations
 
+import itertools
+import json
 import multiprocessing
 import os
+import shutil
 import signal
-from collections import deque
+import tempfile
+from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
@@ -64,13 +73,32 @@ def _encode(texts: list[str]) -> list[list[int]]:
     return _classifier.encode(texts)
 
 
-def _finish(items: list[Item], logits: dict[str, Any], text_field: str | None,
-            jsonl: bool) -> tuple[int, str | list[dict[str, Any]], LabelSummary]:
-    """In a worker: the chunk's output (JSON lines as one string, or records) and its counts."""
+def _finish(items: list[Item], logits: dict[str, Any], text_field: str | None, path: str) -> int:
+    """In a worker: write the chunk's counts (a JSON line), then its output records as JSON lines, to ``path``.
+
+    Returns the number of items only, so the answer to the main process stays a few bytes.
+    """
     summary = LabelSummary()
     texts = texts_to_label(items, text_field)
     records = output_records(items, _classifier.predictions(texts, logits), summary)
-    return len(items), "".join(map(jsonl_line, records)) if jsonl else records, summary
+    counts = {"total": summary.total, "labeled": summary.labeled, "errors": summary.errors,
+              "reasons": dict(summary.reasons)}
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(json.dumps(counts) + "\n")
+        f.writelines(map(jsonl_line, records))
+    return len(items)
+
+
+def _read_finished(path: str, jsonl: bool) -> tuple[str | list[dict[str, Any]], LabelSummary]:
+    """In the main process: a chunk's output (JSON lines as one string, or records) and counts, from ``path``."""
+    with open(path, encoding="utf-8") as f:
+        counts = json.loads(f.readline())
+        lines = f.read()
+    os.unlink(path)
+    counts["reasons"] = Counter(counts["reasons"])
+    # JSON escapes newlines inside strings, so each "\n" ends a record
+    output = lines if jsonl else [json.loads(line) for line in lines.split("\n")[:-1]]
+    return output, LabelSummary(**counts)
 
 
 def label_chunks(
@@ -92,20 +120,25 @@ def label_chunks(
     if workers < 1:
         raise ValueError("workers must be >= 1")
     depth = 2 * workers
+    scratch = tempfile.mkdtemp(prefix="commentnlp-label-")
+    names = itertools.count()
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker,
                                initargs=(classifier.model_dir, classifier.config, classifier.playbook))
     prepared: deque[tuple[list[Item], Future]] = deque()
-    finished: deque[Future] = deque()
+    finished: deque[tuple[str, Future]] = deque()
 
     def forward() -> None:
         block, future = prepared.popleft()
         logits = classifier.logits_for_ids(future.result(), batch_size)
-        finished.append(pool.submit(_finish, block, logits, text_field, jsonl))
+        path = os.path.join(scratch, f"{next(names)}.jsonl")
+        finished.append((path, pool.submit(_finish, block, logits, text_field, path)))
 
     def done(waiting: int) -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
-        while finished and (len(finished) > waiting or finished[0].done()):
-            n, output, counts = finished.popleft().result()
+        while finished and (len(finished) > waiting or finished[0][1].done()):
+            path, future = finished.popleft()
+            n = future.result()
+            output, counts = _read_finished(path, jsonl)
             summary.add(counts)
             yield n, output
 
@@ -128,3 +161,4 @@ def label_chunks(
                           "workers or none") from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(scratch, ignore_errors=True)
