@@ -62,3 +62,51 @@ def test_finalize_fits_decision_thresholds_on_the_threshold_set(tmp_path, tiny_m
     finalize(model, dev, {}, logged.append)
     assert "intent=where_to_buy" not in read_config(model).metrics["decision_thresholds_fitted_on"]
     assert "no decision threshold for intent=where_to_buy: 0 examples in dev" in logged
+
+
+def test_fit_class_offset_recovers_a_known_shift():
+    from commentnlp.calibration import fit_class_offset
+
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 2, size=(4000, 2))
+    for shift in (0.0, 1.5, -2.0):
+        p = softmax(logits + np.array([0.0, shift]))
+        y = (rng.random(len(p)) < p[:, 1]).astype(int)
+        assert abs(fit_class_offset(logits, y, 1) - shift) <= 0.2
+    assert fit_class_offset(logits[:0], y[:0], 1) == 0.0
+
+
+def test_finalize_fits_thread_position_offsets_on_comments_whose_position_is_known(tmp_path, tiny_model_dir):
+    import shutil
+
+    from commentnlp.classifier import Classifier
+    from commentnlp.serialization import read_config
+    from commentnlp.trainer import finalize
+
+    from toydata import toy_records
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    records = toy_records()
+    dev = records[:60]
+    # replies are all community and top-level comments all audience, whatever the (random) model says
+    held_out = [dict(r, source="corpus:x", comment_type=kind, style="community" if kind == "reply" else "audience")
+                for kind in ("reply", "initial") for r in records[:40]] + [dict(r, source="corpus:x") for r in records[40:80]]
+    logged = []
+    finalize(model, dev, {}, logged.append, threshold_set=held_out)
+    config = read_config(model)
+    offsets = config.position_offsets["style"]
+    assert offsets["reply"][0] == 0.0 and offsets["reply"][1] > 2 and offsets["initial"][1] < -2
+    assert config.metrics["position_offsets_fitted_on"] == {
+        "style/reply": f"{len(held_out)} held-out real comments (40 reply comments)",
+        "style/initial": f"{len(held_out)} held-out real comments (40 initial comments)"}
+    assert "style/reply on 120 held-out real comments" in (model / "README.md").read_text()
+    clf = Classifier.load(model)
+    texts = [r["text"] for r in records[:40]]
+    assert {p.style for p in clf.predict(texts, is_reply=[True] * 40)} == {"community"}
+    assert {p.style for p in clf.predict(texts, is_reply=[False] * 40)} == {"audience"}
+    # no comment with a known position: no offsets, and the log says why
+    logged.clear()
+    finalize(model, dev, {}, logged.append, threshold_set=held_out[80:])
+    assert read_config(model).position_offsets == {}
+    assert any(m.startswith("no reply offset for style") for m in logged)

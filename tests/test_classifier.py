@@ -89,6 +89,35 @@ def test_abstain_uses_per_head_thresholds(tiny_model_dir):
     assert clf.predict("hello").intent != UNSURE
 
 
+def test_known_thread_positions_shift_the_style_logits_by_the_model_offsets(tiny_model_dir):
+    from commentnlp.calibration import softmax
+
+    clf = Classifier.load(tiny_model_dir, device="cpu")
+    clf.config.temperatures = {"style": 2.0}
+    clf.config.position_offsets = {"style": {"reply": [0.0, 1.5], "initial": [0.0, -0.5]}}
+    texts = TEXTS[:4]
+    z = clf.predict_logits(texts)["style"]
+    got = clf.predict_proba(texts, is_reply=[True, False, None, True])["style"]
+    want = softmax(z / 2.0 + np.array([[0, 1.5], [0, -0.5], [0, 0], [0, 1.5]]))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(clf.predict_proba(texts)["style"], softmax(z, 2.0), rtol=1e-6)
+    # the other heads do not move
+    for head in ("intent", "sentiment", "troll"):
+        np.testing.assert_array_equal(clf.predict_proba(texts, is_reply=[True] * 4)[head], clf.predict_proba(texts)[head])
+    clf.config.position_offsets = {"style": {"reply": [0.0, 50.0], "initial": [0.0, -50.0]}}
+    assert clf.predict(texts[0], is_reply=True).style == "community"
+    assert [p.style for p in classify(texts, model=clf, is_reply=[False, True, False, True])] == \
+        ["audience", "community", "audience", "community"]
+    assert [p.to_dict() for p in clf.predict(texts, is_reply=[None] * 4)] == [p.to_dict() for p in clf.predict(texts)]
+
+
+def test_bad_is_reply_is_a_clear_error(tiny_classifier):
+    with pytest.raises(TypeError, match=r"is_reply\[1\] is str"):
+        tiny_classifier.predict(["a", "b"], is_reply=[True, "yes"])
+    with pytest.raises(ValueError, match="is_reply has 1 values for 2 texts"):
+        tiny_classifier.predict(["a", "b"], is_reply=[True])
+
+
 def test_invalid_device_is_refused(tiny_model_dir):
     with pytest.raises(ValueError, match="device"):
         Classifier.load(tiny_model_dir, device="tpu")

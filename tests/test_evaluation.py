@@ -74,3 +74,15 @@ def test_compare_predictions_gives_the_paired_difference_of_two_systems():
     backwards = compare_predictions(records, weak, strong, HEADS)
     assert all(f["high"] < 0 for f in backwards.values())
     assert all(f["difference"] == f["low"] == f["high"] == 0 for f in compare_predictions(records, weak, weak, HEADS).values())
+
+
+def test_evaluate_gives_the_model_the_thread_position_a_record_holds(tiny_classifier, monkeypatch):
+    from commentnlp.evaluation import evaluate
+
+    monkeypatch.setattr(tiny_classifier.config, "position_offsets",
+                        {"style": {"reply": [0.0, 50.0], "initial": [0.0, -50.0]}})
+    records = [{"text": f"comment {i}", "style": "community", "comment_type": "reply"} for i in range(10)] + \
+              [{"text": f"comment {i}", "style": "audience", "parent_id": None} for i in range(10)]
+    assert evaluate(tiny_classifier, records)["summary"]["style_macro_f1"] == 1.0
+    text_only = [{k: v for k, v in r.items() if k in ("text", "style")} for r in records]
+    assert evaluate(tiny_classifier, text_only)["summary"]["style_macro_f1"] < 1.0

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from commentnlp.exports import default_output_path, label_file, label_records, read_jsonl
+from commentnlp.exports import default_output_path, label_file, label_records, read_jsonl, reply_of
 
 from conftest import interrupt_predict
 
@@ -99,3 +99,32 @@ def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):
     seen = []
     assert [i.line for i in read_jsonl(io.BytesIO(src.read_bytes()), on_blank=seen.append)] == [1, 4]
     assert seen == [2, 3]
+
+
+@pytest.mark.parametrize("record, expected", [
+    ({"text": "x"}, None),
+    ({"is_reply": True}, True), ({"is_reply": False}, False), ({"is_reply": "True"}, True), ({"is_reply": "0"}, False),
+    ({"is_reply": ""}, None), ({"is_reply": "maybe"}, None), ({"is_reply": 1}, None),
+    ({"comment_type": "reply"}, True), ({"comment_type": "Initial"}, False), ({"comment_type": "post"}, None),
+    ({"comment_type": None}, None),
+    ({"parent_id": "Y29tbWVudDox"}, True), ({"parent_id": ""}, False), ({"parent_id": None}, False),
+    ({"parent_id": 1234}, True), ({"parentId": "Ugx"}, True), ({"in_reply_to_status_id": None}, False),
+    ({"in_reply_to_status_id_str": "1"}, True),
+    ({"is_reply": False, "parent_id": "abc"}, False),  # the first field present decides
+])
+def test_reply_of_reads_the_usual_export_fields(record, expected):
+    assert reply_of(record) is expected
+
+
+def test_label_file_gives_the_model_the_thread_position_of_each_record(tmp_path, tiny_classifier, monkeypatch):
+    monkeypatch.setattr(tiny_classifier.config, "position_offsets",
+                        {"style": {"reply": [0.0, 50.0], "initial": [0.0, -50.0]}})
+    rows = [{"text": "same text", "parent_id": "p1"}, {"text": "same text", "parent_id": ""}, {"text": "same text"},
+            {"text": "same text", "comment_type": "reply"}]
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    label_file(src, tmp_path / "out.jsonl", tiny_classifier)
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [o["labels"]["style"] for o in out[:2]] + [out[3]["labels"]["style"]] == ["community", "audience", "community"]
+    assert out[2]["labels"]["style"] == tiny_classifier.predict("same text").style
+    assert [{k: o[k] for k in r} for o, r in zip(out, rows)] == rows  # records unchanged

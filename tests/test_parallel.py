@@ -31,6 +31,21 @@ def test_workers_write_the_same_output_as_one_process(tmp_path, tiny_classifier,
     assert (two.total, two.errors, two.blank_lines) == (1000, 7, 0)
 
 
+def test_workers_use_the_thread_position_of_each_record(tmp_path, tiny_classifier, small_chunks, monkeypatch):
+    monkeypatch.setattr(tiny_classifier.config, "position_offsets",
+                        {"style": {"reply": [0.0, 2.0], "initial": [0.0, -2.0]}})
+    src = tmp_path / "in.jsonl"
+    parents = [{"parent_id": ""}, {"parent_id": "p"}, {}]  # top level, a reply, unknown
+    src.write_text("".join(json.dumps({"text": f"comment {i % 50}", **parents[i % 3]}) + "\n" for i in range(300)))
+    label_file(src, tmp_path / "one.jsonl", tiny_classifier, workers=0)
+    label_file(src, tmp_path / "two.jsonl", tiny_classifier, workers=2)
+    assert (tmp_path / "two.jsonl").read_bytes() == (tmp_path / "one.jsonl").read_bytes()
+    scores = [json.loads(line)["scores"]["style"]["community"] for line in (tmp_path / "two.jsonl").open()]
+    # "comment 0" at lines 1, 51 and 101: top level, unknown, a reply; at line 151 top level again
+    assert scores[0] < scores[50] < scores[100] and scores[150] == scores[0]
+    assert scores[50] == tiny_classifier.predict("comment 0").scores["style"]["community"]
+
+
 def test_interrupted_run_with_workers_resumes_to_the_same_output(tmp_path, tiny_classifier, small_chunks, monkeypatch):
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps({"text": f"t{i} 😍" if i % 7 else None}) for i in range(1000)) + "\n")

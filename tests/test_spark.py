@@ -87,6 +87,20 @@ def test_labels_identical_to_classify(spark, texts):
     assert [row_tuple(r) for r in rows] == [as_tuple(p) for p in expected]
 
 
+def test_the_thread_position_column_is_read_as_label_file_reads_it(spark, texts):
+    from commentnlp import classify
+    from commentnlp.exports import reply_of
+    from commentnlp.spark import label_dataframe
+
+    parents = ["p1", "", None]
+    rows = [(i, t, parents[i % 3]) for i, t in enumerate(texts)]
+    df = spark.createDataFrame(rows, "id long, text string, parent_id string").coalesce(1)
+    out = sorted(label_dataframe(df).collect(), key=lambda r: r["id"])
+    expected = classify(texts, is_reply=[reply_of({"parent_id": p}) for _, _, p in rows])
+    assert [row_tuple(r) for r in out] == [as_tuple(p) for p in expected]
+    assert [p.scores for p in expected] != [p.scores for p in classify(texts)]  # the position was used
+
+
 def test_labels_do_not_depend_on_partitioning(spark, texts):
     from commentnlp.classifier import Classifier
     from commentnlp.spark import label_dataframe

@@ -56,14 +56,14 @@ def main(
         text, key = rec["text"], dedupe_key(rec["text"])
         if (rec["corpus"], rec["key"]) in done or key in seen or len(text) > max_chars:
             continue
-        if thread and rec.get("thread") != thread:
+        if thread and rec.get("comment_type") != thread:
             continue
         if pattern and not pattern.search(text):
             continue
         if evals.why_banned(key):
             continue
         seen.add(key)
-        pool.append({k: rec[k] for k in ("corpus", "key", "text", "thread") if rec.get(k)})
+        pool.append({k: rec[k] for k in ("corpus", "key", "text", "comment_type") if rec.get(k)})
     rows = random.Random(seed).sample(pool, min(n, len(pool)))
     out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("w", encoding="utf-8") as f:

@@ -155,12 +155,31 @@ class Classifier:
                 out[name][idx] = logits[name]
         return out
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> dict[str, np.ndarray]:
-        """Calibrated probabilities per head, shape ``(len(texts), n_values)``; columns follow ``classes_``."""
-        return self._calibrated(self.predict_logits(texts, batch_size))
+    def predict_proba(self, texts: Sequence[str], batch_size: int | None = None,
+                      is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
+        """Calibrated probabilities per head, shape ``(len(texts), n_values)``; columns follow ``classes_``.
 
-    def _calibrated(self, logits: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return {name: softmax(v, float(self.config.temperatures.get(name, 1.0))) for name, v in logits.items()}
+        ``is_reply`` (one per text: True, False or None for unknown) adds the model's thread-position
+        offsets (``config.position_offsets``) to the logits of the texts whose position is known."""
+        return self._calibrated(self.predict_logits(texts, batch_size), is_reply)
+
+    def _calibrated(self, logits: Mapping[str, np.ndarray],
+                    is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
+        if is_reply is not None and len(is_reply) != len(next(iter(logits.values()), ())):
+            raise ValueError(f"is_reply has {len(is_reply)} values for {len(next(iter(logits.values())))} texts")
+        out = {}
+        for name, v in logits.items():
+            temperature = float(self.config.temperatures.get(name, 1.0))
+            offsets = self.config.position_offsets.get(name) if is_reply is not None else None
+            if offsets:  # known thread positions shift this head's logits, after the temperature
+                v = v / temperature
+                temperature = 1.0
+                for position, flag in (("reply", True), ("initial", False)):
+                    rows = [i for i, r in enumerate(is_reply) if r is flag]
+                    if position in offsets and rows:
+                        v[rows] += np.asarray(offsets[position], dtype=v.dtype)
+            out[name] = softmax(v, temperature)
+        return out
 
     def decide(self, probs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Class index per row and head: argmax, or the model's per-label decision thresholds."""
@@ -168,29 +187,40 @@ class Classifier:
                 for name, p in probs.items()}
 
     @overload
-    def predict(self, texts: str, batch_size: int | None = ..., abstain: bool = ...) -> Prediction: ...
+    def predict(self, texts: str, batch_size: int | None = ..., abstain: bool = ...,
+                is_reply: bool | None = ...) -> Prediction: ...
     @overload
-    def predict(self, texts: Iterable[str], batch_size: int | None = ..., abstain: bool = ...) -> list[Prediction]: ...
+    def predict(self, texts: Iterable[str], batch_size: int | None = ..., abstain: bool = ...,
+                is_reply: Sequence[bool | None] | None = ...) -> list[Prediction]: ...
 
-    def predict(self, texts, batch_size: int | None = None, abstain: bool = False):
+    def predict(self, texts, batch_size: int | None = None, abstain: bool = False, is_reply=None):
         """Label one text (returns a :class:`Prediction`) or many (returns a list, in order).
 
         With ``abstain=True`` a head whose top score is below the model's threshold for
-        that head (``config.thresholds``) is labelled ``"unsure"``.
+        that head (``config.thresholds``) is labelled ``"unsure"``. ``is_reply`` says where a
+        comment sits in its thread when the export tells (True: a reply to another comment,
+        False: a top-level comment, None: unknown); one value, or one per text. A reply talks to
+        other people, so it leans to ``community`` (LABELING.md); by how much was fitted on
+        held-out real comments (``config.position_offsets``).
         """
         single = isinstance(texts, str)
         batch = [texts] if single else list(texts)
         for i, t in enumerate(batch):
             if not isinstance(t, str):
                 raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
-        results = self.predictions(batch, self.predict_logits(batch, batch_size), abstain)
+        replies = [is_reply] if single else None if is_reply is None else list(is_reply)
+        for i, r in enumerate(replies or ()):
+            if r is not None and not isinstance(r, bool):
+                raise TypeError(f"is_reply[{i}] is {type(r).__name__}, expected True, False or None")
+        results = self.predictions(batch, self.predict_logits(batch, batch_size), abstain, replies)
         return results[0] if single else results
 
     __call__ = predict
 
-    def predictions(self, texts: Sequence[str], logits: Mapping[str, np.ndarray], abstain: bool = False) -> list[Prediction]:
+    def predictions(self, texts: Sequence[str], logits: Mapping[str, np.ndarray], abstain: bool = False,
+                    is_reply: Sequence[bool | None] | None = None) -> list[Prediction]:
         """One :class:`Prediction` per text from its logits (``predict_logits`` or ``logits_for_ids``)."""
-        probs = self._calibrated(logits)
+        probs = self._calibrated(logits, is_reply)
         chosen = self.decide(probs)
         return [self._prediction(text, i, probs, chosen, abstain) for i, text in enumerate(texts)]
 
@@ -230,16 +260,20 @@ def load_cached(path: str | Path | None = None) -> Classifier:
 
 
 @overload
-def classify(texts: str, *, model: Classifier | str | Path | None = ..., batch_size: int | None = ...) -> Prediction: ...
+def classify(texts: str, *, model: Classifier | str | Path | None = ..., batch_size: int | None = ...,
+             is_reply: bool | None = ...) -> Prediction: ...
 @overload
-def classify(texts: Iterable[str], *, model: Classifier | str | Path | None = ..., batch_size: int | None = ...) -> list[Prediction]: ...
+def classify(texts: Iterable[str], *, model: Classifier | str | Path | None = ..., batch_size: int | None = ...,
+             is_reply: Sequence[bool | None] | None = ...) -> list[Prediction]: ...
 
 
-def classify(texts, *, model=None, batch_size: int | None = None):
+def classify(texts, *, model=None, batch_size: int | None = None, is_reply=None):
     """Label one comment or a list of comments with the default (or given) model.
+
+    ``is_reply``: whether each comment replies to another one, when known (see :meth:`Classifier.predict`).
 
     >>> classify("Do you ship to Canada??").intent
     'where_to_buy'
     """
     clf = model if isinstance(model, Classifier) else load_cached(model)
-    return clf.predict(texts, batch_size=batch_size)
+    return clf.predict(texts, batch_size=batch_size, is_reply=is_reply)

@@ -122,7 +122,7 @@ def _fb_dei(root: Path) -> Iterator[Record]:
         text = (row["comment_text"] or "").strip()
         if text:
             rec = _record("fb_dei_brand_comments", name, text)
-            rec["thread"] = row.get("comment_type") or None  # "initial" | "reply" (provenance only)
+            rec["comment_type"] = row.get("comment_type") or None  # "initial" | "reply": see exports.reply_of
             yield rec
 
 

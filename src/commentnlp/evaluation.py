@@ -10,7 +10,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .schema import HEAD_NAMES
 
-__all__ = ["head_report", "evaluate_labels", "evaluate", "evaluate_predictions", "predict_labels", "summary",
+__all__ = ["head_report", "evaluate_labels", "evaluate", "evaluate_predictions", "predict_labels", "predict_records", "summary",
            "bootstrap_intervals", "compare_predictions"]
 
 
@@ -154,12 +154,21 @@ def bootstrap_intervals(
 
 
 def predict_labels(classifier, texts: Sequence[str], batch_size: int | None = None,
-                   ) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+                   is_reply: Sequence[bool | None] | None = None) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
     """Calibrated probabilities and the labels users get (argmax, or the model's decision
     thresholds) per head, for a :class:`~commentnlp.classifier.Classifier`."""
-    probs = classifier.predict_proba(list(texts), batch_size=batch_size)
+    probs = classifier.predict_proba(list(texts), batch_size=batch_size, is_reply=is_reply)
     chosen = classifier.decide(probs)
     return probs, {h: [classifier.heads[h][i] for i in chosen[h]] for h in probs}
+
+
+def predict_records(classifier, records: Sequence[Mapping[str, Any]], batch_size: int | None = None,
+                    ) -> tuple[dict[str, np.ndarray], dict[str, list[str]]]:
+    """:func:`predict_labels` of the records' texts, with their thread position where they give one
+    (:func:`~commentnlp.exports.reply_of`), as ``commentnlp label`` would label them."""
+    from .exports import reply_of
+
+    return predict_labels(classifier, [r["text"] for r in records], batch_size, [reply_of(r) for r in records])
 
 
 def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int | None = None,
@@ -172,7 +181,7 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_s
     from .data import read_labeled
 
     records = read_labeled(data) if isinstance(data, (str, Path)) else list(data)
-    _, predicted = predict_labels(classifier, [r["text"] for r in records], batch_size)
+    _, predicted = predict_records(classifier, records, batch_size)
     return evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
 
 

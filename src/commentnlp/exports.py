@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES
 
@@ -48,6 +48,14 @@ FORMATS = ("jsonl", "csv")
 
 #: Field names tried, in order, when no text field is given.
 TEXT_FIELDS = ("text", "message", "comment", "body", "content")
+
+#: Fields that tell whether a record is a reply in a thread, tried in order (``reply_of``):
+#: a flag, a kind (Facebook exports' ``comment_type``: "initial" or "reply"), or a parent's id
+#: (Facebook ``parent_id``, YouTube ``parentId``, X/Twitter ``in_reply_to_status_id``).
+REPLY_FIELDS = ("is_reply", "comment_type", "parent_id", "parentId", "in_reply_to_status_id",
+                "in_reply_to_status_id_str")
+_REPLY_KINDS = {"reply": True, "initial": False, "comment": False, "top-level": False, "top_level": False}
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 #: Records per chunk: the output is checkpointed after each one.
 CHUNK = 1024
@@ -197,6 +205,34 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
     return value, None
 
 
+def reply_of(record: Mapping[str, Any]) -> bool | None:
+    """Whether a record is a reply to another comment (True), a top-level comment (False), or unknown (None).
+
+    Read from the first of :data:`REPLY_FIELDS` present: ``is_reply`` (a bool, or "true"/"false"
+    in a CSV), ``comment_type`` ("reply" or "initial"), or a parent id (empty or null: top level).
+    A value it cannot read gives None, so the text alone decides.
+    """
+    name = next((f for f in REPLY_FIELDS if f in record), None)
+    if name is None:
+        return None
+    value = record[name]
+    if name == "is_reply":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower() if isinstance(value, str) else None
+        return True if text in _TRUE else False if text in _FALSE else None
+    if name == "comment_type":
+        return _REPLY_KINDS.get(value.strip().lower()) if isinstance(value, str) else None
+    if value is None or isinstance(value, bool):
+        return False if value is None else None
+    return bool(str(value).strip())
+
+
+def replies_to_label(items: Iterable[Item]) -> list[bool | None]:
+    """:func:`reply_of` of each item that can be labelled (no ``error``), aligned with :func:`texts_to_label`."""
+    return [reply_of(item.record) for item in items if item.error is None]
+
+
 def label_records(
     items: Iterable[Item],
     classifier,
@@ -218,7 +254,8 @@ def labelled_chunks(items: Iterable[Item], classifier, *, text_field: str | None
     """The output records of each chunk of ``chunk`` items, in order, labelled in this process."""
     for block in chunked(items, chunk):
         texts = texts_to_label(block, text_field)
-        yield output_records(block, classifier.predict(texts, batch_size=batch_size), summary)
+        predictions = classifier.predict(texts, batch_size=batch_size, is_reply=replies_to_label(block))
+        yield output_records(block, predictions, summary)
 
 
 def chunked(items: Iterable[Item], size: int) -> Iterator[list[Item]]:

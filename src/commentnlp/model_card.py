@@ -67,6 +67,8 @@ def model_card(config: ModelConfig) -> str:
     ece_rows = "\n".join(f"| {h} | {v['before']:.3f} | {v['after']:.3f} | {config.temperatures.get(h, 1.0)} |"
                          for h, v in ece.items())
     lora = config.lora or {}
+    offsets_on = "; ".join(f"{what} on {where}" for what, where in
+                           config.metrics.get("position_offsets_fitted_on", {}).items()) or "–"
     fitted_on = "; ".join(f"{label} on {where}" for label, where in
                           config.metrics.get("decision_thresholds_fitted_on", {}).items()) or "–"
     return f"""# commentnlp model
@@ -114,6 +116,13 @@ fitted for the best F1 of that label on the first set holding 30+ examples of it
 labelled by this project and not trained on (`[data] threshold_labels`), the real comments of
 dev, all of dev; `commentnlp find-threshold`): {config.decision_thresholds or "none"}
 (searched: {fitted_on}; a label searched but without a threshold gained under 0.005 F1 from one).
+
+Thread-position offsets (added to a head's temperature-scaled logits when the input says whether a
+comment is a reply, e.g. a `parent_id` or `comment_type` field; fitted for the likelihood of the
+labels of comments whose position is known, on the first set holding 30+ of them, in the same order):
+{config.position_offsets or "none"} (fitted on: {offsets_on}). In the figures above, dev's corpus
+comments carry the position their corpus records; other records are labelled from their text
+alone unless their file gives a position.
 
 ## Intended use and limits
 - English comments on brand social media; other languages are not supported (code-mixed text degrades).

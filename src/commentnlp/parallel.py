@@ -28,7 +28,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
 
-from .exports import Item, LabelSummary, chunked, jsonl_line, output_records, texts_to_label
+from .exports import Item, LabelSummary, chunked, jsonl_line, output_records, replies_to_label, texts_to_label
 
 __all__ = ["auto_workers", "label_chunks", "WorkerError"]
 
@@ -80,7 +80,8 @@ def _finish(items: list[Item], logits: dict[str, Any], text_field: str | None, p
     """
     summary = LabelSummary()
     texts = texts_to_label(items, text_field)
-    records = output_records(items, _classifier.predictions(texts, logits), summary)
+    predictions = _classifier.predictions(texts, logits, is_reply=replies_to_label(items))
+    records = output_records(items, predictions, summary)
     counts = {"total": summary.total, "labeled": summary.labeled, "errors": summary.errors,
               "reasons": dict(summary.reasons)}
     with open(path, "w", encoding="utf-8") as f:

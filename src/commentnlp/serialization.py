@@ -84,6 +84,9 @@ class ModelConfig:
     temperatures: dict[str, float] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)  # abstain below this top score
     decision_thresholds: dict[str, dict[str, float]] = field(default_factory=dict)  # {head: {label: min score}}
+    # {head: {"reply" | "initial": logit offset per class}}, added after the temperature when a
+    # comment's thread position is known
+    position_offsets: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     commentnlp_version: str = __version__

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .exports import TEXT_FIELDS, text_of
+from .exports import REPLY_FIELDS, TEXT_FIELDS, reply_of, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -204,6 +204,9 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
         cols: dict[str, list[Any]] = {c: [None] * n for c in OUTPUT_COLUMNS}
         series = pdf[name]
         missing = series.isna().tolist()
+        # the thread position, read as label_file reads it (the first of REPLY_FIELDS present)
+        position = next((c for c in REPLY_FIELDS if c in pdf.columns), None)
+        positions = pdf[position].astype(object).where(pdf[position].notna(), None).tolist() if position else None
         values = series.tolist() if spec.text_type is None else None
         rows: list[int] = []
         texts: list[str] = []
@@ -225,7 +228,8 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
                 if spec.playbook is not None:
                     clf = copy.copy(clf)  # shares the backend and tokenizer; only the actions differ
                     clf.playbook = spec.playbook
-            for i, p in zip(rows, clf.predict(texts, batch_size=spec.batch_size)):
+            replies = [reply_of({position: positions[i]}) for i in rows] if position else None
+            for i, p in zip(rows, clf.predict(texts, batch_size=spec.batch_size, is_reply=replies)):
                 for head, label in p.labels.items():
                     cols[head][i] = label
                 cols["action"][i] = p.action

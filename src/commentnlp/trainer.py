@@ -19,7 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .batching import pad_batch, sorted_batches, sortish_batches
-from .calibration import (expected_calibration_error, find_decision_threshold, fit_temperature, softmax,
+from .calibration import (expected_calibration_error, find_decision_threshold, fit_class_offset, fit_temperature, softmax,
                           threshold_for_precision)
 from .data import data_digests, encode_labels, expand, heads_by_file, split_data, threshold_records
 from .evaluation import evaluate_labels, summary
@@ -146,6 +146,42 @@ def _decision_thresholds(candidates: list[tuple[str, dict[str, np.ndarray], dict
             out[head] = {label: t}
             log(f"decision threshold {head}={label} at {t} ({name}, {positives} positives): "
                 f"F1 {before:.3f} -> {after:.3f}")
+    return out, fitted_on
+
+
+#: Heads whose logits shift with a comment's known thread position, and the class they shift:
+#: a reply talks to other people, which LABELING.md calls community.
+POSITION_HEADS = {"style": "community"}
+
+#: A thread-position offset is only fitted on a set holding at least this many comments of that position.
+MIN_POSITION_EXAMPLES = 30
+
+
+def _position_offsets(candidates: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], list]],
+                      temperatures: dict[str, float], log: Log) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
+    """Per head of :data:`POSITION_HEADS` and thread position ("reply", "initial"): the logit
+    offset of its class that best fits the labels of comments whose position is known, and the
+    set each was fitted on (the first of ``candidates``, ``(name, logits, labels, is_reply)``,
+    holding :data:`MIN_POSITION_EXAMPLES` labelled comments of that position)."""
+    out: dict[str, dict[str, list[float]]] = {}
+    fitted_on: dict[str, str] = {}
+    for head, label in POSITION_HEADS.items():
+        j = list(HEADS_BY_NAME[head].values).index(label)
+        for position, flag in (("reply", True), ("initial", False)):
+            for name, logits, labels, replies in candidates:
+                keep = (labels[head] >= 0) & np.array([r is flag for r in replies], dtype=bool)
+                if keep.sum() >= MIN_POSITION_EXAMPLES:
+                    break
+            else:
+                log(f"no {position} offset for {head}: too few labelled comments whose position is known")
+                continue
+            z = logits[head][keep] / temperatures.get(head, 1.0)
+            b = fit_class_offset(z, labels[head][keep], j)
+            offsets = [0.0] * z.shape[1]
+            offsets[j] = b
+            out.setdefault(head, {})[position] = offsets
+            fitted_on[f"{head}/{position}"] = f"{name} ({int(keep.sum())} {position} comments)"
+            log(f"{head} offset for {position} comments: {label} logit {b:+.2f} ({name}, {int(keep.sum())} comments)")
     return out, fitted_on
 
 
@@ -354,6 +390,7 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     so the figures in the model card are the ones ``commentnlp evaluate`` reproduces.
     """
     from .classifier import Classifier
+    from .exports import reply_of
     from .model_card import model_card
     from .quantization import activation_ranges
     from .serialization import save_activation_ranges, write_config
@@ -369,17 +406,22 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
     config.temperatures, config.thresholds = temperatures, thresholds
     # decision thresholds follow the comments the model will meet: real ones, held out, else dev's share
+    # and so do the thread-position offsets
     candidates = []
     if threshold_set:
         candidates.append((f"{len(threshold_set)} held-out real comments",
-                           clf.predict_logits([r["text"] for r in threshold_set]), _label_arrays(threshold_set)))
+                           clf.predict_logits([r["text"] for r in threshold_set]), _label_arrays(threshold_set),
+                           [reply_of(r) for r in threshold_set]))
+    dev_replies = [reply_of(r) for r in dev_records]
     real = np.array([str(r.get("source", "")).startswith("corpus:") for r in dev_records])
     if real.any():
         candidates.append(("the real comments of dev", {h: v[real] for h, v in dev_logits.items()},
-                           {h: v[real] for h, v in dev_labels.items()}))
-    candidates.append(("dev", dev_logits, dev_labels))
-    config.decision_thresholds, fitted_on = _decision_thresholds(candidates, temperatures, log)
-    config.metrics = {"calibration_ece_dev": ece, "decision_thresholds_fitted_on": fitted_on}
+                           {h: v[real] for h, v in dev_labels.items()}, [r for r, k in zip(dev_replies, real) if k]))
+    candidates.append(("dev", dev_logits, dev_labels, dev_replies))
+    config.decision_thresholds, fitted_on = _decision_thresholds([c[:3] for c in candidates], temperatures, log)
+    config.position_offsets, offsets_fitted_on = _position_offsets(candidates, temperatures, log)
+    config.metrics = {"calibration_ece_dev": ece, "decision_thresholds_fitted_on": fitted_on,
+                      "position_offsets_fitted_on": offsets_fitted_on}
     config.metrics.update(evaluate_saved(clf, {"dev": dev_records, **eval_sets}, log))  # the new calibration
     write_config(model_dir, config)
     (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
@@ -402,7 +444,7 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
     from .baselines import baseline_training_records, comparison_table, run_baselines
     from .classifier import Classifier
     from .data import read_labeled
-    from .evaluation import evaluate_predictions, predict_labels
+    from .evaluation import evaluate_predictions, predict_records
     from .model_card import model_card
     from .serialization import read_config, write_config
 
@@ -411,7 +453,7 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
     data = data or TrainingConfig.from_dict(config.training["config"]).data.evaluate[0]
     records = read_labeled(data)
     clf = Classifier.load(model_dir)
-    _, predicted = predict_labels(clf, [r["text"] for r in records])
+    _, predicted = predict_records(clf, records)
     model = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=True)
     results = run_baselines(baseline_training_records(config), records, reference=predicted)
     config.metrics["baselines"] = {"data": str(data), "model": model["summary"], "model_intervals": model["intervals"],

@@ -59,7 +59,8 @@ class DataArgs:
     corpus_dev_fraction: float = 0.1
     #: ``{label-file glob: [heads]}``: project labels of real corpus comments that are not trained
     #: on; the decision thresholds of those heads' rare labels are fitted on them (a label with
-    #: fewer than 30 examples there is fitted on dev's real comments, as with no such files)
+    #: fewer than 30 examples there is fitted on dev's real comments, as with no such files), and
+    #: so are the thread-position offsets of ``style`` on those whose position the corpus gives
     threshold_labels: dict[str, list[str]] = field(default_factory=dict)
 
 

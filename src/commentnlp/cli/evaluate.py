@@ -58,12 +58,12 @@ def evaluate_cli(
 ) -> None:
     """Evaluate a model per head: macro-F1, per-class precision/recall/F1, confusion matrices."""
     from ..data import gather, read_labeled
-    from ..evaluation import compare_predictions, evaluate_predictions, predict_labels
+    from ..evaluation import compare_predictions, evaluate_predictions, predict_records
 
     clf = load_classifier(model, device, None, backend=backend)
     try:
         records = read_labeled(data)
-        _, predicted = predict_labels(clf, [r["text"] for r in records], batch_size)
+        _, predicted = predict_records(clf, records, batch_size)
         result = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=ci)
         if baselines:
             from ..baselines import baseline_training_records, run_baselines
@@ -71,8 +71,7 @@ def evaluate_cli(
             train = gather(train_data) if train_data else baseline_training_records(clf.config)
             result["baselines"] = run_baselines(train, records, reference=predicted if ci else None)
         if compare:
-            _, other = predict_labels(load_classifier(compare, device, None, backend=backend),
-                                      [r["text"] for r in records], batch_size)
+            _, other = predict_records(load_classifier(compare, device, None, backend=backend), records, batch_size)
             result["comparison"] = {"other": compare, "figures": compare_predictions(records, predicted, other, clf.heads)}
     except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
         fail(str(exc))
