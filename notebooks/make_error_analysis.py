@@ -22,7 +22,7 @@ import numpy as np
 
 from commentnlp import Classifier
 from commentnlp.data import read_labeled
-from commentnlp.evaluation import evaluate_labels, predict_labels, summary
+from commentnlp.evaluation import evaluate_labels, predict_records, summary
 
 REPO = Path.cwd() if (Path.cwd() / "data").is_dir() else Path.cwd().parent
 clf = Classifier.load()
@@ -34,7 +34,7 @@ if real_dev.is_file():
 {k: len(v) for k, v in sets.items()}"""),
     ("code", """results = {}
 for name, records in sets.items():
-    probs, labels = predict_labels(clf, [r["text"] for r in records])  # argmax, or the decision thresholds
+    probs, labels = predict_records(clf, records)  # argmax, or the decision thresholds; thread position if given
     report = evaluate_labels(records, labels, clf.heads)
     results[name] = (records, probs, labels, report)
     print(name, json.dumps(summary(report)))"""),
