@@ -41,9 +41,9 @@ class _RecordingBackend:
         return {h: np.zeros((len(input_ids), len(v)), dtype=np.float32) for h, v in self.heads.items()}
 
 
-@pytest.mark.parametrize("device,batch", [("cpu", 64), ("cuda", 512), ("cuda:1", 512)])
+@pytest.mark.parametrize("device,batch", [("cpu", 64), ("cuda", 1024), ("cuda:1", 1024)])
 def test_default_batch_size_is_large_on_a_gpu(tiny_classifier, device, batch):
-    """No batch size given: 64 comments per batch on the CPU, 512 on a GPU; a given one wins."""
+    """No batch size given: 64 comments per batch on the CPU, 1024 on a GPU; a given one wins."""
     backend = _RecordingBackend(device, tiny_classifier.heads)
     clf = Classifier(tiny_classifier.model_dir, tiny_classifier.config, backend)
     texts = [f"comment number {i} about the new flavour" for i in range(1500)]

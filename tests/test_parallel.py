@@ -20,7 +20,9 @@ def small_chunks(monkeypatch):
 @pytest.mark.parametrize("suffix", [".jsonl", ".csv.gz"])
 def test_workers_write_the_same_output_as_one_process(tmp_path, tiny_classifier, small_chunks, suffix):
     src = tmp_path / "export.jsonl"
-    write_export(src)
+    write_export(src)  # bad lines of every kind, a BOM; workers parse JSONL lines, so add blank ones
+    lines = src.read_bytes().split(b"\n")
+    src.write_bytes(b"\n".join(lines[:300] + [b""] + lines[300:600] + [b" \t"] + lines[600:]))
     one = label_file(src, tmp_path / f"one{suffix}", tiny_classifier, workers=0)
     two = label_file(src, tmp_path / f"two{suffix}", tiny_classifier, workers=2)
     text = [gzip.decompress(p.read_bytes()) if suffix.endswith(".gz") else p.read_bytes()  # gzip stamps the time
@@ -28,7 +30,7 @@ def test_workers_write_the_same_output_as_one_process(tmp_path, tiny_classifier,
     assert text[0] and text[1] == text[0]
     assert {k: v for k, v in two.to_dict().items() if k not in ("output", "seconds")} == \
         {k: v for k, v in one.to_dict().items() if k not in ("output", "seconds")}
-    assert (two.total, two.errors, two.blank_lines) == (1000, 7, 0)
+    assert (two.total, two.errors, two.blank_lines) == (1000, 7, 2)
 
 
 def test_workers_use_the_thread_position_of_each_record(tmp_path, tiny_classifier, small_chunks, monkeypatch):
@@ -51,20 +53,20 @@ def test_interrupted_run_with_workers_resumes_to_the_same_output(tmp_path, tiny_
     src.write_text("\n".join(json.dumps({"text": f"t{i} 😍" if i % 7 else None}) for i in range(1000)) + "\n")
     expected = tmp_path / "expected.jsonl"
     label_file(src, expected, tiny_classifier)
-    real, calls = tiny_classifier.logits_for_ids, {"n": 0}
+    real, calls = tiny_classifier.logits_for_batches, {"n": 0}
 
-    def flaky(ids, batch_size=None):
+    def flaky(n, batches):
         calls["n"] += 1
         if calls["n"] == 8:
-            raise KeyboardInterrupt
-        return real(ids, batch_size)
+            raise KeyboardInterrupt  # raised in the forward thread, re-raised in the caller
+        return real(n, batches)
 
-    monkeypatch.setattr(tiny_classifier, "logits_for_ids", flaky)
+    monkeypatch.setattr(tiny_classifier, "logits_for_batches", flaky)
     dst = tmp_path / "out.jsonl"
     with pytest.raises(KeyboardInterrupt):
         label_file(src, dst, tiny_classifier, workers=2)
     assert not dst.exists()
-    monkeypatch.setattr(tiny_classifier, "logits_for_ids", real)
+    monkeypatch.setattr(tiny_classifier, "logits_for_batches", real)
     summary = label_file(src, dst, tiny_classifier, workers=2, resume=True)
     # the 8th forward pass raised: up to 7 chunks can have been written and checkpointed, however the
     # workers were timed
@@ -79,7 +81,7 @@ def test_auto_workers_only_when_the_model_is_on_a_gpu(tiny_classifier, monkeypat
         device = "cuda:0"
 
     monkeypatch.setattr(tiny_classifier, "backend", OnGpu())
-    for cores, expected in ((1, 0), (2, 0), (4, 2), (16, 8), (64, 8)):
+    for cores, expected in ((1, 0), (2, 0), (4, 2), (16, 14), (64, 16)):
         monkeypatch.setattr(parallel, "available_cores", lambda: cores)
         assert parallel.auto_workers(tiny_classifier) == expected
 

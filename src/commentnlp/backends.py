@@ -77,7 +77,9 @@ class TorchBackend:
             ids = torch.from_numpy(input_ids).to(self.device, non_blocking=True)
             mask = torch.from_numpy(attention_mask).to(self.device, non_blocking=True)
             out = self.model(ids, mask)
-            return {k: v.float().cpu().numpy() for k, v in out.items()}
+            # one copy back to the host for all heads: each copy waits for the device
+            both = torch.cat([v.float() for v in out.values()], dim=1).cpu().numpy()
+            return dict(zip(out, np.split(both, np.cumsum([v.shape[1] for v in out.values()])[:-1], axis=1)))
 
 
 def _export_onnx(model_dir: Path, path: Path) -> list[str]:

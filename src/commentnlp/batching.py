@@ -7,7 +7,10 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["sorted_batches", "sortish_batches", "pad_batch"]
+__all__ = ["Batch", "sorted_batches", "sortish_batches", "pad_batch"]
+
+#: One batch of the model's input: the rows (text positions) it holds, input_ids, attention_mask.
+Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 def sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[np.ndarray]:

@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping, Sequence, overload
 
 import numpy as np
 
-from .batching import pad_batch, sorted_batches
+from .batching import Batch, pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
@@ -26,7 +26,7 @@ __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
 #: Comments per batch when none is given: 64 on the CPU; on a GPU, large batches keep it busy.
 DEFAULT_BATCH_SIZE = 64
-GPU_BATCH_SIZE = 512
+GPU_BATCH_SIZE = 1024
 #: Inference backends :meth:`Classifier.load` accepts.
 BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 #: At most this many padded tokens per batch: long comments go in smaller batches (flat memory).
@@ -136,21 +136,29 @@ class Classifier:
     def predict_logits(self, texts: Sequence[str], batch_size: int | None = None) -> dict[str, np.ndarray]:
         """Raw logits per head, shape ``(len(texts), n_values)``, in input order.
 
-        ``batch_size`` defaults to :attr:`batch_size` (64 on the CPU, 512 on a GPU)."""
+        ``batch_size`` defaults to :attr:`batch_size` (64 on the CPU, 1024 on a GPU)."""
         return self.logits_for_ids(self.encode(texts), batch_size)
 
     def logits_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None) -> dict[str, np.ndarray]:
-        """Raw logits per head for texts already normalised and tokenised (``encode``), in order.
+        """Raw logits per head for texts already normalised and tokenised (``encode``), in order."""
+        return self.logits_for_batches(len(ids), self.batches_for_ids(ids, batch_size))
 
-        The model's forward pass alone: :func:`commentnlp.exports.label_file` runs it in the main
-        process while worker processes tokenise (``encode``) and format (``predictions``)."""
-        n = len(ids)
-        out = {name: np.zeros((n, len(values)), dtype=np.float32) for name, values in self.heads.items()}
-        if n == 0:
-            return out
+    def batches_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None) -> list[Batch]:
+        """The model's input for these token ids: ``(rows, input_ids, attention_mask)`` per batch,
+        sorted by length and padded to each batch's longest (at most ``max_batch_tokens`` tokens)."""
         batch_size = self.batch_size if batch_size is None else batch_size
-        for idx in sorted_batches([len(x) for x in ids], batch_size, max_tokens=max(self.max_batch_tokens, batch_size)):
-            logits = self.backend(*pad_batch(ids, idx, self._pad_id))
+        return [(idx, *pad_batch(ids, idx, self._pad_id)) for idx in
+                sorted_batches([len(x) for x in ids], batch_size, max_tokens=max(self.max_batch_tokens, batch_size))]
+
+    def logits_for_batches(self, n: int, batches: Iterable[Batch]) -> dict[str, np.ndarray]:
+        """Raw logits per head for ``n`` texts from their batches (``batches_for_ids``), in text order.
+
+        The model's forward pass alone: with worker processes, :func:`commentnlp.exports.label_file`
+        runs it in the main process while the workers tokenise and batch (``batches_for_ids``) and
+        turn logits into predictions (``predictions``)."""
+        out = {name: np.zeros((n, len(values)), dtype=np.float32) for name, values in self.heads.items()}
+        for idx, input_ids, attention_mask in batches:
+            logits = self.backend(input_ids, attention_mask)
             for name in out:
                 out[name][idx] = logits[name]
         return out

@@ -97,35 +97,45 @@ class Item:
     error: str | None = None
 
 
+#: A JSONL line not yet parsed: its number and its bytes (stripped, BOM removed).
+RawLine = tuple[int, bytes]
+
+
 def read_jsonl(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -> Iterator[Item]:
     """Parse a JSONL byte stream; bad lines become items carrying an ``error`` and their raw text.
 
     Empty and whitespace-only lines hold no record: they are skipped and reported to
     ``on_blank(line_number)``.
     """
+    for lineno, raw in jsonl_lines(stream, on_blank):
+        yield parse_jsonl_line(lineno, raw)
+
+
+def jsonl_lines(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -> Iterator[RawLine]:
+    """The non-blank lines of a JSONL byte stream, unparsed (``read_jsonl`` without the parsing)."""
     for lineno, raw in enumerate(stream, 1):
         if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
             raw = raw[3:]
         stripped = raw.strip()
-        if not stripped:
-            if on_blank:
-                on_blank(lineno)
-            continue
-        try:
-            line = stripped.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            yield Item(lineno, {"raw": stripped.decode("utf-8", errors="replace")},
-                       f"invalid UTF-8 at byte {exc.start}")
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield Item(lineno, {"raw": line}, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(record, dict):
-            yield Item(lineno, {"raw": record}, f"not a JSON object (got {type(record).__name__})")
-            continue
-        yield Item(lineno, record)
+        if stripped:
+            yield lineno, stripped
+        elif on_blank:
+            on_blank(lineno)
+
+
+def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
+    """One non-blank JSONL line as an :class:`Item`; a bad line carries its ``error`` and raw text."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 at byte {exc.start}")
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Item(lineno, {"raw": line}, f"not valid JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(record, dict):
+        return Item(lineno, {"raw": record}, f"not a JSON object (got {type(record).__name__})")
+    return Item(lineno, record)
 
 
 def _repair(value: str) -> tuple[str, bool]:
@@ -258,7 +268,7 @@ def labelled_chunks(items: Iterable[Item], classifier, *, text_field: str | None
         yield output_records(block, predictions, summary)
 
 
-def chunked(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """Consecutive lists of ``size`` items (the last one shorter)."""
     it = iter(items)
     while block := list(islice(it, size)):
@@ -474,7 +484,7 @@ def label_file(
     ``progress(done, total)`` is called after each chunk.
     ``workers`` processes normalise, tokenise and format while this one runs the model
     (:mod:`commentnlp.parallel`); 0 does everything here. The default, ``None``, is 0 on the
-    CPU and up to 8 when the model runs on a GPU. The output is the same either way. Workers are
+    CPU and up to 16 when the model runs on a GPU. The output is the same either way. Workers are
     spawned, so a script calling this with workers needs the usual ``if __name__ == "__main__":``.
     """
     from .parallel import auto_workers, label_chunks
@@ -509,7 +519,9 @@ def label_file(
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
         sink = _CsvSink(counter, columns) if out_fmt == "csv" else _JsonlSink(counter)
-        items = reader(stream, on_blank=_count_blank)
+        # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
+        read = jsonl_lines if workers and in_fmt == "jsonl" else reader
+        items = read(stream, on_blank=_count_blank)
         for _ in range(skip):
             if next(items, None) is None:
                 break

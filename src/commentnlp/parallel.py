@@ -2,11 +2,12 @@
 
 One labelling process reads, normalises, tokenises, formats and writes about 10,000-17,000
 comments/s on two CPU cores (``benchmarks/bench_pipeline.py``), while a GPU runs the model
-several times faster. With ``workers=N``, :func:`commentnlp.exports.label_file` keeps reading,
-the forward pass and writing in its own process; N spawned worker processes (no torch, one
-tokenizer thread each) normalise and tokenise each chunk of the export, and turn its logits into
-predictions and output lines. Chunks go through in input order, at most ``2 * N`` waiting at
-each stage, so memory stays flat whatever the size of the export.
+several times faster. With ``workers=N``, :func:`commentnlp.exports.label_file` keeps reading
+and writing in its own process and runs the forward pass in a thread of it, so the device
+computes while the next chunk is read; N spawned worker processes (no torch, one tokenizer
+thread each) parse each chunk of the export (JSONL lines arrive unparsed), normalise, tokenise
+and batch it, and turn its logits into predictions and output lines. Chunks go through in input
+order, at most ``2 * N`` waiting at each stage, so memory stays flat whatever the export's size.
 
 A worker writes a chunk's output to a file of a private temporary directory and answers with
 a few bytes only. multiprocessing sends a message over 16 KB in two writes, so a worker killed
@@ -24,16 +25,18 @@ import shutil
 import signal
 import tempfile
 from collections import Counter, deque
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
 
-from .exports import Item, LabelSummary, chunked, jsonl_line, output_records, replies_to_label, texts_to_label
+from .batching import Batch
+from .exports import (Item, LabelSummary, RawLine, chunked, jsonl_line, output_records, parse_jsonl_line,
+                      replies_to_label, texts_to_label)
 
 __all__ = ["auto_workers", "label_chunks", "WorkerError"]
 
 #: Most worker processes :func:`auto_workers` picks.
-MAX_AUTO_WORKERS = 8
+MAX_AUTO_WORKERS = 16
 
 _classifier = None  # in a worker: a Classifier without a model (tokenizer, config, playbook)
 
@@ -59,26 +62,34 @@ def auto_workers(classifier) -> int:
     return max(0, min(MAX_AUTO_WORKERS, available_cores() - 2)) if on_gpu else 0
 
 
-def _start_worker(model_dir, config, playbook) -> None:
+def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops the pool
     os.environ["RAYON_NUM_THREADS"] = "1"  # the workers are the parallelism: one tokenizer thread each
     global _classifier
     from .classifier import Classifier
 
     _classifier = Classifier(model_dir, config, None, playbook)
+    _classifier.batch_size, _classifier.max_batch_tokens = batch_size, max_batch_tokens  # the device's batching
 
 
-def _encode(texts: list[str]) -> list[list[int]]:
-    """In a worker: the token ids of ``texts``."""
-    return _classifier.encode(texts)
+def _items(block: list[Item] | list[RawLine]) -> list[Item]:
+    """In a worker: the chunk's items (JSONL lines arrive unparsed and are parsed here)."""
+    return [x if isinstance(x, Item) else parse_jsonl_line(*x) for x in block]
 
 
-def _finish(items: list[Item], logits: dict[str, Any], text_field: str | None, path: str) -> int:
+def _prepare(block: list[Item] | list[RawLine], text_field: str | None) -> tuple[int, list[Batch]]:
+    """In a worker: how many of the chunk's items have a text to label, and the model's batches for them."""
+    ids = _classifier.encode(texts_to_label(_items(block), text_field))
+    return len(ids), _classifier.batches_for_ids(ids)
+
+
+def _finish(block: list[Item] | list[RawLine], logits: dict[str, Any], text_field: str | None, path: str) -> int:
     """In a worker: write the chunk's counts (a JSON line), then its output records as JSON lines, to ``path``.
 
     Returns the number of items only, so the answer to the main process stays a few bytes.
     """
     summary = LabelSummary()
+    items = _items(block)
     texts = texts_to_label(items, text_field)
     predictions = _classifier.predictions(texts, logits, is_reply=replies_to_label(items))
     records = output_records(items, predictions, summary)
@@ -103,7 +114,7 @@ def _read_finished(path: str, jsonl: bool) -> tuple[str | list[dict[str, Any]], 
 
 
 def label_chunks(
-    items: Iterable[Item],
+    items: Iterable[Item | RawLine],
     classifier,
     workers: int,
     *,
@@ -115,25 +126,33 @@ def label_chunks(
 ) -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
     """``(records, output)`` per chunk of ``items``, in order, labelled with ``workers`` processes.
 
-    ``output`` is the chunk's JSON lines as one string when ``jsonl``, else its output records.
-    ``summary`` receives every chunk's counts as it is yielded.
+    ``items`` are :class:`~commentnlp.exports.Item` s, or JSONL lines not yet parsed
+    (:func:`~commentnlp.exports.jsonl_lines`), which the workers parse. ``output`` is the chunk's
+    JSON lines as one string when ``jsonl``, else its output records. ``summary`` receives every
+    chunk's counts as it is yielded.
     """
     if workers < 1:
         raise ValueError("workers must be >= 1")
     depth = 2 * workers
     scratch = tempfile.mkdtemp(prefix="commentnlp-label-")
     names = itertools.count()
+    batching = (classifier.batch_size if batch_size is None else batch_size, classifier.max_batch_tokens)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker,
-                               initargs=(classifier.model_dir, classifier.config, classifier.playbook))
-    prepared: deque[tuple[list[Item], Future]] = deque()
-    finished: deque[tuple[str, Future]] = deque()
+                               initargs=(classifier.model_dir, classifier.config, classifier.playbook, *batching))
+    device = ThreadPoolExecutor(1, thread_name_prefix="commentnlp-forward")  # the model runs beside the I/O
+    prepared: deque[tuple[list, Future]] = deque()  # being tokenised and batched by a worker
+    computing: deque[tuple[list, Future]] = deque()  # in the forward thread
+    finished: deque[tuple[str, Future]] = deque()  # being formatted by a worker
 
-    def forward() -> None:
+    def compute() -> None:
         block, future = prepared.popleft()
-        logits = classifier.logits_for_ids(future.result(), batch_size)
+        computing.append((block, device.submit(classifier.logits_for_batches, *future.result())))
+
+    def finish() -> None:
+        block, future = computing.popleft()
         path = os.path.join(scratch, f"{next(names)}.jsonl")
-        finished.append((path, pool.submit(_finish, block, logits, text_field, path)))
+        finished.append((path, pool.submit(_finish, block, future.result(), text_field, path)))
 
     def done(waiting: int) -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
         while finished and (len(finished) > waiting or finished[0][1].done()):
@@ -145,12 +164,16 @@ def label_chunks(
 
     def in_order() -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
         for block in chunked(items, chunk):
-            prepared.append((block, pool.submit(_encode, texts_to_label(block, text_field))))
+            prepared.append((block, pool.submit(_prepare, block, text_field)))
             if len(prepared) > depth:
-                forward()
+                compute()
+            if len(computing) > 1:  # one chunk on the device, the next one queued behind it
+                finish()
             yield from done(depth)
-        while prepared:
-            forward()
+        while prepared or computing:
+            if prepared:
+                compute()
+            finish()
             yield from done(depth)
         yield from done(0)
 
@@ -161,5 +184,6 @@ def label_chunks(
                           "the last checkpoint is kept: run again with --resume (resume=True), with fewer "
                           "workers or none") from exc
     finally:
+        device.shutdown(wait=True, cancel_futures=True)
         pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(scratch, ignore_errors=True)
