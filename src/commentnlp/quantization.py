@@ -32,7 +32,6 @@ def activation_ranges(classifier, texts: Sequence[str], batch_size: int = 64) ->
     quantisation sees it), keyed by module name. Runs the torch model of its directory."""
     import torch
 
-    from .batching import pad_batch, sorted_batches
     from .serialization import load_torch_model
 
     if not texts:
@@ -54,8 +53,8 @@ def activation_ranges(classifier, texts: Sequence[str], batch_size: int = 64) ->
                if isinstance(m, torch.nn.Linear)]
     try:
         with torch.inference_mode():
-            for idx in sorted_batches([len(x) for x in ids], batch_size):
-                model(*(torch.from_numpy(a).to(device) for a in pad_batch(ids, idx, classifier._pad_id)))
+            for _rows, *inputs in classifier.batches_for_ids(ids, batch_size):  # as inference batches them
+                model(*(torch.from_numpy(a).to(device) for a in inputs))
     finally:
         for h in handles:
             h.remove()
