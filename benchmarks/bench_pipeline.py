@@ -101,10 +101,8 @@ def stage_seconds(clf: Classifier, path: Path) -> dict[str, float]:
     normalized = timed("normalize", lambda: [normalize(t) for t in texts])
     ids = timed("tokenize", lambda: [e.ids for e in clf._tokenizer.encode_batch(normalized)])
     timed("sort and pad batches", lambda: padded_batches(clf, ids))
-    probs = clf.predict_proba(texts)  # the instant model's scores, untimed
-    chosen = clf.decide(probs)
-    predictions = timed("scores to predictions", lambda: [clf._prediction(t, i, probs, chosen, False)
-                                                          for i, t in enumerate(texts)])
+    logits = clf.predict_logits(texts)  # the instant model's, untimed
+    predictions = timed("scores to predictions", lambda: clf.predictions(texts, logits))
     timed("write JSON lines", lambda: [json.dumps({**item.record, "labels": p.labels, "scores": p.scores,
                                                    "action": p.action}, ensure_ascii=False)
                                        for item, p in zip(items, predictions)])

@@ -144,3 +144,29 @@ def test_sorted_batches_cover_every_index_once_and_respect_the_token_budget():
         if max_tokens:  # rows x padded width within budget (a single over-long row still gets a batch)
             assert all(len(b) * lengths[b].max() <= max_tokens or len(b) == 1 for b in batches)
     assert len(sorted_batches(lengths, 64, max_tokens=512)) > len(sorted_batches(lengths, 64))
+
+
+def test_predictions_follow_the_rules_text_by_text(tiny_classifier, monkeypatch):
+    """predictions() works head by head on whole arrays: each text still gets its scores rounded
+    as round(x, 4), its decided label (troll a bool), unsure below the threshold, its rule's action."""
+    clf = tiny_classifier
+    monkeypatch.setattr(clf.config, "thresholds", {h: 0.6 for h in clf.heads})
+    monkeypatch.setattr(clf.config, "decision_thresholds", {"troll": {"true": 0.4}})
+    rng = np.random.default_rng(0)
+    n = 400
+    logits = {h: rng.normal(scale=2.0, size=(n, len(v))).astype(np.float32) for h, v in clf.heads.items()}
+    for abstain in (False, True):
+        preds = clf.predictions([f"t{i}" for i in range(n)], {h: v.copy() for h, v in logits.items()}, abstain)
+        probs = clf._calibrated({h: v.copy() for h, v in logits.items()})
+        chosen = clf.decide(probs)
+        for i, p in enumerate(preds):
+            for h, values in clf.heads.items():
+                assert p.scores[h] == {v: round(float(probs[h][i, j]), 4) for j, v in enumerate(values)}
+                label = values[chosen[h][i]]
+                label = label == "true" if h == "troll" else label
+                if abstain and probs[h][i].max() < 0.6:
+                    label = UNSURE
+                assert p.labels[h] == label and type(p.labels[h]) is type(label)
+            assert p.action == clf.playbook.action_for(p.labels)
+        assert abstain == any(UNSURE in p.labels.values() for p in preds)
+        assert any(p.troll is True for p in preds) and any(p.troll is False for p in preds)

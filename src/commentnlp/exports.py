@@ -482,7 +482,7 @@ def label_file(
     the file names; the output keeps the input's format by default. With ``resume=True`` a
     run that was interrupted continues where its last checkpoint left off.
     ``progress(done, total)`` is called after each chunk.
-    ``workers`` processes normalise, tokenise and format while this one runs the model
+    ``workers`` processes parse, normalise, tokenise and format while this one runs the model
     (:mod:`commentnlp.parallel`); 0 does everything here. The default, ``None``, is 0 on the
     CPU and up to 16 when the model runs on a GPU. The output is the same either way. Workers are
     spawned, so a script calling this with workers needs the usual ``if __name__ == "__main__":``.

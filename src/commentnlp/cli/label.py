@@ -26,7 +26,7 @@ def label_cli(
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Comments per batch (default: 64 on the CPU, 1024 on a GPU)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
-    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that tokenise and format while the model runs (default: 0 on the CPU; with a GPU all cores but two, up to 16)."),
+    workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that parse, tokenise and format while the model runs (default: 0 on the CPU; with a GPU all cores but two, up to 16)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Add labels, scores and a suggested action to every record of an export.
