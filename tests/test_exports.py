@@ -104,11 +104,13 @@ def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):
 @pytest.mark.parametrize("record, expected", [
     ({"text": "x"}, None),
     ({"is_reply": True}, True), ({"is_reply": False}, False), ({"is_reply": "True"}, True), ({"is_reply": "0"}, False),
-    ({"is_reply": ""}, None), ({"is_reply": "maybe"}, None), ({"is_reply": 1}, None),
+    ({"is_reply": ""}, None), ({"is_reply": "maybe"}, None), ({"is_reply": 1}, True), ({"is_reply": 0}, False),
+    ({"is_reply": 2}, None), ({"is_reply": 1.0}, None),
     ({"comment_type": "reply"}, True), ({"comment_type": "Initial"}, False), ({"comment_type": "post"}, None),
     ({"comment_type": None}, None),
     ({"parent_id": "Y29tbWVudDox"}, True), ({"parent_id": ""}, False), ({"parent_id": None}, False),
-    ({"parent_id": 1234}, True), ({"parentId": "Ugx"}, True), ({"in_reply_to_status_id": None}, False),
+    ({"parent_id": 1234}, True), ({"parent_id": 0}, False), ({"parent_id": " 0"}, False), ({"parent_id": "01"}, True),
+    ({"parentId": "Ugx"}, True), ({"in_reply_to_status_id": None}, False),
     ({"in_reply_to_status_id_str": "1"}, True),
     ({"is_reply": False, "parent_id": "abc"}, False),  # the first field present decides
 ])

@@ -218,9 +218,10 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
 def reply_of(record: Mapping[str, Any]) -> bool | None:
     """Whether a record is a reply to another comment (True), a top-level comment (False), or unknown (None).
 
-    Read from the first of :data:`REPLY_FIELDS` present: ``is_reply`` (a bool, or "true"/"false"
-    in a CSV), ``comment_type`` ("reply" or "initial"), or a parent id (empty or null: top level).
-    A value it cannot read gives None, so the text alone decides.
+    Read from the first of :data:`REPLY_FIELDS` present: ``is_reply`` (a bool, 1/0, or
+    "true"/"false" in a CSV), ``comment_type`` ("reply" or "initial"), or a parent id (empty,
+    null or 0, the usual "no parent" of database exports: top level). A value it cannot read
+    gives None, so the text alone decides.
     """
     name = next((f for f in REPLY_FIELDS if f in record), None)
     if name is None:
@@ -229,13 +230,13 @@ def reply_of(record: Mapping[str, Any]) -> bool | None:
     if name == "is_reply":
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower() if isinstance(value, str) else None
+        text = str(value).strip().lower() if isinstance(value, (str, int)) else None
         return True if text in _TRUE else False if text in _FALSE else None
     if name == "comment_type":
         return _REPLY_KINDS.get(value.strip().lower()) if isinstance(value, str) else None
     if value is None or isinstance(value, bool):
         return False if value is None else None
-    return bool(str(value).strip())
+    return str(value).strip() not in ("", "0")
 
 
 def replies_to_label(items: Iterable[Item]) -> list[bool | None]:
