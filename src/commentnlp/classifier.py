@@ -173,19 +173,23 @@ class Classifier:
 
     def _calibrated(self, logits: Mapping[str, np.ndarray],
                     is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
-        if is_reply is not None and len(is_reply) != len(next(iter(logits.values()), ())):
-            raise ValueError(f"is_reply has {len(is_reply)} values for {len(next(iter(logits.values())))} texts")
+        rows: dict[str, list[int]] = {}  # the texts of each known thread position
+        if is_reply is not None:
+            n = len(next(iter(logits.values()), ()))
+            if len(is_reply) != n:
+                raise ValueError(f"is_reply has {len(is_reply)} values for {n} texts")
+            rows = {position: [i for i, r in enumerate(is_reply) if r is flag]
+                    for position, flag in (("reply", True), ("initial", False))}
         out = {}
         for name, v in logits.items():
             temperature = float(self.config.temperatures.get(name, 1.0))
-            offsets = self.config.position_offsets.get(name) if is_reply is not None else None
+            offsets = self.config.position_offsets.get(name) if rows else None
             if offsets:  # known thread positions shift this head's logits, after the temperature
                 v = v / temperature
                 temperature = 1.0
-                for position, flag in (("reply", True), ("initial", False)):
-                    rows = [i for i, r in enumerate(is_reply) if r is flag]
-                    if position in offsets and rows:
-                        v[rows] += np.asarray(offsets[position], dtype=v.dtype)
+                for position, at in rows.items():
+                    if position in offsets and at:
+                        v[at] += np.asarray(offsets[position], dtype=v.dtype)
             out[name] = softmax(v, temperature)
         return out
 

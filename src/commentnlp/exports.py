@@ -224,9 +224,11 @@ def reply_of(record: Mapping[str, Any]) -> bool | None:
     gives None, so the text alone decides.
     """
     name = next((f for f in REPLY_FIELDS if f in record), None)
-    if name is None:
-        return None
-    value = record[name]
+    return None if name is None else reply_value(name, record[name])
+
+
+def reply_value(name: str, value: Any) -> bool | None:
+    """:func:`reply_of` for the value of one of :data:`REPLY_FIELDS`, ``name``."""
     if name == "is_reply":
         if isinstance(value, bool):
             return value
@@ -512,7 +514,8 @@ def label_file(
     raw = sys.stdin.buffer if from_stdin else open(input_path, "rb")
     stream = gzip.GzipFile(fileobj=raw) if in_gz else raw
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
-    reader = read_csv if in_fmt == "csv" else read_jsonl
+    # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
+    reader = read_csv if in_fmt == "csv" else jsonl_lines if workers else read_jsonl
 
     def _count_blank(_line: int) -> None:
         summary.blank_lines += 1
@@ -520,9 +523,7 @@ def label_file(
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
         sink = _CsvSink(counter, columns) if out_fmt == "csv" else _JsonlSink(counter)
-        # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
-        read = jsonl_lines if workers and in_fmt == "jsonl" else reader
-        items = read(stream, on_blank=_count_blank)
+        items = reader(stream, on_blank=_count_blank)
         for _ in range(skip):
             if next(items, None) is None:
                 break

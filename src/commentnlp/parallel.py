@@ -73,7 +73,10 @@ def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens
 
 
 def _items(block: list[Item] | list[RawLine]) -> list[Item]:
-    """In a worker: the chunk's items (JSONL lines arrive unparsed and are parsed here)."""
+    """In a worker: the chunk's items (JSONL lines arrive unparsed and are parsed here).
+
+    Each chunk is parsed twice, by the worker that tokenises it and by the one that formats it:
+    3 µs a line in parallel, cheaper than passing parsed records through the main process."""
     return [x if isinstance(x, Item) else parse_jsonl_line(*x) for x in block]
 
 

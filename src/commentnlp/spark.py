@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .exports import REPLY_FIELDS, TEXT_FIELDS, reply_of, text_of
+from .exports import REPLY_FIELDS, TEXT_FIELDS, reply_value, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -228,7 +228,7 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
                 if spec.playbook is not None:
                     clf = copy.copy(clf)  # shares the backend and tokenizer; only the actions differ
                     clf.playbook = spec.playbook
-            replies = [reply_of({position: positions[i]}) for i in rows] if position else None
+            replies = [reply_value(position, positions[i]) for i in rows] if position else None
             for i, p in zip(rows, clf.predict(texts, batch_size=spec.batch_size, is_reply=replies)):
                 for head, label in p.labels.items():
                     cols[head][i] = label
