@@ -87,16 +87,23 @@ def test_labels_identical_to_classify(spark, texts):
     assert [row_tuple(r) for r in rows] == [as_tuple(p) for p in expected]
 
 
-def test_the_thread_position_column_is_read_as_label_file_reads_it(spark, texts):
+@pytest.mark.parametrize("field, kind, values, positions", [
+    ("parent_id", "string", ["p1", "", None], [True, False, False]),
+    # a double column (or an older pandas' long column with nulls) gives floats: 0.0 is still "top level"
+    ("parent_id", "double", [1234.0, 0.0, None], [True, False, False]),
+    ("is_reply", "double", [1.0, 0.0, None], [True, False, None]),
+    ("is_reply", "int", [1, 0, None], [True, False, None]),
+])
+def test_the_thread_position_column_is_read_as_label_file_reads_it(spark, texts, field, kind, values, positions):
     from commentnlp import classify
     from commentnlp.exports import reply_of
     from commentnlp.spark import label_dataframe
 
-    parents = ["p1", "", None]
-    rows = [(i, t, parents[i % 3]) for i, t in enumerate(texts)]
-    df = spark.createDataFrame(rows, "id long, text string, parent_id string").coalesce(1)
+    rows = [(i, t, values[i % 3]) for i, t in enumerate(texts)]
+    assert [reply_of({field: v}) for v in values] == positions  # what label_file reads
+    df = spark.createDataFrame(rows, f"id long, text string, {field} {kind}").coalesce(1)
     out = sorted(label_dataframe(df).collect(), key=lambda r: r["id"])
-    expected = classify(texts, is_reply=[reply_of({"parent_id": p}) for _, _, p in rows])
+    expected = classify(texts, is_reply=[positions[i % 3] for i in range(len(texts))])
     assert [row_tuple(r) for r in out] == [as_tuple(p) for p in expected]
     assert [p.scores for p in expected] != [p.scores for p in classify(texts)]  # the position was used
 

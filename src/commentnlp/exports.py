@@ -218,10 +218,11 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
 def reply_of(record: Mapping[str, Any]) -> bool | None:
     """Whether a record is a reply to another comment (True), a top-level comment (False), or unknown (None).
 
-    Read from the first of :data:`REPLY_FIELDS` present: ``is_reply`` (a bool, 1/0, or
-    "true"/"false" in a CSV), ``comment_type`` ("reply" or "initial"), or a parent id (empty,
-    null or 0, the usual "no parent" of database exports: top level). A value it cannot read
-    gives None, so the text alone decides.
+    Read from the first of :data:`REPLY_FIELDS` present: ``is_reply`` (a bool, 1/0, 1.0/0.0 as
+    pandas writes a numeric column with nulls, or "true"/"false" in a CSV), ``comment_type``
+    ("reply" or "initial"), or a parent id (empty, null, NaN or a number equal to 0, the usual
+    "no parent" of database exports: top level). A value it cannot read gives None, so the text
+    alone decides.
     """
     name = next((f for f in REPLY_FIELDS if f in record), None)
     return None if name is None else reply_value(name, record[name])
@@ -229,16 +230,32 @@ def reply_of(record: Mapping[str, Any]) -> bool | None:
 
 def reply_value(name: str, value: Any) -> bool | None:
     """:func:`reply_of` for the value of one of :data:`REPLY_FIELDS`, ``name``."""
+    if name == "comment_type":
+        return _REPLY_KINDS.get(value.strip().lower()) if isinstance(value, str) else None
     if name == "is_reply":
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower() if isinstance(value, (str, int)) else None
-        return True if text in _TRUE else False if text in _FALSE else None
-    if name == "comment_type":
-        return _REPLY_KINDS.get(value.strip().lower()) if isinstance(value, str) else None
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        number = _number(value)
+        return None if number not in (0.0, 1.0) else number == 1.0  # NaN is in neither
     if value is None or isinstance(value, bool):
         return False if value is None else None
-    return str(value).strip() not in ("", "0")
+    number = _number(value)
+    if number is not None:
+        return not (number == 0 or number != number)  # 0, 0.0 or NaN: no parent
+    return str(value).strip() != ""
+
+
+def _number(value: Any) -> float | None:
+    """``value`` as a number if it is one: an int, a float, or a numeric string ("0.0" in a CSV
+    written by pandas from a column with nulls, which also gives floats in JSON and in Spark)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def replies_to_label(items: Iterable[Item]) -> list[bool | None]:
