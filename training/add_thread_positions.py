@@ -22,6 +22,12 @@ import typer
 _POSITION = re.compile(r"\((initial|reply)\)\s*$")
 
 
+def position_of(record: dict) -> str | None:
+    """``"initial"`` or ``"reply"`` when the record's context ends with it, else None."""
+    found = _POSITION.search(str(record.get("context", "")))
+    return found.group(1) if found else None
+
+
 def main(src: Path, dst: Path) -> None:
     """Write ``dst``: the records of ``src``, with ``comment_type`` where the context gives it."""
     counts = {"initial": 0, "reply": 0, "unknown": 0}
@@ -30,10 +36,10 @@ def main(src: Path, dst: Path) -> None:
             if not line.strip():
                 continue
             record = json.loads(line)
-            found = _POSITION.search(str(record.get("context", "")))
-            if found:
-                record["comment_type"] = found.group(1)
-            counts[found.group(1) if found else "unknown"] += 1
+            position = position_of(record)
+            if position:
+                record["comment_type"] = position
+            counts[position or "unknown"] += 1
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     typer.echo(f"{dst}: " + ", ".join(f"{v} {k}" for k, v in counts.items()), err=True)
 
