@@ -27,7 +27,7 @@ from pathlib import Path
 
 from _common import REPO, machine, texts_from_data, write_export
 from bench_inference import agreement
-from bench_pipeline import instant_label_rate, padded_batches
+from bench_pipeline import instant_label_run, padded_batches
 
 from commentnlp import Classifier
 from commentnlp.exports import label_file
@@ -97,8 +97,8 @@ def main() -> None:
         if args.device.startswith("cuda"):
             result["peak_device_memory_mb"] = torch.cuda.max_memory_allocated(args.device) / 2**20
 
-        ceiling = instant_label_rate(clf, path, Path(tmp) / "out.jsonl", workers)  # start-up excluded, as above
-        result["host_ceiling_rate"] = args.n / max(args.n / ceiling - result["worker_start_s"], 1e-9)
+        ceiling = instant_label_run(clf, path, Path(tmp) / "out.jsonl", workers)  # start-up excluded, as above
+        result["host_ceiling_rate"] = ceiling["labeled"] / max(ceiling["seconds"] - result["worker_start_s"], 1e-9)
 
     on_device = agreement(args.model, REPO / "data" / "test.jsonl", ["torch"], args.device)["torch"]
     result["identical_labels_vs_cpu_fp32"] = on_device["identical_labels"]

@@ -47,26 +47,21 @@ def padded_batches(clf: Classifier, ids: list[list[int]]) -> list[tuple[np.ndarr
             sorted_batches([len(x) for x in ids], clf.batch_size, clf.max_batch_tokens)]
 
 
-def instant_label_rate(clf: Classifier, path: Path, output: Path, workers: int = 0) -> float:
-    """Comments/s of ``label_file`` on ``path`` with ``clf``'s model swapped for an instant one."""
-    return instant_label_run(clf, path, output, workers)["rate"]
-
-
 def _cpu_seconds(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
 def instant_label_run(clf: Classifier, path: Path, output: Path, workers: int = 0) -> dict[str, float]:
-    """``label_file`` with an instant model: comments/s, and CPU seconds of this process and of the
-    workers (their start-up included)."""
+    """``label_file`` with an instant model: comments/s, comments labelled, wall seconds, and CPU
+    seconds of this process and of the workers (their start-up included)."""
     backend, clf.backend = clf.backend, InstantModel(clf.heads)
     try:
         main, children = _cpu_seconds(resource.RUSAGE_SELF), _cpu_seconds(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         summary = label_file(path, output, clf, workers=workers)
         seconds = time.perf_counter() - t0
-        return {"rate": summary.labeled / seconds, "main_cpu_s": _cpu_seconds(resource.RUSAGE_SELF) - main,
+        return {"rate": summary.labeled / seconds, "labeled": summary.labeled, "seconds": seconds, "main_cpu_s": _cpu_seconds(resource.RUSAGE_SELF) - main,
                 "workers_cpu_s": _cpu_seconds(resource.RUSAGE_CHILDREN) - children}
     finally:
         clf.backend = backend

@@ -100,10 +100,11 @@ from collections import Counter
 
 sys.path.insert(0, str(REPO / "training"))
 from add_thread_positions import position_of
+from commentnlp.exports import reply_value
 
 records, _, labels, _ = results[target]
-positions = [position_of(r) for r in records]
-placed = clf.predict([r["text"] for r in records], is_reply=[{"reply": True, "initial": False}.get(p) for p in positions])
+positions = [position_of(r) for r in records]  # "initial", "reply" or None: a comment_type
+placed = clf.predict([r["text"] for r in records], is_reply=[reply_value("comment_type", p) for p in positions])
 counts = Counter()
 for r, p, text_only, with_position in zip(records, positions, labels["style"], placed):
     key = p or "unknown"

@@ -18,6 +18,7 @@ import numpy as np
 
 from .batching import Batch, pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
+from .exports import THREAD_POSITIONS
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
 from .serialization import ModelConfig, read_config, resolve_model_path
@@ -179,7 +180,7 @@ class Classifier:
             if len(is_reply) != n:
                 raise ValueError(f"is_reply has {len(is_reply)} values for {n} texts")
             rows = {position: [i for i, r in enumerate(is_reply) if r is flag]
-                    for position, flag in (("reply", True), ("initial", False))}
+                    for position, flag in THREAD_POSITIONS.items()}
         out = {}
         for name, v in logits.items():
             temperature = float(self.config.temperatures.get(name, 1.0))

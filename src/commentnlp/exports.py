@@ -54,7 +54,10 @@ TEXT_FIELDS = ("text", "message", "comment", "body", "content")
 #: (Facebook ``parent_id``, YouTube ``parentId``, X/Twitter ``in_reply_to_status_id``).
 REPLY_FIELDS = ("is_reply", "comment_type", "parent_id", "parentId", "in_reply_to_status_id",
                 "in_reply_to_status_id_str")
-_REPLY_KINDS = {"reply": True, "initial": False, "comment": False, "top-level": False, "top_level": False}
+#: The thread positions a model's offsets are keyed by (``config.position_offsets``), and the
+#: :func:`reply_of` value each stands for.
+THREAD_POSITIONS = {"reply": True, "initial": False}
+_REPLY_KINDS = {**THREAD_POSITIONS, "comment": False, "top-level": False, "top_level": False}
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 #: Records per chunk: the output is checkpointed after each one.
@@ -235,8 +238,9 @@ def reply_value(name: str, value: Any) -> bool | None:
     if name == "is_reply":
         if isinstance(value, bool):
             return value
-        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
-            return value.strip().lower() in _TRUE
+        word = value.strip().lower() if isinstance(value, str) else None
+        if word in _TRUE or word in _FALSE:
+            return word in _TRUE
         number = _number(value)
         return None if number not in (0.0, 1.0) else number == 1.0  # NaN is in neither
     if value is None or isinstance(value, bool):

@@ -23,6 +23,7 @@ from .calibration import (expected_calibration_error, find_decision_threshold, f
                           threshold_for_precision)
 from .data import data_digests, encode_labels, expand, heads_by_file, split_data, threshold_records
 from .evaluation import evaluate_labels, summary
+from .exports import THREAD_POSITIONS, reply_of
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES
 from .training_args import TrainingConfig
@@ -159,7 +160,7 @@ MIN_POSITION_EXAMPLES = 30
 
 def _position_offsets(candidates: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], list]],
                       temperatures: dict[str, float], log: Log) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
-    """Per head of :data:`POSITION_HEADS` and thread position ("reply", "initial"): the logit
+    """Per head of :data:`POSITION_HEADS` and thread position (``exports.THREAD_POSITIONS``): the logit
     offset of its class that best fits the labels of comments whose position is known, and the
     set each was fitted on (the first of ``candidates``, ``(name, logits, labels, is_reply)``,
     holding :data:`MIN_POSITION_EXAMPLES` labelled comments of that position)."""
@@ -167,7 +168,7 @@ def _position_offsets(candidates: list[tuple[str, dict[str, np.ndarray], dict[st
     fitted_on: dict[str, str] = {}
     for head, label in POSITION_HEADS.items():
         j = list(HEADS_BY_NAME[head].values).index(label)
-        for position, flag in (("reply", True), ("initial", False)):
+        for position, flag in THREAD_POSITIONS.items():
             for name, logits, labels, replies in candidates:
                 keep = (labels[head] >= 0) & np.array([r is flag for r in replies], dtype=bool)
                 if keep.sum() >= MIN_POSITION_EXAMPLES:
@@ -390,7 +391,6 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     so the figures in the model card are the ones ``commentnlp evaluate`` reproduces.
     """
     from .classifier import Classifier
-    from .exports import reply_of
     from .model_card import model_card
     from .quantization import activation_ranges
     from .serialization import save_activation_ranges, write_config
