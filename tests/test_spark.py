@@ -172,6 +172,29 @@ def test_model_loaded_once_per_worker(spark, texts, tmp_path):
     assert s["batches"] >= 8 * s["workers"]
 
 
+@pytest.mark.parametrize("backend", ["auto", "onnx-int8"])
+def test_a_worker_uses_the_shipped_graph_without_building_one(backend, tmp_path, monkeypatch):
+    """The default model has activation ranges, which key its int8 graph's cache entry but not its fp32 one's."""
+    import zipfile
+
+    from commentnlp import backends, quantization, spark
+    from commentnlp.serialization import resolve_model_path
+
+    archive, fingerprint, has_graph = spark._stage_model(resolve_model_path(None).resolve(), backend)
+    assert has_graph
+    zipfile.ZipFile(archive).extractall(tmp_path / "model")
+
+    def build(*args, **kwargs):
+        raise AssertionError("the worker built an ONNX graph the archive carries")
+
+    monkeypatch.setenv("COMMENTNLP_CACHE", str(tmp_path / "empty-cache"))
+    monkeypatch.setattr(backends, "_export_onnx", build)
+    monkeypatch.setattr(quantization, "quantize_graph", build)
+    clf = spark._load_classifier(tmp_path / "model", backend, fingerprint)
+    assert clf.backend.path.is_relative_to(tmp_path / "model")
+    assert not (tmp_path / "empty-cache").exists()
+
+
 def test_label_files_parquet_round_trip(spark, texts, tmp_path):
     import pandas as pd
 

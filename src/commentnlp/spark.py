@@ -64,7 +64,9 @@ OUTPUT_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in _OUTPUT_TYPES.items
 #: Parse ``scores`` with ``F.from_json("scores", SCORES_TYPE)`` to query it as a map.
 SCORES_TYPE = "map<string,map<string,double>>"
 
-_GRAPH_DIR = "_onnx"  # inside a shipped model archive: <fingerprint>/model.<int8|fp32>.onnx
+#: Inside a shipped model archive, its ONNX graph laid out as ``build_onnx``'s cache holds it
+#: (``<key>/model.<int8|fp32>.onnx``), so a worker loads it with ``onnx_cache`` pointed here.
+_GRAPH_DIR = "_onnx"
 _ROW = "__commentnlp_row"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 
@@ -143,10 +145,7 @@ def _load_classifier(model_dir: Path, backend: str, fingerprint: str | None):
     """Load the worker's model, using the ONNX graph shipped with it when there is one."""
     from .classifier import Classifier
 
-    shipped = None
-    if fingerprint is not None:
-        graph = model_dir / _GRAPH_DIR / fingerprint / ("model.int8.onnx" if backend == "onnx-int8" else "model.fp32.onnx")
-        shipped = graph.parent.parent if graph.is_file() else None
+    shipped = model_dir / _GRAPH_DIR if fingerprint is not None and (model_dir / _GRAPH_DIR).is_dir() else None
     with _build_lock() if shipped is None else nullcontext():
         return Classifier.load(model_dir, backend=backend, threads=_task_cpus(), onnx_cache=shipped)
 
@@ -289,7 +288,8 @@ def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
                 if path.is_file():
                     z.write(path, path.relative_to(model_dir).as_posix())
             if graph is not None:
-                z.write(graph, f"{_GRAPH_DIR}/{fingerprint}/{graph.name}")
+                # under build_onnx's own key (which leaves activation ranges out of the fp32 graph's)
+                z.write(graph, f"{_GRAPH_DIR}/{graph.parent.name}/{graph.name}")
         os.replace(part, archive)
         _staged[(fingerprint, kind)] = archive
         return archive, fingerprint, graph is not None
