@@ -25,7 +25,7 @@ from commentnlp.data import read_labeled
 from commentnlp.evaluation import evaluate_labels, predict_records, summary
 
 REPO = Path.cwd() if (Path.cwd() / "data").is_dir() else Path.cwd().parent
-clf = Classifier.load()
+clf = Classifier.load(backend="exact")
 print("model:", clf.model_dir.name, "| backend:", clf.backend.name)
 sets = {"data/test": read_labeled(REPO / "data" / "test.jsonl")}
 real_dev = REPO.parent / "shared" / "evalsets" / "real_dev.jsonl"

@@ -55,7 +55,8 @@ def test_default_batch_size_is_large_on_a_gpu(tiny_classifier, device, batch):
     assert max(shape[0] for shape in backend.shapes) == 100
 
 
-@pytest.mark.parametrize("backend,tolerance", [("torch", 1e-5), ("onnx", 1e-5), ("onnx-int8", 5e-3)])
+@pytest.mark.parametrize("backend,tolerance", [("torch", 1e-5), ("onnx", 1e-5), ("onnx-int8", 5e-3),
+                                               ("onnx-cascade", 5e-3)])
 def test_batching_and_sorting_do_not_change_results(tiny_model_dir, backend, tolerance):
     # int8 activations are quantised per batch, so its scores may move in the third decimal
     clf = Classifier.load(tiny_model_dir, backend=backend)
@@ -65,6 +66,60 @@ def test_batching_and_sorting_do_not_change_results(tiny_model_dir, backend, tol
     for head in a:
         np.testing.assert_allclose(a[head], b[head], atol=tolerance)
         np.testing.assert_allclose(a[head], c[head][::-1], atol=tolerance)
+
+
+def _logits(rows: list[list[float]]) -> dict[str, np.ndarray]:
+    return {"style": np.asarray(rows, dtype=np.float32)}
+
+
+def test_close_calls_are_labels_a_small_move_of_two_logits_would_change(tiny_classifier, monkeypatch):
+    clf = Classifier(tiny_classifier.model_dir, tiny_classifier.config, None)
+    monkeypatch.setattr(clf.config, "temperatures", {"style": 1.7})  # argmax: no effect on which labels change
+    monkeypatch.setattr(clf.config, "decision_thresholds", {})
+    monkeypatch.setattr(clf.config, "position_offsets", {})
+    # label margins 0.25, 0.35, 0: both logits move 0.15, so a margin below 0.3 can change
+    logits = _logits([[1.0, 1.25], [1.35, 1.0], [0.5, 0.5]])
+    assert clf.close_calls(logits, 0.15).tolist() == [True, False, True]
+    assert clf.close_calls(logits, 0.2).tolist() == [True, True, True]
+    assert clf.close_calls(logits, 0.1).tolist() == [False, False, True]
+
+
+def test_close_calls_follow_decision_thresholds_and_thread_positions(tiny_classifier, monkeypatch):
+    clf = Classifier(tiny_classifier.model_dir, tiny_classifier.config, None)
+    monkeypatch.setattr(clf.config, "temperatures", {})
+    monkeypatch.setattr(clf.config, "decision_thresholds", {"style": {"community": 0.8}})
+    monkeypatch.setattr(clf.config, "position_offsets", {"style": {"reply": [0.0, 2.0], "initial": [0.0, -2.0]}})
+    # community needs p >= 0.8, a logit gap of ln 4 = 1.39; a reply adds 2 to the gap, a top-level comment takes 2 off
+    logits = _logits([[0.0, 1.3], [0.0, 3.3], [0.0, -0.7], [0.0, 0.0], [0.0, 3.0]])
+    assert clf.close_calls(logits, 0.1, [None] * 5).tolist() == [True, False, False, False, False]
+    assert clf.close_calls(logits, 0.1, [False] * 5).tolist() == [False, True, False, False, False]
+    assert clf.close_calls(logits, 0.1, [True] * 5).tolist() == [False, False, True, False, False]
+    assert clf.close_calls(logits, 0.1, [None, False, True, None, None]).tolist() == [True, True, True, False, False]
+    # positions not given (the main process of a run with workers): close to a change in any position
+    assert clf.close_calls(logits, 0.1).tolist() == [True, True, True, False, False]
+
+
+def test_auto_is_the_cascade_on_cpu_and_exact_the_fp32_graph(tiny_model_dir):
+    assert Classifier.load(tiny_model_dir, device="cpu").backend_name == "onnx-cascade"
+    assert Classifier.load(tiny_model_dir, backend="exact", device="cpu").backend_name == "onnx"
+    with pytest.raises(ValueError, match="'exact'"):
+        Classifier.load(tiny_model_dir, backend="fast")
+
+
+def test_cascade_answers_close_calls_with_the_fp32_graph(tiny_model_dir):
+    fp32 = Classifier.load(tiny_model_dir, backend="onnx").predict_logits(TEXTS)
+    int8 = Classifier.load(tiny_model_dir, backend="onnx-int8").predict_logits(TEXTS)
+    cascade = Classifier.load(tiny_model_dir, backend="onnx-cascade")
+    assert cascade.backend_name == "onnx-cascade" and cascade.backend.quantized and not cascade.recheck.quantized
+    for margin in (0.0, 1e9, 0.05):
+        cascade.recheck_margin = margin
+        close = cascade.close_calls(int8, margin)
+        got = cascade.predict_logits(TEXTS)
+        for head in got:
+            np.testing.assert_allclose(got[head][close], fp32[head][close], atol=1e-5)
+            np.testing.assert_allclose(got[head][~close], int8[head][~close], atol=1e-6)
+        if margin in (0.0, 1e9):
+            assert close.all() == (margin > 0) and close.any() == (margin > 0)
 
 
 def test_thread_safety_identical_results_from_8_threads(tiny_classifier):
@@ -92,7 +147,7 @@ def test_abstain_uses_per_head_thresholds(tiny_model_dir):
 def test_known_thread_positions_shift_the_style_logits_by_the_model_offsets(tiny_model_dir):
     from commentnlp.calibration import softmax
 
-    clf = Classifier.load(tiny_model_dir, device="cpu")
+    clf = Classifier.load(tiny_model_dir, backend="onnx")  # exact logits: the same whatever the positions
     clf.config.temperatures = {"style": 2.0}
     clf.config.position_offsets = {"style": {"reply": [0.0, 1.5], "initial": [0.0, -0.5]}}
     texts = TEXTS[:4]

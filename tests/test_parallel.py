@@ -55,11 +55,11 @@ def test_interrupted_run_with_workers_resumes_to_the_same_output(tmp_path, tiny_
     label_file(src, expected, tiny_classifier)
     real, calls = tiny_classifier.logits_for_batches, {"n": 0}
 
-    def flaky(n, batches):
+    def flaky(*args):
         calls["n"] += 1
         if calls["n"] == 8:
             raise KeyboardInterrupt  # raised in the forward thread, re-raised in the caller
-        return real(n, batches)
+        return real(*args)
 
     monkeypatch.setattr(tiny_classifier, "logits_for_batches", flaky)
     dst = tmp_path / "out.jsonl"

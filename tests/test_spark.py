@@ -172,7 +172,7 @@ def test_model_loaded_once_per_worker(spark, texts, tmp_path):
     assert s["batches"] >= 8 * s["workers"]
 
 
-@pytest.mark.parametrize("backend", ["auto", "onnx-int8"])
+@pytest.mark.parametrize("backend", ["auto", "onnx", "onnx-int8"])
 def test_a_worker_uses_the_shipped_graph_without_building_one(backend, tmp_path, monkeypatch):
     """The default model has activation ranges, which key its int8 graph's cache entry but not its fp32 one's."""
     import zipfile
@@ -191,7 +191,9 @@ def test_a_worker_uses_the_shipped_graph_without_building_one(backend, tmp_path,
     monkeypatch.setattr(backends, "_export_onnx", build)
     monkeypatch.setattr(quantization, "quantize_graph", build)
     clf = spark._load_classifier(tmp_path / "model", backend, fingerprint)
-    assert clf.backend.path.is_relative_to(tmp_path / "model")
+    assert (clf.recheck is not None) == (backend == "auto")
+    for engine in (clf.backend, clf.recheck):  # the recheck's fp32 graph too (onnx-cascade, the default)
+        assert engine is None or engine.path.is_relative_to(tmp_path / "model")
     assert not (tmp_path / "empty-cache").exists()
 
 

@@ -148,7 +148,7 @@ class OnnxBackend:
     name = "onnx"
 
     def __init__(self, model_dir: str | Path, quantize: bool = False, threads: int | None = None,
-                 log: Callable[[str], None] | None = None, cache: str | Path | None = None):
+                 log: Callable[[str], None] | None = None, cache: str | Path | None = None, spin: bool = True):
         import onnxruntime as ort
 
         self.path = build_onnx(model_dir, quantize=quantize, log=log, cache=cache)
@@ -158,6 +158,8 @@ class OnnxBackend:
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if not spin:  # idle threads sleep at once instead of spinning (another session may need the cores)
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:

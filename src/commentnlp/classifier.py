@@ -29,7 +29,10 @@ __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 DEFAULT_BATCH_SIZE = 64
 GPU_BATCH_SIZE = 1024
 #: Inference backends :meth:`Classifier.load` accepts.
-BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
+BACKENDS = ("auto", "exact", "onnx", "onnx-int8", "onnx-cascade", "torch")
+#: ``onnx-cascade`` checks a comment's int8 answer in fp32 when moving two logits of one head this
+#: much closer (each by this much) would change that head's label (:meth:`Classifier.close_calls`).
+CASCADE_MARGIN = 0.15
 #: At most this many padded tokens per batch: long comments go in smaller batches (flat memory).
 MAX_BATCH_TOKENS = 2048
 GPU_MAX_BATCH_TOKENS = 65536
@@ -69,12 +72,16 @@ class Classifier:
     'where_to_buy'
     """
 
-    def __init__(self, model_dir: Path, config: ModelConfig, backend, playbook: Playbook | None = None):
+    def __init__(self, model_dir: Path, config: ModelConfig, backend, playbook: Playbook | None = None,
+                 recheck=None, recheck_margin: float = CASCADE_MARGIN):
         from tokenizers import Tokenizer
 
         self.model_dir = Path(model_dir)
         self.config = config
         self.backend = backend
+        #: a second, exact backend that answers again for the close calls of ``backend`` (or None)
+        self.recheck = recheck
+        self.recheck_margin = recheck_margin
         self.playbook = playbook or default_playbook()
         self.heads: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in config.heads.items()}
         self.classes_ = self.heads
@@ -87,6 +94,14 @@ class Classifier:
         #: batch size used when a call gives none, and the padded-token budget per batch
         self.batch_size = GPU_BATCH_SIZE if on_gpu else DEFAULT_BATCH_SIZE
         self.max_batch_tokens = GPU_MAX_BATCH_TOKENS if on_gpu else MAX_BATCH_TOKENS
+
+    @property
+    def backend_name(self) -> str:
+        """The backend as :meth:`load` names it: ``onnx``, ``onnx-int8``, ``onnx-cascade`` or ``torch``."""
+        if self.recheck is not None:
+            return "onnx-cascade"
+        name = getattr(self.backend, "name", type(self.backend).__name__)
+        return name + "-int8" if getattr(self.backend, "quantized", False) else name
 
     @classmethod
     def load(
@@ -103,9 +118,13 @@ class Classifier:
         the default model when ``path`` is None).
 
         ``device`` is ``"auto"`` (CUDA when available), ``"cpu"`` or ``"cuda[:N]"``.
-        ``backend`` is ``"auto"`` (ONNX Runtime on CPU when installed, else PyTorch), ``"onnx"``
+        ``backend`` is ``"auto"`` (``"onnx-cascade"`` on CPU when ONNX Runtime is installed, else
+        PyTorch), ``"exact"`` (the model's own labels and scores: ``"onnx"`` on CPU when installed,
+        else PyTorch; what training and evaluation use), ``"onnx"``
         (fp32 graph: the reference's labels, no torch at run time), ``"onnx-int8"`` (dynamic int8:
-        faster, but a few labels differ from the reference and depend on the batch) or ``"torch"``.
+        faster, but a few labels differ from the reference and depend on the batch),
+        ``"onnx-cascade"`` (int8, then the fp32 graph again for the comments whose int8 answer is a
+        close call on some head: :meth:`close_calls`) or ``"torch"``.
         ``playbook`` is a :class:`Playbook` or a TOML file overriding the default one.
         ``threads`` caps ONNX Runtime's threads (default: all cores); ``onnx_cache`` is where the
         ONNX graph is cached or built (default ``$COMMENTNLP_CACHE`` or ``~/.cache/commentnlp``).
@@ -117,32 +136,39 @@ class Classifier:
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
         if backend not in BACKENDS:
-            raise ValueError(f"backend must be 'auto', 'torch', 'onnx' or 'onnx-int8', not {backend!r}")
+            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
         resolved = resolve_device(device)
-        if backend == "auto":
-            backend = "onnx" if resolved == "cpu" and onnx_available() else "torch"
+        if backend in ("auto", "exact"):
+            on_onnx = resolved == "cpu" and onnx_available()
+            backend = ("onnx-cascade" if backend == "auto" else "onnx") if on_onnx else "torch"
+        recheck = None
         if backend.startswith("onnx"):
             if resolved != "cpu":
                 raise ValueError("the ONNX backend runs on the CPU; use backend='torch' for CUDA")
-            engine = OnnxBackend(model_dir, quantize=backend == "onnx-int8", threads=threads, cache=onnx_cache)
+            engine = OnnxBackend(model_dir, quantize=backend != "onnx", threads=threads, cache=onnx_cache)
+            if backend == "onnx-cascade":  # its threads sleep when done, not spin on the int8 graph's cores
+                recheck = OnnxBackend(model_dir, threads=threads, cache=onnx_cache, spin=False)
         else:
             engine = TorchBackend(model_dir, device=resolved)
-        return cls(model_dir, config, engine, playbook)
+        return cls(model_dir, config, engine, playbook, recheck=recheck)
 
     # -- core -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text after :func:`~commentnlp.preprocessing.normalize` (the model's input)."""
         return [enc.ids for enc in self._tokenizer.encode_batch([normalize(t) for t in texts])]
 
-    def predict_logits(self, texts: Sequence[str], batch_size: int | None = None) -> dict[str, np.ndarray]:
+    def predict_logits(self, texts: Sequence[str], batch_size: int | None = None,
+                       is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
         """Raw logits per head, shape ``(len(texts), n_values)``, in input order.
 
-        ``batch_size`` defaults to :attr:`batch_size` (64 on the CPU, 1024 on a GPU)."""
-        return self.logits_for_ids(self.encode(texts), batch_size)
+        ``batch_size`` defaults to :attr:`batch_size` (64 on the CPU, 1024 on a GPU). ``is_reply``
+        only narrows which answers ``onnx-cascade`` checks (:meth:`close_calls`)."""
+        return self.logits_for_ids(self.encode(texts), batch_size, is_reply)
 
-    def logits_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None) -> dict[str, np.ndarray]:
+    def logits_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None,
+                       is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
         """Raw logits per head for texts already normalised and tokenised (``encode``), in order."""
-        return self.logits_for_batches(len(ids), self.batches_for_ids(ids, batch_size))
+        return self.logits_for_batches(len(ids), self.batches_for_ids(ids, batch_size), is_reply)
 
     def batches_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None) -> list[Batch]:
         """The model's input for these token ids: ``(rows, input_ids, attention_mask)`` per batch,
@@ -151,18 +177,67 @@ class Classifier:
         return [(idx, *pad_batch(ids, idx, self._pad_id)) for idx in
                 sorted_batches([len(x) for x in ids], batch_size, max_tokens=max(self.max_batch_tokens, batch_size))]
 
-    def logits_for_batches(self, n: int, batches: Iterable[Batch]) -> dict[str, np.ndarray]:
+    def logits_for_batches(self, n: int, batches: Iterable[Batch],
+                           is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
         """Raw logits per head for ``n`` texts from their batches (``batches_for_ids``), in text order.
 
         The model's forward pass alone: with worker processes, :func:`commentnlp.exports.label_file`
         runs it in the main process while the workers tokenise and batch (``batches_for_ids``) and
-        turn logits into predictions (``predictions``)."""
+        turn logits into predictions (``predictions``). With a :attr:`recheck` backend, the close
+        calls (:meth:`close_calls`; ``is_reply``, when given, is each text's thread position) are
+        answered again by it, together, in full batches."""
+        if is_reply is not None:
+            _check_positions(is_reply, n)
         out = {name: np.zeros((n, len(values)), dtype=np.float32) for name, values in self.heads.items()}
+        close_rows: list[int] = []  # with a recheck backend: the close calls' rows, and their token ids
+        close_ids: list[np.ndarray] = []
         for idx, input_ids, attention_mask in batches:
             logits = self.backend(input_ids, attention_mask)
             for name in out:
                 out[name][idx] = logits[name]
+            if self.recheck is not None:
+                positions = None if is_reply is None else [is_reply[i] for i in idx]
+                for r in np.flatnonzero(self.close_calls(logits, self.recheck_margin, positions)):
+                    close_rows.append(idx[r])
+                    close_ids.append(input_ids[r, :attention_mask[r].sum()])
+        if close_rows:
+            rows = np.asarray(close_rows)
+            for batch in sorted_batches([len(x) for x in close_ids], self.batch_size, self.max_batch_tokens):
+                exact = self.recheck(*pad_batch(close_ids, batch, self._pad_id))
+                for name in out:
+                    out[name][rows[batch]] = exact[name]
         return out
+
+    def close_calls(self, logits: Mapping[str, np.ndarray], margin: float,
+                    is_reply: Sequence[bool | None] | None = None) -> np.ndarray:
+        """Rows whose label on some head changes when two of that head's logits move ``margin``
+        closer each (another class's up, the chosen class's down).
+
+        Labels are decided as :meth:`predictions` decides them for the thread positions
+        ``is_reply``; when those are not given, for every position a row could have. These are
+        the comments whose int8 answer ``onnx-cascade`` checks in fp32: int8 moves a logit by a
+        few tenths at most, so a label farther than that from a change is the fp32 one.
+        """
+        n = len(next(iter(logits.values())))
+        close = np.zeros(n, dtype=bool)
+        if is_reply is not None:
+            positions = [list(is_reply)]
+        elif self.config.position_offsets:
+            positions = [None, *([flag] * n for flag in THREAD_POSITIONS.values())]
+        else:
+            positions = [None]
+        for replies in positions:
+            chosen = self.decide(self._calibrated(logits, replies))
+            for name, v in logits.items():
+                label = chosen[name]
+                for other in range(v.shape[1]):
+                    rows = np.flatnonzero(label != other)
+                    moved = v.copy()
+                    moved[rows, other] += margin
+                    moved[rows, label[rows]] -= margin
+                    changed = self.decide(self._calibrated({name: moved}, replies))[name] != label
+                    close[rows[changed[rows]]] = True
+        return close
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None,
                       is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
@@ -170,15 +245,14 @@ class Classifier:
 
         ``is_reply`` (one per text: True, False or None for unknown) adds the model's thread-position
         offsets (``config.position_offsets``) to the logits of the texts whose position is known."""
-        return self._calibrated(self.predict_logits(texts, batch_size), is_reply)
+        positions = [None] * len(texts) if is_reply is None else is_reply
+        return self._calibrated(self.predict_logits(texts, batch_size, positions), is_reply)
 
     def _calibrated(self, logits: Mapping[str, np.ndarray],
                     is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
         rows: dict[str, list[int]] = {}  # the texts of each known thread position
         if is_reply is not None:
-            n = len(next(iter(logits.values()), ()))
-            if len(is_reply) != n:
-                raise ValueError(f"is_reply has {len(is_reply)} values for {n} texts")
+            _check_positions(is_reply, len(next(iter(logits.values()), ())))
             rows = {position: [i for i, r in enumerate(is_reply) if r is flag]
                     for position, flag in THREAD_POSITIONS.items()}
         out = {}
@@ -225,7 +299,8 @@ class Classifier:
         for i, r in enumerate(replies or ()):
             if r is not None and not isinstance(r, bool):
                 raise TypeError(f"is_reply[{i}] is {type(r).__name__}, expected True, False or None")
-        results = self.predictions(batch, self.predict_logits(batch, batch_size), abstain, replies)
+        logits = self.predict_logits(batch, batch_size, [None] * len(batch) if replies is None else replies)
+        results = self.predictions(batch, logits, abstain, replies)
         return results[0] if single else results
 
     __call__ = predict
@@ -254,6 +329,11 @@ class Classifier:
                 actions[rule.id] = self.playbook.render(rule.action)
             out.append(Prediction(text=text, scores=scores, action=actions[rule.id], action_id=rule.id, **labels))
         return out
+
+
+def _check_positions(is_reply: Sequence[bool | None], n: int) -> None:
+    if len(is_reply) != n:
+        raise ValueError(f"is_reply has {len(is_reply)} values for {n} texts")
 
 
 _loaded: dict[str, Classifier] = {}

@@ -80,10 +80,12 @@ def _items(block: list[Item] | list[RawLine]) -> list[Item]:
     return [x if isinstance(x, Item) else parse_jsonl_line(*x) for x in block]
 
 
-def _prepare(block: list[Item] | list[RawLine], text_field: str | None) -> tuple[int, list[Batch]]:
-    """In a worker: how many of the chunk's items have a text to label, and the model's batches for them."""
-    ids = _classifier.encode(texts_to_label(_items(block), text_field))
-    return len(ids), _classifier.batches_for_ids(ids)
+def _prepare(block: list[Item] | list[RawLine], text_field: str | None) -> tuple[int, list[Batch], list[bool | None]]:
+    """In a worker: how many of the chunk's items have a text to label, the model's batches for them,
+    and their thread positions (``logits_for_batches``'s arguments)."""
+    items = _items(block)
+    ids = _classifier.encode(texts_to_label(items, text_field))
+    return len(ids), _classifier.batches_for_ids(ids), replies_to_label(items)
 
 
 def _finish(block: list[Item] | list[RawLine], logits: dict[str, Any], text_field: str | None, path: str) -> int:

@@ -182,9 +182,9 @@ def _worker_classifier(spec: _WorkerSpec):
                 clf = _classifiers[key] = _load_classifier(Path(path), spec.backend, spec.fingerprint)
                 _loads[key] = _loads.get(key, 0) + 1
                 seconds = round(time.time() - t0, 3)
-                log.info("commentnlp: loaded %s (%s) in process %d in %.1fs", path, clf.backend.name, os.getpid(),
+                log.info("commentnlp: loaded %s (%s) in process %d in %.1fs", path, clf.backend_name, os.getpid(),
                          seconds)
-                _log_event(spec, "load", model=path, backend=clf.backend.name, seconds=seconds,
+                _log_event(spec, "load", model=path, backend=clf.backend_name, seconds=seconds,
                            model_loads=_loads[key])
     return clf, key
 
@@ -259,18 +259,24 @@ def _staging_root() -> Path:
     return _stage_root
 
 
+#: The ONNX graphs (quantized or not) each kind of backend runs.
+_GRAPHS = {"fp32": (False,), "int8": (True,), "cascade": (True, False), "none": ()}
+
+
 def _graph_kind(backend: str) -> str:
     from .backends import onnx_available
 
     if backend == "onnx-int8":
         return "int8"
-    if backend in ("auto", "onnx") and onnx_available():
+    if backend in ("auto", "onnx-cascade") and onnx_available():
+        return "cascade"
+    if backend in ("exact", "onnx") and onnx_available():
         return "fp32"
     return "none"
 
 
 def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
-    """Zip a model directory (plus its ONNX graph) once per process: ``(archive, fingerprint, has_graph)``."""
+    """Zip a model directory (plus its ONNX graphs) once per process: ``(archive, fingerprint, has_graph)``."""
     from .backends import build_onnx
     from .serialization import model_fingerprint
 
@@ -280,19 +286,18 @@ def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
         archive = _staged.get((fingerprint, kind))
         if archive is not None and archive.is_file():
             return archive, fingerprint, kind != "none"
-        graph = build_onnx(model_dir, quantize=kind == "int8") if kind != "none" else None
+        graphs = [build_onnx(model_dir, quantize=quantize) for quantize in _GRAPHS[kind]]
         archive = _staging_root() / f"commentnlp-model-{fingerprint}-{kind}.zip"
         part = archive.with_suffix(".part")
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as z:
             for path in sorted(model_dir.rglob("*")):
                 if path.is_file():
                     z.write(path, path.relative_to(model_dir).as_posix())
-            if graph is not None:
-                # under build_onnx's own key (which leaves activation ranges out of the fp32 graph's)
+            for graph in graphs:  # under build_onnx's own key (the fp32 graph's leaves activation ranges out)
                 z.write(graph, f"{_GRAPH_DIR}/{graph.parent.name}/{graph.name}")
         os.replace(part, archive)
         _staged[(fingerprint, kind)] = archive
-        return archive, fingerprint, graph is not None
+        return archive, fingerprint, bool(graphs)
 
 
 def _ship(sc, model: str | Path | None, backend: str, ship_model: bool) -> tuple[str, bool, str | None]:
@@ -356,7 +361,7 @@ def label_dataframe(
     ``model`` is a model directory on the driver (None = the bundled default model), shipped
     to the executors, or an ``hdfs://``/``s3a://``/... directory (added with ``addFile``);
     with ``ship_model=False`` it is a path every executor can read as it is. ``backend`` is
-    as in :meth:`Classifier.load` (``"auto"``: the fp32 ONNX graph on CPU, like ``classify()``).
+    as in :meth:`Classifier.load` (``"auto"``: ``onnx-cascade`` on CPU, like ``classify()``).
     ``scores`` is a JSON string (``F.from_json("scores", SCORES_TYPE)`` makes it a map).
     Input columns named like an output column are replaced (as ``commentnlp label`` does).
     ``worker_log_dir`` (a directory the executors can write) gets one JSON line per model

@@ -233,7 +233,7 @@ def _teacher_logits(teachers: list[str], records: list[dict], device: str, log: 
     per_teacher = []
     for teacher in teachers:
         t0 = time.time()
-        clf = Classifier.load(teacher, device=device)
+        clf = Classifier.load(teacher, device=device, backend="exact")
         if {h: list(v) for h, v in clf.heads.items()} != _HEAD_VALUES:
             raise ValueError(f"teacher {teacher} has other heads or labels than this model: {clf.heads}")
         per_teacher.append(clf.predict_logits(texts))
@@ -399,7 +399,7 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     dev_texts = [r["text"] for r in dev_records]
     # first, as they are part of the weights that key the cached ONNX graphs
     save_activation_ranges(model_dir, activation_ranges(Classifier.load(model_dir, backend="torch", device="cpu"), dev_texts))
-    clf = Classifier.load(model_dir)  # raw logits do not depend on the calibration being replaced
+    clf = Classifier.load(model_dir, backend="exact")  # raw logits do not depend on the calibration being replaced
     config = clf.config
     dev_logits = clf.predict_logits(dev_texts)
     dev_labels = _label_arrays(dev_records)
@@ -452,7 +452,7 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
     config = read_config(model_dir)
     data = data or TrainingConfig.from_dict(config.training["config"]).data.evaluate[0]
     records = read_labeled(data)
-    clf = Classifier.load(model_dir)
+    clf = Classifier.load(model_dir, backend="exact")
     _, predicted = predict_records(clf, records)
     model = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=True)
     results = run_baselines(baseline_training_records(config), records, reference=predicted)
@@ -470,7 +470,7 @@ def evaluate_saved(model, sets: dict[str, Any], log: Log = _stderr) -> dict[str,
     from .classifier import Classifier
     from .evaluation import evaluate
 
-    clf = model if isinstance(model, Classifier) else Classifier.load(model)
+    clf = model if isinstance(model, Classifier) else Classifier.load(model, backend="exact")
     out: dict[str, Any] = {}
     for name, data in sets.items():
         if isinstance(data, list) and not data:

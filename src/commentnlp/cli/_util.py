@@ -20,6 +20,11 @@ EXIT_OK = 0
 EXIT_ERROR = 1  # fatal: missing input, unreadable model, unwritable output, bad config
 EXIT_USAGE = 2  # wrong options (typer/click)
 
+#: ``--backend``'s help, the same for every command that loads a model.
+BACKEND_HELP = ("auto (onnx-cascade on CPU, torch on a GPU), exact (the model's own labels: onnx on CPU, torch on "
+                "a GPU), onnx (fp32), onnx-int8 (fastest, a few labels differ), onnx-cascade (int8, close calls "
+                "again in fp32) or torch.")
+
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
     """Print one clear error line to stderr and exit."""

@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._util import app, load_classifier
+from ._util import BACKEND_HELP, app, load_classifier
 
 
 @app.command("classify")
@@ -17,7 +17,7 @@ def classify_cli(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
-    backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
+    backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
 ) -> None:
     """Print the labels, top scores and suggested action of each text."""
     clf = load_classifier(model, device, None, backend=backend)

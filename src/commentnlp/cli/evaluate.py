@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._util import app, fail, load_classifier
+from ._util import BACKEND_HELP, app, fail, load_classifier
 
 
 def format_report(result: dict) -> str:
@@ -50,7 +50,7 @@ def evaluate_cli(
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Comments per batch (default: 64 on the CPU, 1024 on a GPU)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
-    backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
+    backend: str = typer.Option("exact", "--backend", help=BACKEND_HELP + " Default here: exact, the model's own figures."),
     baselines: bool = typer.Option(False, "--baselines", help="Also fit and evaluate the baselines (majority, TF-IDF + logistic regression, VADER, where-to-buy rules, profanity check) on the model's own training data."),
     train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Training JSONL for the baselines (default: the data recorded in the model's config)."),
     ci: bool = typer.Option(False, "--ci", help="Add 95% bootstrap intervals (1,000 resamples) to the headline figures and, with --baselines, the paired margin over the best baseline."),

@@ -24,7 +24,7 @@ def find_threshold_cli(
     from ..data import DataError, read_labeled
     from ..serialization import read_config, write_config
 
-    clf = load_classifier(model, "cpu", None)
+    clf = load_classifier(model, "cpu", None, backend="exact")
     if head not in clf.heads or label not in clf.heads[head]:
         fail(f"unknown head/label {head}={label}; heads: {clf.heads}")
     try:

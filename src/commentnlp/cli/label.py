@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ._util import app, fail, is_terminal, load_classifier
+from ._util import BACKEND_HELP, app, fail, is_terminal, load_classifier
 
 
 @app.command("label")
@@ -25,7 +25,7 @@ def label_cli(
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Comments per batch (default: 64 on the CPU, 1024 on a GPU)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
-    backend: str = typer.Option("auto", "--backend", help="auto (ONNX on CPU), onnx (fp32), onnx-int8 (faster, a few labels differ) or torch."),
+    backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that parse, tokenise and format while the model runs (default: 0 on the CPU; with a GPU all cores but two, up to 16)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
