@@ -83,7 +83,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 - Fine-tuning: {config.finetuning}{f" (LoRA r={lora.get('r')}, alpha={lora.get('alpha')}, merged into the encoder at load time)" if lora else ""}
 - Preprocessing version: {config.preprocessing_version} (emoji spelled out, URLs/mentions normalised)
 - Files: safetensors weights + `config.json`; no pickles, no remote code. `activation_ranges.safetensors`
-  holds the dev split's per-channel input ranges of the encoder's linear layers, which smooth the opt-in int8 graph.
+  holds the dev split's per-channel input ranges of the encoder's linear layers, which smooth the int8 graph (the CPU default, `onnx-cascade`, runs it first).
 - commentnlp version: {config.commentnlp_version}
 
 ## Training
