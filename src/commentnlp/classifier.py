@@ -129,18 +129,14 @@ class Classifier:
         ``threads`` caps ONNX Runtime's threads (default: all cores); ``onnx_cache`` is where the
         ONNX graph is cached or built (default ``$COMMENTNLP_CACHE`` or ``~/.cache/commentnlp``).
         """
-        from .backends import OnnxBackend, TorchBackend, onnx_available, resolve_device
+        from .backends import OnnxBackend, TorchBackend, resolve_device
 
         model_dir = resolve_model_path(path)
         config = read_config(model_dir)
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
         resolved = resolve_device(device)
-        if backend in ("auto", "exact"):
-            on_onnx = resolved == "cpu" and onnx_available()
-            backend = ("onnx-cascade" if backend == "auto" else "onnx") if on_onnx else "torch"
+        backend = resolve_backend(backend, resolved)
         recheck = None
         if backend.startswith("onnx"):
             if resolved != "cpu":
@@ -202,8 +198,8 @@ class Classifier:
                     close_ids.append(input_ids[r, :attention_mask[r].sum()])
         if close_rows:
             rows = np.asarray(close_rows)
-            for batch in sorted_batches([len(x) for x in close_ids], self.batch_size, self.max_batch_tokens):
-                exact = self.recheck(*pad_batch(close_ids, batch, self._pad_id))
+            for batch, batch_ids, batch_mask in self.batches_for_ids(close_ids):
+                exact = self.recheck(batch_ids, batch_mask)
                 for name in out:
                     out[name][rows[batch]] = exact[name]
         return out
@@ -329,6 +325,20 @@ class Classifier:
                 actions[rule.id] = self.playbook.render(rule.action)
             out.append(Prediction(text=text, scores=scores, action=actions[rule.id], action_id=rule.id, **labels))
         return out
+
+
+def resolve_backend(backend: str, device: str) -> str:
+    """The backend :meth:`Classifier.load` runs for ``backend`` on ``device`` (already resolved):
+    ``auto`` and ``exact`` become ``onnx-cascade`` and ``onnx`` on the CPU when ONNX Runtime is
+    installed, else ``torch``; the others stay as they are."""
+    from .backends import onnx_available
+
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(map(repr, BACKENDS))}, not {backend!r}")
+    if backend in ("auto", "exact"):
+        on_onnx = device == "cpu" and onnx_available()
+        return ("onnx-cascade" if backend == "auto" else "onnx") if on_onnx else "torch"
+    return backend
 
 
 def _check_positions(is_reply: Sequence[bool | None], n: int) -> None:

@@ -259,34 +259,24 @@ def _staging_root() -> Path:
     return _stage_root
 
 
-#: The ONNX graphs (quantized or not) each kind of backend runs.
-_GRAPHS = {"fp32": (False,), "int8": (True,), "cascade": (True, False), "none": ()}
-
-
-def _graph_kind(backend: str) -> str:
-    from .backends import onnx_available
-
-    if backend == "onnx-int8":
-        return "int8"
-    if backend in ("auto", "onnx-cascade") and onnx_available():
-        return "cascade"
-    if backend in ("exact", "onnx") and onnx_available():
-        return "fp32"
-    return "none"
+#: The ONNX graphs (quantized or not) each backend runs on the workers' CPUs.
+_GRAPHS = {"onnx": (False,), "onnx-int8": (True,), "onnx-cascade": (True, False), "torch": ()}
 
 
 def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
     """Zip a model directory (plus its ONNX graphs) once per process: ``(archive, fingerprint, has_graph)``."""
-    from .backends import build_onnx
+    from .backends import build_onnx, onnx_available
+    from .classifier import resolve_backend
     from .serialization import model_fingerprint
 
     fingerprint = model_fingerprint(model_dir)
-    kind = _graph_kind(backend)
+    kind = resolve_backend(backend, "cpu")
+    quantized = _GRAPHS[kind] if onnx_available() else ()
     with _stage_lock:
         archive = _staged.get((fingerprint, kind))
         if archive is not None and archive.is_file():
-            return archive, fingerprint, kind != "none"
-        graphs = [build_onnx(model_dir, quantize=quantize) for quantize in _GRAPHS[kind]]
+            return archive, fingerprint, bool(quantized)
+        graphs = [build_onnx(model_dir, quantize=quantize) for quantize in quantized]
         archive = _staging_root() / f"commentnlp-model-{fingerprint}-{kind}.zip"
         part = archive.with_suffix(".part")
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as z:
@@ -370,11 +360,10 @@ def label_dataframe(
     _require_pyspark()
     from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
-    from .classifier import BACKENDS
+    from .classifier import resolve_backend
     from .playbook import Playbook, default_playbook
 
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    resolve_backend(backend, "cpu")  # an unknown backend fails here, on the driver
     if batch_size is not None and batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     if text_col not in df.columns:
