@@ -225,14 +225,14 @@ class Classifier:
         for replies in positions:
             chosen = self.decide(self._calibrated(logits, replies))
             for name, v in logits.items():
-                label = chosen[name]
-                for other in range(v.shape[1]):
-                    rows = np.flatnonzero(label != other)
-                    moved = v.copy()
-                    moved[rows, other] += margin
-                    moved[rows, label[rows]] -= margin
-                    changed = self.decide(self._calibrated({name: moved}, replies))[name] != label
-                    close[rows[changed[rows]]] = True
+                label, k = chosen[name], v.shape[1]
+                # every move at once: moved[j] has class j's logit up and the chosen one's down
+                # (no move where j is the chosen class), decided as one (k * n)-row batch
+                eye = np.eye(k, dtype=v.dtype)
+                moved = v[None] + margin * (eye[:, None, :] - eye[label][None, :, :])
+                stacked = None if replies is None else list(replies) * k
+                decided = self.decide(self._calibrated({name: moved.reshape(k * n, k)}, stacked))[name]
+                close |= (decided.reshape(k, n) != label).any(axis=0)
         return close
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None,
