@@ -5,7 +5,9 @@ per head. :class:`OnnxBackend` runs a graph exported from the saved model (LoRA 
 mean pooling and heads included) in fp32 (the reference's labels) or with dynamic
 per-channel int8 weights (faster; activations are quantised per batch, so a few labels
 differ and depend on the batch; smoothed first when the model has activation ranges, see
-:mod:`commentnlp.quantization`), and needs neither torch nor transformers at run time. The graph is built once per model
+:mod:`commentnlp.quantization`), and needs neither torch nor transformers at run time. Attention
+is fused into one node per layer where that gives the same outputs (:mod:`commentnlp.fusion`).
+The graph is built once per model
 (keyed by a hash of its weights, and for int8 of its activation ranges), cached under ``$COMMENTNLP_CACHE`` (default
 ``~/.cache/commentnlp``) and written atomically, so concurrent processes never read a
 half-written file.
@@ -50,6 +52,11 @@ def onnx_available() -> bool:
     return True
 
 
+#: how graphs are built (export, fusion, quantisation); part of a cached graph's name, so a
+#: change here builds new graphs instead of reusing older ones
+GRAPH_FORMAT = 2
+
+
 def cache_dir() -> Path:
     return Path(os.environ.get("COMMENTNLP_CACHE", Path.home() / ".cache" / "commentnlp"))
 
@@ -83,13 +90,23 @@ class TorchBackend:
 
 
 def _export_onnx(model_dir: Path, path: Path) -> list[str]:
-    """Export the merged model (encoder + pooling + heads) to ONNX at ``path``; returns head names."""
+    """Export the merged model (encoder + pooling + heads) to ONNX at ``path``, with attention fused
+    where :func:`commentnlp.fusion.fuse_graph` can; returns head names."""
+    import warnings
+
     import torch
 
+    from .fusion import fuse_graph
     from .serialization import load_torch_model
 
     model, config = load_torch_model(model_dir)
     names = list(config.heads)
+    encoder = model.encoder
+    # attention written out as MatMul + Softmax (not one SDPA call): the pattern the fusion recognises
+    if hasattr(encoder, "set_attn_implementation"):
+        encoder.set_attn_implementation("eager")
+    else:  # transformers 4.x
+        encoder.config._attn_implementation = "eager"
 
     class Graph(torch.nn.Module):
         def __init__(self, inner):
@@ -103,12 +120,14 @@ def _export_onnx(model_dir: Path, path: Path) -> list[str]:
     example = (torch.ones(2, 8, dtype=torch.long), torch.ones(2, 8, dtype=torch.long))
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
     axes.update({n: {0: "batch"} for n in names})
-    import warnings
-
+    exported = path.with_suffix(".exported.onnx")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        torch.onnx.export(Graph(model.eval()), example, str(path), input_names=["input_ids", "attention_mask"],
+        torch.onnx.export(Graph(model.eval()), example, str(exported), input_names=["input_ids", "attention_mask"],
                           output_names=names, dynamic_axes=axes, opset_version=17, dynamo=False)
+    ec = encoder.config
+    fuse_graph(exported, path, ec.model_type, ec.num_attention_heads, ec.hidden_size)
+    exported.unlink()
     return names
 
 
@@ -121,7 +140,7 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     quantized from the fp32 one, which is built and cached first if needed.
     """
     model_dir = Path(model_dir)
-    name = "model.int8.onnx" if quantize else "model.fp32.onnx"
+    name = f"model.{'int8' if quantize else 'fp32'}.v{GRAPH_FORMAT}.onnx"
     target = Path(cache or cache_dir()) / model_fingerprint(model_dir, with_ranges=quantize) / name
     if target.is_file():
         return target

@@ -61,10 +61,19 @@ def activation_ranges(classifier, texts: Sequence[str], batch_size: int = 64) ->
     return {name: v.numpy() for name, v in ranges.items()}
 
 
-def _module_name(node_name: str) -> str:
-    """``/inner/encoder/encoder/layer.0/attention/self/query/MatMul`` -> ``encoder.layer.0.attention.self.query``
-    (the exporter names nodes after the module path; ``inner.encoder`` is the encoder)."""
-    return node_name.removeprefix("/inner/encoder/").rsplit("/", 1)[0].replace("/", ".")
+def _module_name(node) -> str:
+    """The encoder module a node computes, from the module path the exporter names nodes and
+    tensors after (``inner.encoder`` is the encoder):
+    ``/inner/encoder/encoder/layer.0/attention/self/query/MatMul`` -> ``encoder.layer.0.attention.self.query``.
+    A fused ``Attention`` node (:mod:`commentnlp.fusion`) does its layer's query, key and value
+    matmuls; it is named after none, but its output keeps the name ``.../layer.0/attention/self/...``."""
+    if node.op_type == "Attention":
+        return _module_name_of(node.output[0]) + ".query"
+    return _module_name_of(node.name)
+
+
+def _module_name_of(name: str) -> str:
+    return name.removeprefix("/inner/encoder/").rsplit("/", 1)[0].replace("/", ".")
 
 
 def smooth_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str, np.ndarray],
@@ -81,18 +90,18 @@ def smooth_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str, 
     for node in graph.node:
         for name in node.input:
             uses[name] += 1
-    groups: dict[str, list] = defaultdict(list)  # activation tensor -> the MatMuls that read it
+    groups: dict[str, list] = defaultdict(list)  # activation tensor -> the MatMuls (or fused Attention) reading it
     for node in graph.node:
-        if (node.op_type == "MatMul" and node.input[1] in weights and uses[node.input[1]] == 1
-                and _module_name(node.name) in ranges):
+        if (node.op_type in ("MatMul", "Attention") and node.input[1] in weights and uses[node.input[1]] == 1
+                and _module_name(node) in ranges):
             groups[node.input[0]].append(node)
     muls = {}
     for tensor, nodes in groups.items():
-        x_max = np.maximum(ranges[_module_name(nodes[0].name)], 1e-5)
+        x_max = np.maximum(ranges[_module_name(nodes[0])], 1e-5)
         w = [numpy_helper.to_array(weights[n.input[1]]) for n in nodes]  # (in, out) each
         w_max = np.maximum(np.max([np.abs(a).max(axis=1) for a in w], axis=0), 1e-5)
         if x_max.shape != w_max.shape:
-            raise ValueError(f"activation ranges of {_module_name(nodes[0].name)} do not fit the graph")
+            raise ValueError(f"activation ranges of {_module_name(nodes[0])} do not fit the graph")
         s = np.clip(x_max ** alpha / w_max ** (1 - alpha), 1e-2, 1e3).astype(np.float32)
         for node, a in zip(nodes, w):
             weights[node.input[1]].CopyFrom(numpy_helper.from_array((a * s[:, None]).astype(np.float32), node.input[1]))
@@ -115,6 +124,7 @@ def smooth_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str, 
 def quantize_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str, np.ndarray] | None) -> int:
     """Dynamic per-channel int8 of an fp32 graph, smoothed first when ``ranges`` are given;
     returns the number of smoothed activation tensors (0 without ranges)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     source, smoothed = Path(fp32_path), 0
@@ -123,7 +133,9 @@ def quantize_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str
         smoothed = smooth_graph(fp32_path, source, ranges)
         if smoothed == 0:
             raise ValueError(f"none of the {len(ranges)} activation ranges matches a linear layer of the graph")
-    quantize_dynamic(str(source), str(out_path), weight_type=QuantType.QInt8, per_channel=True)
+    # shape inference does not type the outputs of ONNX Runtime's fused nodes: they are float
+    quantize_dynamic(str(source), str(out_path), weight_type=QuantType.QInt8, per_channel=True,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     if source != Path(fp32_path):
         source.unlink()
     return smoothed

@@ -65,7 +65,7 @@ OUTPUT_SCHEMA = ", ".join(f"{name} {kind}" for name, kind in _OUTPUT_TYPES.items
 SCORES_TYPE = "map<string,map<string,double>>"
 
 #: Inside a shipped model archive, its ONNX graphs laid out as ``build_onnx``'s cache holds them
-#: (``<key>/model.<int8|fp32>.onnx``), so a worker loads them with ``onnx_cache`` pointed here.
+#: (``<key>/model.<int8|fp32>.v<format>.onnx``), so a worker loads them with ``onnx_cache`` pointed here.
 _GRAPH_DIR = "_onnx"
 _ROW = "__commentnlp_row"
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
