@@ -46,3 +46,19 @@ def test_gpu_benchmark_runs_on_the_cpu_too():
     assert result["host_ceiling_rate"] > result["label_file_rate"]  # the instant model costs nothing
     # the same PyTorch fp32 model on the same device: every label identical
     assert result["identical_labels_vs_cpu_fp32"] == {"style": 1.0, "intent": 1.0, "sentiment": 1.0, "troll": 1.0}
+
+
+def test_cpu_profile_times_every_stage_and_operator():
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "profile_cpu.py"), "--n", "300", "--json"],
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout)
+    assert result["backend"] == "onnx-cascade" and result["label"]["n"] == 300
+    stages = result["label"]["stages_s"]
+    assert {"encode", "batches_for_ids", "backend", "close_calls", "predictions"} <= set(stages)
+    assert all(s > 0 for s in stages.values()) and sum(stages.values()) < result["label"]["total_s"]
+    # the cascade's two graphs, int8 first; the fused graphs' time is mostly in their matrix products
+    graphs = result["graphs"]
+    assert [g["graph"].split(".")[1] for g in graphs] == ["int8", "fp32"]
+    assert "QAttention" in graphs[0]["ops_s"] and "Attention" in graphs[1]["ops_s"]
+    assert all(0 < g["kernel_s"] <= g["wall_s"] * 1.05 for g in graphs)

@@ -25,7 +25,8 @@ import numpy as np
 
 from .serialization import model_fingerprint, read_activation_ranges, read_config
 
-__all__ = ["TorchBackend", "OnnxBackend", "resolve_device", "onnx_available", "cache_dir", "build_onnx"]
+__all__ = ["TorchBackend", "OnnxBackend", "resolve_device", "onnx_available", "cache_dir", "build_onnx",
+           "session_options"]
 
 
 def resolve_device(device: str) -> str:
@@ -161,6 +162,26 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     return target
 
 
+#: ONNX Runtime graph rewrites left off: its SkipLayerNormalization kernel took twice the time of
+#: the LayerNormalization and Add it replaces (int8 default model, 2 cores: 10% of kernel time)
+DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
+
+
+def session_options(threads: int | None = None, spin: bool = True):
+    """ONNX Runtime session options of :class:`OnnxBackend`: ``threads`` intra-op threads (default:
+    all cores), all graph optimisations; with ``spin=False`` idle threads sleep at once instead of
+    spinning (for a session that shares the cores with another)."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if not spin:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return options
+
+
 class OnnxBackend:
     """Runs the exported graph with ONNX Runtime on the CPU (fp32, or int8 with ``quantize=True``)."""
 
@@ -173,16 +194,8 @@ class OnnxBackend:
         self.path = build_onnx(model_dir, quantize=quantize, log=log, cache=cache)
         self.quantized = quantize
         self.heads = list(read_config(model_dir).heads)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if not spin:  # idle threads sleep at once instead of spinning (another session may need the cores)
-            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        # ONNX Runtime's SkipLayerNormalization kernel took twice the time of the LayerNormalization
-        # and Add it replaces (int8 default model, 2 cores: 10% of the graph's kernel time)
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"],
-                                            disabled_optimizers=["SkipLayerNormFusion"])
+        self.session = ort.InferenceSession(str(self.path), session_options(threads, spin),
+                                            providers=["CPUExecutionProvider"], disabled_optimizers=DISABLED_OPTIMIZERS)
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         outputs = self.session.run(self.heads, {"input_ids": input_ids, "attention_mask": attention_mask})
