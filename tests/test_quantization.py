@@ -119,3 +119,17 @@ def test_int8_graph_is_smoothed_when_the_model_has_ranges(tiny_model_dir, tmp_pa
     (model / "activation_ranges.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(ModelLoadError, match="cannot read"):
         read_activation_ranges(model)
+
+
+def test_building_the_int8_graph_does_not_advise_users_to_preprocess_it(tiny_model_dir, tmp_path, caplog):
+    import logging
+
+    from commentnlp.backends import build_onnx
+    from commentnlp.quantization import quantize_graph
+
+    fp32 = build_onnx(tiny_model_dir, cache=tmp_path / "cache")
+    with caplog.at_level(logging.INFO):
+        quantize_graph(fp32, tmp_path / "int8.onnx", None)
+        logging.warning("Please consider this other warning")  # only that one message is dropped
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if "pre-processing" in m] and "Please consider this other warning" in messages

@@ -14,6 +14,7 @@ the linear module's name). A model without them is quantised without smoothing.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Sequence
@@ -121,6 +122,12 @@ def smooth_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str, 
     return len(muls)
 
 
+def _no_preprocessing_advice(record: logging.LogRecord) -> bool:
+    """Drops ``quantize_dynamic``'s warning, on every build, to pre-process the graph first: it is
+    fused and optimised before (:mod:`commentnlp.fusion`) and again when ONNX Runtime loads it."""
+    return not record.getMessage().startswith("Please consider to run pre-processing before quantization")
+
+
 def quantize_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str, np.ndarray] | None) -> int:
     """Dynamic per-channel int8 of an fp32 graph, smoothed first when ``ranges`` are given;
     returns the number of smoothed activation tensors (0 without ranges)."""
@@ -133,9 +140,13 @@ def quantize_graph(fp32_path: str | Path, out_path: str | Path, ranges: dict[str
         smoothed = smooth_graph(fp32_path, source, ranges)
         if smoothed == 0:
             raise ValueError(f"none of the {len(ranges)} activation ranges matches a linear layer of the graph")
-    # shape inference does not type the outputs of ONNX Runtime's fused nodes: they are float
-    quantize_dynamic(str(source), str(out_path), weight_type=QuantType.QInt8, per_channel=True,
-                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    root = logging.getLogger()
+    root.addFilter(_no_preprocessing_advice)
+    try:  # shape inference does not type the outputs of ONNX Runtime's fused nodes: they are float
+        quantize_dynamic(str(source), str(out_path), weight_type=QuantType.QInt8, per_channel=True,
+                         extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+    finally:
+        root.removeFilter(_no_preprocessing_advice)
     if source != Path(fp32_path):
         source.unlink()
     return smoothed
