@@ -5,6 +5,7 @@ import shutil
 from collections import Counter
 
 import numpy as np
+import pytest
 
 from commentnlp.classifier import Classifier
 
@@ -94,3 +95,17 @@ def test_a_graph_where_nothing_fuses_is_kept_as_exported(tiny_model_dir, tmp_pat
     monkeypatch.setattr(bert_model, "get_fused_operator_statistics", lambda self: {"Attention": 0})
     ops = _ops(build_onnx(tiny_model_dir, cache=tmp_path))
     assert ops["Attention"] == 0 and ops["Softmax"] == _layers(tiny_model_dir)
+
+
+def test_an_optimizer_error_leaves_the_exported_graph_with_a_warning(tiny_model_dir, tmp_path, monkeypatch):
+    import onnxruntime.transformers.optimizer as optimizer
+
+    from commentnlp.backends import build_onnx
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("pattern matcher gave up")
+
+    monkeypatch.setattr(optimizer, "optimize_model", broken)
+    with pytest.warns(UserWarning, match="attention not fused.*pattern matcher gave up"):
+        graph = build_onnx(tiny_model_dir, cache=tmp_path)
+    assert _ops(graph)["Attention"] == 0 and _ops(graph)["Softmax"] == _layers(tiny_model_dir)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,11 +33,16 @@ PARITY_TOLERANCE = 1e-3
 def fuse_graph(source: str | Path, out: str | Path, model_type: str, num_heads: int, hidden_size: int) -> bool:
     """Write ``source`` with fused attention to ``out``; returns whether it fused.
 
-    When the encoder is not BERT-type, nothing fuses, or the fused graph's outputs differ from
-    ``source``'s, ``out`` is a copy of ``source`` and the answer is False.
+    When the encoder is not BERT-type, nothing fuses, the optimizer fails (a warning says why) or
+    the fused graph's outputs differ from ``source``'s, ``out`` is a copy of ``source`` and the
+    answer is False: fusing only ever makes a graph faster, never unusable.
     """
-    if model_type in FUSED_MODEL_TYPES and _fuse(Path(source), Path(out), num_heads, hidden_size):
-        return True
+    if model_type in FUSED_MODEL_TYPES:
+        try:
+            if _fuse(Path(source), Path(out), num_heads, hidden_size):
+                return True
+        except Exception as exc:  # the optimizer's own error, whatever it is: keep the exported graph
+            warnings.warn(f"attention not fused, the exported graph is used as it is: {exc}", stacklevel=2)
     shutil.copyfile(source, out)
     return False
 
