@@ -24,7 +24,7 @@ from pathlib import Path
 from _common import machine, texts_from_data, write_export
 
 from commentnlp import Classifier
-from commentnlp.backends import DISABLED_OPTIMIZERS, session_options
+from commentnlp.backends import onnx_session, session_options
 from commentnlp.exports import label_file
 
 #: operator types that are (mostly) matrix products; QAttention/Attention also do the softmax
@@ -68,14 +68,11 @@ def time_stages(clf: Classifier, path: Path) -> dict:
 
 def profile_graph(graph: Path, batches) -> dict:
     """Kernel seconds per operator type of one graph over ``batches``, run alone as a backend runs it."""
-    import onnxruntime as ort
-
     options = session_options()
     options.enable_profiling = True
     with tempfile.TemporaryDirectory() as tmp:
         options.profile_file_prefix = str(Path(tmp) / "ort")
-        session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"],
-                                       disabled_optimizers=DISABLED_OPTIMIZERS)
+        session = onnx_session(graph, options)
         names = [o.name for o in session.get_outputs()]
         t = time.perf_counter()
         for _rows, input_ids, attention_mask in batches:

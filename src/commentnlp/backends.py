@@ -26,7 +26,7 @@ import numpy as np
 from .serialization import model_fingerprint, read_activation_ranges, read_config
 
 __all__ = ["TorchBackend", "OnnxBackend", "resolve_device", "onnx_available", "cache_dir", "build_onnx",
-           "session_options"]
+           "session_options", "onnx_session"]
 
 
 def resolve_device(device: str) -> str:
@@ -182,6 +182,15 @@ def session_options(threads: int | None = None, spin: bool = True):
     return options
 
 
+def onnx_session(path: str | Path, options=None):
+    """An ONNX Runtime CPU session on a graph, as :class:`OnnxBackend` runs it (``options`` from
+    :func:`session_options`, its default when None; :data:`DISABLED_OPTIMIZERS` left off)."""
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(path), options or session_options(), providers=["CPUExecutionProvider"],
+                                disabled_optimizers=DISABLED_OPTIMIZERS)
+
+
 class OnnxBackend:
     """Runs the exported graph with ONNX Runtime on the CPU (fp32, or int8 with ``quantize=True``)."""
 
@@ -189,13 +198,10 @@ class OnnxBackend:
 
     def __init__(self, model_dir: str | Path, quantize: bool = False, threads: int | None = None,
                  log: Callable[[str], None] | None = None, cache: str | Path | None = None, spin: bool = True):
-        import onnxruntime as ort
-
         self.path = build_onnx(model_dir, quantize=quantize, log=log, cache=cache)
         self.quantized = quantize
         self.heads = list(read_config(model_dir).heads)
-        self.session = ort.InferenceSession(str(self.path), session_options(threads, spin),
-                                            providers=["CPUExecutionProvider"], disabled_optimizers=DISABLED_OPTIMIZERS)
+        self.session = onnx_session(self.path, session_options(threads, spin))
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
         outputs = self.session.run(self.heads, {"input_ids": input_ids, "attention_mask": attention_mask})

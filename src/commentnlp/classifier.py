@@ -33,6 +33,9 @@ BACKENDS = ("auto", "exact", "onnx", "onnx-int8", "onnx-cascade", "torch")
 #: ``onnx-cascade`` checks a comment's int8 answer in fp32 when moving two logits of one head this
 #: much closer (each by this much) would change that head's label (:meth:`Classifier.close_calls`).
 CASCADE_MARGIN = 0.15
+#: The ONNX graphs each ONNX backend runs, as ``build_onnx``'s ``quantize`` flag: the first answers
+#: every comment, a second one answers the close calls again (``onnx-cascade``).
+ONNX_GRAPHS = {"onnx": (False,), "onnx-int8": (True,), "onnx-cascade": (True, False)}
 #: At most this many padded tokens per batch: long comments go in smaller batches (flat memory).
 MAX_BATCH_TOKENS = 2048
 GPU_MAX_BATCH_TOKENS = 65536
@@ -138,12 +141,13 @@ class Classifier:
         resolved = resolve_device(device)
         backend = resolve_backend(backend, resolved)
         recheck = None
-        if backend.startswith("onnx"):
+        if backend in ONNX_GRAPHS:
             if resolved != "cpu":
                 raise ValueError("the ONNX backend runs on the CPU; use backend='torch' for CUDA")
-            engine = OnnxBackend(model_dir, quantize=backend != "onnx", threads=threads, cache=onnx_cache)
-            if backend == "onnx-cascade":  # its threads sleep when done, not spin on the int8 graph's cores
-                recheck = OnnxBackend(model_dir, threads=threads, cache=onnx_cache, spin=False)
+            first, *second = ONNX_GRAPHS[backend]
+            engine = OnnxBackend(model_dir, quantize=first, threads=threads, cache=onnx_cache)
+            if second:  # its threads sleep when done, not spin on the first graph's cores
+                recheck = OnnxBackend(model_dir, quantize=second[0], threads=threads, cache=onnx_cache, spin=False)
         else:
             engine = TorchBackend(model_dir, device=resolved)
         return cls(model_dir, config, engine, playbook, recheck=recheck)

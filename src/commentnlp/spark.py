@@ -259,19 +259,15 @@ def _staging_root() -> Path:
     return _stage_root
 
 
-#: The ONNX graphs (quantized or not) each backend runs on the workers' CPUs.
-_GRAPHS = {"onnx": (False,), "onnx-int8": (True,), "onnx-cascade": (True, False), "torch": ()}
-
-
 def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
     """Zip a model directory (plus its ONNX graphs) once per process: ``(archive, fingerprint, has_graph)``."""
     from .backends import build_onnx, onnx_available
-    from .classifier import resolve_backend
+    from .classifier import ONNX_GRAPHS, resolve_backend
     from .serialization import model_fingerprint
 
     fingerprint = model_fingerprint(model_dir)
     kind = resolve_backend(backend, "cpu")
-    quantized = _GRAPHS[kind] if onnx_available() else ()
+    quantized = ONNX_GRAPHS.get(kind, ()) if onnx_available() else ()  # the graphs the workers' CPUs run
     with _stage_lock:
         archive = _staged.get((fingerprint, kind))
         if archive is not None and archive.is_file():
