@@ -7,9 +7,10 @@
    methods: normalise + tokenise (`encode`), length-sorted batching, the first graph (int8 for
    `onnx-cascade`), close calls, the fp32 re-run of the close calls, predictions (calibration,
    decisions, actions); what is left is reading, parsing and writing JSON.
-2. Runs each ONNX graph of that backend over the same comments in the same batches with ONNX
-   Runtime's profiler, and prints its kernel time per operator type, the share spent in matrix
-   products, and the rate the graph would reach if only its matrix products took time.
+2. Runs each ONNX graph of that backend over the same comments in the same batches, as the backend
+   runs them (the int8 graph's batches side by side, one core each), with ONNX Runtime's profiler,
+   and prints its kernel time per operator type, the share spent in matrix products, and the rate
+   the graph would reach if only its matrix products took time.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ import json
 import tempfile
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from _common import machine, texts_from_data, write_export
 
 from commentnlp import Classifier
-from commentnlp.backends import onnx_session, session_options
+from commentnlp.backends import OnnxBackend, onnx_session, session_options
 from commentnlp.exports import label_file
 
 #: operator types that are (mostly) matrix products; QAttention/Attention also do the softmax
@@ -52,7 +54,9 @@ def time_stages(clf: Classifier, path: Path) -> dict:
     own = {name: clf.__dict__[name] for name in STAGES if name in clf.__dict__}  # backend, recheck
     for name in STAGES:
         fn = getattr(clf, name)
-        if fn is not None:
+        if hasattr(fn, "map"):  # a backend that runs several batches at once: time those calls
+            fn.map = timed(name, fn.map)
+        elif fn is not None:
             setattr(clf, name, timed(name, fn))
     t = time.perf_counter()
     try:
@@ -60,30 +64,36 @@ def time_stages(clf: Classifier, path: Path) -> dict:
     finally:
         for name in STAGES:
             clf.__dict__.pop(name, None)
+            getattr(own.get(name), "__dict__", {}).pop("map", None)
         clf.__dict__.update(own)
     total = time.perf_counter() - t
     return {"n": summary.total, "total_s": total, "stages_s": dict(spent),
             "rest_s": total - sum(spent.values())}
 
 
-def profile_graph(graph: Path, batches) -> dict:
-    """Kernel seconds per operator type of one graph over ``batches``, run alone as a backend runs it."""
-    options = session_options()
+def profile_graph(backend: OnnxBackend, batches) -> dict:
+    """Kernel seconds per operator type of one graph over ``batches``, run alone as ``backend`` runs
+    them: one at a time on all its cores, or side by side, one core each (the int8 graph). Kernel
+    time then adds up over ``cores``."""
+    cores = backend.threads if backend.side_by_side else 1
+    options = session_options(1 if backend.side_by_side else backend.threads)
     options.enable_profiling = True
     with tempfile.TemporaryDirectory() as tmp:
         options.profile_file_prefix = str(Path(tmp) / "ort")
-        session = onnx_session(graph, options)
+        session = onnx_session(backend.path, options)
         names = [o.name for o in session.get_outputs()]
         t = time.perf_counter()
-        for _rows, input_ids, attention_mask in batches:
-            session.run(names, {"input_ids": input_ids, "attention_mask": attention_mask})
+        with ThreadPoolExecutor(cores) as pool:
+            list(pool.map(lambda batch: session.run(names, {"input_ids": batch[1], "attention_mask": batch[2]}),
+                          batches))
         wall = time.perf_counter() - t
         events = json.loads(Path(session.end_profiling()).read_text())
     by_op: Counter = Counter()
     for e in events:
         if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
             by_op[e["args"]["op_name"]] += e["dur"] / 1e6
-    return {"graph": graph.name, "wall_s": wall, "kernel_s": sum(by_op.values()), "ops_s": dict(by_op.most_common())}
+    return {"graph": backend.path.name, "cores": cores, "wall_s": wall, "kernel_s": sum(by_op.values()),
+            "ops_s": dict(by_op.most_common())}
 
 
 def main() -> None:
@@ -103,7 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         stages = time_stages(clf, write_export(Path(tmp) / "export.jsonl", texts))
     batches = clf.batches_for_ids(clf.encode(texts))
-    graph_runs = [profile_graph(b.path, batches) for b in graphs]
+    graph_runs = [profile_graph(b, batches) for b in graphs]
     result = {"machine": machine(), "backend": clf.backend_name, "label": stages, "graphs": graph_runs}
     if args.json:
         print(json.dumps(result, indent=2))
@@ -119,9 +129,10 @@ def main() -> None:
     for run in graph_runs:
         kernel = run["kernel_s"]
         products = sum(s for op, s in run["ops_s"].items() if op in MATRIX_PRODUCTS)
-        print(f"\n{run['graph']} alone, all {n} comments in the same batches: {n / run['wall_s']:,.0f} comments/s; "
-              f"kernels {kernel:.2f} s, of which matrix products {products / kernel:.0%} "
-              f"(those alone: {n / products:,.0f} comments/s)\n")
+        side = f", {run['cores']} batches side by side" if run["cores"] > 1 else ""
+        print(f"\n{run['graph']} alone, all {n} comments in the same batches{side}: {n / run['wall_s']:,.0f} "
+              f"comments/s; kernels {kernel:.2f} core-s, of which matrix products {products / kernel:.0%} "
+              f"(those alone: {n * run['cores'] / products:,.0f} comments/s)\n")
         print("| operator | s | share |\n|---|---|---|")
         for op, seconds in list(run["ops_s"].items())[:10]:
             print(f"| {op} | {seconds:.2f} | {seconds / kernel:.0%} |")

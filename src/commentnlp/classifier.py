@@ -25,8 +25,9 @@ from .serialization import ModelConfig, read_config, resolve_model_path
 
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
-#: Comments per batch when none is given: 64 on the CPU; on a GPU, large batches keep it busy.
-DEFAULT_BATCH_SIZE = 64
+#: Comments per batch when none is given: 32 on the CPU (one core each, the int8 graph side by
+#: side: :class:`~commentnlp.backends.OnnxBackend`); on a GPU, large batches keep it busy.
+DEFAULT_BATCH_SIZE = 32
 GPU_BATCH_SIZE = 1024
 #: Inference backends :meth:`Classifier.load` accepts.
 BACKENDS = ("auto", "exact", "onnx", "onnx-int8", "onnx-cascade", "torch")
@@ -36,8 +37,9 @@ CASCADE_MARGIN = 0.15
 #: The ONNX graphs each ONNX backend runs, as ``build_onnx``'s ``quantize`` flag: the first answers
 #: every comment, a second one answers the close calls again (``onnx-cascade``).
 ONNX_GRAPHS = {"onnx": (False,), "onnx-int8": (True,), "onnx-cascade": (True, False)}
-#: At most this many padded tokens per batch: long comments go in smaller batches (flat memory).
-MAX_BATCH_TOKENS = 2048
+#: At most this many padded tokens per batch: long comments go in smaller batches (flat memory;
+#: batches running side by side each hold their own activations).
+MAX_BATCH_TOKENS = 512
 GPU_MAX_BATCH_TOKENS = 65536
 
 #: Label given to a head whose top score is below its threshold when abstaining.
@@ -161,7 +163,7 @@ class Classifier:
                        is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
         """Raw logits per head, shape ``(len(texts), n_values)``, in input order.
 
-        ``batch_size`` defaults to :attr:`batch_size` (64 on the CPU, 1024 on a GPU). ``is_reply``
+        ``batch_size`` defaults to :attr:`batch_size` (32 on the CPU, 1024 on a GPU). ``is_reply``
         only narrows which answers ``onnx-cascade`` checks (:meth:`close_calls`)."""
         return self.logits_for_ids(self.encode(texts), batch_size, is_reply)
 
@@ -172,10 +174,12 @@ class Classifier:
 
     def batches_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None) -> list[Batch]:
         """The model's input for these token ids: ``(rows, input_ids, attention_mask)`` per batch,
-        sorted by length and padded to each batch's longest (at most ``max_batch_tokens`` tokens)."""
+        sorted by length and padded to each batch's longest: at most ``max_batch_tokens`` padded
+        tokens, or as many per comment when a larger ``batch_size`` than :attr:`batch_size` is given."""
         batch_size = self.batch_size if batch_size is None else batch_size
+        budget = max(self.max_batch_tokens, self.max_batch_tokens * batch_size // self.batch_size, batch_size)
         return [(idx, *pad_batch(ids, idx, self._pad_id)) for idx in
-                sorted_batches([len(x) for x in ids], batch_size, max_tokens=max(self.max_batch_tokens, batch_size))]
+                sorted_batches([len(x) for x in ids], batch_size, max_tokens=budget)]
 
     def logits_for_batches(self, n: int, batches: Iterable[Batch],
                            is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
@@ -191,8 +195,8 @@ class Classifier:
         out = {name: np.zeros((n, len(values)), dtype=np.float32) for name, values in self.heads.items()}
         close_rows: list[int] = []  # with a recheck backend: the close calls' rows, and their token ids
         close_ids: list[np.ndarray] = []
-        for idx, input_ids, attention_mask in batches:
-            logits = self.backend(input_ids, attention_mask)
+        batches = list(batches)
+        for (idx, input_ids, attention_mask), logits in zip(batches, _forward(self.backend, batches)):
             for name in out:
                 out[name][idx] = logits[name]
             if self.recheck is not None:
@@ -202,8 +206,8 @@ class Classifier:
                     close_ids.append(input_ids[r, :attention_mask[r].sum()])
         if close_rows:
             rows = np.asarray(close_rows)
-            for batch, batch_ids, batch_mask in self.batches_for_ids(close_ids):
-                exact = self.recheck(batch_ids, batch_mask)
+            batches = self.batches_for_ids(close_ids)
+            for (batch, _, _), exact in zip(batches, _forward(self.recheck, batches)):
                 for name in out:
                     out[name][rows[batch]] = exact[name]
         return out
@@ -343,6 +347,13 @@ def resolve_backend(backend: str, device: str) -> str:
         on_onnx = device == "cpu" and onnx_available()
         return ("onnx-cascade" if backend == "auto" else "onnx") if on_onnx else "torch"
     return backend
+
+
+def _forward(backend, batches: Sequence[Batch]) -> list[dict[str, np.ndarray]]:
+    """The backend's logits for each batch, in order: its ``map`` when it has one (several at once)."""
+    feeds = [(input_ids, attention_mask) for _, input_ids, attention_mask in batches]
+    run_all = getattr(backend, "map", None)
+    return run_all(feeds) if run_all is not None else [backend(*feed) for feed in feeds]
 
 
 def _check_positions(is_reply: Sequence[bool | None], n: int) -> None:
