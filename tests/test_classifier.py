@@ -141,6 +141,18 @@ def test_onnx_map_runs_int8_batches_side_by_side_in_order(tiny_model_dir, quanti
             np.testing.assert_allclose(logits[head], expected, atol=1e-4)
 
 
+def test_onnx_map_runs_batches_side_by_side_only_with_one_for_every_core(tiny_model_dir):
+    from commentnlp.backends import OnnxBackend
+
+    clf = Classifier.load(tiny_model_dir, backend="onnx")
+    backend = OnnxBackend(tiny_model_dir, quantize=True, threads=4)
+    batches = [(ids, mask) for _, ids, mask in clf.batches_for_ids(clf.encode(TEXTS), batch_size=1)]
+    backend.map(batches[:3])  # fewer batches than cores: one at a time, on all of them
+    assert backend._parallel is None
+    backend.map(batches[:4])
+    assert backend._parallel is not None
+
+
 @pytest.mark.parametrize("backend", ["onnx", "onnx-cascade"])
 def test_thread_safety_identical_results_from_8_threads(tiny_model_dir, backend):
     clf = Classifier.load(tiny_model_dir, backend=backend)

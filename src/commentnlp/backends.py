@@ -200,8 +200,8 @@ class OnnxBackend:
     """Runs the exported graph with ONNX Runtime on the CPU (fp32, or int8 with ``quantize=True``).
 
     One batch runs on all ``threads`` cores (default: all): a single text is answered fastest
-    that way. Several batches of the int8 graph (:meth:`map`) run side by side instead, one core
-    each, in a one-thread session of their own (opened on first use, about 35 MB more): its many
+    that way. Several batches of the int8 graph (:meth:`map`), at least one per core, run side by
+    side instead, one core each, in a one-thread session of their own (opened on first use, about 35 MB more): its many
     small operators spread poorly over cores. On 2 cores that gives the int8 graph 12% more
     comments/s; the fp32 graph, nearly all matrix products, gains 1% and runs them one at a time."""
 
@@ -226,8 +226,9 @@ class OnnxBackend:
         return self.quantized and self.threads > 1
 
     def map(self, batches: Sequence[tuple[np.ndarray, np.ndarray]]) -> list[dict[str, np.ndarray]]:
-        """Logits of each ``(input_ids, attention_mask)`` batch, in order; int8 batches side by side."""
-        if not self.side_by_side or len(batches) < 2:
+        """Logits of each ``(input_ids, attention_mask)`` batch, in order; int8 batches side by side
+        when there are at least as many as cores (fewer run one at a time on every core)."""
+        if not self.side_by_side or len(batches) < self.threads:
             return [self(*batch) for batch in batches]
         with self._lock:
             if self._parallel is None:
