@@ -52,10 +52,12 @@ def time_stages(clf: Classifier, path: Path) -> dict:
         return wrapper
 
     own = {name: clf.__dict__[name] for name in STAGES if name in clf.__dict__}  # backend, recheck
+    mapped = []  # backends that run several batches at once (``map``): those calls are timed
     for name in STAGES:
         fn = getattr(clf, name)
-        if hasattr(fn, "map"):  # a backend that runs several batches at once: time those calls
+        if hasattr(fn, "map"):
             fn.map = timed(name, fn.map)
+            mapped.append(fn)
         elif fn is not None:
             setattr(clf, name, timed(name, fn))
     t = time.perf_counter()
@@ -64,8 +66,9 @@ def time_stages(clf: Classifier, path: Path) -> dict:
     finally:
         for name in STAGES:
             clf.__dict__.pop(name, None)
-            getattr(own.get(name), "__dict__", {}).pop("map", None)
         clf.__dict__.update(own)
+        for backend in mapped:
+            del backend.map
     total = time.perf_counter() - t
     return {"n": summary.total, "total_s": total, "stages_s": dict(spent),
             "rest_s": total - sum(spent.values())}

@@ -201,9 +201,10 @@ class OnnxBackend:
 
     One batch runs on all ``threads`` cores (default: all): a single text is answered fastest
     that way. Several batches of the int8 graph (:meth:`map`), at least one per core, run side by
-    side instead, one core each, in a one-thread session of their own (opened on first use, about 35 MB more): its many
-    small operators spread poorly over cores. On 2 cores that gives the int8 graph 12% more
-    comments/s; the fp32 graph, nearly all matrix products, gains 1% and runs them one at a time."""
+    side instead, one core each, in a one-thread session of their own (opened on first use, about
+    35 MB more): its many small operators spread poorly over cores. On 2 cores that gives the int8
+    graph 12% more comments/s; the fp32 graph, nearly all matrix products, gains 1% and runs them
+    one at a time."""
 
     name = "onnx"
 
