@@ -14,6 +14,13 @@ def test_help_for_every_command():
         assert "Usage" in result.output
 
 
+def test_batch_size_help_gives_the_classifiers_defaults():
+    from commentnlp.classifier import DEFAULT_BATCH_SIZE, GPU_BATCH_SIZE
+    from commentnlp.cli._util import BATCH_SIZE_HELP
+
+    assert f"{DEFAULT_BATCH_SIZE} on the CPU, {GPU_BATCH_SIZE} on a GPU" in BATCH_SIZE_HELP
+
+
 def test_label_writes_every_record(tmp_path, tiny_model_dir):
     src = tmp_path / "export.jsonl"
     src.write_text(json.dumps({"id": 1, "message": "do you ship to PR?"}) + "\n"

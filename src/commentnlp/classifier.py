@@ -206,8 +206,8 @@ class Classifier:
                     close_ids.append(input_ids[r, :attention_mask[r].sum()])
         if close_rows:
             rows = np.asarray(close_rows)
-            batches = self.batches_for_ids(close_ids)
-            for (batch, _, _), exact in zip(batches, _forward(self.recheck, batches)):
+            rechecked = self.batches_for_ids(close_ids)
+            for (batch, _, _), exact in zip(rechecked, _forward(self.recheck, rechecked)):
                 for name in out:
                     out[name][rows[batch]] = exact[name]
         return out

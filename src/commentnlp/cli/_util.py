@@ -24,6 +24,9 @@ EXIT_USAGE = 2  # wrong options (typer/click)
 BACKEND_HELP = ("auto (onnx-cascade on CPU, torch on a GPU), exact (the model's own labels: onnx on CPU, torch on "
                 "a GPU), onnx (fp32), onnx-int8 (fastest, a few labels differ), onnx-cascade (int8, close calls "
                 "again in fp32) or torch.")
+#: ``--batch-size``'s help; the figures are ``classifier.DEFAULT_BATCH_SIZE`` and ``GPU_BATCH_SIZE``
+#: (not imported here: the command line starts without loading the inference code).
+BATCH_SIZE_HELP = "Comments per batch (default: 32 on the CPU, 1024 on a GPU)."
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:

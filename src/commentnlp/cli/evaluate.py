@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._util import BACKEND_HELP, app, fail, load_classifier
+from ._util import BACKEND_HELP, BATCH_SIZE_HELP, app, fail, load_classifier
 
 
 def format_report(result: dict) -> str:
@@ -48,7 +48,7 @@ def evaluate_cli(
     data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL file (LABELING.md records)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Comments per batch (default: 32 on the CPU, 1024 on a GPU)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help=BATCH_SIZE_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("exact", "--backend", help=BACKEND_HELP + " Default here: exact, the model's own figures."),
     baselines: bool = typer.Option(False, "--baselines", help="Also fit and evaluate the baselines (majority, TF-IDF + logistic regression, VADER, where-to-buy rules, profanity check) on the model's own training data."),

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ._util import BACKEND_HELP, app, fail, is_terminal, load_classifier
+from ._util import BACKEND_HELP, BATCH_SIZE_HELP, app, fail, is_terminal, load_classifier
 
 
 @app.command("label")
@@ -23,7 +23,7 @@ def label_cli(
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text. Default: first of text, message, comment, body, content."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
-    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help="Comments per batch (default: 32 on the CPU, 1024 on a GPU)."),
+    batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help=BATCH_SIZE_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that parse, tokenise and format while the model runs (default: 0 on the CPU; with a GPU all cores but two, up to 16)."),
