@@ -64,3 +64,22 @@ def test_cpu_profile_times_every_stage_and_operator():
     assert "QAttention" in graphs[0]["ops_s"] and "Attention" in graphs[1]["ops_s"]
     assert [g["cores"] for g in graphs] == [os.cpu_count(), 1]  # int8 batches side by side, one core each
     assert all(0 < g["kernel_s"] <= g["wall_s"] * g["cores"] * 1.05 for g in graphs)
+
+
+def _student_cascade(*args: str) -> dict:
+    run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "student_cascade.py"), "--data",
+                          str(REPO / "data" / "test.jsonl"), "--json", *args],
+                         capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert run.returncode == 0, run.stderr[-2000:]
+    return json.loads(run.stdout)[str(REPO / "data" / "test.jsonl")]
+
+
+def test_student_cascade_sends_more_on_and_agrees_more_as_the_margin_grows():
+    result = _student_cascade("--margins", "0", "0.5", "100")
+    assert result["n"] == sum(1 for _ in open(REPO / "data" / "test.jsonl", encoding="utf-8"))
+    zero, half, everything = result["margins"]
+    assert zero["sent_on"] == 0 and zero["same"] == result["student_alone"]
+    assert 0 < half["sent_on"] < 1 and everything["sent_on"] == 1
+    assert all(zero["same"][h] <= half["same"][h] <= everything["same"][h] == 1 for h in zero["same"])
+    assert min(result["student_alone"].values()) < 1  # the 3-layer model is another model
+
