@@ -14,6 +14,8 @@ In one process, on --n comments cycled from data/ (PyTorch backend, fp16 on CUDA
   answers at once (`bench_pipeline.py`), the most it could label with an infinitely fast device;
 * labels identical to the CPU fp32 reference on data/test.jsonl, per head;
 * the device's name and peak memory.
+--switch-interval S sets `sys.setswitchinterval` first (Python's default 0.005 s is how long a thread
+that gave the GIL up, as the forward thread does at each kernel launch, may wait to get it back).
 A machine without the base encoder package can put a copy on PYTHONPATH (`gpu_prepare.py`).
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -61,16 +64,20 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None, help="comments per batch (default: the Classifier's)")
     parser.add_argument("--workers", type=int, default=None,
                         help="label_file's worker processes (default: its own choice, up to 8 on CUDA, 0 on the CPU)")
+    parser.add_argument("--switch-interval", type=float, default=None,
+                        help="sys.setswitchinterval in seconds for the whole run (default: Python's, 0.005)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
+    if args.switch_interval is not None:
+        sys.setswitchinterval(args.switch_interval)
     clf = Classifier.load(args.model, backend="torch", device=args.device)
     if args.batch_size:
         clf.batch_size = args.batch_size
     texts = texts_from_data(args.n)
     workers = auto_workers(clf) if args.workers is None else args.workers
     result: dict = {"machine": machine(), "device": args.device, "n": args.n, "batch_size": clf.batch_size,
-                    "workers": workers}
+                    "workers": workers, "switch_interval": sys.getswitchinterval()}
     if args.device.startswith("cuda"):
         import torch
 
@@ -107,7 +114,8 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"machine: {result['machine']}; device: {result.get('device_name', args.device)}; "
-          f"{args.n} comments; batch size {clf.batch_size}; {workers} worker processes\n")
+          f"{args.n} comments; batch size {clf.batch_size}; {workers} worker processes; "
+          f"switch interval {result['switch_interval'] * 1e3:g} ms\n")
     print("| what | comments/s |\n|---|---|")
     print(f"| `label_file`, JSONL to JSONL, start-up excluded | {result['label_file_rate']:,.0f} |")
     print(f"| the same, with the workers' start-up ({result['worker_start_s']:.2f} s) | "

@@ -3,6 +3,7 @@
     python benchmarks/bench_pipeline.py                      # 50,000 comments cycled from data/
     python benchmarks/bench_pipeline.py --n 200000 --workers 0 2 4 8 --json
     python benchmarks/bench_pipeline.py --n 60000 --workers 1 --device-rate 8000 16000 40000 --launches 0 500
+    python benchmarks/bench_pipeline.py --n 60000 --workers 1 --device-rate 16000 --launches 500 --switch-interval 0.005 0.0002
 
 Runs the real `label_file` on a JSONL export with the model's forward pass replaced by one that
 returns constant logits instantly, so what is left is the host's share of every label: reading
@@ -19,6 +20,9 @@ that rate would take per batch (batches of 1,024, as on a GPU), after --launches
 that each release and retake the GIL (as an eager forward's kernel launches do). The run's rate
 is printed beside the stand-in's alone, the host ceiling (the instant model, same workers), the
 lower of the two (perfect overlap) and what the stages would give one after the other.
+--switch-interval repeats those runs with each given `sys.setswitchinterval` in the main process
+(Python's default: 0.005 s): how long a thread that gave the GIL up waits to get it back while
+another thread of the main process (reading, writing) holds it.
 """
 
 from __future__ import annotations
@@ -26,8 +30,10 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import sys
 import tempfile
 import time
+from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -64,11 +70,12 @@ class StandInDevice(InstantModel):
 
 
 def overlap_runs(clf: Classifier, path: Path, output: Path, workers: int, rates: list[float],
-                 launches: list[int]) -> list[dict]:
-    """``label_file`` with a stand-in device per (rate, launches), with GPU-sized batches."""
+                 launches: list[int], switch_intervals: list[float | None]) -> list[dict]:
+    """``label_file`` with a stand-in device per (switch interval, rate, launches), with GPU-sized
+    batches; a switch interval of None leaves the interpreter's as it is."""
     from commentnlp.classifier import GPU_BATCH_SIZE, GPU_MAX_BATCH_TOKENS
 
-    saved = clf.backend, clf.batch_size, clf.max_batch_tokens
+    saved, saved_interval = (clf.backend, clf.batch_size, clf.max_batch_tokens), sys.getswitchinterval()
     clf.batch_size, clf.max_batch_tokens = GPU_BATCH_SIZE, GPU_MAX_BATCH_TOKENS
     try:
         ceiling = instant_label_run(clf, path, output, workers)["rate"]
@@ -76,21 +83,24 @@ def overlap_runs(clf: Classifier, path: Path, output: Path, workers: int, rates:
             texts = [item.record["text"] for item in read_jsonl(f)]
         batches = clf.batches_for_ids(clf.encode(texts))
         out = []
-        for launch_count in launches:
-            for rate in rates:
-                clf.backend = StandInDevice(clf.heads, rate, launch_count)
-                t0 = time.perf_counter()
-                clf.logits_for_batches(len(texts), batches)
-                alone = len(texts) / (time.perf_counter() - t0)
-                t0 = time.perf_counter()
-                summary = label_file(path, output, clf, workers=workers)
-                run = summary.labeled / (time.perf_counter() - t0)
-                out.append({"device_rate": rate, "launches": launch_count, "device_alone": alone, "label_rate": run,
-                            "host_ceiling": ceiling, "perfect_overlap": min(alone, ceiling),
-                            "one_after_the_other": 1 / (1 / alone + 1 / ceiling)})
+        for interval, launch_count, rate in product(switch_intervals, launches, rates):
+            if interval is not None:
+                sys.setswitchinterval(interval)
+            clf.backend = StandInDevice(clf.heads, rate, launch_count)
+            t0 = time.perf_counter()
+            clf.logits_for_batches(len(texts), batches)
+            alone = len(texts) / (time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            summary = label_file(path, output, clf, workers=workers)
+            run = summary.labeled / (time.perf_counter() - t0)
+            out.append({"device_rate": rate, "launches": launch_count, "switch_interval": sys.getswitchinterval(),
+                        "device_alone": alone, "label_rate": run,
+                        "host_ceiling": ceiling, "perfect_overlap": min(alone, ceiling),
+                        "one_after_the_other": 1 / (1 / alone + 1 / ceiling)})
         return out
     finally:
         clf.backend, clf.batch_size, clf.max_batch_tokens = saved
+        sys.setswitchinterval(saved_interval)
 
 
 def padded_batches(clf: Classifier, ids: list[list[int]]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -167,6 +177,8 @@ def main() -> None:
                         help="stand-in device rates (comments/s) to check the overlap at, with the first --workers count")
     parser.add_argument("--launches", type=int, nargs="+", default=[0],
                         help="GIL round trips per batch of the stand-in device")
+    parser.add_argument("--switch-interval", type=float, nargs="+", default=[None],
+                        help="sys.setswitchinterval values (s) to repeat the stand-in runs at (default: as it is)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -175,7 +187,7 @@ def main() -> None:
         path = write_export(Path(tmp) / "export.jsonl", texts_from_data(args.n))
         runs = [workers_run(clf, path, Path(tmp), args.n, w, args.repeats) for w in args.workers]
         overlap = overlap_runs(clf, path, Path(tmp) / "out.jsonl", args.workers[0], args.device_rate,
-                               args.launches) if args.device_rate else []
+                               args.launches, args.switch_interval) if args.device_rate else []
         clf.backend = InstantModel(clf.heads)  # the stages' scores come from it too
         stages = stage_seconds(clf, path)
 
@@ -200,10 +212,11 @@ def main() -> None:
     print(f"| all stages, one after the other | {total:.2f} | {total / args.n * 1e6:.1f} | |")
     if overlap:
         print(f"\nA stand-in device, {args.workers[0]} workers, batches of 1,024 (comments/s):\n")
-        print("| device | GIL round trips per batch | device alone | `label` | host ceiling | perfect overlap |"
-              " one after the other |\n|---|---|---|---|---|---|---|")
+        print("| device | GIL round trips per batch | switch interval | device alone | `label` | host ceiling |"
+              " perfect overlap | one after the other |\n|---|---|---|---|---|---|---|---|")
         for r in overlap:
-            print(f"| {r['device_rate']:,.0f}/s | {r['launches']} | {r['device_alone']:,.0f} | {r['label_rate']:,.0f} | "
+            print(f"| {r['device_rate']:,.0f}/s | {r['launches']} | {r['switch_interval'] * 1e3:g} ms | "
+                  f"{r['device_alone']:,.0f} | {r['label_rate']:,.0f} | "
                   f"{r['host_ceiling']:,.0f} | {r['perfect_overlap']:,.0f} | {r['one_after_the_other']:,.0f} |")
 
 

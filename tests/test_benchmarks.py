@@ -27,11 +27,13 @@ def test_pipeline_benchmark_reports_a_ceiling_and_every_stage():
 
 def test_pipeline_benchmark_checks_the_overlap_with_a_stand_in_device():
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_pipeline.py"), "--n", "300", "--repeats", "1",
-                          "--workers", "1", "--device-rate", "50000", "--launches", "0", "20", "--json"],
+                          "--workers", "1", "--device-rate", "50000", "--launches", "0", "20",
+                          "--switch-interval", "0.005", "0.001", "--json"],
                          capture_output=True, text=True, timeout=300, cwd=REPO)
     assert run.returncode == 0, run.stderr[-2000:]
     overlap = json.loads(run.stdout)["overlap"]
-    assert [(r["device_rate"], r["launches"]) for r in overlap] == [(50000, 0), (50000, 20)]
+    assert [(r["switch_interval"], r["device_rate"], r["launches"]) for r in overlap] == [
+        (0.005, 50000, 0), (0.005, 50000, 20), (0.001, 50000, 0), (0.001, 50000, 20)]
     for r in overlap:
         assert r["perfect_overlap"] == min(r["device_alone"], r["host_ceiling"])
         assert 0 < r["one_after_the_other"] < r["perfect_overlap"] and r["label_rate"] > 0
@@ -39,9 +41,11 @@ def test_pipeline_benchmark_checks_the_overlap_with_a_stand_in_device():
 
 def test_gpu_benchmark_runs_on_the_cpu_too():
     run = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_gpu.py"), "--device", "cpu", "--n", "200",
-                          "--workers", "1", "--json"], capture_output=True, text=True, timeout=600, cwd=REPO)
+                          "--workers", "1", "--switch-interval", "0.001", "--json"],
+                         capture_output=True, text=True, timeout=600, cwd=REPO)
     assert run.returncode == 0, run.stderr[-2000:]
     result = json.loads(run.stdout)
+    assert result["switch_interval"] == 0.001
     rates = ("label_file_rate", "classify_rate", "forward_rate", "host_ceiling_rate")
     assert all(result[k] > 0 for k in rates) and result["workers"] == 1
     assert result["host_ceiling_rate"] > result["label_file_rate"]  # the instant model costs nothing
