@@ -14,6 +14,14 @@ def test_help_for_every_command():
         assert "Usage" in result.output
 
 
+def test_help_wraps_each_paragraph_once_at_the_terminals_width():
+    # the docstring's own line breaks are gone: a sentence split across its lines reads on one
+    result = runner.invoke(app, ["label", "--help"], env={"COLUMNS": "200"})
+    assert "carry an 'error' field with the line number and reason" in result.output
+    result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
+    assert "Write one HTML report of a labeled export: the label mix, trends and work queues." in result.output
+
+
 def test_batch_size_help_gives_the_classifiers_defaults():
     from commentnlp.classifier import DEFAULT_BATCH_SIZE, GPU_BATCH_SIZE
     from commentnlp.cli._util import BATCH_SIZE_HELP

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import sys
-from typing import NoReturn
+from typing import Callable, NoReturn, TypeVar
 
 import typer
 
@@ -14,6 +15,21 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+F = TypeVar("F", bound=Callable)
+
+
+def command(name: str, **kwargs) -> Callable[[F], F]:
+    """``app.command(name)`` with the docstring as help, each paragraph on one line.
+
+    Typer's rich help keeps a docstring's line breaks inside a paragraph and wraps the lines again
+    at the terminal's width, which leaves ragged half-lines; unwrapped, the terminal wraps them once.
+    """
+    def register(func: F) -> F:
+        paragraphs = inspect.cleandoc(func.__doc__ or "").split("\n\n")
+        return app.command(name, help="\n\n".join(" ".join(p.split("\n")) for p in paragraphs), **kwargs)(func)
+    return register
+
 
 #: Exit codes (documented in README.md)
 EXIT_OK = 0

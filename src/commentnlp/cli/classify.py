@@ -7,10 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from ._util import BACKEND_HELP, app, load_classifier
+from ._util import BACKEND_HELP, command, load_classifier
 
 
-@app.command("classify")
+@command("classify")
 def classify_cli(
     texts: List[str] = typer.Argument(..., help="One or more comment texts."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),

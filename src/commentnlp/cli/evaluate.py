@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._util import BACKEND_HELP, BATCH_SIZE_HELP, app, fail, load_classifier
+from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, load_classifier
 
 
 def format_report(result: dict) -> str:
@@ -43,7 +43,7 @@ def format_comparison(comparison: dict, model: str) -> str:
     return "\n".join(lines)
 
 
-@app.command("evaluate")
+@command("evaluate")
 def evaluate_cli(
     data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL file (LABELING.md records)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),

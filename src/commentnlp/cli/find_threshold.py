@@ -6,10 +6,10 @@ from typing import Optional
 
 import typer
 
-from ._util import app, fail, load_classifier
+from ._util import command, fail, load_classifier
 
 
-@app.command("find-threshold")
+@command("find-threshold")
 def find_threshold_cli(
     data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL (a dev split, never the test set)."),
     head: str = typer.Option(..., "--head", help="Head, e.g. troll or intent."),

@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 
-from ._util import BACKEND_HELP, BATCH_SIZE_HELP, app, fail, is_terminal, load_classifier
+from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, load_classifier
 
 
-@app.command("label")
+@command("label")
 def label_cli(
     input: str = typer.Argument(..., help="Export of comments: JSONL or CSV, optionally .gz ('-' for stdin)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout). Default: <input>.labeled.<ext>"),
@@ -35,6 +35,7 @@ def label_cli(
     (bad JSON, invalid UTF-8, missing or empty text) carry an 'error' field with the
     line number and reason, and are counted in the summary. The output file appears
     only when complete; an interrupted run continues with --resume.
+
     Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted.
     """
     from ..exports import label_file

@@ -7,10 +7,10 @@ from typing import Optional
 
 import typer
 
-from ._util import app, fail
+from ._util import command, fail
 
 
-@app.command("report")
+@command("report")
 def report_cli(
     input: str = typer.Argument(..., help="Labeled JSONL (the output of 'commentnlp label')."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html"),
@@ -20,9 +20,11 @@ def report_cli(
                                              help="Field holding the comment text, as given to 'label'."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
-    """Write one HTML file (no network, no scripts) with totals, the intent, style, sentiment and
-    troll mix, trends over time when records carry a timestamp, and work queues: where-to-buy
-    questions, support cases and negative comments worth engaging.
+    """Write one HTML report of a labeled export: the label mix, trends and work queues.
+
+    One file, no network, no scripts: totals, the intent, style, sentiment and troll mix, trends
+    over time when records carry a timestamp, and work queues: where-to-buy questions, support
+    cases and negative comments worth engaging.
 
     Unreadable lines and records with an 'error' are counted in the report, not fatal.
     """

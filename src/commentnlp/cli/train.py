@@ -7,10 +7,10 @@ from pathlib import Path
 
 import typer
 
-from ._util import app, fail, parse_overrides
+from ._util import command, fail, parse_overrides
 
 
-@app.command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train_cli(
     ctx: typer.Context,
     config: Path = typer.Argument(..., help="TOML config, e.g. training/configs/default.toml."),
