@@ -170,6 +170,14 @@ def test_thread_safety_identical_results_from_8_threads(tiny_model_dir, backend)
 def test_non_string_input_is_a_clear_error(tiny_classifier):
     with pytest.raises(TypeError, match=r"texts\[1\] is int"):
         tiny_classifier.predict(["ok", 3])
+    with pytest.raises(TypeError, match="texts must be a str or a list of str, got NoneType"):
+        tiny_classifier.predict(None)
+    with pytest.raises(TypeError, match=r"texts\[0\] is bytes"):
+        tiny_classifier.predict((t.encode() for t in ["ok"]))
+    # one text where a list is expected would be read as a list of characters: refused
+    with pytest.raises(TypeError, match=r"a list of str \(one text: wrap it in a list\), got str"):
+        tiny_classifier.predict_proba("ok")
+    assert tiny_classifier.predict_proba(iter(["ok", "no"]))["intent"].shape[0] == 2
     with pytest.raises(ValueError, match="batch_size"):
         tiny_classifier.predict(["ok"], batch_size=0)
 

@@ -46,6 +46,17 @@ GPU_MAX_BATCH_TOKENS = 65536
 UNSURE = "unsure"
 
 
+def text_list(texts: Any, one_text_allowed: bool = False) -> list[str]:
+    """``texts`` as a list of strings, or a TypeError that says what was given instead."""
+    if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
+        expected = "a str or a list of str" if one_text_allowed else "a list of str (one text: wrap it in a list)"
+        raise TypeError(f"texts must be {expected}, got {type(texts).__name__}")
+    batch = texts if isinstance(texts, list) else list(texts)
+    for i, t in enumerate(batch):
+        if not isinstance(t, str):
+            raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+    return batch
+
 @dataclass(frozen=True)
 class Prediction:
     """Labels, per-head scores and the suggested CM action for one comment."""
@@ -165,7 +176,7 @@ class Classifier:
 
         ``batch_size`` defaults to :attr:`batch_size` (32 on the CPU, 1024 on a GPU). ``is_reply``
         only narrows which answers ``onnx-cascade`` checks (:meth:`close_calls`)."""
-        return self.logits_for_ids(self.encode(texts), batch_size, is_reply)
+        return self.logits_for_ids(self.encode(text_list(texts)), batch_size, is_reply)
 
     def logits_for_ids(self, ids: Sequence[Sequence[int]], batch_size: int | None = None,
                        is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
@@ -249,6 +260,7 @@ class Classifier:
 
         ``is_reply`` (one per text: True, False or None for unknown) adds the model's thread-position
         offsets (``config.position_offsets``) to the logits of the texts whose position is known."""
+        texts = text_list(texts)
         positions = [None] * len(texts) if is_reply is None else is_reply
         return self._calibrated(self.predict_logits(texts, batch_size, positions), is_reply)
 
@@ -295,10 +307,7 @@ class Classifier:
         held-out real comments (``config.position_offsets``).
         """
         single = isinstance(texts, str)
-        batch = [texts] if single else list(texts)
-        for i, t in enumerate(batch):
-            if not isinstance(t, str):
-                raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+        batch = [texts] if single else text_list(texts, one_text_allowed=True)
         replies = [is_reply] if single else None if is_reply is None else list(is_reply)
         for i, r in enumerate(replies or ()):
             if r is not None and not isinstance(r, bool):
