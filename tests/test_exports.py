@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from commentnlp.exports import default_output_path, label_file, label_records, read_jsonl, reply_of
+from commentnlp.exports import (default_output_path, label_file, label_records, read_csv, read_jsonl, reply_of,
+                                text_field_in, text_of)
 
 from conftest import interrupt_predict
 
@@ -66,6 +67,15 @@ def test_explicit_text_field(tiny_classifier):
     items = read_jsonl(io.BytesIO(b'{"text": "ignored", "msg": "use me"}\n{"text": "no msg"}\n'))
     out = list(label_records(items, tiny_classifier, text_field="msg"))
     assert "labels" in out[0] and out[1]["error"] == "line 2: no 'msg' field"
+
+
+def test_text_field_is_found_in_any_case():
+    assert text_field_in(["id", "Message"]) == "Message"  # a Facebook export's column
+    assert text_field_in(["Body", "text"]) == "text"  # the lower-case name first, then the list's order
+    assert text_field_in(["COMMENT", "Content"]) == "COMMENT"
+    assert text_field_in(["id", "msg"]) is None
+    items = read_csv(io.BytesIO("\ufeffid,Message\n1,where can I buy it\n".encode()))
+    assert text_of(next(items).record) == ("where can I buy it", None)
 
 
 def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, tiny_classifier, monkeypatch):

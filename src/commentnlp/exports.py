@@ -32,7 +32,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 from .schema import HEAD_NAMES
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "label_records", "label_file",
-           "default_output_path", "detect_format", "text_of"]
+           "default_output_path", "detect_format", "text_of", "text_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -197,17 +197,28 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -
             yield Item(line, record)
 
 
+def text_field_in(names: Iterable[str]) -> str | None:
+    """The first of :data:`TEXT_FIELDS` among ``names``; in any case (``Message``) when none is in lower case."""
+    found = next((f for f in TEXT_FIELDS if f in names), None)
+    if found is None:
+        by_lower = {}
+        for name in names:
+            by_lower.setdefault(name.lower() if isinstance(name, str) else name, name)
+        found = next((by_lower[f] for f in TEXT_FIELDS if f in by_lower), None)
+    return found
+
+
 def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str | None, str | None]:
     """The comment text of an export record: ``(text, None)``, or ``(None, why it has none)``.
 
-    ``text_field`` names the field; by default the first of :data:`TEXT_FIELDS` present.
+    ``text_field`` names the field; by default :func:`text_field_in` finds it.
     """
     if text_field is not None:
         if text_field not in record:
             return None, f"no {text_field!r} field"
         name = text_field
     else:
-        name = next((f for f in TEXT_FIELDS if f in record), None)
+        name = text_field_in(record)
         if name is None:
             return None, f"no text field (looked for {', '.join(TEXT_FIELDS)})"
     value = record[name]

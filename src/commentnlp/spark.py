@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .exports import REPLY_FIELDS, TEXT_FIELDS, reply_value, text_of
+from .exports import REPLY_FIELDS, TEXT_FIELDS, reply_value, text_field_in, text_of
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -527,7 +527,7 @@ def label_files(
         df = session.read.parquet(src) if input_format == "parquet" else session.read.json(src)
         corrupt = "_corrupt_record" in df.columns
         if text_col is None:
-            text_col = next((c for c in TEXT_FIELDS if c in df.columns), None)
+            text_col = text_field_in(df.columns)
             if text_col is None:
                 raise ValueError(f"no text column in {src} (looked for {', '.join(TEXT_FIELDS)}; columns are "
                                  f"{', '.join(df.columns)}); pass text_col")
