@@ -22,6 +22,16 @@ def test_help_wraps_each_paragraph_once_at_the_terminals_width():
     assert "Write one HTML report of a labeled export: the label mix, trends and work queues." in result.output
 
 
+def test_label_hints_at_text_field_when_no_record_has_a_known_one(tmp_path, tiny_model_dir):
+    src = tmp_path / "export.csv"
+    src.write_text("id,msg\n1,where can I buy it\n", encoding="utf-8")
+    result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0 and "0 labeled, 1 with errors" in result.output
+    assert "--text-field" in result.output
+    result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), "--text-field", "msg"])
+    assert "1 labeled, 0 with errors" in result.output and "hint:" not in result.output
+
+
 def test_batch_size_help_gives_the_classifiers_defaults():
     from commentnlp.classifier import DEFAULT_BATCH_SIZE, GPU_BATCH_SIZE
     from commentnlp.cli._util import BATCH_SIZE_HELP
