@@ -100,6 +100,41 @@ def test_close_calls_follow_decision_thresholds_and_thread_positions(tiny_classi
     assert clf.close_calls(logits, 0.1).tolist() == [True, True, True, False, False]
 
 
+def _close_calls_head_by_head(clf, logits, margin, is_reply=None):
+    """close_calls as first written: one head, one move and one thread position at a time."""
+    n = len(next(iter(logits.values())))
+    close = np.zeros(n, dtype=bool)
+    positions = [list(is_reply)] if is_reply is not None else [None, [False] * n, [True] * n]
+    for replies in positions:
+        chosen = clf.decide(clf._calibrated(logits, replies))
+        for name, v in logits.items():
+            for r in range(n):
+                for j in range(v.shape[1]):
+                    moved = v[r:r + 1].copy()
+                    if j != chosen[name][r]:
+                        moved[0, j] += margin
+                        moved[0, chosen[name][r]] -= margin
+                    one = None if replies is None else [replies[r]]
+                    close[r] |= clf.decide(clf._calibrated({name: moved}, one))[name][0] != chosen[name][r]
+    return close
+
+
+def test_close_calls_of_every_head_at_once_match_one_head_at_a_time(tiny_classifier, monkeypatch):
+    clf = Classifier(tiny_classifier.model_dir, tiny_classifier.config, None)
+    monkeypatch.setattr(clf.config, "temperatures", {"style": 1.3, "intent": 0.8, "troll": 1.1})
+    monkeypatch.setattr(clf.config, "decision_thresholds", {"intent": {"where_to_buy": 0.25}, "troll": {"true": 0.6}})
+    monkeypatch.setattr(clf.config, "position_offsets", {"style": {"reply": [-0.4, 0.4], "initial": [0.3, -0.3]},
+                                                         "intent": {"reply": [0.0, 0.0, 0.0, 0.1, 0.0, 0.5, 0.0]}})
+    rng = np.random.default_rng(0)
+    logits = {name: rng.normal(0.0, 1.0, (40, len(values))).astype(np.float32) for name, values in clf.heads.items()}
+    positions = [None, True, False, None] * 10
+    for margin in (0.05, 0.15, 0.4):
+        expected = _close_calls_head_by_head(clf, logits, margin, positions)
+        assert 0 < expected.sum() < 40 and clf.close_calls(logits, margin, positions).tolist() == expected.tolist()
+        expected = _close_calls_head_by_head(clf, logits, margin)
+        assert clf.close_calls(logits, margin).tolist() == expected.tolist()
+
+
 def test_auto_is_the_cascade_on_cpu_and_exact_the_fp32_graph(tiny_model_dir):
     assert Classifier.load(tiny_model_dir, device="cpu").backend_name == "onnx-cascade"
     assert Classifier.load(tiny_model_dir, backend="exact", device="cpu").backend_name == "onnx"

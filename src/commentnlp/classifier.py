@@ -234,25 +234,25 @@ class Classifier:
         few tenths at most, so a label farther than that from a change is the fp32 one.
         """
         n = len(next(iter(logits.values())))
-        close = np.zeros(n, dtype=bool)
         if is_reply is not None:
-            positions = [list(is_reply)]
-        elif self.config.position_offsets:
-            positions = [None, *([flag] * n for flag in THREAD_POSITIONS.values())]
+            positions: list[bool | None] | None = list(is_reply)
+        elif self.config.position_offsets:  # every position a row could have: one copy of the rows each
+            positions = [flag for flag in (None, *THREAD_POSITIONS.values()) for _ in range(n)]
         else:
-            positions = [None]
-        for replies in positions:
-            chosen = self.decide(self._calibrated(logits, replies))
-            for name, v in logits.items():
-                label, k = chosen[name], v.shape[1]
-                # every move at once: moved[j] has class j's logit up and the chosen one's down
-                # (no move where j is the chosen class), decided as one (k * n)-row batch
-                eye = np.eye(k, dtype=v.dtype)
-                moved = v[None] + margin * (eye[:, None, :] - eye[label][None, :, :])
-                stacked = None if replies is None else list(replies) * k
-                decided = self.decide(self._calibrated({name: moved.reshape(k * n, k)}, stacked))[name]
-                close |= (decided.reshape(k, n) != label).any(axis=0)
-        return close
+            positions = None
+        copies = 1 if positions is None else len(positions) // n
+        rows = {name: np.tile(v, (copies, 1)) for name, v in logits.items()}
+        chosen = self.decide(self._calibrated(rows, positions))
+        close = np.zeros(len(positions or range(n)), dtype=bool)
+        for name, v in rows.items():
+            # every move at once: block j has class j's logit up and the chosen one's down (no move
+            # where j is the chosen class), decided as one batch of k blocks
+            label, k = chosen[name], v.shape[1]
+            eye = np.eye(k, dtype=v.dtype)
+            moved = (v[None] + margin * (eye[:, None, :] - eye[label][None, :, :])).reshape(-1, k)
+            decided = self.decide(self._calibrated({name: moved}, None if positions is None else positions * k))
+            close |= (decided[name].reshape(k, -1) != label).any(axis=0)
+        return close.reshape(copies, n).any(axis=0)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None,
                       is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
