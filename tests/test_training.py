@@ -218,3 +218,17 @@ def test_threshold_label_globs_are_pinned_to_the_files_they_match(tmp_path):
                                             str(tmp_path / "b.jsonl"): ["intent", "troll"]}
     assert {str(tmp_path / "a.jsonl"), str(tmp_path / "b.jsonl")} <= set(digests)
     assert cfg.data.threshold_labels[str(tmp_path / "b.jsonl")] == ["troll"]  # the caller's config is untouched
+
+
+def test_a_missing_data_file_names_its_setting(tmp_path):
+    from commentnlp.data import DataError
+    from commentnlp.trainer import train
+
+    cfg, _ = toy_config(tmp_path)
+    cfg.data.test = [str(tmp_path / "nowhere.jsonl")]  # as the default data/test.jsonl outside the repository
+    with pytest.raises(DataError, match=r"^\[data\] test: data file not found: .*nowhere.jsonl \('test = \[\]' for no"):
+        train(cfg, log=lambda _: None)
+    cfg.data.test, cfg.data.dev = [], [str(tmp_path / "gone.jsonl")]
+    with pytest.raises(DataError, match=r"^\[data\] dev: data file not found: .*gone.jsonl$"):
+        train(cfg, log=lambda _: None)
+

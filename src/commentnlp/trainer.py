@@ -21,7 +21,7 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_class_offset, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import data_digests, encode_labels, expand, heads_by_file, split_data, threshold_records
+from .data import DataError, data_digests, encode_labels, expand, heads_by_file, split_data, threshold_records
 from .evaluation import evaluate_labels, summary
 from .exports import THREAD_POSITIONS, reply_of
 from .preprocessing import normalize
@@ -249,7 +249,11 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
     """
     config = copy.deepcopy(config)
     for key in ("train", "dev", "test", "corpus_labels"):
-        setattr(config.data, key, [str(p) for p in expand(getattr(config.data, key))])
+        try:
+            setattr(config.data, key, [str(p) for p in expand(getattr(config.data, key))])
+        except DataError as exc:  # name the setting: a default (data/test.jsonl) may be the one missing
+            hint = " ('test = []' for no test split)" if key == "test" else ""
+            raise DataError(f"[data] {key}: {exc}{hint}") from None
     d = config.data
     d.threshold_labels = {f: sorted(heads) for f, heads in
                           heads_by_file(d.threshold_labels, expand(d.threshold_labels), "threshold_labels").items()}
