@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -37,6 +38,8 @@ def test_batch_size_help_gives_the_classifiers_defaults():
     from commentnlp.cli._util import BATCH_SIZE_HELP
 
     assert f"{DEFAULT_BATCH_SIZE} on the CPU, {GPU_BATCH_SIZE} on a GPU" in BATCH_SIZE_HELP
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"batch_size: {DEFAULT_BATCH_SIZE} on CPU, {GPU_BATCH_SIZE} on GPU" in readme
 
 
 def test_label_writes_every_record(tmp_path, tiny_model_dir):
