@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--device", default="cuda", help="cuda | cuda:N | cpu")
     parser.add_argument("--batch-size", type=int, default=None, help="comments per batch (default: the Classifier's)")
     parser.add_argument("--workers", type=int, default=None,
-                        help="label_file's worker processes (default: its own choice, up to 8 on CUDA, 0 on the CPU)")
+                        help="label_file's worker processes (default: its own choice, all cores but two, at most 16, on CUDA, 0 on the CPU)")
     parser.add_argument("--switch-interval", type=float, default=None,
                         help="sys.setswitchinterval in seconds for the whole run (default: Python's, 0.005)")
     parser.add_argument("--json", action="store_true")

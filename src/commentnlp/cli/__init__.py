@@ -1,6 +1,6 @@
 """The ``commentnlp`` command line: a thin typer layer over the Python API.
 
-One module per command (``label``, ``classify``, ``train``, ``evaluate``, ``find-threshold``), sharing the
+One module per command (``label``, ``classify``, ``train``, ``evaluate``, ``find-threshold``, ``report``), sharing the
 app in ``_util``.
 """
 
