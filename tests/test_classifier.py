@@ -217,6 +217,14 @@ def test_non_string_input_is_a_clear_error(tiny_classifier):
         tiny_classifier.predict(["ok"], batch_size=0)
 
 
+def test_half_an_emoji_is_labelled_as_the_text_without_it(tiny_classifier):
+    """A JSON export that cut a string inside an emoji holds a lone surrogate (``"\\ud83d"``),
+    which the tokenizer refuses; it is dropped like a zero-width character."""
+    cut, whole = tiny_classifier.predict(["so good \ud83d", "so good"])
+    assert cut.text == "so good \ud83d"  # the text comes back as given
+    assert cut.to_dict() == whole.to_dict()
+
+
 def test_abstain_uses_per_head_thresholds(tiny_model_dir):
     clf = Classifier.load(tiny_model_dir, device="cpu")
     clf.config.thresholds = {"intent": 1.01}

@@ -14,6 +14,9 @@ def write_export(path, n_good=990):
     for i in range(n_good):
         field = ("text", "message", "comment", "body", "content")[i % 5]
         lines.append(json.dumps({"id": i, field: f"comment number {i} where can I buy it? 😍", "platform": "fb"}))
+    # an emoji cut in two by the exporter: a lone surrogate, in the text and in another field
+    lines[3] = json.dumps({"id": 3, "text": "cut short \ud83d", "platform": "fb"})
+    lines[4] = json.dumps({"id": 4, "text": "fine", "platform": "fb", "author": "Jo \ud83d"})
     bad = [
         "{not json",
         json.dumps({"id": "no-text", "likes": 3}),
@@ -59,6 +62,8 @@ def test_every_record_comes_back_in_order_with_labels_or_error(tmp_path, tiny_cl
     assert "no text field" in by_id["no-text"]["error"]
     assert "null" in by_id["null"]["error"] and "int" in by_id["int"]["error"] and "empty" in by_id["empty"]["error"]
     assert "labels" in by_id["huge"] and "labels" in by_id["uni"]
+    assert by_id[3]["text"] == "cut short \ud83d" and "labels" in by_id[3]  # back as it came, escaped
+    assert by_id[4]["author"] == "Jo \ud83d" and "labels" in by_id[4]
     assert any("not valid JSON" in r["error"] and r["raw"] == "{not json" for r in errors)
     assert any("invalid UTF-8" in r["error"] for r in errors)
 

@@ -30,6 +30,17 @@ def test_html_entities_escapes_and_whitespace():
     assert normalize("soooooooo good!!!!!!") == "sooo good!!!"
 
 
+def test_lone_surrogates_are_removed():
+    assert normalize("so good \ud83d") == "so good"
+    assert normalize("a\udc00b \ud83d\ude00") == "ab"  # two halves, not a pair: json.loads pairs real ones
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet=st.characters(codec=None, categories=["Cs", "L", "So", "Zs"])))
+def test_normalize_output_is_always_valid_utf8(text):
+    normalize(text).encode("utf-8")
+
+
 def test_long_text_is_truncated():
     assert len(normalize("a " * 1_000_000)) <= MAX_CHARS
 

@@ -21,6 +21,7 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -344,9 +345,22 @@ def output_records(items: Iterable[Item], predictions: Iterable, summary: LabelS
     return records
 
 
+#: half a surrogate pair: valid in a JSON string (``"\\ud83d"``, an emoji an export cut in two), not in UTF-8
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _json_text(value: Any) -> str:
+    """``value`` as JSON, UTF-8 text kept as is; a lone surrogate, which UTF-8 cannot hold, stays
+    escaped as the input had it (``json.loads`` gives the same value back)."""
+    text = json.dumps(value, ensure_ascii=False)
+    if not text.isascii() and _LONE_SURROGATE.search(text):  # only inside strings: escape it there
+        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
 def jsonl_line(record: dict[str, Any]) -> str:
-    """One output record as a JSON line (UTF-8 text kept as is)."""
-    return json.dumps(record, ensure_ascii=False) + "\n"
+    """One output record as a JSON line (:func:`_json_text`)."""
+    return _json_text(record) + "\n"
 
 
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
@@ -407,7 +421,7 @@ class _CsvSink:
         if self.columns is None:
             self.columns = self.header_for(record)
             self._flat = set(self.columns) - self.RESERVED
-            self.writer.writerow(self.columns)
+            self.writer.writerow([_cell(c) for c in self.columns])
         flat: dict[str, Any] = {}
         extra = {}
         for k, v in record.items():
@@ -422,13 +436,15 @@ class _CsvSink:
             key = flat[head]
             flat[f"{head}_score"] = (record.get("scores") or {}).get(head, {}).get(key, "")
         if extra:
-            flat["extra"] = json.dumps(extra, ensure_ascii=False)
+            flat["extra"] = _json_text(extra)
         self.writer.writerow([_cell(flat.get(c, "")) for c in self.columns])
 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+        return _json_text(value)
+    if isinstance(value, str) and not value.isascii():
+        return _LONE_SURROGATE.sub("\ufffd", value)  # a CSV cell has no escapes: U+FFFD, as for bad bytes read
     return "" if value is None else value
 
 

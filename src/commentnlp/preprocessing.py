@@ -9,11 +9,13 @@ same way at training and inference time:
 * URLs (and ``{link}`` placeholders) -> ``http``
 * ``@handles`` -> ``@user``, or ``@support`` for brand care accounts (``@SpotifyCares``)
 * characters repeated more than 3 times (``soooooo``, ``!!!!!!``) -> 3
-* zero-width characters and BOMs removed, whitespace collapsed
+* zero-width characters, BOMs and lone UTF-16 surrogates (half an emoji, where an export cut a
+  string short: ``"\\ud83d"`` in its JSON) removed, whitespace collapsed
 * text longer than :data:`MAX_CHARS` truncated (a 1 MB comment costs no more than a long one)
 
 Bump :data:`PREPROCESSING_VERSION` whenever the output of :func:`normalize` changes:
-a model records the version it was trained with and refuses a mismatch.
+a model records the version it was trained with and refuses a mismatch. (Removing lone
+surrogates did not bump it: the tokenizer refused such texts before, so no model saw one.)
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ PREPROCESSING_VERSION = "1"
 MAX_CHARS = 2000
 
 _ESCAPE = re.compile(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\[nrt]")
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\ufe0f\u00ad]")
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\ufe0f\u00ad\ud800-\udfff]")  # with lone surrogates
 _URL = re.compile(r"(?:https?://|www\.)\S+|\{link\}|\b\S+\.(?:com|net|org|ly|io|co)/\S*", re.IGNORECASE)
 _SUPPORT_HANDLE = re.compile(r"@\w*(?:cares|support|help|service|team)\b", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@\w+")
