@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from commentnlp.exports import default_output_path, detect_format, label_file, read_csv, read_jsonl
+from commentnlp.exports import default_output_path, detect_format, label_file, read_csv, read_jsonl, sniff_csv
 
 from conftest import interrupt_predict
 
@@ -46,6 +46,35 @@ def test_csv_in_csv_out_keeps_every_row(tmp_path, tiny_classifier):
     assert out[3]["error"].startswith("line 6: row has 4 fields") and "too" in out[3]["extra"]
     assert out[5]["error"] == "line 8: invalid UTF-8" and "\ufffd" in out[5]["message"]
     assert summary.errors == 3
+
+
+@pytest.mark.parametrize("header, expected", [
+    (b"id,message\n", ("utf-8-sig", ",")), (b"\xef\xbb\xbfid;message;likes\r\n", ("utf-8-sig", ";")),
+    (b'"a,b";"c,d";text\n1;2;3\n', ("utf-8-sig", ";")),  # commas inside quotes do not count
+    ("id\tmessage\n".encode("utf-16"), ("utf-16", "\t")), (b"id|message\n", ("utf-8-sig", "|")),
+    (b"message\nhi; there, you\n", ("utf-8-sig", ",")), (b"", ("utf-8-sig", ","))])
+def test_sniff_csv_reads_the_encoding_and_delimiter_from_the_header(header, expected):
+    stream = io.BufferedReader(io.BytesIO(header))
+    assert sniff_csv(stream) == expected
+    assert stream.read() == header  # peeked, not consumed
+
+
+def test_excel_csv_dialects_are_read_and_written_back_alike(tmp_path, tiny_classifier):
+    """Excel writes ';' where the decimal mark is a comma, and tab-separated UTF-16 as "Unicode Text"."""
+    semi = tmp_path / "semi.csv"
+    semi.write_bytes("id;message;likes\r\n1;where can i get it? 😍;3\r\n2;\"a; b\";0\r\n".encode("utf-8-sig"))
+    summary = label_file(semi, None, tiny_classifier)
+    out = list(csv.DictReader(open(tmp_path / "semi.labeled.csv", encoding="utf-8", newline=""), delimiter=";"))
+    assert summary.labeled == 2 and [r["message"] for r in out] == ["where can i get it? 😍", "a; b"]
+    assert out[0]["likes"] == "3" and out[0]["intent"] and out[0]["troll"] in ("true", "false")
+    tab = tmp_path / "unicode.csv"
+    tab.write_bytes("id\tmessage\n1\tcafé où acheter\n".encode("utf-16"))
+    summary = label_file(tab, None, tiny_classifier)
+    out = list(csv.DictReader(open(tmp_path / "unicode.labeled.csv", encoding="utf-8", newline=""), delimiter="\t"))
+    assert summary.labeled == 1 and out[0]["message"] == "café où acheter" and out[0]["style"]
+    # read_csv on its own sniffs the same, even from a stream that cannot peek
+    items = list(read_csv(io.BytesIO(semi.read_bytes())))
+    assert [i.record["message"] for i in items] == ["where can i get it? 😍", "a; b"]
 
 
 def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):

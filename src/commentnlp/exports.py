@@ -1,7 +1,9 @@
 """Label comment exports: every input record comes back, in order, with labels or an error.
 
 Formats: JSON Lines and CSV, plain or ``.gz`` (by extension, or given), from a file or
-stdin, to a file or stdout. A record is written back unchanged plus ``labels`` (the four
+stdin, to a file or stdout; a CSV's separator (``, ; tab |``) and encoding (UTF-8, or UTF-16
+with a byte-order mark) are found from its start (:func:`sniff_csv`), and CSV output keeps the
+separator. A record is written back unchanged plus ``labels`` (the four
 heads), ``scores`` and ``action`` (CSV: flat ``style, intent, sentiment, troll, action``
 columns and one ``<head>_score`` column per head). A record that cannot be labelled (not
 JSON, not an object, invalid UTF-8, a CSV row of the wrong width, no text, empty or
@@ -26,13 +28,14 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "label_records", "label_file",
+__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "sniff_csv", "label_records", "label_file",
            "default_output_path", "detect_format", "text_of", "text_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
@@ -151,14 +154,43 @@ def _repair(value: str) -> tuple[str, bool]:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
 
 
-def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -> Iterator[Item]:
-    """Parse a CSV byte stream with a header row (quoted fields may hold commas and newlines).
+#: CSV field separators recognised in a header row: Excel writes ``;`` where the decimal mark is
+#: a comma, and tabs in its "Unicode Text" (UTF-16) export
+CSV_DELIMITERS = (",", ";", "\t", "|")
+_QUOTED = re.compile(r'"[^"]*"')
 
-    Empty rows hold no record: they are skipped and reported to ``on_blank(line_number)``.
+
+def _peekable(stream: IO[bytes]) -> IO[bytes]:
+    return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
+
+
+def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
+    """``(encoding, delimiter)`` of a CSV byte stream, from the bytes it starts with (peeked, not
+    consumed, so ``stream`` must have ``peek``: an open file, gzip or stdin does). UTF-16 when it
+    starts with a UTF-16 byte-order mark, else UTF-8 (with or without one); the delimiter is the one
+    of :data:`CSV_DELIMITERS` found most often outside quotes in the header row (a comma when none is)."""
+    head = stream.peek(1 << 16)[: 1 << 16]
+    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    text = head.decode(encoding, errors="replace")
+    header = _QUOTED.sub("", text.lstrip("\ufeff").split("\n", 1)[0])
+    counts = [header.count(d) for d in CSV_DELIMITERS]
+    return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+
+
+def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
+             dialect: tuple[str, str] | None = None) -> Iterator[Item]:
+    """Parse a CSV byte stream with a header row (quoted fields may hold delimiters and newlines).
+
+    ``dialect`` is ``(encoding, delimiter)``; by default :func:`sniff_csv` finds them. Empty rows
+    hold no record: they are skipped and reported to ``on_blank(line_number)``.
     """
     allow_long_csv_fields()
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    reader = csv.reader(text)
+    if dialect is None:
+        stream = _peekable(stream)
+        dialect = sniff_csv(stream)
+    encoding, delimiter = dialect
+    text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:
@@ -408,8 +440,8 @@ class _CsvSink:
     #: Output columns an input field cannot take: an input field of that name goes to ``extra``.
     RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
 
-    def __init__(self, out: IO[str], columns: list[str] | None = None):
-        self.writer = csv.writer(out)
+    def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ","):
+        self.writer = csv.writer(out, delimiter=delimiter)
         self.columns = columns
         self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
 
@@ -562,15 +594,20 @@ def label_file(
     raw = sys.stdin.buffer if from_stdin else open(input_path, "rb")
     stream = gzip.GzipFile(fileobj=raw) if in_gz else raw
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
-    # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
-    reader = read_csv if in_fmt == "csv" else jsonl_lines if workers else read_jsonl
+    if in_fmt == "csv":
+        stream = _peekable(stream)
+        dialect = sniff_csv(stream)  # a CSV output keeps the input's delimiter
+        reader: Callable[..., Iterator[Any]] = partial(read_csv, dialect=dialect)
+    else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
+        dialect = ("utf-8", ",")
+        reader = jsonl_lines if workers else read_jsonl
 
     def _count_blank(_line: int) -> None:
         summary.blank_lines += 1
 
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
-        sink = _CsvSink(counter, columns) if out_fmt == "csv" else _JsonlSink(counter)
+        sink = _CsvSink(counter, columns, delimiter=dialect[1]) if out_fmt == "csv" else _JsonlSink(counter)
         items = reader(stream, on_blank=_count_blank)
         for _ in range(skip):
             if next(items, None) is None:
