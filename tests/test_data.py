@@ -19,6 +19,19 @@ def test_read_labeled_reports_file_and_line(tmp_path):
         read_labeled(p)
 
 
+def test_a_file_that_labels_no_head_is_refused(tmp_path):
+    """Evaluating on it would report nothing; a labelled export's 'labels' are predictions, not gold."""
+    p = tmp_path / "out.jsonl"
+    p.write_text('{"text": "ok", "labels": {"intent": "spam"}}\n{"text": "no", "labels": {"troll": true}}\n')
+    with pytest.raises(DataError, match=r"out.jsonl: no record labels any head: .*holds predictions, not gold"):
+        read_labeled(p)
+    p.write_text('{"text": "ok"}\n{"text": "no"}\n')
+    with pytest.raises(DataError, match=r"no record labels any head: give style, intent, sentiment, troll as top-level fields"):
+        read_labeled(p)
+    p.write_text('{"text": "ok"}\n{"text": "no", "troll": false}\n')
+    assert [r["troll"] for r in read_labeled(p)] == [None, "false"]
+
+
 def test_partial_labels_are_masked():
     assert encode_labels({"text": "x", "sentiment": "positive", "troll": "true"}) == {
         "style": -100, "intent": -100, "sentiment": 2, "troll": 1}

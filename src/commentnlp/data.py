@@ -43,6 +43,11 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
             except LabelError as exc:
                 raise DataError(f"{path}:{lineno}: {exc}") from None
             records.append({**row, **labels})
+    if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
+        nested = any(isinstance(r.get("labels"), dict) for r in records)
+        raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
+                        "as LABELING.md does" + (" (a 'labels' object, as `commentnlp label` writes, holds "
+                                                 "predictions, not gold labels)" if nested else ""))
     return records
 
 
