@@ -79,6 +79,9 @@ def test_classify_json(tiny_model_dir):
     assert result.exit_code == 0, result.output
     rows = [json.loads(l) for l in result.stdout.splitlines()]
     assert [r["text"] for r in rows] == ["where to buy?", "lol"] and all("action" in r for r in rows)
+    piped = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "--json", "-"], input="where to buy?\r\n\nlol\n")
+    assert piped.exit_code == 0, piped.output
+    assert [json.loads(l) for l in piped.stdout.splitlines()] == rows  # one text per line, the blank one skipped
 
 
 def test_evaluate_report_and_json(tmp_path, tiny_model_dir):

@@ -1,4 +1,4 @@
-"""``commentnlp classify``: label texts given on the command line."""
+"""``commentnlp classify``: label texts given on the command line (or one per line on stdin)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from ._util import BACKEND_HELP, command, load_classifier
 
 @command("classify")
 def classify_cli(
-    texts: List[str] = typer.Argument(..., help="One or more comment texts."),
+    texts: List[str] = typer.Argument(..., help="One or more comment texts; '-' reads one per line from stdin (blank lines skipped)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold."),
@@ -20,6 +20,8 @@ def classify_cli(
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
 ) -> None:
     """Print the labels, top scores and suggested action of each text."""
+    if texts == ["-"]:
+        texts = [line.rstrip("\r\n") for line in typer.get_text_stream("stdin") if line.strip()]
     clf = load_classifier(model, device, None, backend=backend)
     for p in clf.predict(texts, abstain=abstain):
         if as_json:
