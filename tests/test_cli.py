@@ -116,6 +116,8 @@ def test_train_with_overrides(tmp_path, tiny_base):
     assert (out / "config.json").is_file()
     result = runner.invoke(app, ["train", str(cfg), "--training.nope", "1"])
     assert result.exit_code == 1 and "unknown setting training.nope" in result.output
+    result = runner.invoke(app, ["train", "--training.epochs", "1", str(cfg)])  # config forgotten in front
+    assert result.exit_code == 2 and "the TOML config comes first" in result.output and "'--training.epochs'" in result.output
 
 
 def test_evaluate_with_baselines(tmp_path, tiny_model_dir):

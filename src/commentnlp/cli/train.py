@@ -21,6 +21,9 @@ def train_cli(
     from ..trainer import train
     from ..training_args import ConfigError, TrainingConfig
 
+    if str(config).startswith("-"):  # an override or option where the config belongs: typer took it for one
+        fail(f"the TOML config comes first, then the overrides: commentnlp train CONFIG [--section.key value ...], "
+             f"e.g. commentnlp train training/configs/default.toml --training.epochs 3 (got {str(config)!r} first)", 2)
     overrides = parse_overrides(list(ctx.args))
     if output:
         overrides["training.output_dir"] = json.dumps(output)
