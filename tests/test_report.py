@@ -223,6 +223,10 @@ def test_cli_report(tmp_path):
     out = tmp_path / "export.labeled.html"
     assert out.is_file() and "<h1>Weekly &lt;review&gt;</h1>" in out.read_text(encoding="utf-8")
     assert "10 records" in result.output and "10 labeled" in result.output
+    assert "hint" not in result.output
+    raw = write(tmp_path / "export.jsonl", [{"id": 1, "text": "not labelled yet"}])
+    result = runner.invoke(app, ["report", str(raw), "-o", str(tmp_path / "raw.html")])
+    assert result.exit_code == 0 and f"hint: no record carries labels; report on what 'commentnlp label {raw}'" in result.output
     result = runner.invoke(app, ["report", str(src), "-o", str(tmp_path / "r.html"), "-q"])
     assert result.exit_code == 0 and (tmp_path / "r.html").is_file()
     result = runner.invoke(app, ["report", str(tmp_path / "missing.jsonl")])

@@ -40,3 +40,5 @@ def report_cli(
     if not quiet:
         typer.echo(f"{summary['records']} records -> {summary['output']}: {summary['labeled']} labeled, "
                    f"{summary['errors']} with errors, {summary['bad_lines']} unreadable lines", err=True)
+    if summary["labeled"] == 0 and summary["records"] > summary["errors"]:
+        typer.echo(f"hint: no record carries labels; report on what 'commentnlp label {input}' writes", err=True)
