@@ -596,10 +596,10 @@ def label_file(
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     if in_fmt == "csv":
         stream = _peekable(stream)
-        dialect = sniff_csv(stream)  # a CSV output keeps the input's delimiter
-        reader: Callable[..., Iterator[Any]] = partial(read_csv, dialect=dialect)
+        encoding, delimiter = sniff_csv(stream)  # a CSV output keeps the input's delimiter
+        reader: Callable[..., Iterator[Any]] = partial(read_csv, dialect=(encoding, delimiter))
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
-        dialect = ("utf-8", ",")
+        delimiter = ","
         reader = jsonl_lines if workers else read_jsonl
 
     def _count_blank(_line: int) -> None:
@@ -607,7 +607,7 @@ def label_file(
 
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
-        sink = _CsvSink(counter, columns, delimiter=dialect[1]) if out_fmt == "csv" else _JsonlSink(counter)
+        sink = _CsvSink(counter, columns, delimiter=delimiter) if out_fmt == "csv" else _JsonlSink(counter)
         items = reader(stream, on_blank=_count_blank)
         for _ in range(skip):
             if next(items, None) is None:
