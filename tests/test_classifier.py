@@ -216,6 +216,11 @@ def test_non_string_input_is_a_clear_error(tiny_classifier):
     with pytest.raises(TypeError, match=r"a list of str \(one text: wrap it in a list\), got str"):
         tiny_classifier.predict_proba("ok")
     assert tiny_classifier.predict_proba(iter(["ok", "no"]))["intent"].shape[0] == 2
+    # a record instead of its text would label the record's keys; a set has no order to give back
+    with pytest.raises(TypeError, match=r"got a dict: pass the text itself \(e.g. record\['message'\]\)"):
+        tiny_classifier.predict({"id": "c1", "message": "where can I buy it"})
+    with pytest.raises(TypeError, match="ordered sequence.*got a set"):
+        tiny_classifier.predict({"ok", "no"})
     with pytest.raises(ValueError, match="batch_size"):
         tiny_classifier.predict(["ok"], batch_size=0)
 

@@ -51,6 +51,12 @@ def text_list(texts: Any, one_text_allowed: bool = False) -> list[str]:
     if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
         expected = "a str or a list of str" if one_text_allowed else "a list of str (one text: wrap it in a list)"
         raise TypeError(f"texts must be {expected}, got {type(texts).__name__}")
+    if isinstance(texts, Mapping):
+        raise TypeError(f"texts must be a list of str, got a {type(texts).__name__}: pass the text "
+                        "itself (e.g. record['message']) or a list of texts, not the record")
+    if isinstance(texts, (set, frozenset)):
+        raise TypeError(f"texts must be an ordered sequence (results come back in input order), "
+                        f"got a {type(texts).__name__}: pass sorted(texts) or list(texts)")
     batch = texts if isinstance(texts, list) else list(texts)
     for i, t in enumerate(batch):
         if not isinstance(t, str):
