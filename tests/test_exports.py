@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from commentnlp import exports
 from commentnlp.exports import (default_output_path, label_file, label_records, read_csv, read_jsonl, reply_of,
                                 text_field_in, text_of)
 
@@ -87,6 +88,7 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps({"text": f"t{i} 😍" if i % 7 else None}) for i in range(3000)) + "\n")
     expected = tmp_path / "expected.jsonl"
+    monkeypatch.setattr(exports, "CHUNK", 1024)
     label_file(src, expected, tiny_classifier)
     dst = tmp_path / "out.jsonl"
     restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=2)

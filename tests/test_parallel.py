@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from commentnlp import exports, parallel
+from commentnlp import Classifier, exports, parallel
 from commentnlp.exports import label_file
 
 from test_exports import write_export
@@ -14,11 +14,16 @@ from test_exports import write_export
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 64 records, so a 1,000-line export flows through many chunks with several in flight."""
-    monkeypatch.setattr(exports, "PARALLEL_CHUNK", 64)
+    monkeypatch.setattr(exports, "CHUNK", 64)
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv.gz"])
-def test_workers_write_the_same_output_as_one_process(tmp_path, tiny_classifier, small_chunks, suffix):
+@pytest.mark.parametrize("suffix,backend", [(".jsonl", None), (".csv.gz", None), (".jsonl", "onnx-int8")])
+def test_workers_write_the_same_output_as_one_process(tmp_path, tiny_classifier, tiny_model_dir, small_chunks,
+                                                      suffix, backend):
+    """Byte for byte, int8 included: its scores depend on a comment's batch-mates, so both paths
+    batch the same chunks (they used chunks of 1,024 and 4,096 records)."""
+    if backend:
+        tiny_classifier = Classifier.load(tiny_model_dir, backend=backend)
     src = tmp_path / "export.jsonl"
     write_export(src)  # bad lines of every kind, a BOM; workers parse JSONL lines, so add blank ones
     lines = src.read_bytes().split(b"\n")
@@ -116,7 +121,7 @@ def test_a_worker_answers_in_one_atomic_write_and_its_file_holds_the_chunk(tmp_p
     import select
 
     items = list(exports.read_jsonl(iter([(json.dumps({"id": i, "text": f"where can I buy {i}? 😍"}) + "\n").encode()
-                                          for i in range(exports.PARALLEL_CHUNK)] + [b"{bad\n"])))
+                                          for i in range(exports.CHUNK)] + [b"{bad\n"])))
     texts = exports.texts_to_label(items, None)
     expected = exports.output_records(items, tiny_classifier.predict(texts), exports.LabelSummary())
     logits = tiny_classifier.logits_for_ids(tiny_classifier.encode(texts))
