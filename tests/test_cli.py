@@ -1,3 +1,4 @@
+import gzip
 import json
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def test_fatal_errors_are_one_line_and_nonzero(tmp_path, tiny_model_dir):
     src.write_text('{"text": "x"}\n')
     result = runner.invoke(app, ["label", str(src), "--model", str(tmp_path / "nomodel")])
     assert result.exit_code == 1 and "model directory not found" in result.output
+    # a truncated gzip said only "Aborted." (click's answer to an EOFError); a bad one, "cannot write output"
+    data = gzip.compress(b'{"text": "where to buy"}\n' * 2000)
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    result = runner.invoke(app, ["label", str(tmp_path / "cut.jsonl.gz"), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 1 and result.output.startswith(f"error: cannot read input {tmp_path / 'cut.jsonl.gz'}: ")
+    result = runner.invoke(app, ["label", str(tmp_path), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 1 and "input is a directory" in result.output and "--engine spark" in result.output
 
 
 def test_classify_json(tiny_model_dir):

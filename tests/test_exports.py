@@ -1,11 +1,12 @@
+import gzip
 import io
 import json
 
 import pytest
 
 from commentnlp import exports
-from commentnlp.exports import (default_output_path, label_file, label_records, read_csv, read_jsonl, reply_of,
-                                text_field_in, text_of)
+from commentnlp.exports import (InputError, default_output_path, label_file, label_records, read_csv, read_jsonl,
+                                reply_of, text_field_in, text_of)
 
 from conftest import interrupt_predict
 
@@ -105,6 +106,32 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
 def test_missing_input(tmp_path, tiny_classifier):
     with pytest.raises(FileNotFoundError, match="input file not found"):
         label_file(tmp_path / "nope.jsonl", None, tiny_classifier)
+
+
+def test_an_unreadable_input_is_reported_as_the_inputs(tmp_path, tiny_classifier):
+    """A directory, a corrupt or truncated gzip: a clear error naming the input (it said 'cannot write output')."""
+    data = gzip.compress(b"".join(b'{"text": "where to buy %d"}\n' % i for i in range(3000)))
+    (tmp_path / "cut.jsonl.gz").write_bytes(data[: len(data) // 2])
+    flipped = bytearray(data)
+    flipped[-6] ^= 0xFF  # the CRC
+    (tmp_path / "crc.jsonl.gz").write_bytes(bytes(flipped))
+    (tmp_path / "not.jsonl.gz").write_bytes(b"plain text")
+    (tmp_path / "dir").mkdir()
+    for name, reason in [("cut.jsonl.gz", "ended before the end-of-stream marker"), ("crc.jsonl.gz", "CRC check failed"),
+                         ("not.jsonl.gz", "Not a gzipped file"), ("dir", "input is a directory")]:
+        with pytest.raises(InputError, match=reason) as err:
+            label_file(tmp_path / name, tmp_path / "out.jsonl", tiny_classifier)
+        assert name == "dir" or str(err.value).startswith(f"cannot read input {tmp_path / name}: ")
+    assert not (tmp_path / "out.jsonl").exists()
+
+
+def test_an_output_directory_is_refused_before_labelling(tmp_path, tiny_classifier):
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"text": "hi"}\n')
+    (tmp_path / "out").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"output is a directory: .*out; give a file name, e.g. .*e.labeled.jsonl"):
+        label_file(src, tmp_path / "out", tiny_classifier)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.jsonl", "out"]  # no .part, no checkpoint
 
 
 def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):

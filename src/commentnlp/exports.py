@@ -26,6 +26,7 @@ import os
 import re
 import sys
 import time
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -534,6 +535,52 @@ def _restore_part(part: Path, gz: bool, chars: int) -> None:
     os.replace(fresh, part)
 
 
+class InputError(ValueError):
+    """The input export cannot be read (unreadable file, corrupt or truncated gzip)."""
+
+
+class _CheckedInput(io.RawIOBase):
+    """A binary input whose read errors say they are the input's, not the output's."""
+
+    def __init__(self, inner: IO[bytes], name: str):
+        self.inner, self.name = inner, name
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        try:
+            data = self.inner.read(len(buffer))
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"cannot read input {self.name}: {exc}") from exc
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def check_input_file(input_path: str | Path) -> None:
+    """Raise a clear error unless ``input_path`` is ``"-"`` (stdin) or an existing file."""
+    if str(input_path) == "-" or Path(input_path).is_file():
+        return
+    if Path(input_path).is_dir():
+        raise InputError(f"input is a directory, not an export file: {input_path}")
+    raise FileNotFoundError(f"input file not found: {input_path}")
+
+
+def open_input(input_path: str | Path, gz: bool) -> tuple[IO[bytes], IO[bytes]]:
+    """``(raw, stream)``: the file (stdin for ``"-"``) to close and the stream to read, gunzipped."""
+    check_input_file(input_path)
+    name = "<stdin>" if str(input_path) == "-" else str(input_path)
+    if name == "<stdin>":
+        raw: IO[bytes] = sys.stdin.buffer
+    else:
+        try:
+            raw = open(input_path, "rb")
+        except OSError as exc:
+            raise InputError(f"cannot read input {input_path}: {exc.strerror or exc}") from exc
+    inner: IO[bytes] = gzip.GzipFile(fileobj=raw) if gz else raw
+    return raw, io.BufferedReader(_CheckedInput(inner, name), buffer_size=1 << 16)  # type: ignore[return-value]
+
+
 class _Counting:
     """A text sink that counts the characters written through it."""
 
@@ -579,8 +626,6 @@ def label_file(
     summary = LabelSummary()
     from_stdin = str(input_path) == "-"
     in_fmt, in_gz = detect_format(None if from_stdin else input_path, input_format)
-    if not from_stdin and not Path(input_path).is_file():
-        raise FileNotFoundError(f"input file not found: {input_path}")
     if output_path is None:
         output_path = "-" if from_stdin else default_output_path(input_path, output_format or
                                                                   (in_fmt + (".gz" if in_gz else "")))
@@ -590,12 +635,14 @@ def label_file(
     if to_stdout and out_gz:
         raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
     summary.output = "-" if to_stdout else str(output_path)
+    if not to_stdout and Path(output_path).is_dir():
+        name = f"labeled.{out_fmt}" if from_stdin else default_output_path(input_path, out_fmt).name
+        raise IsADirectoryError(f"output is a directory: {output_path}; give a file name, e.g. "
+                                f"{Path(output_path) / name}")
 
-    raw = sys.stdin.buffer if from_stdin else open(input_path, "rb")
-    stream = gzip.GzipFile(fileobj=raw) if in_gz else raw
+    raw, stream = open_input(input_path, in_gz)
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     if in_fmt == "csv":
-        stream = _peekable(stream)
         encoding, delimiter = sniff_csv(stream)  # a CSV output keeps the input's delimiter
         reader: Callable[..., Iterator[Any]] = partial(read_csv, dialect=(encoding, delimiter))
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes

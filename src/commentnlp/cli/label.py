@@ -38,7 +38,7 @@ def label_cli(
 
     Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted.
     """
-    from ..exports import label_file
+    from ..exports import check_input_file, label_file
     from ..parallel import WorkerError
 
     if engine == "spark":
@@ -47,8 +47,10 @@ def label_cli(
         return
     if engine != "local":
         fail(f"--engine must be 'local' or 'spark', not {engine!r}", 2)
-    if input != "-" and not Path(input).is_file():
-        fail(f"input file not found: {input}")
+    try:
+        check_input_file(input)  # before the model loads
+    except (OSError, ValueError) as exc:
+        fail(f"{exc}" + (" (--engine spark reads a directory of Parquet/JSON parts)" if Path(input).is_dir() else ""))
     clf = load_classifier(model, device, playbook, backend=backend)
     show = not quiet and is_terminal() and output != "-"
     progress_ctx = _progress() if show else None
@@ -65,7 +67,7 @@ def label_cli(
         fail("interrupted; run the same command with --resume to continue", 130)
     except (ValueError, WorkerError) as exc:
         fail(str(exc))
-    except OSError as exc:
+    except OSError as exc:  # the input's read errors are InputErrors (ValueError): this is the output
         fail(f"cannot write output: {exc}")
     if not quiet:
         rate = summary.total / summary.seconds if summary.seconds else 0.0
