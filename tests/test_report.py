@@ -18,7 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from commentnlp.cli import app
-from commentnlp.report import build_report, parse_time
+from commentnlp.report import build_report, default_report_path, parse_time
 from commentnlp.schema import HEADS_BY_NAME
 
 runner = CliRunner()
@@ -233,6 +233,38 @@ def test_cli_report(tmp_path):
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip() == f"error: input file not found: {tmp_path / 'missing.jsonl'}"
     assert runner.invoke(app, ["report", "--help"]).exit_code == 0
+
+
+def test_report_reads_every_format_label_writes(tmp_path, tiny_classifier):
+    """label's CSV (its label and score columns) and gzip outputs give the same report as its JSONL."""
+    from commentnlp.exports import label_file
+
+    src = tmp_path / "export.jsonl"
+    rows = [{"id": i, "message": m["message"], "created_time": m["created_time"]} for i, m in enumerate(mixed_records(days=1))]
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{broken\n" + '{"id": 99, "message": null}\n')
+    summaries = {}
+    for name in ("l.jsonl", "l.csv", "l.jsonl.gz", "l.csv.gz"):
+        label_file(src, tmp_path / name, tiny_classifier)
+        summaries[name] = build_report(tmp_path / name, tmp_path / f"{name}.html", max_queue=3)
+        summaries[name].pop("output")
+    assert summaries["l.jsonl"]["labeled"] == 10 and summaries["l.jsonl"]["errors"] == 2
+    assert all(s == summaries["l.jsonl"] for s in summaries.values())
+    pages = {n: re.sub(r"<p class=\"sub\">.*?</p>", "", (tmp_path / f"{n}.html").read_text()) for n in summaries}
+    assert all(p == pages["l.jsonl"] for p in pages.values())  # queues, their order and scores too
+    assert default_report_path(tmp_path / "l.jsonl.gz") == tmp_path / "l.html"
+
+
+def test_report_input_errors_are_one_line(tmp_path):
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip")
+    result = runner.invoke(app, ["report", str(tmp_path / "bad.jsonl.gz")])
+    assert result.exit_code == 1 and result.output.startswith(f"error: cannot read input {tmp_path / 'bad.jsonl.gz'}: ")
+    result = runner.invoke(app, ["report", str(tmp_path)])
+    assert result.exit_code == 1 and result.output.strip() == f"error: input is a directory, not an export file: {tmp_path}"
+    result = runner.invoke(app, ["report", "-"], input="")
+    assert result.exit_code == 2 and "name the report file with -o" in result.output
+    src = write(tmp_path / "l.jsonl", mixed_records())
+    result = runner.invoke(app, ["report", "-", "-o", str(tmp_path / "stdin.html")], input=src.read_text())
+    assert result.exit_code == 0 and "10 records" in result.output and (tmp_path / "stdin.html").is_file()
 
 
 # --------------------------------------------------------------------------- real browser

@@ -14,6 +14,7 @@ cases to ladder up, and negative comments worth engaging (not trolls, not spam).
 from __future__ import annotations
 
 import heapq
+import json
 import math
 import os
 import re
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .exports import read_jsonl, text_of
+from .exports import detect_format, open_input, read_csv, read_jsonl, text_of
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -145,6 +146,32 @@ def _score(record: dict[str, Any], head: str, label: str) -> float | None:
     return float(value)
 
 
+def _from_csv_row(row: dict[str, str]) -> dict[str, Any]:
+    """A row of ``label``'s CSV output as the record its JSONL output holds (labels, scores, fields)."""
+    record: dict[str, Any] = {k: v for k, v in row.items()
+                              if k not in HEAD_NAMES and k not in ("extra", "error") and not k.endswith("_score")}
+    if row.get("extra"):
+        try:
+            extra = json.loads(row["extra"])
+        except json.JSONDecodeError:
+            extra = None
+        if isinstance(extra, dict):
+            record.update(extra)
+    if row.get("error"):
+        record["error"] = row["error"]
+    labels = {h: row[h] for h in HEAD_NAMES if row.get(h)}
+    if labels:
+        record["labels"] = labels
+        scores = {}
+        for head, label in labels.items():
+            try:
+                scores[head] = {label: float(row.get(f"{head}_score") or "nan")}
+            except ValueError:
+                pass
+        record["scores"] = scores
+    return record
+
+
 def _reason(error: Any) -> str:
     """``"line 3: not valid JSON (Expecting ...)"`` -> ``"not valid JSON"``."""
     text = re.sub(r"^line \d+:\s*", "", str(error)).split(" (")[0].strip()
@@ -152,8 +179,9 @@ def _reason(error: Any) -> str:
 
 
 def default_report_path(input_path: str | Path) -> Path:
-    """``export.labeled.jsonl`` -> ``export.labeled.html`` (beside the input)."""
-    return Path(input_path).with_suffix(".html")
+    """``export.labeled.jsonl`` (or ``.csv``, ``.jsonl.gz``) -> ``export.labeled.html`` (beside the input)."""
+    path = Path(input_path)
+    return (path.with_suffix("") if path.suffix.lower() == ".gz" else path).with_suffix(".html")
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -308,7 +336,10 @@ def _buckets(days: dict[date, list[int]]) -> tuple[str, list[_Bucket]]:
 
 def build_report(input_path: str | Path, output_path: str | Path, title: str | None = None,
                  max_queue: int = 200, text_field: str | None = None) -> dict[str, Any]:
-    """Read a labeled JSONL export and write a self-contained HTML report; return its counts.
+    """Read a labeled export and write a self-contained HTML report; return its counts.
+
+    The export is what ``commentnlp label`` writes: JSONL, or CSV with its label and score
+    columns, plain or ``.gz`` (by extension).
 
     ``text_field`` names the comment field as in ``label_file`` (default: the first of
     ``exports.TEXT_FIELDS`` present).
@@ -319,17 +350,19 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
     if max_queue < 0:
         raise ValueError("max_queue must be >= 0")
     src, out = Path(input_path), Path(output_path)
-    if not src.is_file():
-        raise FileNotFoundError(f"input file not found: {src}")
+    fmt, gz = detect_format(src)
     stats = _Stats(max_queue=max_queue, text_field=text_field)
-    with src.open("rb") as stream:
-        for item in read_jsonl(stream):
+    raw, stream = open_input(src, gz)
+    try:
+        for item in read_csv(stream) if fmt == "csv" else read_jsonl(stream):
             if item.error is not None:
                 stats.records += 1
                 stats.bad_lines += 1
                 stats.add_reason(f"unreadable line: {_reason(item.error)}")
             else:
-                stats.add(item.record)
+                stats.add(_from_csv_row(item.record) if fmt == "csv" else item.record)
+    finally:
+        raw.close()
     unit, buckets = _buckets(stats.days)
     page = _render(stats, unit, buckets, title or "Comment report", src.name)
 

@@ -12,7 +12,7 @@ from ._util import command, fail
 
 @command("report")
 def report_cli(
-    input: str = typer.Argument(..., help="Labeled JSONL (the output of 'commentnlp label')."),
+    input: str = typer.Argument(..., help="Labeled export: what 'commentnlp label' writes (JSONL or CSV, optionally .gz; '-' for stdin)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html"),
     title: Optional[str] = typer.Option(None, "--title", help="Report title. Default: 'Comment report'."),
     max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
@@ -28,13 +28,17 @@ def report_cli(
 
     Unreadable lines and records with an 'error' are counted in the report, not fatal.
     """
+    from ..exports import check_input_file
     from ..report import build_report, default_report_path
 
-    if not Path(input).is_file():
-        fail(f"input file not found: {input}")
-    out = Path(output) if output else default_report_path(input)
+    if input == "-" and not output:
+        fail("reading the export from stdin: name the report file with -o", 2)
     try:
+        check_input_file(input)
+        out = Path(output) if output else default_report_path(input)
         summary = build_report(input, out, title=title, max_queue=max_queue, text_field=text_field)
+    except (FileNotFoundError, ValueError) as exc:  # the input's: missing, a directory, unreadable
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the report: {exc}")
     if not quiet:
