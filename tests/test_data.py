@@ -1,3 +1,4 @@
+import gzip
 import json
 
 import pytest
@@ -17,6 +18,27 @@ def test_read_labeled_reports_file_and_line(tmp_path):
     p.write_text('{"text": "ok"}\n{broken\n')
     with pytest.raises(DataError, match=r":2: not valid JSON"):
         read_labeled(p)
+
+
+def test_read_labeled_reads_gzip_and_a_bom_and_names_unreadable_bytes(tmp_path):
+    lines = b'{"text": "where can I buy it", "intent": "where_to_buy"}\n\n{"text": "lol", "troll": false}\n'
+    (tmp_path / "d.jsonl.gz").write_bytes(gzip.compress(lines))
+    (tmp_path / "bom.jsonl").write_bytes(b"\xef\xbb\xbf" + lines)
+    expected = read_labeled(_write(tmp_path / "d.jsonl", lines))
+    assert read_labeled(tmp_path / "d.jsonl.gz") == read_labeled(tmp_path / "bom.jsonl") == expected
+    assert [(r["intent"], r["troll"]) for r in expected] == [("where_to_buy", None), (None, "false")]
+    with pytest.raises(DataError, match=r"d.jsonl:2: not UTF-8 \(invalid start byte at byte 9 of the line\)"):
+        read_labeled(_write(tmp_path / "d.jsonl", lines.replace(b"\n\n", b'\n{"text":\xff}\n')))
+    (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(lines * 500)[:200])
+    with pytest.raises(DataError, match=r"cut.jsonl.gz: cannot read it after line \d+: Compressed file ended"):
+        read_labeled(tmp_path / "cut.jsonl.gz")
+    with pytest.raises(DataError, match="data file is a directory"):
+        read_labeled(tmp_path)
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
 
 
 def test_a_file_that_labels_no_head_is_refused(tmp_path):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import glob
+import gzip
 import json
+import zlib
 import random
 import re
 from pathlib import Path
@@ -23,32 +25,46 @@ class DataError(ValueError):
 
 
 def read_labeled(path: str | Path) -> list[dict[str, Any]]:
-    """Read a LABELING.md JSONL file; labels are validated and normalised (troll -> "true"/"false")."""
+    """Read a LABELING.md JSONL file (``.gz``: gzipped); labels are validated and normalised
+    (troll -> "true"/"false")."""
     path = Path(path)
     if not path.is_file():
-        raise DataError(f"data file not found: {path}")
+        raise DataError(f"data file is a directory: {path}" if path.is_dir() else f"data file not found: {path}")
     records = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
-            if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-                raise DataError(f"{path}:{lineno}: a record needs a string 'text'")
-            try:
-                labels = labels_of(row)
-            except LabelError as exc:
-                raise DataError(f"{path}:{lineno}: {exc}") from None
-            records.append({**row, **labels})
+    lineno = 0
+    try:
+        with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as f:
+            for lineno, raw in enumerate(f, 1):
+                records.extend(_labeled_record(path, lineno, raw))
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataError(f"{path}: cannot read it after line {lineno}: {exc}") from None
     if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
         nested = any(isinstance(r.get("labels"), dict) for r in records)
         raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
                         "as LABELING.md does" + (" (a 'labels' object, as `commentnlp label` writes, holds "
                                                  "predictions, not gold labels)" if nested else ""))
     return records
+
+
+def _labeled_record(path: Path, lineno: int, raw: bytes) -> list[dict[str, Any]]:
+    """The record of one line of a labeled file (none for a blank line), or a DataError naming the line."""
+    try:
+        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)") from None
+    if not line.strip():
+        return []
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+    if not isinstance(row, dict) or not isinstance(row.get("text"), str):
+        raise DataError(f"{path}:{lineno}: a record needs a string 'text'")
+    try:
+        labels = labels_of(row)
+    except LabelError as exc:
+        raise DataError(f"{path}:{lineno}: {exc}") from None
+    return [{**row, **labels}]
 
 
 def expand(patterns: Iterable[str | Path]) -> list[Path]:
