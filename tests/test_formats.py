@@ -175,3 +175,15 @@ def test_csv_input_fields_named_like_output_columns_are_kept_in_extra(tmp_path, 
     assert len(header) == len(set(header)) and header.count("style") == 1
     assert row["style"] in ("audience", "community")
     assert json.loads(row["extra"]) == {"style": "my style", "troll_score": "0.5"}
+
+
+def test_csv_columns_with_the_same_name_are_all_kept(tmp_path, tiny_classifier):
+    """A header naming a column twice (or two blank names) lost the first column's values."""
+    items = list(read_csv(io.BytesIO(b"id,text,text,,,text.1\n1,hello,world,a,b,c\n")))
+    assert items[0].record == {"id": "1", "text": "hello", "text.2": "world", "": "a", ".1": "b", "text.1": "c"}
+    src = tmp_path / "in.csv"
+    src.write_text("id,text,text\n1,where can i buy this,second\n", encoding="utf-8")
+    label_file(src, tmp_path / "out.csv", tiny_classifier)
+    row = next(csv.DictReader(open(tmp_path / "out.csv", encoding="utf-8")))
+    assert (row["id"], row["text"], row["text.1"]) == ("1", "where can i buy this", "second") and row["intent"]
+    assert tiny_classifier.predict("where can i buy this").intent == row["intent"]

@@ -199,7 +199,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
     except csv.Error as exc:
         yield Item(1, {}, f"unreadable CSV header ({exc})")
         return
-    header = [_repair(h)[0] for h in header]
+    header = _unique_names([_repair(h)[0] for h in header])
     start = reader.line_num + 1
     while True:
         try:
@@ -229,6 +229,22 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             yield Item(line, record, "invalid UTF-8")
         else:
             yield Item(line, record)
+
+
+def _unique_names(header: list[str]) -> list[str]:
+    """Column names with repeats numbered as pandas does (``text, text`` -> ``text, text.1``), so
+    no column of a row is lost to a record's repeated key."""
+    taken, used, out = set(header), set(), []
+    for name in header:
+        if name in used:
+            n = 1
+            while f"{name}.{n}" in taken:
+                n += 1
+            name = f"{name}.{n}"
+            taken.add(name)
+        used.add(name)
+        out.append(name)
+    return out
 
 
 def text_field_in(names: Iterable[str]) -> str | None:
