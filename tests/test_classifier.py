@@ -322,3 +322,22 @@ def test_predictions_follow_the_rules_text_by_text(tiny_classifier, monkeypatch)
             assert p.action == clf.playbook.action_for(p.labels)
         assert abstain == any(UNSURE in p.labels.values() for p in preds)
         assert any(p.troll is True for p in preds) and any(p.troll is False for p in preds)
+
+
+def test_a_device_that_is_not_there_is_a_clear_error(monkeypatch):
+    """--device cuda without CUDA gave torch's 'Torch not compiled with CUDA enabled' traceback."""
+    import torch
+
+    from commentnlp.backends import resolve_device
+
+    with pytest.raises(ValueError, match=r"device must be 'auto', 'cpu' or 'cuda\[:N\]', not 'cuda:x'"):
+        resolve_device("cuda:x")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=r"device 'cuda' asked for, but CUDA is not available: .*use 'cpu' or 'auto'"):
+        resolve_device("cuda")
+    assert resolve_device("cpu") == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == "cuda:1"
+    with pytest.raises(ValueError, match=r"device 'cuda:2' asked for, but this machine has 2 GPU\(s\): cuda:0 to cuda:1"):
+        resolve_device("cuda:2")

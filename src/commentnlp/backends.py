@@ -19,6 +19,7 @@ batches, in order, as it runs them best (the int8 graph side by side, one core e
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import threading
 import time
@@ -39,15 +40,24 @@ def resolve_device(device: str) -> str:
 
     No network and, on machines without an NVIDIA driver, no torch import either.
     """
-    if device not in ("auto", "cpu", "cuda") and not device.startswith("cuda:"):
+    if device not in ("auto", "cpu", "cuda") and not re.fullmatch(r"cuda:\d+", device):
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', not {device!r}")
-    if device != "auto":
+    if device == "cpu":
         return device
-    if not Path("/proc/driver/nvidia/version").exists() and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+    if device == "auto" and not Path("/proc/driver/nvidia/version").exists() \
+            and not os.environ.get("CUDA_VISIBLE_DEVICES"):
         return "cpu"
     import torch
 
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if not torch.cuda.is_available():
+        why = f"this torch ({torch.__version__}) is built without CUDA" if torch.version.cuda is None else "no GPU found"
+        raise ValueError(f"device {device!r} asked for, but CUDA is not available: {why}; use 'cpu' or 'auto'")
+    count = torch.cuda.device_count()
+    if device != "cuda" and int(device.split(":")[1]) >= count:
+        raise ValueError(f"device {device!r} asked for, but this machine has {count} GPU(s): cuda:0 to cuda:{count - 1}")
+    return device
 
 
 def onnx_available() -> bool:

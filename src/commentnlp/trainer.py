@@ -265,6 +265,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     import torch
     from transformers import get_linear_schedule_with_warmup, set_seed
 
+    from .backends import resolve_device
     from .serialization import ModelConfig, save_model
 
     t0 = time.time()
@@ -273,7 +274,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     if isinstance(args.teacher, str):  # set from Python as one path
         args.teacher = [args.teacher] if args.teacher else []
     set_seed(args.seed)
-    device = args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu")
+    device = resolve_device(args.device)
     if config.data.corpus_unlabeled and not args.teacher:
         raise ValueError("data.corpus_unlabeled needs training.teacher: unlabeled texts only learn from a teacher")
     if args.teacher and (args.distill_temperature <= 0 or args.distill_weight < 0):
