@@ -449,13 +449,16 @@ def _count_lines(path: Path, gz: bool) -> int | None:
         return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
 
 
+#: Columns of CSV output that an input field cannot take (an input field of that name goes to ``extra``).
+CSV_RESERVED_COLUMNS = frozenset((*HEAD_NAMES, *(f"{h}_score" for h in HEAD_NAMES), "extra"))
+
+
 class _CsvSink:
     """Writes output records as CSV: input columns first, then flat labels and scores."""
 
     LABEL_COLUMNS = (*HEAD_NAMES, "action")
     SCORE_COLUMNS = tuple(f"{h}_score" for h in HEAD_NAMES)
-    #: Output columns an input field cannot take: an input field of that name goes to ``extra``.
-    RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
+    RESERVED = CSV_RESERVED_COLUMNS
 
     def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ","):
         self.writer = csv.writer(out, delimiter=delimiter)
@@ -632,6 +635,9 @@ def label_file(
     (:mod:`commentnlp.parallel`); 0 does everything here. The default, ``None``, is 0 on the
     CPU and up to 16 when the model runs on a GPU. The output is the same either way. Workers are
     spawned, so a script calling this with workers needs the usual ``if __name__ == "__main__":``.
+
+    A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
+    gzip) :class:`InputError`; an output that is a directory IsADirectoryError, before any writing.
     """
     from .parallel import auto_workers, label_chunks
 

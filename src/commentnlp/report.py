@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .exports import detect_format, open_input, read_csv, read_jsonl, text_of
+from .exports import CSV_RESERVED_COLUMNS, detect_format, open_input, read_csv, read_jsonl, text_of
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -148,8 +148,7 @@ def _score(record: dict[str, Any], head: str, label: str) -> float | None:
 
 def _from_csv_row(row: dict[str, str]) -> dict[str, Any]:
     """A row of ``label``'s CSV output as the record its JSONL output holds (labels, scores, fields)."""
-    record: dict[str, Any] = {k: v for k, v in row.items()
-                              if k not in HEAD_NAMES and k not in ("extra", "error") and not k.endswith("_score")}
+    record: dict[str, Any] = {k: v for k, v in row.items() if k not in CSV_RESERVED_COLUMNS and k != "error"}
     if row.get("extra"):
         try:
             extra = json.loads(row["extra"])
