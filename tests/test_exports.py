@@ -81,6 +81,13 @@ def test_text_field_is_found_in_any_case():
     assert text_field_in(["Body", "text"]) == "text"  # the lower-case name first, then the list's order
     assert text_field_in(["COMMENT", "Content"]) == "COMMENT"
     assert text_field_in(["id", "msg"]) is None
+    # real exports: a Facebook comment scrape (../shared/datasets/fb_dei_brand_comments), Twitter, YouTube
+    assert text_field_in(["company_name", "id", "parent_id", "comment_text", "comment_date"]) == "comment_text"
+    assert text_field_in(["comment_text", "cleaned_text", "full_text"]) == "comment_text"
+    assert text_field_in(["id_str", "full_text"]) == "full_text"
+    assert text_field_in(["textDisplay", "textOriginal", "authorDisplayName"]) == "textOriginal"
+    assert text_field_in(["Comment Text", "Date"]) == "Comment Text" and text_field_in(["commentText"]) == "commentText"
+    assert text_field_in(["textDisplay"]) is None  # HTML: only when named with --text-field
     items = read_csv(io.BytesIO("\ufeffid,Message\n1,where can I buy it\n".encode()))
     assert text_of(next(items).record) == ("where can I buy it", None)
 

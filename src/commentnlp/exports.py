@@ -51,8 +51,11 @@ def allow_long_csv_fields() -> None:
 #: Supported formats (a ``.gz`` suffix adds gzip compression to either).
 FORMATS = ("jsonl", "csv")
 
-#: Field names tried, in order, when no text field is given.
-TEXT_FIELDS = ("text", "message", "comment", "body", "content")
+#: Field names tried, in order, when no text field is given: the usual ones, then those of
+#: Facebook comment scrapes (``comment_text``), Twitter's API (``full_text``) and YouTube's
+#: (``textOriginal``; not ``textDisplay``, which is HTML). A name matches in any case and
+#: spelling: ``Message``, ``commentText`` and ``Comment Text`` match too.
+TEXT_FIELDS = ("text", "message", "comment", "body", "content", "comment_text", "full_text", "text_original")
 
 #: Fields that tell whether a record is a reply in a thread, tried in order (``reply_of``):
 #: a flag, a kind (Facebook exports' ``comment_type``: "initial" or "reply"), or a parent's id
@@ -247,14 +250,24 @@ def _unique_names(header: list[str]) -> list[str]:
     return out
 
 
+def _field_key(name: str) -> str:
+    """``"Comment Text"``, ``"commentText"``, ``"comment_text"`` -> ``"commenttext"``."""
+    return _NOT_ALNUM.sub("", name.lower())
+
+
+_NOT_ALNUM = re.compile(r"[^0-9a-z]")
+
+
 def text_field_in(names: Iterable[str]) -> str | None:
-    """The first of :data:`TEXT_FIELDS` among ``names``; in any case (``Message``) when none is in lower case."""
+    """The first of :data:`TEXT_FIELDS` among ``names``, spelt as listed; else the first whose name
+    matches one in any case and spelling (``Message``, ``commentText``), in the list's order."""
     found = next((f for f in TEXT_FIELDS if f in names), None)
     if found is None:
-        by_lower = {}
+        by_key: dict[str, str] = {}
         for name in names:
-            by_lower.setdefault(name.lower() if isinstance(name, str) else name, name)
-        found = next((by_lower[f] for f in TEXT_FIELDS if f in by_lower), None)
+            if isinstance(name, str):
+                by_key.setdefault(_field_key(name), name)
+        found = next((by_key[k] for k in map(_field_key, TEXT_FIELDS) if k in by_key), None)
     return found
 
 

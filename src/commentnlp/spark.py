@@ -494,7 +494,7 @@ def label_files(
 
     Uses ``spark``, else the running SparkSession, else starts one on ``master`` and stops
     it at the end (under ``spark-submit``, on spark-submit's master). The text column is
-    ``text_col`` or the first of ``text, message, comment, body, content``. With fewer input
+    ``text_col`` or the first of ``exports.TEXT_FIELDS`` (``text, message, comment, body, content, ...``). With fewer input
     partitions than the cluster has cores (a single file, say), or when ``partitions`` is
     given, rows are range-partitioned on their input position so the output part files stay
     in input order. JSON lines that are not valid JSON objects come back with ``raw`` (the
