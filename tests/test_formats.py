@@ -82,7 +82,7 @@ def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):
     src = tmp_path / "export.jsonl.gz"
     with gzip.open(src, "wt", encoding="utf-8") as f:
         for i in range(50):
-            f.write(json.dumps({"id": i, "text": f"comment {i}", "nested": {"a": i}}) + "\n")
+            f.write(json.dumps({"id": i, "text": f"comment {i}", "nested": {"a": i}, "hidden": i % 2 == 0, "n": None}) + "\n")
     label_file(src, None, tiny_classifier)
     with gzip.open(tmp_path / "export.labeled.jsonl.gz", "rt", encoding="utf-8") as f:
         rows = [json.loads(l) for l in f]
@@ -90,6 +90,9 @@ def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):
     label_file(src, tmp_path / "flat.csv", tiny_classifier)
     flat = list(csv.DictReader(open(tmp_path / "flat.csv", encoding="utf-8")))
     assert len(flat) == 50 and json.loads(flat[3]["nested"]) == {"a": 3} and flat[0]["style"]
+    # JSON's true/false (as the troll column writes them; Python's True was written), null as empty
+    assert [(r["hidden"], r["n"]) for r in flat[:2]] == [("true", ""), ("false", "")]
+    assert {r["troll"] for r in flat} <= {"true", "false"}
 
 
 def test_stdin_to_stdout_through_the_cli(tiny_model_dir):

@@ -506,8 +506,12 @@ class _CsvSink:
 
 
 def _cell(value: Any) -> Any:
+    """A CSV cell for a JSON value: objects and arrays as JSON, booleans as ``true``/``false``
+    (as JSON and the ``troll`` column write them, not Python's ``True``), null as empty."""
     if isinstance(value, (dict, list)):
         return _json_text(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str) and not value.isascii():
         return _LONE_SURROGATE.sub("\ufffd", value)  # a CSV cell has no escapes: U+FFFD, as for bad bytes read
     return "" if value is None else value
