@@ -18,6 +18,12 @@ def test_read_labeled_reports_file_and_line(tmp_path):
     p.write_text('{"text": "ok"}\n{broken\n')
     with pytest.raises(DataError, match=r":2: not valid JSON"):
         read_labeled(p)
+    p.write_text('{"message": "ok", "intent": "spam"}\n')
+    with pytest.raises(DataError, match=r":1: a record needs a string 'text' \(this one has 'message': LABELING.md"):
+        read_labeled(p)
+    p.write_text('{"text": null, "intent": "spam"}\n')
+    with pytest.raises(DataError, match=r":1: a record needs a string 'text'$"):
+        read_labeled(p)
 
 
 def test_read_labeled_reads_gzip_and_a_bom_and_names_unreadable_bytes(tmp_path):

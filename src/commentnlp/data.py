@@ -59,7 +59,11 @@ def _labeled_record(path: Path, lineno: int, raw: bytes) -> list[dict[str, Any]]
     except json.JSONDecodeError as exc:
         raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
     if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-        raise DataError(f"{path}:{lineno}: a record needs a string 'text'")
+        from .exports import text_field_in
+
+        other = text_field_in(row) if isinstance(row, dict) else None
+        hint = f" (this one has {other!r}: LABELING.md names the comment 'text')" if other not in (None, "text") else ""
+        raise DataError(f"{path}:{lineno}: a record needs a string 'text'{hint}")
     try:
         labels = labels_of(row)
     except LabelError as exc:
