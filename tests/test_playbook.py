@@ -45,3 +45,20 @@ def test_custom_rules_and_errors(tmp_path):
         Playbook.from_toml(path)
     with pytest.raises(PlaybookError, match="not found"):
         Playbook.from_toml(tmp_path / "missing.toml")
+
+
+@pytest.mark.parametrize("toml, error", [
+    # a misspelt link name: the action kept its placeholder, silently
+    ('[links]\nbrand_site = "https://acme.example"\n', r"link 'brand_site' is used by no rule's action; did you mean 'brand_site_url'\?"),
+    ('[links]\nshop = "https://s"\n[[rule]]\naction = "hi {name}"\n', r"link 'shop' is used by no rule's action \(they use name\)"),
+    # a stray brace stopped label at its first record, naming neither the file nor the rule
+    ('[[rule]]\naction = "smile :}"\n', r"rule 'rule_1': Single '}' encountered .*\(write \{\{ or \}\} for a brace\)"),
+    ('[rule]\naction = "x"\n', r"write each rule as \[\[rule\]\]"),  # was "rule 1 has no 'action'"
+    ('[[rules]]\naction = "x"\n', r"unknown 'rules': a playbook holds a \[links\] table and \[\[rule\]\] tables"),
+    ('links = "https://acme.example"\n', r"'links' must be a table"),
+])
+def test_playbook_mistakes_are_named(tmp_path, toml, error):
+    path = tmp_path / "brand.toml"
+    path.write_text(toml, encoding="utf-8")
+    with pytest.raises(PlaybookError, match=error):
+        Playbook.from_toml(path, base=default_playbook())

@@ -7,6 +7,7 @@ wording. The first rule whose ``when`` matches wins.
 
 from __future__ import annotations
 
+import difflib
 import string
 import sys
 from dataclasses import dataclass
@@ -74,11 +75,20 @@ class Playbook:
 
     @classmethod
     def _from_data(cls, data: dict, origin: str, base: "Playbook | None" = None) -> "Playbook":
+        unknown = sorted(set(data) - {"links", "rule"})
+        if unknown:
+            raise PlaybookError(f"{origin}: unknown {', '.join(map(repr, unknown))}: a playbook holds a [links] "
+                                "table and [[rule]] tables")
+        own_links = data.get("links", {})
+        if not isinstance(own_links, dict):
+            raise PlaybookError(f"{origin}: 'links' must be a table: [links] then name = \"url\" lines")
         links = dict(base.links) if base else {}
-        links.update({str(k): str(v) for k, v in data.get("links", {}).items()})
+        links.update({str(k): str(v) for k, v in own_links.items()})
         raw_rules = data.get("rule")
         if raw_rules is None and base is not None:
-            return cls(base.rules, links)
+            return cls._checked(cls(base.rules, links), own_links, origin)
+        if raw_rules is not None and not isinstance(raw_rules, list):
+            raise PlaybookError(f"{origin}: write each rule as [[rule]] (double brackets: one table per rule)")
         rules = []
         for i, raw in enumerate(raw_rules or [], 1):
             if "action" not in raw:
@@ -93,7 +103,26 @@ class Playbook:
                 except ValueError as exc:
                     raise PlaybookError(f"{origin}: rule {i}: {exc}") from None
             rules.append(Rule(str(raw.get("id", f"rule_{i}")), when, str(raw["action"])))
-        return cls(rules, links)
+        return cls._checked(cls(rules, links), own_links, origin)
+
+    @staticmethod
+    def _checked(playbook: "Playbook", own_links: Mapping[str, Any], origin: str) -> "Playbook":
+        """``playbook``, once every action is a valid template and each of the file's own links is
+        used by some action (an unused one is a misspelt name, whose action keeps its placeholder).
+        A {placeholder} that no link fills is kept as written: a blank for the CM to fill."""
+        used: set[str] = set()
+        for rule in playbook.rules:
+            try:
+                used |= {name for _, name, _, _ in string.Formatter().parse(rule.action) if name is not None}
+            except ValueError as exc:
+                raise PlaybookError(f"{origin}: rule {rule.id!r}: {exc} (write {{{{ or }}}} for a brace)") from None
+        for name in own_links:
+            if name not in used:
+                close = difflib.get_close_matches(name, sorted(used), n=1)
+                raise PlaybookError(f"{origin}: link {name!r} is used by no rule's action"
+                                    + (f"; did you mean {close[0]!r}?" if close else
+                                       f" (they use {', '.join(sorted(used)) or 'none'})"))
+        return playbook
 
     def match(self, labels: Mapping[str, Any]) -> Rule:
         """The first rule matching ``labels`` (a fallback 'review' rule if none does)."""

@@ -16,13 +16,14 @@ def classify_cli(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold."),
+    playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links (as for label)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
 ) -> None:
     """Print the labels, top scores and suggested action of each text."""
     if texts == ["-"]:
         texts = [line.rstrip("\r\n") for line in typer.get_text_stream("stdin") if line.strip()]
-    clf = load_classifier(model, device, None, backend=backend)
+    clf = load_classifier(model, device, playbook, backend=backend)
     for p in clf.predict(texts, abstain=abstain):
         if as_json:
             typer.echo(json.dumps({"text": p.text, **p.to_dict()}, ensure_ascii=False))
