@@ -53,7 +53,8 @@ def test_custom_rules_and_errors(tmp_path):
     ('[links]\nshop = "https://s"\n[[rule]]\naction = "hi {name}"\n', r"link 'shop' is used by no rule's action \(they use name\)"),
     # a stray brace stopped label at its first record, naming neither the file nor the rule
     ('[[rule]]\naction = "smile :}"\n', r"rule 'rule_1': Single '}' encountered .*\(write \{\{ or \}\} for a brace\)"),
-    ('[rule]\naction = "x"\n', r"write each rule as \[\[rule\]\]"),  # was "rule 1 has no 'action'"
+    ('[rule]\naction = "x"\n', r"write each rule as \[\[rule\]\]"),
+    ('[[rule]]\nwen = { troll = true }\naction = "x"\n', r"rule 1 has unknown 'wen': a rule holds id, when and action"),  # was "rule 1 has no 'action'"
     ('[[rules]]\naction = "x"\n', r"unknown 'rules': a playbook holds a \[links\] table and \[\[rule\]\] tables"),
     ('links = "https://acme.example"\n', r"'links' must be a table"),
 ])

@@ -91,6 +91,10 @@ class Playbook:
             raise PlaybookError(f"{origin}: write each rule as [[rule]] (double brackets: one table per rule)")
         rules = []
         for i, raw in enumerate(raw_rules or [], 1):
+            extra = sorted(set(raw) - {"id", "when", "action"})
+            if extra:  # a misspelt 'when' would match every comment
+                raise PlaybookError(f"{origin}: rule {i} has unknown {', '.join(map(repr, extra))}: a rule holds "
+                                    "id, when and action")
             if "action" not in raw:
                 raise PlaybookError(f"{origin}: rule {i} has no 'action'")
             when = {}
