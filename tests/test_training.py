@@ -206,6 +206,26 @@ def test_config_overrides_and_errors(tmp_path):
         TrainingConfig.from_toml(path)
 
 
+@pytest.mark.parametrize("name, content, error", [
+    ("missing.toml", None, r"config file not found: .*missing.toml"),
+    ("dir", None, r"config file is a directory, not a TOML file: .*dir$"),  # was an IsADirectoryError traceback
+    ("latin1.toml", "[training]\n# caf\xe9\n".encode("latin-1"), r"latin1.toml is not UTF-8 text \(invalid continuation byte"),
+    ("bad.toml", b"[training\n", r"bad.toml is not valid TOML: "),
+])
+def test_unreadable_toml_files_are_one_line_errors(tmp_path, name, content, error):
+    """Training configs and playbooks are read by one helper (commentnlp.tomlfile)."""
+    from commentnlp.playbook import Playbook, PlaybookError
+
+    if name == "dir":
+        (tmp_path / name).mkdir()
+    elif content is not None:
+        (tmp_path / name).write_bytes(content)
+    with pytest.raises(ConfigError, match=error):
+        TrainingConfig.from_toml(tmp_path / name)
+    with pytest.raises(PlaybookError, match=error.replace("config file", "playbook")):
+        Playbook.from_toml(tmp_path / name)
+
+
 def test_threshold_label_globs_are_pinned_to_the_files_they_match(tmp_path):
     from commentnlp.trainer import _pin_data_files
 

@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import difflib
 import string
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 from .schema import HEADS_BY_NAME, parse_label
+from .tomlfile import read_toml, tomllib
 
 __all__ = ["Playbook", "Rule", "PlaybookError", "default_playbook"]
 
@@ -64,14 +59,7 @@ class Playbook:
     @classmethod
     def from_toml(cls, path: str | Path, base: "Playbook | None" = None) -> "Playbook":
         """Read a playbook file; rules/links it leaves out are taken from ``base`` (if given)."""
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise PlaybookError(f"playbook not found: {path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise PlaybookError(f"{path} is not valid TOML: {exc}") from None
-        return cls._from_data(data, str(path), base)
+        return cls._from_data(read_toml(path, "playbook", PlaybookError), str(path), base)
 
     @classmethod
     def _from_data(cls, data: dict, origin: str, base: "Playbook | None" = None) -> "Playbook":

@@ -5,15 +5,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from .tomlfile import read_toml, tomllib
 
 __all__ = ["ModelArgs", "DataArgs", "TrainArgs", "TrainingConfig", "ConfigError"]
 
@@ -111,14 +107,7 @@ class TrainingConfig:
     @classmethod
     def from_toml(cls, path: str | Path, overrides: dict[str, str] | None = None) -> "TrainingConfig":
         """Read a TOML config; ``overrides`` maps ``"section.key"`` to a string value."""
-        path = Path(path)
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file not found: {path}") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-        config = cls.from_dict(data, str(path))
+        config = cls.from_dict(read_toml(path, "config file", ConfigError), str(path))
         config.apply_overrides(overrides or {})
         return config
 
