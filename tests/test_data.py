@@ -43,6 +43,20 @@ def test_read_labeled_reads_gzip_and_a_bom_and_names_unreadable_bytes(tmp_path):
         read_labeled(tmp_path)
 
 
+def test_read_labeled_reads_csv_as_jsonl(tmp_path):
+    """A spreadsheet of labels: a text column and a column per head, an empty cell not labelled."""
+    jsonl = b'{"text": "where can I buy it", "intent": "where_to_buy", "troll": false}\n{"text": "lol, ok", "style": "community"}\n'
+    csv_text = 'id;text;intent;troll;style\n1;where can I buy it;where_to_buy;false;\n2;"lol, ok";;;community\n'
+    expected = read_labeled(_write(tmp_path / "d.jsonl", jsonl))
+    (tmp_path / "d.csv.gz").write_bytes(gzip.compress(csv_text.encode()))
+    got = read_labeled(tmp_path / "d.csv.gz")
+    assert [r.pop("id") for r in got] == ["1", "2"] and got == expected
+    with pytest.raises(DataError, match=r"d.csv:3: 'maybe' is not a valid 'troll'"):
+        read_labeled(_write(tmp_path / "d.csv", b"text,troll\nok,true\nhm,maybe\n"))
+    with pytest.raises(DataError, match=r"d.csv:2: row has 1 fields, the header has 2"):
+        read_labeled(_write(tmp_path / "d.csv", b"text,troll\nok\n"))
+
+
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path

@@ -9,7 +9,7 @@ import zlib
 import random
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
@@ -25,17 +25,19 @@ class DataError(ValueError):
 
 
 def read_labeled(path: str | Path) -> list[dict[str, Any]]:
-    """Read a LABELING.md JSONL file (``.gz``: gzipped); labels are validated and normalised
-    (troll -> "true"/"false")."""
+    """Read labeled records (LABELING.md): JSONL, or CSV with a ``text`` column and a column per
+    labelled head (an empty cell: not labelled); ``.gz`` for gzipped. Labels are validated and
+    normalised (troll -> "true"/"false")."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file is a directory: {path}" if path.is_dir() else f"data file not found: {path}")
-    records = []
+    name = path.name.lower().removesuffix(".gz")
+    records: list[dict[str, Any]] = []
     lineno = 0
     try:
         with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as f:
-            for lineno, raw in enumerate(f, 1):
-                records.extend(_labeled_record(path, lineno, raw))
+            for lineno, row in (_csv_rows if name.endswith(".csv") else _jsonl_rows)(path, f):
+                records.append(_labeled(path, lineno, row))
     except (OSError, EOFError, zlib.error) as exc:
         raise DataError(f"{path}: cannot read it after line {lineno}: {exc}") from None
     if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
@@ -46,18 +48,33 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def _labeled_record(path: Path, lineno: int, raw: bytes) -> list[dict[str, Any]]:
-    """The record of one line of a labeled file (none for a blank line), or a DataError naming the line."""
-    try:
-        line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)") from None
-    if not line.strip():
-        return []
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+def _jsonl_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    """``(line number, parsed JSON)`` of each non-blank line, or a DataError naming the line."""
+    for lineno, raw in enumerate(f, 1):
+        try:
+            line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{path}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)") from None
+        if not line.strip():
+            continue
+        try:
+            yield lineno, json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+
+
+def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    """``(line number, row)`` of each CSV row, an empty head cell as not labelled (None)."""
+    from .exports import read_csv
+
+    for item in read_csv(f):
+        if item.error is not None:
+            raise DataError(f"{path}:{item.line}: {item.error}")
+        yield item.line, {k: None if k in HEAD_NAMES and v.strip() == "" else v for k, v in item.record.items()}
+
+
+def _labeled(path: Path, lineno: int, row: Any) -> dict[str, Any]:
+    """A labeled record with validated labels, or a DataError naming the line."""
     if not isinstance(row, dict) or not isinstance(row.get("text"), str):
         from .exports import text_field_in
 
@@ -68,7 +85,7 @@ def _labeled_record(path: Path, lineno: int, raw: bytes) -> list[dict[str, Any]]
         labels = labels_of(row)
     except LabelError as exc:
         raise DataError(f"{path}:{lineno}: {exc}") from None
-    return [{**row, **labels}]
+    return {**row, **labels}
 
 
 def expand(patterns: Iterable[str | Path]) -> list[Path]:
