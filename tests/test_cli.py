@@ -1,5 +1,6 @@
 import gzip
 import json
+from collections import Counter
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -55,6 +56,12 @@ def test_label_writes_every_record(tmp_path, tiny_model_dir):
     assert "labels" in rows[0] and "action" in rows[0] and "scores" in rows[0]
     assert rows[1]["error"] == "line 2: 'message' is null, not a string"
     assert "3 records" in result.output and "1 with errors" in result.output
+    # what the CM has to do, counted by playbook action
+    from commentnlp import Classifier
+
+    actions = Counter(p.action_id for p in Classifier.load(tiny_model_dir).predict(["do you ship to PR?", "ok 👍"]))
+    line = next(l for l in result.output.splitlines() if l.startswith("  actions: "))
+    assert line == "  actions: " + ", ".join(f"{n} {a}" for a, n in actions.most_common())
 
 
 def test_label_to_stdout_with_text_field(tmp_path, tiny_model_dir):

@@ -84,6 +84,8 @@ class LabelSummary:
     errors: int = 0
     blank_lines: int = 0
     reasons: Counter = field(default_factory=Counter)
+    #: records per suggested action (the playbook rule's id), of the records labelled in this run
+    actions: Counter = field(default_factory=Counter)
     output: str = ""
     seconds: float = 0.0
 
@@ -93,10 +95,12 @@ class LabelSummary:
         self.labeled += other.labeled
         self.errors += other.errors
         self.reasons.update(other.reasons)
+        self.actions.update(other.actions)
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors, "blank_lines": self.blank_lines,
-                "reasons": dict(self.reasons), "output": self.output, "seconds": round(self.seconds, 2)}
+                "reasons": dict(self.reasons), "actions": dict(self.actions), "output": self.output,
+                "seconds": round(self.seconds, 2)}
 
 
 @dataclass
@@ -403,6 +407,7 @@ def output_records(items: Iterable[Item], predictions: Iterable, summary: LabelS
             out["labels"] = p.labels
             out["scores"] = p.scores
             out["action"] = p.action
+            summary.actions[p.action_id] += 1
         records.append(out)
     return records
 

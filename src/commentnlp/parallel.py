@@ -99,7 +99,7 @@ def _finish(block: list[Item] | list[RawLine], logits: dict[str, Any], text_fiel
     predictions = _classifier.predictions(texts, logits, is_reply=replies_to_label(items))
     records = output_records(items, predictions, summary)
     counts = {"total": summary.total, "labeled": summary.labeled, "errors": summary.errors,
-              "reasons": dict(summary.reasons)}
+              "reasons": dict(summary.reasons), "actions": dict(summary.actions)}
     with open(path, "w", encoding="utf-8") as f:
         f.write(json.dumps(counts) + "\n")
         f.writelines(map(jsonl_line, records))
@@ -112,7 +112,7 @@ def _read_finished(path: str, jsonl: bool) -> tuple[str | list[dict[str, Any]], 
         counts = json.loads(f.readline())
         lines = f.read()
     os.unlink(path)
-    counts["reasons"] = Counter(counts["reasons"])
+    counts["reasons"], counts["actions"] = Counter(counts["reasons"]), Counter(counts["actions"])
     # JSON escapes newlines inside strings, so each "\n" ends a record
     output = lines if jsonl else [json.loads(line) for line in lines.split("\n")[:-1]]
     return output, LabelSummary(**counts)

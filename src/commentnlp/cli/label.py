@@ -75,6 +75,8 @@ def label_cli(
         msg = (f"{summary.total} records{resumed} -> {summary.output}: {summary.labeled} labeled, "
                f"{summary.errors} with errors ({rate:.0f} records/s)")
         typer.echo(msg, err=True)
+        if summary.actions:  # most frequent first
+            typer.echo("  actions: " + ", ".join(f"{n} {action}" for action, n in summary.actions.most_common()), err=True)
         for reason, n in summary.reasons.most_common():
             typer.echo(f"  {n} x {reason}", err=True)
         if summary.blank_lines:
