@@ -1,6 +1,7 @@
 import gzip
 import io
 import json
+import shutil
 
 import pytest
 
@@ -108,6 +109,37 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     assert summary.resumed == 1024 and summary.total == 3000
     assert dst.read_bytes() == expected.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expected.jsonl", "in.jsonl", "out.jsonl"]
+
+
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, tiny_classifier, monkeypatch):
+    """It resumed whatever the checkpoint held: another input's records, then this one's from N on."""
+    monkeypatch.setattr(exports, "CHUNK", 64)
+    src, other = tmp_path / "in.jsonl", tmp_path / "other.jsonl"
+    src.write_text("".join(json.dumps({"text": f"comment {i}", "msg": "x"}) + "\n" for i in range(300)))
+    other.write_text("".join(json.dumps({"text": f"another {i}"}) + "\n" for i in range(300)))
+    dst = tmp_path / "out.jsonl"
+    restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=3)
+    with pytest.raises(KeyboardInterrupt):
+        label_file(src, dst, tiny_classifier)
+    restore()
+    with pytest.raises(ValueError, match=r"cannot resume: the interrupted run \(.*\.out\.jsonl\.part\) labelled "
+                                         r"with another input file; run without --resume to start over"):
+        label_file(other, dst, tiny_classifier, resume=True)
+    with pytest.raises(ValueError, match="labelled with another --text-field"):
+        label_file(src, dst, tiny_classifier, resume=True, text_field="msg")
+    retrained = tmp_path / "retrained"
+    shutil.copytree(tiny_classifier.model_dir, retrained)
+    config = json.loads((retrained / "config.json").read_text())
+    (retrained / "config.json").write_text(json.dumps({**config, "max_length": config["max_length"] - 1}))
+    with monkeypatch.context() as m:
+        m.setattr(tiny_classifier, "model_dir", retrained)
+        with pytest.raises(ValueError, match="labelled with another model"):
+            label_file(src, dst, tiny_classifier, resume=True)
+    summary = label_file(src, dst, tiny_classifier, resume=True)  # the same run resumes
+    assert summary.resumed == 128 and summary.total == 300
+    label_file(src, tmp_path / "expected.jsonl", tiny_classifier)
+    assert dst.read_bytes() == (tmp_path / "expected.jsonl").read_bytes()
+    assert label_file(other, dst, tiny_classifier, resume=True).resumed == 0  # nothing to resume: a new run
 
 
 def test_missing_input(tmp_path, tiny_classifier):

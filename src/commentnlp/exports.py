@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import io
 import json
 import os
@@ -548,11 +549,37 @@ def _read_checkpoint(part: Path) -> dict[str, Any] | None:
         return None
 
 
-def _write_checkpoint(part: Path, records: int, chars: int, columns: list[str] | None) -> None:
+def _write_checkpoint(part: Path, records: int, chars: int, columns: list[str] | None,
+                      run: dict[str, Any] | None = None) -> None:
     ck = part.with_name(part.name + ".json")
     tmp = ck.with_name(ck.name + ".tmp")
-    tmp.write_text(json.dumps({"records": records, "chars": chars, "columns": columns}), encoding="utf-8")
+    tmp.write_text(json.dumps({"records": records, "chars": chars, "columns": columns, "run": run}), encoding="utf-8")
     os.replace(tmp, ck)
+
+
+def _run_identity(input_path: str | Path, classifier, text_field: str | None) -> dict[str, Any]:
+    """What an interrupted run must share with its ``--resume``: the input (its size and the hash
+    of its first MiB; stdin cannot be checked), the model's weights and the text field."""
+    from .serialization import model_fingerprint
+
+    model_dir = getattr(classifier, "model_dir", None)
+    run: dict[str, Any] = {"model": model_fingerprint(model_dir) if model_dir else None, "text_field": text_field}
+    if str(input_path) != "-":
+        with open(input_path, "rb") as f:
+            run["input"] = [os.fstat(f.fileno()).st_size, hashlib.sha256(f.read(1 << 20)).hexdigest()[:20]]
+    return run
+
+
+def _check_resumable(checkpoint: dict[str, Any], run: dict[str, Any], part: Path) -> None:
+    """A ValueError unless ``checkpoint`` was written by a run like ``run`` (old checkpoints pass)."""
+    was = checkpoint.get("run")
+    if not isinstance(was, dict):
+        return
+    what = {"input": "another input file", "model": "another model", "text_field": "another --text-field"}
+    changed = [why for key, why in what.items() if was.get(key) != run.get(key)]
+    if changed:
+        raise ValueError(f"cannot resume: the interrupted run ({part}) labelled with {' and '.join(changed)}; "
+                         "run without --resume to start over")
 
 
 def _restore_part(part: Path, gz: bool, chars: int) -> None:
@@ -733,15 +760,17 @@ def label_file(
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
             checkpoint = _read_checkpoint(part) if resume else None
+            identity = _run_identity(input_path, classifier, text_field)
             skip, base_chars, columns = 0, 0, None
             if checkpoint:
+                _check_resumable(checkpoint, identity, part)
                 _restore_part(part, out_gz, checkpoint["chars"])
                 skip, base_chars, columns = checkpoint["records"], checkpoint["chars"], checkpoint.get("columns")
                 summary.resumed = skip
             with _open_text_out(part, out_gz, append=bool(checkpoint)) as text_out:
                 def on_chunk(done: int, chars: int, cols: list[str] | None) -> None:
                     text_out.flush()
-                    _write_checkpoint(part, done, base_chars + chars, cols)
+                    _write_checkpoint(part, done, base_chars + chars, cols, identity)
 
                 run(text_out, skip, columns, on_chunk)
             os.replace(part, out)  # atomic: the final name only ever holds a complete file
