@@ -89,6 +89,9 @@ def test_text_field_is_found_in_any_case():
     assert text_field_in(["textDisplay", "textOriginal", "authorDisplayName"]) == "textOriginal"
     assert text_field_in(["Comment Text", "Date"]) == "Comment Text" and text_field_in(["commentText"]) == "commentText"
     assert text_field_in(["textDisplay"]) is None  # HTML: only when named with --text-field
+    # ../shared/datasets: brands_product_emotions (tweets), amazon_qa_appliances (product questions)
+    assert text_field_in(["tweet_text", "emotion_in_tweet_is_directed_at"]) == "tweet_text"
+    assert text_field_in(["questionType", "asin", "question", "answer"]) == "question"
     items = read_csv(io.BytesIO("\ufeffid,Message\n1,where can I buy it\n".encode()))
     assert text_of(next(items).record) == ("where can I buy it", None)
 

@@ -53,10 +53,12 @@ def allow_long_csv_fields() -> None:
 FORMATS = ("jsonl", "csv")
 
 #: Field names tried, in order, when no text field is given: the usual ones, then those of
-#: Facebook comment scrapes (``comment_text``), Twitter's API (``full_text``) and YouTube's
-#: (``textOriginal``; not ``textDisplay``, which is HTML). A name matches in any case and
-#: spelling: ``Message``, ``commentText`` and ``Comment Text`` match too.
-TEXT_FIELDS = ("text", "message", "comment", "body", "content", "comment_text", "full_text", "text_original")
+#: Facebook comment scrapes (``comment_text``), Twitter's API and tweet datasets (``full_text``,
+#: ``tweet_text``), YouTube's API (``textOriginal``; not ``textDisplay``, which is HTML) and
+#: product Q&A (``question``). A name matches in any case and spelling: ``Message``,
+#: ``commentText`` and ``Comment Text`` match too.
+TEXT_FIELDS = ("text", "message", "comment", "body", "content", "comment_text", "full_text", "tweet_text",
+               "text_original", "question")
 
 #: Fields that tell whether a record is a reply in a thread, tried in order (``reply_of``):
 #: a flag, a kind (Facebook exports' ``comment_type``: "initial" or "reply"), or a parent's id
