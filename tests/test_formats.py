@@ -28,6 +28,27 @@ def test_format_detection_and_default_names():
         detect_format("a.jsonl", "xml")
     assert default_output_path("x/export.csv.gz").name == "export.labeled.csv.gz"
     assert default_output_path("export.jsonl", "csv").name == "export.labeled.csv"
+    # a .tsv is CSV (its separator read from the header) and keeps its name; a .json is JSON lines
+    assert detect_format("a.tsv.gz") == ("csv", True) and detect_format("a.json") == ("jsonl", False)
+    assert default_output_path("export.tsv", "csv").name == "export.labeled.tsv"
+    assert default_output_path("export.ndjson", "jsonl").name == "export.labeled.ndjson"
+    assert default_output_path("export.tsv", "jsonl").name == "export.labeled.jsonl"
+    # formats that are neither: JSON lines were written under that name (.tsv input: every line "not valid JSON")
+    with pytest.raises(ValueError, match=r"x.parquet: not a format label reads or writes .*; --engine spark reads and writes Parquet"):
+        detect_format("out/x.parquet")
+    with pytest.raises(ValueError, match="save the sheet as CSV"):
+        detect_format("comments.XLSX")
+
+
+def test_tsv_in_tsv_out(tmp_path, tiny_classifier):
+    src = tmp_path / "in.tsv"
+    src.write_text("id\ttext\n1\twhere can I buy it, in Ohio?\n", encoding="utf-8")
+    label_file(src, None, tiny_classifier)
+    rows = list(csv.DictReader(open(tmp_path / "in.labeled.tsv", encoding="utf-8"), delimiter="\t"))
+    assert rows[0]["text"] == "where can I buy it, in Ohio?" and rows[0]["intent"]
+    label_file(tmp_path / "in.labeled.tsv", tmp_path / "again.jsonl", tiny_classifier)  # JSONL in, a .tsv out
+    label_file(tmp_path / "again.jsonl", tmp_path / "out.tsv", tiny_classifier)
+    assert (tmp_path / "out.tsv").read_text(encoding="utf-8").split("\n")[0].startswith("id\ttext\t")
 
 
 def test_csv_in_csv_out_keeps_every_row(tmp_path, tiny_classifier):

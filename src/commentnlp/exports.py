@@ -433,8 +433,16 @@ def jsonl_line(record: dict[str, Any]) -> str:
     return _json_text(record) + "\n"
 
 
+#: File name endings of formats that are neither JSONL nor CSV, and what to do instead.
+_OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet", ".xlsx": "save the sheet as CSV",
+                  ".xls": "save the sheet as CSV", ".avro": "convert it to JSONL or Parquet",
+                  ".orc": "convert it to JSONL or Parquet"}
+
+
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
-    """``(format, gzipped)`` from an explicit format or the file name (``x.csv.gz`` -> csv, gzip)."""
+    """``(format, gzipped)`` from an explicit format or the file name (``x.csv.gz`` -> csv, gzip;
+    ``.tsv`` is CSV, whose separator is read from the header; other names are JSONL, except those
+    of formats that are neither, e.g. ``.parquet`` or ``.xlsx``: a ValueError that says what to do)."""
     name = "" if path is None or str(path) == "-" else str(path).lower()
     gz = name.endswith(".gz")
     if given != "auto":
@@ -442,7 +450,10 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
         gz = gz or given.endswith(".gz")
     else:
         base = name[:-3] if gz else name
-        fmt = "csv" if base.endswith(".csv") else "jsonl"
+        other = next((hint for ext, hint in _OTHER_FORMATS.items() if base.endswith(ext)), None)
+        if other is not None:  # writing JSON lines under that name would make a file nothing opens
+            raise ValueError(f"{path}: not a format label reads or writes (JSONL or CSV, optionally .gz); {other}")
+        fmt = "csv" if base.endswith((".csv", ".tsv")) else "jsonl"
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {given!r}; use one of {', '.join(FORMATS)} (optionally .gz)")
     return fmt, gz
@@ -459,7 +470,8 @@ def default_output_path(input_path: str | Path, output_format: str | None = None
         base, ext = stem, "jsonl"
     if output_format:
         fmt, gz = detect_format(None, output_format)
-        ext = fmt
+        if (fmt == "csv") != (ext.lower() in ("csv", "tsv")):  # the input's own extension if it fits (.tsv, .ndjson)
+            ext = fmt
     return p.with_name(f"{base}.labeled.{ext}" + (".gz" if gz else ""))
 
 
@@ -721,6 +733,8 @@ def label_file(
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl
+    if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
+        delimiter = "\t"
 
     def _count_blank(_line: int) -> None:
         summary.blank_lines += 1
