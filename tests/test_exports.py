@@ -145,6 +145,27 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, tiny_classifier, m
     assert label_file(other, dst, tiny_classifier, resume=True).resumed == 0  # nothing to resume: a new run
 
 
+def test_a_json_array_export_is_read_as_its_records(tmp_path, tiny_classifier):
+    """Scrapers export one JSON array: it was read as lines, each a fragment: 'not valid JSON'."""
+    records = [{"id": 1, "text": "where can I buy it?"}, {"id": 2, "text": None}, 5, {"id": 4, "text": "lol 😍"}]
+    (tmp_path / "a.json").write_text("\ufeff  " + json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
+    (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    summary = label_file(tmp_path / "a.json", tmp_path / "from_array.jsonl", tiny_classifier)
+    label_file(tmp_path / "a.jsonl", tmp_path / "from_lines.jsonl", tiny_classifier)
+    got = [json.loads(line) for line in open(tmp_path / "from_array.jsonl")]
+    lines = [json.loads(line) for line in open(tmp_path / "from_lines.jsonl")]
+    assert (summary.total, summary.labeled, summary.errors) == (4, 2, 2)
+    assert [r.get("error") for r in got] == [None, "item 2: 'text' is null, not a string",
+                                             "item 3: not a JSON object (got int)", None]
+    assert [{k: v for k, v in r.items() if k != "error"} for r in got] == \
+        [{k: v for k, v in r.items() if k != "error"} for r in lines]
+    # a JSON lines file whose first line is a bad one that opens with '[' is still JSON lines
+    (tmp_path / "b.jsonl").write_text('[1, 2]\n{"text": "ok"}\n', encoding="utf-8")
+    label_file(tmp_path / "b.jsonl", tmp_path / "b.out.jsonl", tiny_classifier)
+    out = [json.loads(line) for line in open(tmp_path / "b.out.jsonl")]
+    assert out[0]["error"] == "line 1: not a JSON object (got list)" and "labels" in out[1]
+
+
 def test_missing_input(tmp_path, tiny_classifier):
     with pytest.raises(FileNotFoundError, match="input file not found"):
         label_file(tmp_path / "nope.jsonl", None, tiny_classifier)

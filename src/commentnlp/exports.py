@@ -108,11 +108,13 @@ class LabelSummary:
 
 @dataclass
 class Item:
-    """One input line: its number, the record to write back, and why it cannot be labelled (if so)."""
+    """One input record: its line (or, in a JSON array, its position), the record to write back, and
+    why it cannot be labelled (if so)."""
 
     line: int
     record: dict[str, Any]
     error: str | None = None
+    where: str = "line"  # "item" in a JSON array: errors say "item 3: ..."
 
 
 #: A JSONL line not yet parsed: its number and its bytes (stripped, BOM removed).
@@ -154,6 +156,26 @@ def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
     if not isinstance(record, dict):
         return Item(lineno, {"raw": record}, f"not a JSON object (got {type(record).__name__})")
     return Item(lineno, record)
+
+
+def read_json_array(data: bytes) -> list[Item] | None:
+    """The items of a JSON document that is an array (scrapers export comments as one), each
+    element a record; None when ``data`` is not one (it is then read as JSON lines)."""
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError
+        return None
+    if not isinstance(value, list):
+        return None
+    return [Item(i, v, where="item") if isinstance(v, dict) else
+            Item(i, {"raw": v}, f"not a JSON object (got {type(v).__name__})", where="item")
+            for i, v in enumerate(value, 1)]
+
+
+def _starts_an_array(stream: IO[bytes]) -> bool:
+    """Whether a peekable byte stream's first character, after a BOM and blanks, is ``[``."""
+    head = stream.peek(1 << 16)[: 1 << 16].removeprefix(b"\xef\xbb\xbf").lstrip()  # type: ignore[attr-defined]
+    return head.startswith(b"[")
 
 
 def _repair(value: str) -> tuple[str, bool]:
@@ -403,7 +425,7 @@ def output_records(items: Iterable[Item], predictions: Iterable, summary: LabelS
         if item.error is not None:
             summary.errors += 1
             summary.reasons[item.error.split(" (")[0]] += 1
-            out["error"] = f"line {item.line}: {item.error}"
+            out["error"] = f"{item.where} {item.line}: {item.error}"
         else:
             p = next(predicted)
             summary.labeled += 1
@@ -733,6 +755,13 @@ def label_file(
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl
+        if _starts_an_array(stream):  # one JSON array of records, read whole
+            data = stream.read()
+            array = read_json_array(data)
+            if array is not None:
+                reader = lambda _stream, on_blank: iter(array)  # noqa: E731
+            else:  # JSON lines after all, the first one a bad line
+                stream = io.BufferedReader(io.BytesIO(data))  # type: ignore[assignment]
     if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
         delimiter = "\t"
 
