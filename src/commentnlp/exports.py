@@ -760,6 +760,7 @@ def label_file(
             array = read_json_array(data)
             if array is not None:
                 reader = lambda _stream, on_blank: iter(array)  # noqa: E731
+                total = len(array) if progress else None  # records, not the lines the file has
             else:  # JSON lines after all, the first one a bad line
                 stream = io.BufferedReader(io.BytesIO(data))  # type: ignore[assignment]
     if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
