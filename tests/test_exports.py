@@ -150,7 +150,10 @@ def test_a_json_array_export_is_read_as_its_records(tmp_path, tiny_classifier):
     records = [{"id": 1, "text": "where can I buy it?"}, {"id": 2, "text": None}, 5, {"id": 4, "text": "lol 😍"}]
     (tmp_path / "a.json").write_text("\ufeff  " + json.dumps(records, indent=2, ensure_ascii=False), encoding="utf-8")
     (tmp_path / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    summary = label_file(tmp_path / "a.json", tmp_path / "from_array.jsonl", tiny_classifier)
+    seen = []
+    summary = label_file(tmp_path / "a.json", tmp_path / "from_array.jsonl", tiny_classifier,
+                         progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (4, 4)  # records, not the file's lines
     label_file(tmp_path / "a.jsonl", tmp_path / "from_lines.jsonl", tiny_classifier)
     got = [json.loads(line) for line in open(tmp_path / "from_array.jsonl")]
     lines = [json.loads(line) for line in open(tmp_path / "from_lines.jsonl")]
