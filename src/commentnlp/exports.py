@@ -37,8 +37,9 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "read_jsonl", "read_csv", "sniff_csv", "label_records",
-           "label_file", "default_output_path", "detect_format", "text_of", "text_field_in"]
+__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_array", "read_csv",
+           "sniff_csv", "label_records", "label_file", "default_output_path", "detect_format", "check_input_file",
+           "open_input", "text_of", "text_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
