@@ -77,6 +77,17 @@ def test_explicit_text_field(tiny_classifier):
     assert "labels" in out[0] and out[1]["error"] == "line 2: no 'msg' field"
 
 
+def test_text_field_may_be_a_dotted_path_into_nested_objects():
+    """YouTube's API nests a comment's text: snippet.topLevelComment.snippet.textOriginal."""
+    path = "snippet.topLevelComment.snippet.textOriginal"
+    record = {"id": "c1", "snippet": {"topLevelComment": {"snippet": {"textOriginal": "where can I buy it?"}}}}
+    assert text_of(record, path) == ("where can I buy it?", None)
+    assert text_of({"snippet": {"topLevelComment": None}}, path) == (None, f"no {path!r} field")
+    assert text_of({"snippet": {"topLevelComment": {"snippet": {"textOriginal": 3}}}}, path) == \
+        (None, f"{path!r} is int, not a string")
+    assert text_of({"a.b": "flat wins", "a": {"b": "nested"}}, "a.b") == ("flat wins", None)
+
+
 def test_text_field_is_found_in_any_case():
     assert text_field_in(["id", "Message"]) == "Message"  # a Facebook export's column
     assert text_field_in(["Body", "text"]) == "text"  # the lower-case name first, then the list's order

@@ -304,22 +304,40 @@ def text_field_in(names: Iterable[str]) -> str | None:
 def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str | None, str | None]:
     """The comment text of an export record: ``(text, None)``, or ``(None, why it has none)``.
 
-    ``text_field`` names the field; by default :func:`text_field_in` finds it.
+    ``text_field`` names the field, or a field of nested objects by its dotted path (YouTube's
+    API: ``snippet.topLevelComment.snippet.textOriginal``); by default :func:`text_field_in` finds it.
     """
     if text_field is not None:
-        if text_field not in record:
-            return None, f"no {text_field!r} field"
         name = text_field
+        if text_field in record:
+            value = record[text_field]
+        else:
+            value = _nested(record, text_field)
+            if value is _MISSING:
+                return None, f"no {text_field!r} field"
     else:
         name = text_field_in(record)
         if name is None:
             return None, f"no text field (looked for {', '.join(TEXT_FIELDS)})"
-    value = record[name]
+        value = record[name]
     if not isinstance(value, str):
         return None, f"{name!r} is {'null' if value is None else type(value).__name__}, not a string"
     if not value.strip():
         return None, f"{name!r} is empty"
     return value, None
+
+
+_MISSING = object()
+
+
+def _nested(record: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of nested objects (``a.b.c``), or ``_MISSING``."""
+    value: Any = record
+    for key in path.split("."):
+        if not isinstance(value, Mapping) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
 
 
 def reply_of(record: Mapping[str, Any]) -> bool | None:

@@ -20,7 +20,7 @@ def label_cli(
     engine: str = typer.Option("local", "--engine", help="local (one process, the default) or spark (Parquet/JSON files or directories; needs pyspark)."),
     master: str = typer.Option("local[*]", "--master", help="Spark master (with --engine spark)."),
     partitions: Optional[int] = typer.Option(None, "--partitions", help="Spark partitions (with --engine spark)."),
-    text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text. Default: first of text, message, comment, body, content, comment_text, full_text, tweet_text, text_original, question (in any case: Message, commentText)."),
+    text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text (a.b.c: a field of nested objects). Default: first of text, message, comment, body, content, comment_text, full_text, tweet_text, text_original, question (in any case: Message, commentText)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help=BATCH_SIZE_HELP),
