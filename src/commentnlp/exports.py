@@ -63,9 +63,10 @@ TEXT_FIELDS = ("text", "message", "comment", "body", "content", "comment_text", 
 
 #: Fields that tell whether a record is a reply in a thread, tried in order (``reply_of``):
 #: a flag, a kind (Facebook exports' ``comment_type``: "initial" or "reply"), or a parent's id
-#: (Facebook ``parent_id``, YouTube ``parentId``, X/Twitter ``in_reply_to_status_id``).
+#: (Facebook ``parent_id``, YouTube ``parentId``, X/Twitter ``in_reply_to_status_id``), or the
+#: parent itself (Facebook's Graph API: ``"parent": {"id": ...}`` on a reply, null on a top-level comment).
 REPLY_FIELDS = ("is_reply", "comment_type", "parent_id", "parentId", "in_reply_to_status_id",
-                "in_reply_to_status_id_str")
+                "in_reply_to_status_id_str", "parent")
 #: The thread positions a model's offsets are keyed by (``config.position_offsets``), and the
 #: :func:`reply_of` value each stands for.
 THREAD_POSITIONS = {"reply": True, "initial": False}
@@ -367,6 +368,8 @@ def reply_value(name: str, value: Any) -> bool | None:
         return None if number not in (0.0, 1.0) else number == 1.0  # NaN is in neither
     if value is None or isinstance(value, bool):
         return False if value is None else None
+    if isinstance(value, Mapping):  # a parent object: a reply unless it is empty
+        return bool(value)
     number = _number(value)
     if number is not None:
         return not (number == 0 or number != number)  # 0, 0.0 or NaN: no parent
