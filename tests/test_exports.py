@@ -238,7 +238,7 @@ def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):
     ({"parentId": "Ugx"}, True), ({"in_reply_to_status_id": None}, False),
     ({"in_reply_to_status_id_str": "1"}, True),
     ({"parent": {"id": "123_456", "message": "the comment replied to"}}, True), ({"parent": None}, False),
-    ({"parent": {}}, False),
+    ({"parent": {}}, False), ({"parent": "Unilever"}, None), ({"parent": 12}, None),  # not a comment's parent
     ({"is_reply": False, "parent_id": "abc"}, False),  # the first field present decides
 ])
 def test_reply_of_reads_the_usual_export_fields(record, expected):

@@ -366,10 +366,10 @@ def reply_value(name: str, value: Any) -> bool | None:
             return word in _TRUE
         number = _number(value)
         return None if number not in (0.0, 1.0) else number == 1.0  # NaN is in neither
+    if name == "parent":  # Graph API's parent comment object; another kind of "parent" says nothing
+        return bool(value) if isinstance(value, Mapping) else False if value is None else None
     if value is None or isinstance(value, bool):
         return False if value is None else None
-    if isinstance(value, Mapping):  # a parent object: a reply unless it is empty
-        return bool(value)
     number = _number(value)
     if number is not None:
         return not (number == 0 or number != number)  # 0, 0.0 or NaN: no parent
