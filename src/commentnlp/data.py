@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import glob
-import gzip
 import json
-import zlib
 import random
 import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
+from .exports import InputError, detect_format, open_input, read_csv, text_field_in
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -31,15 +30,19 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"data file is a directory: {path}" if path.is_dir() else f"data file not found: {path}")
-    name = path.name.lower().removesuffix(".gz")
+    try:
+        fmt, gz = detect_format(path)
+    except ValueError as exc:
+        raise DataError(str(exc)) from None
     records: list[dict[str, Any]] = []
     lineno = 0
     try:
-        with (gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")) as f:
-            for lineno, row in (_csv_rows if name.endswith(".csv") else _jsonl_rows)(path, f):
+        raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
+        with raw:
+            for lineno, row in (_csv_rows if fmt == "csv" else _jsonl_rows)(path, f):
                 records.append(_labeled(path, lineno, row))
-    except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path}: cannot read it after line {lineno}: {exc}") from None
+    except InputError as exc:
+        raise DataError(f"{path}: cannot read it after line {lineno}: {exc.__cause__ or exc}") from None
     if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
         nested = any(isinstance(r.get("labels"), dict) for r in records)
         raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
@@ -65,8 +68,6 @@ def _jsonl_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
 
 def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
     """``(line number, row)`` of each CSV row, an empty head cell as not labelled (None)."""
-    from .exports import read_csv
-
     for item in read_csv(f):
         if item.error is not None:
             raise DataError(f"{path}:{item.line}: {item.error}")
@@ -76,8 +77,6 @@ def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
 def _labeled(path: Path, lineno: int, row: Any) -> dict[str, Any]:
     """A labeled record with validated labels, or a DataError naming the line."""
     if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-        from .exports import text_field_in
-
         other = text_field_in(row) if isinstance(row, dict) else None
         hint = f" (this one has {other!r}: LABELING.md names the comment 'text')" if other not in (None, "text") else ""
         raise DataError(f"{path}:{lineno}: a record needs a string 'text'{hint}")

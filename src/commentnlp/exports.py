@@ -38,7 +38,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 from .schema import HEAD_NAMES
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_array", "read_csv",
-           "sniff_csv", "label_records", "label_file", "default_output_path", "detect_format", "check_input_file",
+           "sniff_csv", "record_of_csv_row", "label_records", "label_file", "default_output_path", "detect_format", "check_input_file",
            "open_input", "text_of", "text_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
@@ -287,6 +287,7 @@ def _field_key(name: str) -> str:
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
+_TEXT_FIELD_KEYS = tuple(map(_field_key, TEXT_FIELDS))
 
 
 def text_field_in(names: Iterable[str]) -> str | None:
@@ -298,7 +299,7 @@ def text_field_in(names: Iterable[str]) -> str | None:
         for name in names:
             if isinstance(name, str):
                 by_key.setdefault(_field_key(name), name)
-        found = next((by_key[k] for k in map(_field_key, TEXT_FIELDS) if k in by_key), None)
+        found = next((by_key[k] for k in _TEXT_FIELD_KEYS if k in by_key), None)
     return found
 
 
@@ -477,6 +478,8 @@ def jsonl_line(record: dict[str, Any]) -> str:
     return _json_text(record) + "\n"
 
 
+#: File name endings read and written as CSV (a ``.tsv`` output is tab-separated).
+_CSV_SUFFIXES = (".csv", ".tsv")
 #: File name endings of formats that are neither JSONL nor CSV, and what to do instead.
 _OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet", ".xlsx": "save the sheet as CSV",
                   ".xls": "save the sheet as CSV", ".avro": "convert it to JSONL or Parquet",
@@ -497,7 +500,7 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
         other = next((hint for ext, hint in _OTHER_FORMATS.items() if base.endswith(ext)), None)
         if other is not None:  # writing JSON lines under that name would make a file nothing opens
             raise ValueError(f"{path}: not a format label reads or writes (JSONL or CSV, optionally .gz); {other}")
-        fmt = "csv" if base.endswith((".csv", ".tsv")) else "jsonl"
+        fmt = "csv" if base.endswith(_CSV_SUFFIXES) else "jsonl"
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {given!r}; use one of {', '.join(FORMATS)} (optionally .gz)")
     return fmt, gz
@@ -514,7 +517,7 @@ def default_output_path(input_path: str | Path, output_format: str | None = None
         base, ext = stem, "jsonl"
     if output_format:
         fmt, gz = detect_format(None, output_format)
-        if (fmt == "csv") != (ext.lower() in ("csv", "tsv")):  # the input's own extension if it fits (.tsv, .ndjson)
+        if (fmt == "csv") != (f".{ext.lower()}" in _CSV_SUFFIXES):  # the input's own extension if it fits (.tsv, .ndjson)
             ext = fmt
     return p.with_name(f"{base}.labeled.{ext}" + (".gz" if gz else ""))
 
@@ -526,16 +529,14 @@ def _count_lines(path: Path, gz: bool) -> int | None:
         return sum(buf.count(b"\n") for buf in iter(lambda: f.read(1 << 20), b""))
 
 
-#: Columns of CSV output that an input field cannot take (an input field of that name goes to ``extra``).
-CSV_RESERVED_COLUMNS = frozenset((*HEAD_NAMES, *(f"{h}_score" for h in HEAD_NAMES), "extra"))
-
-
 class _CsvSink:
-    """Writes output records as CSV: input columns first, then flat labels and scores."""
+    """Writes output records as CSV: input columns first, then flat labels and scores
+    (:func:`record_of_csv_row` reads a row back)."""
 
     LABEL_COLUMNS = (*HEAD_NAMES, "action")
     SCORE_COLUMNS = tuple(f"{h}_score" for h in HEAD_NAMES)
-    RESERVED = CSV_RESERVED_COLUMNS
+    #: Output columns an input field cannot take: an input field of that name goes to ``extra``.
+    RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
 
     def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ","):
         self.writer = csv.writer(out, delimiter=delimiter)
@@ -567,6 +568,32 @@ class _CsvSink:
         if extra:
             flat["extra"] = _json_text(extra)
         self.writer.writerow([_cell(flat.get(c, "")) for c in self.columns])
+
+
+def record_of_csv_row(row: dict[str, str]) -> dict[str, Any]:
+    """A row of the CSV that ``label`` writes as the record its JSONL output holds: the input
+    fields (``extra`` merged back), ``labels``, ``scores`` (the chosen label's), ``error``."""
+    record: dict[str, Any] = {k: v for k, v in row.items() if k not in _CsvSink.RESERVED and k != "error"}
+    if row.get("extra"):
+        try:
+            extra = json.loads(row["extra"])
+        except json.JSONDecodeError:
+            extra = None
+        if isinstance(extra, dict):
+            record.update(extra)
+    if row.get("error"):
+        record["error"] = row["error"]
+    labels = {h: row[h] for h in HEAD_NAMES if row.get(h)}
+    if labels:
+        record["labels"] = labels
+        scores = {}
+        for head, label in labels.items():
+            try:
+                scores[head] = {label: float(row.get(f"{head}_score") or "nan")}
+            except ValueError:
+                pass
+        record["scores"] = scores
+    return record
 
 
 def _cell(value: Any) -> Any:

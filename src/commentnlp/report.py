@@ -14,7 +14,6 @@ cases to ladder up, and negative comments worth engaging (not trolls, not spam).
 from __future__ import annotations
 
 import heapq
-import json
 import math
 import os
 import re
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .exports import CSV_RESERVED_COLUMNS, detect_format, open_input, read_csv, read_jsonl, text_of
+from .exports import detect_format, open_input, read_csv, read_jsonl, record_of_csv_row, text_of
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -144,31 +143,6 @@ def _score(record: dict[str, Any], head: str, label: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return float(value)
-
-
-def _from_csv_row(row: dict[str, str]) -> dict[str, Any]:
-    """A row of ``label``'s CSV output as the record its JSONL output holds (labels, scores, fields)."""
-    record: dict[str, Any] = {k: v for k, v in row.items() if k not in CSV_RESERVED_COLUMNS and k != "error"}
-    if row.get("extra"):
-        try:
-            extra = json.loads(row["extra"])
-        except json.JSONDecodeError:
-            extra = None
-        if isinstance(extra, dict):
-            record.update(extra)
-    if row.get("error"):
-        record["error"] = row["error"]
-    labels = {h: row[h] for h in HEAD_NAMES if row.get(h)}
-    if labels:
-        record["labels"] = labels
-        scores = {}
-        for head, label in labels.items():
-            try:
-                scores[head] = {label: float(row.get(f"{head}_score") or "nan")}
-            except ValueError:
-                pass
-        record["scores"] = scores
-    return record
 
 
 def _reason(error: Any) -> str:
@@ -359,7 +333,7 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
                 stats.bad_lines += 1
                 stats.add_reason(f"unreadable line: {_reason(item.error)}")
             else:
-                stats.add(_from_csv_row(item.record) if fmt == "csv" else item.record)
+                stats.add(record_of_csv_row(item.record) if fmt == "csv" else item.record)
     finally:
         raw.close()
     unit, buckets = _buckets(stats.days)
