@@ -11,7 +11,7 @@ runner = CliRunner()
 
 
 def test_help_for_every_command():
-    for cmd in ([], ["label"], ["classify"], ["train"], ["evaluate"]):
+    for cmd in ([], ["label"], ["classify"], ["train"], ["evaluate"], ["find-threshold"], ["report"], ["info"]):
         result = runner.invoke(app, [*cmd, "--help"])
         assert result.exit_code == 0, result.output
         assert "Usage" in result.output

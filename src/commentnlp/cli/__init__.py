@@ -1,12 +1,12 @@
 """The ``commentnlp`` command line: a thin typer layer over the Python API.
 
-One module per command (``label``, ``classify``, ``train``, ``evaluate``, ``find-threshold``, ``report``), sharing the
-app in ``_util``.
+One module per command (``label``, ``classify``, ``train``, ``evaluate``, ``find-threshold``, ``report``, ``info``),
+sharing the app in ``_util``.
 """
 
 from __future__ import annotations
 
-from . import classify, evaluate, find_threshold, label, report, train  # noqa: F401  (register commands)
+from . import classify, evaluate, find_threshold, info, label, report, train  # noqa: F401  (register commands)
 from ._util import app
 
 __all__ = ["app", "main"]

@@ -19,6 +19,20 @@ app = typer.Typer(
 F = TypeVar("F", bound=Callable)
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"commentnlp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                        help="Print the version and exit.")) -> None:
+    """Label comments on brand posts (style, intent, sentiment, troll) and suggest what to do."""
+
+
 def command(name: str, **kwargs) -> Callable[[F], F]:
     """``app.command(name)`` with the docstring as help, each paragraph on one line.
 

@@ -1,0 +1,173 @@
+"""What this installation and a saved model are: versions, bundled models, the graph cache, a
+model's labels, settings and evaluation figures (``commentnlp info``, as ``spacy info``).
+
+Nothing here imports torch or transformers, loads weights or probes a network: it reads package
+metadata, ``config.json`` and file sizes, so it answers in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .serialization import BUNDLED_MODELS, bundled_model_path, model_fingerprint, read_config, resolve_model_path
+
+__all__ = ["system_info", "model_info", "cache_info"]
+
+#: the packages whose versions decide how a model runs (inference, training, export)
+PACKAGES = ("onnxruntime", "onnx", "torch", "transformers", "tokenizers", "safetensors", "peft", "numpy")
+#: the figures a model card leads with, in its order
+SUMMARY_KEYS = ("style_macro_f1", "intent_macro_f1", "sentiment_macro_f1", "troll_macro_f1",
+                "where_to_buy_f1", "troll_true_f1")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _size(path: Path) -> int:
+    """Bytes of a file, or of every file under a directory."""
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def cache_info(cache: str | Path | None = None) -> dict[str, Any]:
+    """The ONNX graph cache: its path, its graphs (``<model hash>/<file>``) and their total size.
+
+    A graph whose model is gone is never read again; deleting the cache is always safe (graphs are
+    rebuilt on first use)."""
+    from .backends import cache_dir
+
+    root = Path(cache) if cache is not None else cache_dir()
+    graphs = sorted(root.glob("*/*.onnx")) if root.is_dir() else []
+    return {"path": str(root), "graphs": [str(p.relative_to(root)) for p in graphs],
+            "bytes": sum(p.stat().st_size for p in graphs)}
+
+
+def _cpu_count() -> int | None:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count()
+
+
+def system_info() -> dict[str, Any]:
+    """This installation: versions, platform, cores, whether an NVIDIA driver is present, the
+    bundled models and the graph cache."""
+    bundled: dict[str, str | None] = {}
+    for name in BUNDLED_MODELS:
+        try:
+            bundled[name] = str(bundled_model_path(name))
+        except Exception:  # noqa: BLE001 - an installation without the repository's models/
+            bundled[name] = None
+    return {
+        "commentnlp": __version__,
+        "location": str(Path(__file__).resolve().parent),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_cores": _cpu_count(),
+        "nvidia_driver": Path("/proc/driver/nvidia/version").exists(),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "default_model": BUNDLED_MODELS[0],
+        "bundled_models": bundled,
+        "cache": cache_info(),
+    }
+
+
+def model_info(model: str | Path | None = None) -> dict[str, Any]:
+    """A saved model (a directory or a bundled model's name; None: the default model): what it
+    labels, how it was built and trained, its decision settings and its evaluation figures.
+
+    Raises :class:`~commentnlp.serialization.ModelLoadError` for a directory that is not a
+    loadable commentnlp model, with the reason."""
+    path = resolve_model_path(model)
+    config = read_config(path)
+    training = config.training or {}
+    metrics = {name: {"n": figures.get("n"), **{k: figures["summary"][k] for k in SUMMARY_KEYS
+                                                if k in figures["summary"]}}
+               for name, figures in (config.metrics or {}).items()
+               if isinstance(figures, dict) and isinstance(figures.get("summary"), dict)}
+    fingerprints = {"fp32": model_fingerprint(path, with_ranges=False), "int8": model_fingerprint(path)}
+    cached = cache_info()
+    return {
+        "path": str(path.resolve()),
+        "bytes": _size(path),
+        "saved_by": config.commentnlp_version,
+        "format_version": config.format_version,
+        "base_model": config.base_model,
+        "finetuning": config.finetuning,
+        "lora_rank": (config.lora or {}).get("r") if config.finetuning == "lora" else None,
+        "num_layers": config.num_layers,
+        "max_length": config.max_length,
+        "preprocessing_version": config.preprocessing_version,
+        "heads": config.heads,
+        "decision_thresholds": config.decision_thresholds,
+        "abstain_thresholds": config.thresholds,
+        "thread_positions": sorted({p for offsets in config.position_offsets.values() for p in offsets}),
+        "trained_at": training.get("trained_at"),
+        "n_train": training.get("n_train"),
+        "metrics": metrics,
+        "graphs_cached": {kind: any(g.startswith(f"{fp}/model.{kind}.") for g in cached["graphs"])
+                          for kind, fp in fingerprints.items()},
+    }
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def format_system_info(info: dict[str, Any]) -> str:
+    """:func:`system_info` as the lines ``commentnlp info`` prints."""
+    packages = ", ".join(f"{k} {v}" for k, v in info["packages"].items() if v) or "none"
+    missing = [k for k, v in info["packages"].items() if not v]
+    models = [f"  {name}{' (default)' if name == info['default_model'] else ''}: {path or 'not found'}"
+              for name, path in info["bundled_models"].items()]
+    cache = info["cache"]
+    return "\n".join([
+        f"commentnlp {info['commentnlp']} ({info['location']})",
+        f"python     {info['python']} on {info['platform']}",
+        f"cpu        {info['cpu_cores']} cores; NVIDIA driver: {'yes' if info['nvidia_driver'] else 'no'}",
+        f"packages   {packages}" + (f" (not installed: {', '.join(missing)})" if missing else ""),
+        "models",
+        *models,
+        f"cache      {cache['path']}: {len(cache['graphs'])} ONNX graphs, {_mb(cache['bytes'])}"
+        " (safe to delete; rebuilt on first use)",
+    ])
+
+
+def format_model_info(info: dict[str, Any]) -> str:
+    """:func:`model_info` as the lines ``commentnlp info MODEL`` prints."""
+    layers = info["num_layers"] or "all"
+    tuning = info["finetuning"] + (f" (r={info['lora_rank']})" if info["lora_rank"] else "")
+    lines = [
+        f"model      {info['path']} ({_mb(info['bytes'])}, saved by commentnlp {info['saved_by']})",
+        f"base       {info['base_model']}, layers: {layers}, fine-tuning: {tuning}, max length {info['max_length']}",
+        f"preprocessing v{info['preprocessing_version']}",
+        f"trained    {info['trained_at'] or 'unknown'} on {info['n_train'] or '?'} records",
+        "heads",
+        *(f"  {head:<10} {', '.join(labels)}" for head, labels in info["heads"].items()),
+    ]
+    decisions = [f"{head}={label} at {score}" for head, labels in info["decision_thresholds"].items()
+                 for label, score in labels.items()]
+    lines.append(f"decisions  {', '.join(decisions) or 'highest score'}; thread positions: "
+                 f"{', '.join(info['thread_positions']) or 'not used'}")
+    if info["metrics"]:
+        names = [*(k.removesuffix("_macro_f1") for k in SUMMARY_KEYS[:4]), "where_to_buy", "troll=true"]
+        width = max(len(name) for name in info["metrics"])
+        lines.append("metrics    macro-F1 per head; F1 of where_to_buy and troll=true")
+        lines.append(f"  {'':<{width}} {'n':>5} " + " ".join(f"{n:>12}" for n in names))
+        for name, figures in info["metrics"].items():
+            cells = [f"{figures[k]:>12.3f}" if k in figures else f"{'-':>12}" for k in SUMMARY_KEYS]
+            lines.append(f"  {name:<{width}} {figures.get('n') or '':>5} " + " ".join(cells))
+    graphs = ", ".join(k for k, v in info["graphs_cached"].items() if v)
+    lines.append(f"graphs     {'cached: ' + graphs if graphs else 'not built yet (built on first use)'}")
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+import json
+import subprocess
+import sys
+
+from typer.testing import CliRunner
+
+from commentnlp import __version__
+from commentnlp.backends import build_onnx
+from commentnlp.cli import app
+from commentnlp.info import cache_info, format_model_info, format_system_info, model_info, system_info
+from commentnlp.schema import HEADS
+
+runner = CliRunner()
+
+
+def test_system_info_names_the_version_bundled_models_and_packages():
+    info = system_info()
+    assert info["commentnlp"] == __version__
+    assert info["default_model"] == "commentnlp-minilm"
+    assert set(info["bundled_models"]) == {"commentnlp-minilm", "commentnlp-minilm-l3"}
+    assert all(path and path.endswith(name) for name, path in info["bundled_models"].items())
+    assert info["packages"]["onnxruntime"] and info["packages"]["numpy"]
+    text = format_system_info(info)
+    assert f"commentnlp {__version__}" in text and "commentnlp-minilm (default)" in text
+
+
+def test_cache_info_counts_the_graphs_built_and_their_bytes(tmp_path, monkeypatch, tiny_model_dir):
+    monkeypatch.setenv("COMMENTNLP_CACHE", str(tmp_path))
+    assert cache_info() == {"path": str(tmp_path), "graphs": [], "bytes": 0}
+    assert model_info(tiny_model_dir)["graphs_cached"] == {"fp32": False, "int8": False}
+    graph = build_onnx(tiny_model_dir)
+    (tmp_path / "notes.txt").write_text("not a graph")
+    info = cache_info()
+    assert info["graphs"] == [str(graph.relative_to(tmp_path))]
+    assert info["bytes"] == graph.stat().st_size > 0
+    assert model_info(tiny_model_dir)["graphs_cached"] == {"fp32": True, "int8": False}
+    assert "cached: fp32" in format_model_info(model_info(tiny_model_dir))
+
+
+def test_model_info_reads_the_saved_config(tiny_model_dir):
+    info = model_info(tiny_model_dir)
+    assert info["heads"] == {h.name: list(h.values) for h in HEADS}
+    assert info["finetuning"] == "lora" and info["lora_rank"] == 4 and info["max_length"] == 64
+    assert info["metrics"] == {} and info["thread_positions"] == []
+    text = format_model_info(info)
+    assert "fine-tuning: lora (r=4)" in text and "decisions  highest score" in text
+
+
+def test_model_info_of_the_default_model_gives_its_real_dev_figures():
+    info = model_info()
+    real = info["metrics"]["real_dev.jsonl"]
+    assert real["n"] == 500 and 0 < real["where_to_buy_f1"] <= 1
+    assert info["decision_thresholds"]["intent"]["where_to_buy"] > 0
+    assert info["thread_positions"] == ["initial", "reply"]
+    assert f"real_dev.jsonl   500 {real['style_macro_f1']:>12.3f}" in format_model_info(info)
+
+
+def test_info_needs_neither_torch_nor_transformers():
+    code = ("import sys; from commentnlp.info import model_info, system_info; model_info(); system_info(); "
+            "print(sorted(m for m in ('torch', 'transformers', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_info_command(tiny_model_dir, tmp_path):
+    result = runner.invoke(app, ["info"])
+    assert result.exit_code == 0 and f"commentnlp {__version__}" in result.output
+    result = runner.invoke(app, ["info", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["lora_rank"] == 4
+    result = runner.invoke(app, ["info", "commentnlp-minilm-l3"])
+    assert result.exit_code == 0 and "layers: 3" in result.output
+    result = runner.invoke(app, ["info", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: {tmp_path} is not a commentnlp model: config.json is missing"
+
+
+def test_version_option():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"commentnlp {__version__}\n"
