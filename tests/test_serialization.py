@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import shutil
 import sys
 
@@ -10,7 +11,8 @@ import torch
 from commentnlp.batching import pad_batch
 from commentnlp.classifier import Classifier
 from commentnlp.preprocessing import normalize
-from commentnlp.serialization import ModelLoadError, load_torch_model, read_config, save_model
+from commentnlp.serialization import (BUNDLED_MODELS, ModelLoadError, bundled_model_path, load_torch_model, read_config,
+                                      save_model)
 
 from conftest import build_lora_model
 
@@ -77,6 +79,44 @@ def test_damaged_model_dirs_give_clear_errors(tmp_path, tiny_model_dir, damage, 
     damage(d)
     with pytest.raises(ModelLoadError, match=message):
         Classifier.load(d, device="cpu")
+
+
+@pytest.mark.parametrize("edit,message", [
+    ({"temperatures": None}, "'temperatures' must be an object, not null"),
+    ({"thresholds": []}, "'thresholds' must be an object, not an array"),
+    ({"max_length": "128"}, "'max_length' must be a whole number of tokens"),
+    ({"num_layers": 0}, "'num_layers' must be null or a whole number of 1 or more"),
+    ({"pooling": "cls"}, "'pooling' must be 'mean'"),
+    ({"finetuning": "LoRA"}, "'finetuning' must be 'lora', 'full' or 'heads', not 'LoRA'"),
+    ({"lora": None}, "'lora' must be an object"),
+    ({"temperatures": {"style": 0}}, "'temperatures.style' must be a number above 0, not 0"),
+    ({"thresholds": {"intent": 1.5}}, "'thresholds.intent' must be a score from 0 to 1"),
+    ({"decision_thresholds": {"tone": {"x": 0.2}}}, "'decision_thresholds' names head 'tone', which the model does not have"),
+    ({"decision_thresholds": {"intent": {"wtb": 0.2}}}, "'decision_thresholds.intent' names label 'wtb'"),
+    ({"decision_thresholds": {"intent": {"where_to_buy": "0.2"}}},
+     "'decision_thresholds.intent.where_to_buy' must be a score from 0 to 1, not '0.2'"),
+    ({"position_offsets": {"style": {"replies": [1, 2]}}}, "positions are 'reply' and 'initial'"),
+    ({"position_offsets": {"style": {"reply": [1]}}}, "'position_offsets.style.reply' must be a list of 2 numbers"),
+    ({"heads": {"style": ["audience", 1]}}, "no valid 'heads'"),
+])
+def test_a_config_edited_by_hand_into_nonsense_is_refused_at_load_naming_the_field(tmp_path, tiny_model_dir, edit, message):
+    d = _copy(tiny_model_dir, tmp_path / "m")
+    cfg = json.loads((d / "config.json").read_text())
+    cfg.update(edit)
+    (d / "config.json").write_text(json.dumps(cfg))
+    with pytest.raises(ModelLoadError, match=re.escape(message)):
+        Classifier.load(d, device="cpu")
+
+
+def test_configs_of_the_shipped_models_and_hand_set_thresholds_load(tmp_path, tiny_model_dir):
+    for name in BUNDLED_MODELS:
+        read_config(bundled_model_path(name))
+    d = _copy(tiny_model_dir, tmp_path / "m")
+    cfg = json.loads((d / "config.json").read_text())
+    cfg.update(decision_thresholds={"intent": {"where_to_buy": 0.3}, "troll": {"true": 1}}, temperatures={"style": 2},
+               position_offsets={"style": {"reply": [0, 4.6], "initial": [0, -2]}}, num_layers=1)
+    (d / "config.json").write_text(json.dumps(cfg))
+    assert read_config(d).decision_thresholds["troll"] == {"true": 1}
 
 
 def test_preprocessing_version_mismatch_is_refused(tmp_path, tiny_model_dir):

@@ -18,7 +18,7 @@ import numpy as np
 
 from .batching import Batch, pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
-from .exports import THREAD_POSITIONS
+from .schema import THREAD_POSITIONS
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
 from .serialization import ModelConfig, read_config, resolve_model_path

@@ -35,7 +35,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
-from .schema import HEAD_NAMES
+from .schema import HEAD_NAMES, THREAD_POSITIONS
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_array", "read_csv",
            "sniff_csv", "record_of_csv_row", "label_records", "label_file", "default_output_path", "detect_format", "check_input_file",
@@ -67,9 +67,6 @@ TEXT_FIELDS = ("text", "message", "comment", "body", "content", "comment_text", 
 #: parent itself (Facebook's Graph API: ``"parent": {"id": ...}`` on a reply, null on a top-level comment).
 REPLY_FIELDS = ("is_reply", "comment_type", "parent_id", "parentId", "in_reply_to_status_id",
                 "in_reply_to_status_id_str", "parent")
-#: The thread positions a model's offsets are keyed by (``config.position_offsets``), and the
-#: :func:`reply_of` value each stands for.
-THREAD_POSITIONS = {"reply": True, "initial": False}
 _REPLY_KINDS = {**THREAD_POSITIONS, "comment": False, "top-level": False, "top_level": False}
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 

@@ -93,7 +93,7 @@ def model_info(model: str | Path | None = None) -> dict[str, Any]:
     config = read_config(path)
     training = config.training or {}
     metrics = {name: {"n": figures.get("n"), **{k: figures["summary"][k] for k in SUMMARY_KEYS
-                                                if k in figures["summary"]}}
+                                                if isinstance(figures["summary"].get(k), (int, float))}}
                for name, figures in (config.metrics or {}).items()
                if isinstance(figures, dict) and isinstance(figures.get("summary"), dict)}
     fingerprints = {"fp32": model_fingerprint(path, with_ranges=False), "int8": model_fingerprint(path)}

@@ -14,6 +14,7 @@ __all__ = [
     "HEADS",
     "HEAD_NAMES",
     "INTENT_PRIORITY",
+    "THREAD_POSITIONS",
     "LabelError",
     "parse_label",
     "labels_of",
@@ -75,6 +76,10 @@ INTENT_PRIORITY: tuple[str, ...] = (
     "feedback",
     "social",
 )
+
+#: Where a comment sits in its thread, as a model's style offsets are keyed
+#: (``config.position_offsets``), and the ``is_reply`` value each stands for.
+THREAD_POSITIONS: dict[str, bool] = {"reply": True, "initial": False}
 
 
 class LabelError(ValueError):

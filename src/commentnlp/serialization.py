@@ -31,7 +31,7 @@ from typing import Any
 
 from . import __version__
 from .preprocessing import PREPROCESSING_VERSION
-from .schema import HEADS
+from .schema import HEADS, THREAD_POSITIONS
 
 __all__ = [
     "ModelConfig",
@@ -185,8 +185,12 @@ def read_config(model_dir: str | Path) -> ModelConfig:
             f"{model_dir} was trained with preprocessing v{config.preprocessing_version}, "
             f"this commentnlp has v{PREPROCESSING_VERSION}; retrain or use a matching version"
         )
-    if not config.heads or not all(isinstance(v, list) and len(v) >= 2 for v in config.heads.values()):
+    if not isinstance(config.heads, dict) or not config.heads or not all(
+            isinstance(v, list) and len(v) >= 2 and all(isinstance(x, str) for x in v) for v in config.heads.values()):
         raise ModelLoadError(f"{path} has no valid 'heads' (each head needs a list of labels)")
+    problem = _config_problem(config)
+    if problem:
+        raise ModelLoadError(f"{path}: {problem}")
     for name in (HEADS_NAME, TOKENIZER_FILE):
         if not (model_dir / name).is_file():
             raise ModelLoadError(f"{model_dir} is incomplete: {name} is missing")
@@ -195,6 +199,71 @@ def read_config(model_dir: str | Path) -> ModelConfig:
     if config.finetuning == "full" and not (model_dir / ENCODER_DIR).is_dir():
         raise ModelLoadError(f"{model_dir} is incomplete: {ENCODER_DIR}/ is missing")
     return config
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed JSON value's type."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return {str: "a string", list: "an array", dict: "an object"}.get(type(value), "a number")
+
+
+def _config_problem(config: ModelConfig) -> str | None:
+    """What is wrong with the values of a config (e.g. one edited by hand), or None.
+
+    Names the field and what it must hold, so that a typo fails at load time with one line
+    instead of as a traceback from inside inference."""
+    heads = config.heads
+    if not isinstance(config.base_model, str) or not config.base_model:
+        return "'base_model' must be a model name or path"
+    if config.finetuning not in ("lora", "full", "heads"):
+        return f"'finetuning' must be 'lora', 'full' or 'heads', not {config.finetuning!r}"
+    if config.finetuning == "lora" and not isinstance(config.lora, dict):
+        return "'lora' must be an object (r, alpha, dropout, target_modules) when finetuning is 'lora'"
+    if config.num_layers is not None and not (isinstance(config.num_layers, int) and not isinstance(
+            config.num_layers, bool) and config.num_layers >= 1):
+        return f"'num_layers' must be null or a whole number of 1 or more, not {config.num_layers!r}"
+    if not (isinstance(config.max_length, int) and not isinstance(config.max_length, bool) and config.max_length >= 2):
+        return f"'max_length' must be a whole number of tokens (2 or more), not {config.max_length!r}"
+    if config.pooling != "mean":
+        return f"'pooling' must be 'mean' (the only pooling commentnlp models use), not {config.pooling!r}"
+    for name in ("temperatures", "thresholds", "decision_thresholds", "position_offsets", "metrics", "training"):
+        value = getattr(config, name)
+        if not isinstance(value, dict):
+            return f"'{name}' must be an object, not {_json_type(value)}"
+        unknown = [h for h in value if h not in heads] if name not in ("metrics", "training") else []
+        if unknown:
+            return f"'{name}' names head {unknown[0]!r}, which the model does not have ({', '.join(heads)})"
+    for head, t in config.temperatures.items():
+        if not (_number(t) and t > 0):
+            return f"'temperatures.{head}' must be a number above 0, not {t!r}"
+    for head, t in config.thresholds.items():
+        if not (_number(t) and 0 <= t <= 1):
+            return f"'thresholds.{head}' must be a score from 0 to 1, not {t!r}"
+    for head, labels in config.decision_thresholds.items():
+        if not isinstance(labels, dict):
+            return f"'decision_thresholds.{head}' must be an object of label: minimum score"
+        for label, t in labels.items():
+            if label not in heads[head]:
+                return (f"'decision_thresholds.{head}' names label {label!r}, which the head does not have "
+                        f"({', '.join(heads[head])})")
+            if not (_number(t) and 0 <= t <= 1):
+                return f"'decision_thresholds.{head}.{label}' must be a score from 0 to 1, not {t!r}"
+    for head, positions in config.position_offsets.items():
+        if not isinstance(positions, dict):
+            return f"'position_offsets.{head}' must be an object of position: offsets"
+        for position, offsets in positions.items():
+            if position not in THREAD_POSITIONS:
+                return (f"'position_offsets.{head}' names position {position!r}; positions are "
+                        f"{' and '.join(map(repr, THREAD_POSITIONS))}")
+            if not (isinstance(offsets, list) and len(offsets) == len(heads[head]) and all(map(_number, offsets))):
+                return (f"'position_offsets.{head}.{position}' must be a list of {len(heads[head])} numbers, "
+                        f"one per label ({', '.join(heads[head])})")
+    return None
 
 
 def write_config(model_dir: str | Path, config: ModelConfig) -> None:

@@ -23,9 +23,9 @@ from .calibration import (expected_calibration_error, find_decision_threshold, f
                           threshold_for_precision)
 from .data import DataError, data_digests, encode_labels, expand, heads_by_file, split_data, threshold_records
 from .evaluation import evaluate_labels, summary
-from .exports import THREAD_POSITIONS, reply_of
+from .exports import reply_of
 from .preprocessing import normalize
-from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES
+from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES, THREAD_POSITIONS
 from .training_args import TrainingConfig
 
 __all__ = ["train", "finalize", "refinalize", "TrainResult"]
@@ -160,7 +160,7 @@ MIN_POSITION_EXAMPLES = 30
 
 def _position_offsets(candidates: list[tuple[str, dict[str, np.ndarray], dict[str, np.ndarray], list]],
                       temperatures: dict[str, float], log: Log) -> tuple[dict[str, dict[str, list[float]]], dict[str, str]]:
-    """Per head of :data:`POSITION_HEADS` and thread position (``exports.THREAD_POSITIONS``): the logit
+    """Per head of :data:`POSITION_HEADS` and thread position (``schema.THREAD_POSITIONS``): the logit
     offset of its class that best fits the labels of comments whose position is known, and the
     set each was fitted on (the first of ``candidates``, ``(name, logits, labels, is_reply)``,
     holding :data:`MIN_POSITION_EXAMPLES` labelled comments of that position)."""
