@@ -1,4 +1,5 @@
 import json
+import re
 
 import numpy as np
 import pytest
@@ -184,8 +185,9 @@ def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):
     with pytest.raises(Exception, match="not found"):
         train(cfg, log=lines.append)
     cfg.training.teacher, cfg.training.distill_temperature = str(tiny_model_dir), 0.0
-    with pytest.raises(ValueError, match="distill_temperature must be > 0"):
+    with pytest.raises(ValueError, match="distill_temperature must be above 0, not 0.0"):
         train(cfg, log=lines.append)
+    cfg.training.distill_temperature = 2.0
     cfg.training.teacher, cfg.data.datasets_dir, cfg.data.corpus_unlabeled = "", str(tmp_path), {"tweeteval": 10}
     with pytest.raises(ValueError, match="corpus_unlabeled needs training.teacher"):
         train(cfg, log=lines.append)
@@ -204,6 +206,45 @@ def test_config_overrides_and_errors(tmp_path):
     path.write_text("[oops]\na = 1\n")
     with pytest.raises(ConfigError, match="unknown section"):
         TrainingConfig.from_toml(path)
+
+
+@pytest.mark.parametrize("override, error", [
+    ({"training.epochs": "0"}, "training.epochs must be 1 or more, not 0"),  # saved an untrained model
+    ({"training.batch_size": "0"}, "training.batch_size must be 1 or more, not 0"),  # was a ZeroDivisionError
+    ({"training.warmup_ratio": "2"}, "training.warmup_ratio must be from 0 to 1, not 2.0"),
+    ({"data.corpus_dev_fraction": "1.5"}, "data.corpus_dev_fraction must be from 0 to below 1, not 1.5"),
+    ({"data.corpus_native": "{tweeteval = -5}"}, "data.corpus_native.tweeteval must be a number of rows (0 or more), not -5"),
+    ({"model.lora_r": "0"}, "model.lora_r must be 1 or more, not 0"),
+    ({"model.dropout": "1.5"}, "model.dropout must be from 0 to below 1, not 1.5"),
+    ({"model.finetuning": "LoRA"}, "model.finetuning must be 'lora', 'full' or 'heads', not 'LoRA'"),
+    ({"model.max_length": "1"}, "model.max_length must be 3 tokens or more"),
+    ({"training.head_weights": "{tone = 2}"}, "training.head_weights names head 'tone'"),
+    ({"training.head_weights": "{troll = -1}"}, "training.head_weights.troll must be a number, 0 or more, not -1"),
+])
+def test_settings_that_cannot_train_are_refused_before_any_data_is_read(tmp_path, override, error):
+    path = tmp_path / "c.toml"
+    path.write_text("[training]\nepochs = 2\n")
+    with pytest.raises(ConfigError, match=re.escape(error)):
+        TrainingConfig.from_toml(path, override)
+
+
+def test_train_refuses_what_the_base_encoder_cannot_hold(tmp_path, tiny_base):
+    """The tiny base has 2 layers and 256 positions; both were tracebacks from the command line."""
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+
+    cfg, _ = toy_config(tmp_path, base=str(tiny_base))
+    path = tmp_path / "c.toml"
+    path.write_text(f"[model]\nbase_model = {json.dumps(str(tiny_base))}\n"
+                    f"[data]\ntrain = {json.dumps(cfg.data.train)}\ndev = {json.dumps(cfg.data.dev)}\n"
+                    f"test = {json.dumps(cfg.data.test)}\n")
+    for override, error in ((["--model.num_layers", "9"], "num_layers must be between 1 and 2"),
+                            (["--model.max_length", "1000"], "model.max_length is 1000, but")):
+        result = CliRunner().invoke(app, ["train", str(path), *override, "-o", str(tmp_path / "m")])
+        assert result.exit_code == 1 and "Traceback" not in result.output
+        assert result.output.splitlines()[-1].startswith("error: ") and error in result.output
+    assert not (tmp_path / "m").exists()
 
 
 @pytest.mark.parametrize("name, content, error", [

@@ -227,8 +227,8 @@ def _config_problem(config: ModelConfig) -> str | None:
     if config.num_layers is not None and not (isinstance(config.num_layers, int) and not isinstance(
             config.num_layers, bool) and config.num_layers >= 1):
         return f"'num_layers' must be null or a whole number of 1 or more, not {config.num_layers!r}"
-    if not (isinstance(config.max_length, int) and not isinstance(config.max_length, bool) and config.max_length >= 2):
-        return f"'max_length' must be a whole number of tokens (2 or more), not {config.max_length!r}"
+    if not (isinstance(config.max_length, int) and not isinstance(config.max_length, bool) and config.max_length >= 3):
+        return f"'max_length' must be a whole number of tokens (3 or more), not {config.max_length!r}"
     if config.pooling != "mean":
         return f"'pooling' must be 'mean' (the only pooling commentnlp models use), not {config.pooling!r}"
     for name in ("temperatures", "thresholds", "decision_thresholds", "position_offsets", "metrics", "training"):

@@ -26,7 +26,7 @@ from .evaluation import evaluate_labels, summary
 from .exports import reply_of
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES, THREAD_POSITIONS
-from .training_args import TrainingConfig
+from .training_args import ConfigError, TrainingConfig
 
 __all__ = ["train", "finalize", "refinalize", "TrainResult"]
 
@@ -204,6 +204,9 @@ def _build_model(config: TrainingConfig):
     with quiet_transformers():
         tokenizer = AutoTokenizer.from_pretrained(source)
     encoder = load_base_encoder(source, m.num_layers)
+    positions = getattr(encoder.config, "max_position_embeddings", None)
+    if positions and m.max_length > positions:
+        raise ConfigError(f"model.max_length is {m.max_length}, but {m.base_model} reads at most {positions} tokens")
     if m.finetuning == "lora":
         from peft import LoraConfig, get_peft_model
 
@@ -214,8 +217,6 @@ def _build_model(config: TrainingConfig):
     elif m.finetuning == "heads":
         for p in encoder.parameters():
             p.requires_grad_(False)
-    elif m.finetuning != "full":
-        raise ValueError(f"model.finetuning must be 'lora', 'full' or 'heads', not {m.finetuning!r}")
     model = MultiHeadModel(encoder, HEADS, dropout=m.dropout)
     torch.manual_seed(config.training.seed)
     for head in model.heads.values():
@@ -269,6 +270,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     from .serialization import ModelConfig, save_model
 
     t0 = time.time()
+    config.validate()
     config, digests = _pin_data_files(config)
     args = config.training
     if isinstance(args.teacher, str):  # set from Python as one path
@@ -277,8 +279,6 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     device = resolve_device(args.device)
     if config.data.corpus_unlabeled and not args.teacher:
         raise ValueError("data.corpus_unlabeled needs training.teacher: unlabeled texts only learn from a teacher")
-    if args.teacher and (args.distill_temperature <= 0 or args.distill_weight < 0):
-        raise ValueError("training.distill_temperature must be > 0 and training.distill_weight >= 0")
     train_records, dev_records, test_records = split_data(config, log)
     log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
 

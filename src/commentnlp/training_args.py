@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .schema import HEAD_NAMES
 from .tomlfile import read_toml, tomllib
 
 __all__ = ["ModelArgs", "DataArgs", "TrainArgs", "TrainingConfig", "ConfigError"]
@@ -109,7 +110,47 @@ class TrainingConfig:
         """Read a TOML config; ``overrides`` maps ``"section.key"`` to a string value."""
         config = cls.from_dict(read_toml(path, "config file", ConfigError), str(path))
         config.apply_overrides(overrides or {})
+        config.validate()
         return config
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first setting whose value cannot train a model
+        (e.g. ``training.epochs = 0``, which would save an untrained model), before any data is read."""
+        m, d, t = self.model, self.data, self.training
+        checks = [
+            ("model.finetuning", m.finetuning in ("lora", "full", "heads"), "'lora', 'full' or 'heads'"),
+            ("model.num_layers", m.num_layers >= 0, "0 (all layers) or more"),
+            ("model.lora_r", m.lora_r >= 1, "1 or more"),
+            ("model.lora_alpha", m.lora_alpha > 0, "above 0"),
+            ("model.lora_dropout", 0 <= m.lora_dropout < 1, "from 0 to below 1"),
+            ("model.dropout", 0 <= m.dropout < 1, "from 0 to below 1"),
+            ("model.max_length", m.max_length >= 3, "3 tokens or more ([CLS], [SEP] and the text)"),
+            ("data.corpus_dev_fraction", 0 <= d.corpus_dev_fraction < 1, "from 0 to below 1"),
+            ("training.epochs", t.epochs >= 1, "1 or more"),
+            ("training.batch_size", t.batch_size >= 1, "1 or more"),
+            ("training.eval_batch_size", t.eval_batch_size >= 1, "1 or more"),
+            ("training.learning_rate", t.learning_rate > 0, "above 0"),
+            ("training.head_learning_rate", t.head_learning_rate > 0, "above 0"),
+            ("training.weight_decay", t.weight_decay >= 0, "0 or more"),
+            ("training.warmup_ratio", 0 <= t.warmup_ratio <= 1, "from 0 to 1"),
+            ("training.patience", t.patience >= 0, "0 or more"),
+            ("training.max_steps", t.max_steps >= 0, "0 (no limit) or more"),
+            ("training.distill_weight", t.distill_weight >= 0, "0 or more"),
+            ("training.distill_temperature", t.distill_temperature > 0, "above 0"),
+        ]
+        for name, ok, expected in checks:
+            if not ok:
+                section, key = name.split(".")
+                raise ConfigError(f"{name} must be {expected}, not {getattr(getattr(self, section), key)!r}")
+        for name in ("corpus_native", "corpus_unlabeled"):
+            for corpus, rows in getattr(d, name).items():
+                if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+                    raise ConfigError(f"data.{name}.{corpus} must be a number of rows (0 or more), not {rows!r}")
+        for head, weight in t.head_weights.items():
+            if head not in HEAD_NAMES:
+                raise ConfigError(f"training.head_weights names head {head!r}; heads: {', '.join(HEAD_NAMES)}")
+            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+                raise ConfigError(f"training.head_weights.{head} must be a number, 0 or more, not {weight!r}")
 
     def apply_overrides(self, overrides: dict[str, str]) -> None:
         """Apply ``{"training.epochs": "3"}``-style overrides (values parsed as TOML, else strings)."""

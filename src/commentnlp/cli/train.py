@@ -18,6 +18,7 @@ def train_cli(
 ) -> None:
     """Train a model; override any setting with --section.key value (e.g. --training.epochs 3)."""
     from ..data import DataError
+    from ..serialization import ModelLoadError
     from ..trainer import train
     from ..training_args import ConfigError, TrainingConfig
 
@@ -30,7 +31,7 @@ def train_cli(
     try:
         cfg = TrainingConfig.from_toml(config, overrides)
         result = train(cfg)
-    except (ConfigError, DataError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, DataError, ModelLoadError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
     typer.echo(json.dumps({"output_dir": result["output_dir"], "best_epoch": result["best_epoch"],
                            "seconds": result["seconds"]}))
