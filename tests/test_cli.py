@@ -200,4 +200,29 @@ def test_find_threshold_writes_config(tmp_path, tiny_model_dir):
     assert result.exit_code == 0, result.output
     assert "troll=true: F1" in result.output and "saved in" in result.output
     result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data), "--head", "mood", "--label", "x"])
-    assert result.exit_code == 1 and "unknown head" in result.output
+    assert result.exit_code == 2 and "error: unknown head 'mood'; heads: style, intent, sentiment, troll" in result.output
+    result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data), "--head", "troll",
+                                 "--label", "True"])
+    assert result.exit_code == 2
+    assert "error: 'True' is not a label of troll (did you mean 'true'?); labels: false, true" in result.output
+
+
+def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp_path, tiny_model_dir):
+    import shutil
+
+    from commentnlp.serialization import read_config, write_config
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    config = read_config(model)
+    config.decision_thresholds = {"intent": {"where_to_buy": 0.3}}
+    write_config(model, config)
+    data = tmp_path / "dev.jsonl"
+    intents = ["spam", "social", "feedback"]
+    data.write_text("".join(json.dumps({"text": f"text {i}", "intent": intents[i % 3]}) + "\n" for i in range(60)))
+    result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data),
+                                 "--head", "intent", "--label", "spam", "--write"])
+    assert result.exit_code == 0, result.output
+    thresholds = read_config(model).decision_thresholds["intent"]
+    assert thresholds["where_to_buy"] == 0.3  # the golden question's threshold was dropped before
+    assert set(thresholds) <= {"where_to_buy", "spam"}

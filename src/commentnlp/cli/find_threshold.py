@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 from typing import Optional
 
 import typer
 
 from ._util import command, fail, load_classifier
+
+
+def _did_you_mean(name: str, choices) -> str:
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1)
+    return f" (did you mean {next(c for c in choices if c.lower() == close[0])!r}?)" if close else ""
 
 
 @command("find-threshold")
@@ -25,8 +31,11 @@ def find_threshold_cli(
     from ..serialization import read_config, write_config
 
     clf = load_classifier(model, "cpu", None, backend="exact")
-    if head not in clf.heads or label not in clf.heads[head]:
-        fail(f"unknown head/label {head}={label}; heads: {clf.heads}")
+    if head not in clf.heads:
+        fail(f"unknown head {head!r}{_did_you_mean(head, clf.heads)}; heads: {', '.join(clf.heads)}", 2)
+    if label not in clf.heads[head]:
+        fail(f"{label!r} is not a label of {head}{_did_you_mean(label, clf.heads[head])}; "
+             f"labels: {', '.join(clf.heads[head])}", 2)
     try:
         records = [r for r in read_labeled(data) if r.get(head) is not None]
     except DataError as exc:
@@ -41,9 +50,12 @@ def find_threshold_cli(
                (f"best threshold {t} gives F1 {after:.3f}" if t is not None else "no threshold does better"))
     if write:
         config = read_config(clf.model_dir)
+        thresholds = config.decision_thresholds.setdefault(head, {})  # the head's other labels keep theirs
         if t is None:
-            config.decision_thresholds.pop(head, None)
+            thresholds.pop(label, None)
         else:
-            config.decision_thresholds[head] = {label: t}
+            thresholds[label] = t
+        if not thresholds:
+            del config.decision_thresholds[head]
         write_config(clf.model_dir, config)
         typer.echo(f"saved in {clf.model_dir / 'config.json'}")
