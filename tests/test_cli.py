@@ -97,6 +97,15 @@ def test_classify_json(tiny_model_dir):
     piped = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "--json", "-"], input="where to buy?\r\n\nlol\n")
     assert piped.exit_code == 0, piped.output
     assert [json.loads(l) for l in piped.stdout.splitlines()] == rows  # one text per line, the blank one skipped
+    piped = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "--json", "-"],
+                          input="\ufeffwhere to buy?\n lol\n".encode("utf-8"))
+    assert [json.loads(l)["text"] for l in piped.stdout.splitlines()] == ["where to buy?", " lol"]  # BOM dropped
+
+
+def test_classify_stdin_that_is_not_utf8_names_the_line(tiny_model_dir):
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "-"], input=b"ok\ncaf\xe9 au lait\n")
+    assert result.exit_code == 1 and "Traceback" not in result.output  # was a UnicodeDecodeError traceback
+    assert "error: stdin line 2 is not UTF-8 text (byte 3: b'\\xe9')" in result.output
 
 
 def test_evaluate_report_and_json(tmp_path, tiny_model_dir):

@@ -7,7 +7,21 @@ from typing import List, Optional
 
 import typer
 
-from ._util import BACKEND_HELP, command, load_classifier
+from ._util import BACKEND_HELP, command, fail, load_classifier
+
+
+def _stdin_lines() -> list[str]:
+    """The non-blank lines of stdin as UTF-8 text; a line that is not UTF-8 is an error naming it."""
+    lines = []
+    for number, raw in enumerate(typer.get_binary_stream("stdin"), 1):
+        try:
+            line = raw.decode("utf-8").rstrip("\r\n")
+        except UnicodeDecodeError as exc:
+            fail(f"stdin line {number} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                 "convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8")
+        if line.strip():
+            lines.append(line.removeprefix("\ufeff") if number == 1 else line)
+    return lines
 
 
 @command("classify")
@@ -22,7 +36,7 @@ def classify_cli(
 ) -> None:
     """Print the labels, top scores and suggested action of each text."""
     if texts == ["-"]:
-        texts = [line.rstrip("\r\n") for line in typer.get_text_stream("stdin") if line.strip()]
+        texts = _stdin_lines()
     clf = load_classifier(model, device, playbook, backend=backend)
     for p in clf.predict(texts, abstain=abstain):
         if as_json:
