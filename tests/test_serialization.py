@@ -163,3 +163,45 @@ def test_onnx_graph_is_cached_by_model_hash(tiny_model_dir):
     mtime = path.stat().st_mtime_ns
     assert build_onnx(tiny_model_dir) == path and path.stat().st_mtime_ns == mtime
     assert not list(path.parent.glob("tmp*")), "no temporary files left behind"
+
+
+def test_an_unwritable_graph_cache_builds_for_this_process_with_one_warning(tiny_model_dir, tmp_path, monkeypatch):
+    """A read-only home or cache (a container) was an OSError traceback at load."""
+    import warnings
+
+    from commentnlp import backends
+
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("a file where the cache should be")
+    monkeypatch.setenv("COMMENTNLP_CACHE", str(not_a_dir))
+    monkeypatch.setattr(backends, "_PROCESS_CACHE", [])
+    with pytest.warns(RuntimeWarning, match=r"cannot write the ONNX graph cache .*cache \(Not a directory\).*"
+                                             r"set COMMENTNLP_CACHE to a writable directory") as caught:
+        clf = Classifier.load(tiny_model_dir, backend="onnx-cascade")
+    assert len(caught) == 1
+    fallback = backends._PROCESS_CACHE[0]
+    assert clf.backend.path.is_relative_to(fallback) and clf.recheck.path.is_relative_to(fallback)
+    assert not_a_dir.read_text() == "a file where the cache should be"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # built once: a second load reuses it quietly
+        fp32 = Classifier.load(tiny_model_dir, backend="onnx")
+    assert fp32.backend.path == clf.recheck.path
+    texts = ["where to buy", "lol no"]
+    monkeypatch.setenv("COMMENTNLP_CACHE", str(tmp_path / "writable"))
+    reference = Classifier.load(tiny_model_dir, backend="onnx")
+    assert not reference.backend.path.is_relative_to(fallback)
+    for head, logits in reference.predict_logits(texts).items():
+        np.testing.assert_allclose(fp32.predict_logits(texts)[head], logits, atol=1e-6)
+
+
+def test_the_command_line_prints_that_warning_as_one_line(tiny_model_dir, tmp_path):
+    import subprocess
+
+    not_a_dir = tmp_path / "cache"
+    not_a_dir.write_text("")
+    env = {**os.environ, "COMMENTNLP_CACHE": str(not_a_dir)}
+    result = subprocess.run([sys.executable, "-m", "commentnlp", "classify", "--model", str(tiny_model_dir), "hi"],
+                            capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(f"warning: cannot write the ONNX graph cache {not_a_dir} (Not a directory)")
+    assert result.stderr.count("\n") == 1 and result.stdout.startswith("hi\n")

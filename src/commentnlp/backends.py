@@ -18,11 +18,14 @@ batches, in order, as it runs them best (the int8 graph side by side, one core e
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -157,11 +160,22 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     """
     model_dir = Path(model_dir)
     name = f"model.{'int8' if quantize else 'fp32'}.v{GRAPH_FORMAT}.onnx"
-    target = Path(cache or cache_dir()) / model_fingerprint(model_dir, with_ranges=quantize) / name
+    key = model_fingerprint(model_dir, with_ranges=quantize)
+    target = Path(cache or cache_dir()) / key / name
     if target.is_file():
         return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryDirectory(dir=target.parent).cleanup()
+    except OSError as exc:  # a read-only home or cache (e.g. a container): build for this process only
+        fallback = _process_cache()
+        if (fallback / key / name).is_file():
+            return fallback / key / name
+        warnings.warn(f"cannot write the ONNX graph cache {target.parent.parent} ({exc.strerror or exc}); the graph is "
+                      f"built in {fallback} for this process only, each time it starts: set COMMENTNLP_CACHE to a "
+                      "writable directory to build it once", RuntimeWarning, stacklevel=2)
+        return build_onnx(model_dir, quantize, log, fallback)
     fp32 = build_onnx(model_dir, log=log, cache=cache) if quantize else None
-    target.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.time()
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         built = Path(tmp) / name
@@ -175,6 +189,19 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     if log:
         log(f"built {name} for {model_dir} in {time.time() - t0:.1f}s (cached at {target})")
     return target
+
+
+_PROCESS_CACHE: list[Path] = []
+
+
+def _process_cache() -> Path:
+    """A temporary graph cache for this process (removed at exit): where graphs are built when
+    the cache directory cannot be written."""
+    if not _PROCESS_CACHE:
+        path = Path(tempfile.mkdtemp(prefix="commentnlp-graphs-"))
+        atexit.register(shutil.rmtree, path, ignore_errors=True)
+        _PROCESS_CACHE.append(path)
+    return _PROCESS_CACHE[0]
 
 
 #: ONNX Runtime graph rewrites left off: its SkipLayerNormalization kernel took twice the time of

@@ -6,6 +6,8 @@ sharing the app in ``_util``.
 
 from __future__ import annotations
 
+import warnings
+
 from . import classify, evaluate, find_threshold, info, label, report, train  # noqa: F401  (register commands)
 from ._util import app
 
@@ -14,4 +16,10 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Entry point of the ``commentnlp`` script."""
+    warnings.formatwarning = _one_line_warning
     app()
+
+
+def _one_line_warning(message, category, filename, lineno, line=None) -> str:
+    """Warnings on the command line read as ``warning: ...``, without a source line."""
+    return f"warning: {message}\n"
