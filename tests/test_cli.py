@@ -235,3 +235,18 @@ def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp
     thresholds = read_config(model).decision_thresholds["intent"]
     assert thresholds["where_to_buy"] == 0.3  # the golden question's threshold was dropped before
     assert set(thresholds) <= {"where_to_buy", "spam"}
+
+
+def test_find_threshold_write_to_a_read_only_model_is_one_error_line(tmp_path, tiny_model_dir, monkeypatch):
+    from commentnlp import serialization
+
+    def read_only(model_dir, config):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(serialization, "write_config", read_only)
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(30)))
+    result = runner.invoke(app, ["find-threshold", "--model", str(tiny_model_dir), "--data", str(data),
+                                 "--head", "troll", "--label", "true", "--write"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert f"error: cannot save the threshold in {tiny_model_dir / 'config.json'}: Permission denied" in result.output

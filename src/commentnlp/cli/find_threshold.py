@@ -57,5 +57,9 @@ def find_threshold_cli(
             thresholds[label] = t
         if not thresholds:
             del config.decision_thresholds[head]
-        write_config(clf.model_dir, config)
+        try:
+            write_config(clf.model_dir, config)
+        except OSError as exc:
+            fail(f"cannot save the threshold in {clf.model_dir / 'config.json'}: {exc.strerror or exc}; "
+                 "copy the model directory somewhere writable and pass it with --model")
         typer.echo(f"saved in {clf.model_dir / 'config.json'}")
