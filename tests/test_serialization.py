@@ -35,6 +35,23 @@ def test_round_trip_gives_identical_outputs(tmp_path, tiny_base):
                                after["intent"], atol=1e-6)
 
 
+def test_a_model_saved_over_another_keeps_none_of_its_weights(tmp_path, tiny_base):
+    from commentnlp.serialization import model_fingerprint, save_activation_ranges
+
+    model, tokenizer, config = build_lora_model(tiny_base, seed=3)
+    save_model(tmp_path / "fresh", model, tokenizer, config)
+    old = tmp_path / "old"  # what an earlier full fine-tune left there, and its activation ranges
+    (old / "encoder").mkdir(parents=True)
+    (old / "encoder" / "model.safetensors").write_bytes(b"stale")
+    save_activation_ranges(old, {"layer": np.ones(3, np.float32)})
+    save_model(old, model, tokenizer, config)
+    assert not (old / "encoder").exists() and not (old / "activation_ranges.safetensors").exists()
+    assert model_fingerprint(old) == model_fingerprint(tmp_path / "fresh")
+    config.finetuning = "heads"
+    save_model(old, model, tokenizer, config)
+    assert not (old / "adapter.safetensors").exists()
+
+
 def test_saved_directory_is_self_describing(tiny_model_dir):
     files = {p.name for p in tiny_model_dir.iterdir()}
     assert {"config.json", "heads.safetensors", "adapter.safetensors", "tokenizer.json", "README.md"} <= files

@@ -324,6 +324,14 @@ def save_model(model_dir: str | Path, model, tokenizer, config: ModelConfig, mod
     heads = {f"{name}.{k}": v.detach().cpu().contiguous() for name, head in model.heads.items()
              for k, v in head.state_dict().items()}
     save_file(heads, str(model_dir / HEADS_NAME))
+    # a model saved over another keeps none of its weights: an encoder/ of an earlier full
+    # fine-tune beside a LoRA adapter (or the reverse) would only mislead, and activation ranges
+    # measured on other weights would skew the int8 graph (training measures them anew)
+    (model_dir / ACTIVATION_RANGES_NAME).unlink(missing_ok=True)
+    if config.finetuning != "lora":
+        (model_dir / ADAPTER_NAME).unlink(missing_ok=True)
+    if config.finetuning != "full" and (model_dir / ENCODER_DIR).is_dir():
+        shutil.rmtree(model_dir / ENCODER_DIR)
     if config.finetuning == "lora":
         from peft import get_peft_model_state_dict
 
