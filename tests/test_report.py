@@ -173,6 +173,9 @@ def test_no_trend_without_timestamps(tmp_path):
     ("1793520000", datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),
     (1793520000000, datetime(2026, 11, 1, 8, tzinfo=timezone.utc)),  # milliseconds
     ("yesterday", None), ("", None), (None, None), (True, None), (float("nan"), None), (1e300, None), ({}, None),
+    # placeholders, not comment times: they stretched the time axis from 1969
+    (0, None), (-1, None), ("1970-01-01T00:00:00Z", None), ("0001-01-01", None), ("2206-11-01", None),
+    ("1990-01-01", datetime(1990, 1, 1, tzinfo=timezone.utc)),
 ])
 def test_parse_time(value, expected):
     assert parse_time(value) == expected
@@ -330,3 +333,17 @@ def test_report_renders_in_headless_chromium(tmp_path):
     for k in range(4):
         distinct = len(set(rows[k * quarter:(k + 1) * quarter]))
         assert distinct > 50, f"quarter {k + 1} of the screenshot looks blank ({distinct} distinct rows)"
+
+
+def test_one_comment_is_one_comment_not_one_comments(tmp_path):
+    records = [rec("you clowns", "feedback", "negative", troll=True, created_time="2026-11-01T08:00:00Z"),
+               rec("where to buy", "where_to_buy", created_time="2026-11-01T09:00:00Z")]
+    build_report(write(tmp_path / "x.jsonl", records), tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "1 comments" not in page
+    assert "1 comment: don&#x27;t feed them" in page and "Intent of 2 labeled comments" in page
+    assert "negative (2 comments)</title>" in page and ": 2 comments</title>" in page
+    records[1]["created_time"] = "2026-11-02T09:00:00Z"  # a day each: one comment per point
+    build_report(write(tmp_path / "x.jsonl", records), tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "1 comments" not in page and "100.0% negative (1 comment)</title>" in page

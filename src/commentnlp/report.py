@@ -82,8 +82,20 @@ INTENT_HINTS = {
 # --------------------------------------------------------------------------- parsing
 
 
+#: Timestamps outside these years are placeholders or mistakes (0 or -1 for "unknown", a
+#: 1970-01-01 default, a year typed wrong), not comments: they are left out of the trends instead
+#: of stretching the time axis over decades.
+PLAUSIBLE_YEARS = (1990, 2100)
+
+
 def parse_time(value: Any) -> datetime | None:
-    """A timestamp (ISO 8601 string, unix seconds or milliseconds) as an aware UTC datetime, or None."""
+    """A timestamp (ISO 8601 string, unix seconds or milliseconds) as an aware UTC datetime, or
+    None (also for a time outside :data:`PLAUSIBLE_YEARS`)."""
+    when = _parse_time(value)
+    return when if when is not None and PLAUSIBLE_YEARS[0] <= when.year < PLAUSIBLE_YEARS[1] else None
+
+
+def _parse_time(value: Any) -> datetime | None:
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
@@ -455,8 +467,8 @@ def _cards(stats: _Stats) -> str:
               else f"{_n(stats.errors)} with an error, {_plural(stats.bad_lines, 'unreadable line')}", "warn" if problems else ""),
         _card("Where to buy", _n(stats.queue_sizes["where_to_buy"]), "questions to answer", "accent"),
         _card("Support", _n(stats.queue_sizes["support"]), "cases to ladder up"),
-        _card("Negative", _pct(neg, sent_known), f"{_n(neg)} comments"),
-        _card("Trolls", _pct(trolls, troll_known), f"{_n(trolls)} comments: don't feed them"),
+        _card("Negative", _pct(neg, sent_known), _plural(neg, "comment")),
+        _card("Trolls", _pct(trolls, troll_known), f"{_plural(trolls, 'comment')}: don't feed them"),
     ]
     return f'<section class="cards">{"".join(cards)}</section>'
 
@@ -476,7 +488,7 @@ def _intent_section(stats: _Stats) -> str:
             f'<div class="htrack"><div class="hbar" style="width:{width:.2f}%;background:{COLORS.get(value, "#94a3b8")}"></div></div>'
             f'<div class="hval"><b>{_pct(n, total)}</b> <span>{_n(n)}</span></div></div>')
     return (f'<section class="card"><h2>What people ask</h2>'
-            f'<p class="lead">Intent of {_n(total)} labeled comments: what each one asks of the community manager.</p>'
+            f'<p class="lead">Intent of {_plural(total, "labeled comment")}: what each one asks of the community manager.</p>'
             f'<div class="hbars">{"".join(rows)}</div></section>')
 
 
@@ -584,7 +596,7 @@ def _volume_chart(buckets: list[_Bucket], unit: str) -> str:
         if b.n:
             y = c.y(b.n)
             c.parts.append(f'<rect x="{c.x(i) - bw / 2:.1f}" y="{y:.1f}" width="{bw:.1f}" height="{c.mt + c.ph - y:.1f}" '
-                           f'rx="2" fill="#2563eb"><title>{_e(c.tip(b))}: {_n(b.n)} comments</title></rect>')
+                           f'rx="2" fill="#2563eb"><title>{_e(c.tip(b))}: {_plural(b.n, "comment")}</title></rect>')
     return c.svg("comments per " + unit)
 
 
@@ -603,7 +615,7 @@ def _rates_chart(buckets: list[_Bucket], unit: str) -> str:
             path.append(f'{"M" if pen_up else "L"}{c.x(i):.1f},{c.y(v):.1f}')
             pen_up = False
             dots.append(f'<circle cx="{c.x(i):.1f}" cy="{c.y(v):.1f}" r="{3 if len(buckets) <= 40 else 2}" fill="{color}">'
-                        f'<title>{_e(c.tip(b))}: {100 * v:.1f}% {name} ({_n(b.n)} comments)</title></circle>')
+                        f'<title>{_e(c.tip(b))}: {100 * v:.1f}% {name} ({_plural(b.n, "comment")})</title></circle>')
         dash = ' stroke-dasharray="5 3"' if attr == "troll_rate" else ""
         c.parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{color}" stroke-width="2"{dash}/>' + "".join(dots))
     return c.svg("% negative and troll rate per " + unit)
@@ -650,7 +662,7 @@ def _trend_section(stats: _Stats, unit: str, buckets: list[_Bucket]) -> str:
     per = {"day": "Per day (UTC)", "week": "Per week (UTC, weeks start on Monday)", "month": "Per month (UTC)"}[unit]
     intents = [v for v in INTENTS] + (["other"] if any(b.intents[-1] for b in buckets) else [])
     return f"""<section class="card" id="trend"><h2>Over time</h2>
-<p class="lead">{_e(per)}, {_n(stats.dated)} labeled comments.{_e(note)} Hover a bar or point for its numbers.</p>
+<p class="lead">{_e(per)}, {_plural(stats.dated, 'labeled comment')}.{_e(note)} Hover a bar or point for its numbers.</p>
 <div class="grid2">
 <figure><figcaption>Volume: comments per {_e(unit)}</figcaption>{_volume_chart(buckets, unit)}</figure>
 <figure><figcaption>% negative and troll rate</figcaption>{_rates_chart(buckets, unit)}
@@ -669,7 +681,7 @@ def _queue_section(stats: _Stats, queue: str) -> str:
     rows = stats.queue_rows(queue)
     total = stats.queue_sizes[queue]
     color = COLORS.get(label, "#2563eb")
-    shown = f"showing the {_n(len(rows))} most confident of {_n(total)}" if len(rows) < total else f"{_n(total)} comments"
+    shown = f"showing the {_n(len(rows))} most confident of {_n(total)}" if len(rows) < total else _plural(total, "comment")
     if not rows:
         body = f'<p class="muted">{"Nothing in this queue." if not total else "Rows not kept (max_queue = 0)."}</p>'
     else:
