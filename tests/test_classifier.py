@@ -342,3 +342,9 @@ def test_a_device_that_is_not_there_is_a_clear_error(monkeypatch):
     assert resolve_device("cuda:1") == "cuda:1"
     with pytest.raises(ValueError, match=r"device 'cuda:2' asked for, but this machine has 2 GPU\(s\): cuda:0 to cuda:1"):
         resolve_device("cuda:2")
+
+
+def test_repr_says_which_model_and_backend(tiny_model_dir):
+    clf = Classifier.load(tiny_model_dir, backend="onnx-cascade")
+    assert repr(clf) == (f"Classifier(model={str(tiny_model_dir)!r}, backend='onnx-cascade', device='cpu', "
+                         "heads=['style', 'intent', 'sentiment', 'troll'])")

@@ -125,6 +125,11 @@ class Classifier:
         name = getattr(self.backend, "name", type(self.backend).__name__)
         return name + "-int8" if getattr(self.backend, "quantized", False) else name
 
+    def __repr__(self) -> str:
+        device = getattr(self.backend, "device", "cpu")
+        return (f"Classifier(model={str(self.model_dir)!r}, backend={self.backend_name!r}, device={str(device)!r}, "
+                f"heads={list(self.heads)})")
+
     @classmethod
     def load(
         cls,
