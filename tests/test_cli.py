@@ -33,6 +33,8 @@ def test_label_hints_at_text_field_when_no_record_has_a_known_one(tmp_path, tiny
     assert "--text-field" in result.output
     result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), "--text-field", "msg"])
     assert "1 labeled, 0 with errors" in result.output and "hint:" not in result.output
+    result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), "--text-field", " "])
+    assert result.exit_code == 2 and "error: --text-field is empty" in result.output
 
 
 def test_batch_size_help_gives_the_classifiers_defaults():

@@ -261,8 +261,10 @@ def test_input_format_and_text_column_detection(spark, tmp_path):
         detect_input_format(tmp_path / "nothing.csv")
     src = tmp_path / "x.jsonl"
     src.write_text('{"id": 1, "note": "hello"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="no text column"):
+    with pytest.raises(ValueError, match=r"no text column .*pass text_col \(--text-field on the command line\)"):
         label_files(src, tmp_path / "y")
+    with pytest.raises(ValueError, match="partitions must be a whole number of 1 or more, not -2"):
+        label_files(src, tmp_path / "y", partitions=-2)  # was Spark's IllegalArgumentException
     with pytest.raises(ValueError, match="output cannot be the input"):
         label_files(src, src, overwrite=True)
 
@@ -280,5 +282,8 @@ def test_cli_engine_spark(spark, texts, tmp_path):
     assert "20 records" in result.output and list(out.glob("part-*.parquet"))
     again = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(out)])
     assert again.exit_code == 1 and "already exists" in again.output and again.exception.__class__ is SystemExit
+    assert "remove it or choose another -o" in again.output
+    result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(tmp_path / "z"), "--partitions", "0"])
+    assert result.exit_code == 2 and "--partitions" in result.output
     result = CliRunner().invoke(app, ["label", str(src), "--engine", "nope"])
     assert result.exit_code == 2 and "--engine must be" in result.output

@@ -514,6 +514,8 @@ def label_files(
         raise ValueError(f"input_format must be 'auto', 'parquet' or 'json', not {input_format!r}")
     if output_format not in ("parquet", "json"):
         raise ValueError(f"output_format must be 'parquet' or 'json', not {output_format!r}")
+    if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1):
+        raise ValueError(f"partitions must be a whole number of 1 or more, not {partitions!r}")
     src, dst = str(input_path), str(output_path)
     if not _URI.match(src) and not Path(src).exists():
         raise FileNotFoundError(f"input not found: {src}")
@@ -521,7 +523,8 @@ def label_files(
         if not _URI.match(src) and Path(src).resolve() == Path(dst).resolve():
             raise ValueError("the output cannot be the input")
         if Path(dst).exists() and not overwrite:
-            raise FileExistsError(f"output already exists: {dst} (pass overwrite=True to replace it)")
+            raise FileExistsError(f"output already exists: {dst} (pass overwrite=True to replace it; on the command "
+                                  "line, remove it or choose another -o)")
     session, started = _session(spark, master)
     try:
         df = session.read.parquet(src) if input_format == "parquet" else session.read.json(src)
@@ -530,7 +533,7 @@ def label_files(
             text_col = text_field_in(df.columns)
             if text_col is None:
                 raise ValueError(f"no text column in {src} (looked for {', '.join(TEXT_FIELDS)}; columns are "
-                                 f"{', '.join(df.columns)}); pass text_col")
+                                 f"{', '.join(df.columns)}); pass text_col (--text-field on the command line)")
         elif text_col not in df.columns:
             raise ValueError(f"no column {text_col!r} in {src} (columns: {', '.join(df.columns)})")
         have = df.rdd.getNumPartitions()

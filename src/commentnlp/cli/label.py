@@ -19,7 +19,7 @@ def label_cli(
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     engine: str = typer.Option("local", "--engine", help="local (one process, the default) or spark (Parquet/JSON files or directories; needs pyspark)."),
     master: str = typer.Option("local[*]", "--master", help="Spark master (with --engine spark)."),
-    partitions: Optional[int] = typer.Option(None, "--partitions", help="Spark partitions (with --engine spark)."),
+    partitions: Optional[int] = typer.Option(None, "--partitions", min=1, help="Spark partitions (with --engine spark)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text (a.b.c: a field of nested objects). Default: first of text, message, comment, body, content, comment_text, full_text, tweet_text, text_original, question (in any case: Message, commentText)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links."),
@@ -41,6 +41,8 @@ def label_cli(
     from ..exports import check_input_file, label_file
     from ..parallel import WorkerError
 
+    if text_field is not None and not text_field.strip():
+        fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
     if engine == "spark":
         _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
                           backend=backend, playbook=playbook)
