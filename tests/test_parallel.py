@@ -98,6 +98,15 @@ def test_negative_workers_are_refused(tmp_path, tiny_classifier):
         label_file(src, tmp_path / "o.jsonl", tiny_classifier, workers=-1)
 
 
+def test_more_workers_than_cores_get_a_warning(tmp_path, tiny_classifier, monkeypatch):
+    monkeypatch.setattr(parallel, "available_cores", lambda: 1)
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"text": "hi"}\n')
+    with pytest.warns(RuntimeWarning, match=r"more workers \(2\) than CPU cores \(1\): each worker is a process"):
+        summary = label_file(src, tmp_path / "o.jsonl", tiny_classifier, workers=2)
+    assert summary.labeled == 1
+
+
 def test_cli_workers_option_to_stdout(tmp_path, tiny_model_dir):
     from typer.testing import CliRunner
 

@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import time
+import warnings
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -770,11 +771,15 @@ def label_file(
     A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
     gzip) :class:`InputError`; an output that is a directory IsADirectoryError, before any writing.
     """
-    from .parallel import auto_workers, label_chunks
+    from .parallel import auto_workers, available_cores, label_chunks
 
     workers = auto_workers(classifier) if workers is None else workers
     if workers < 0:
         raise ValueError(f"workers must be >= 0, not {workers}")
+    if workers > available_cores():
+        warnings.warn(f"more workers ({workers}) than CPU cores ({available_cores()}): each worker is a process with "
+                      "its own tokenizer (tens of MB), and more of them than cores only add memory", RuntimeWarning,
+                      stacklevel=2)
     t0 = time.time()
     summary = LabelSummary()
     from_stdin = str(input_path) == "-"

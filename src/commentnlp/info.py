@@ -7,14 +7,13 @@ metadata, ``config.json`` and file sizes, so it answers in a fraction of a secon
 
 from __future__ import annotations
 
-import os
 import platform
-import sys
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .parallel import available_cores
 from .serialization import BUNDLED_MODELS, bundled_model_path, model_fingerprint, read_config, resolve_model_path
 
 __all__ = ["system_info", "model_info", "cache_info"]
@@ -53,13 +52,6 @@ def cache_info(cache: str | Path | None = None) -> dict[str, Any]:
             "bytes": sum(p.stat().st_size for p in graphs)}
 
 
-def _cpu_count() -> int | None:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count()
-
-
 def system_info() -> dict[str, Any]:
     """This installation: versions, platform, cores, whether an NVIDIA driver is present, the
     bundled models and the graph cache."""
@@ -74,7 +66,7 @@ def system_info() -> dict[str, Any]:
         "location": str(Path(__file__).resolve().parent),
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "cpu_cores": _cpu_count(),
+        "cpu_cores": available_cores(),
         "nvidia_driver": Path("/proc/driver/nvidia/version").exists(),
         "packages": {name: _version(name) for name in PACKAGES},
         "default_model": BUNDLED_MODELS[0],
