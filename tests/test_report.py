@@ -217,6 +217,18 @@ def test_queue_text_comes_from_the_chosen_field(tmp_path):
     assert "Is it sold in Ohio?" in section and "not me" not in section
     build_report(src, tmp_path / "d.html")
     assert "not me" in (tmp_path / "d.html").read_text(encoding="utf-8").split('id="queue-where_to_buy"')[1]
+    result = runner.invoke(app, ["report", str(src), "-o", str(tmp_path / "r.html"), "--text-field", "msg"])
+    assert result.exit_code == 0 and build_report(src, tmp_path / "n.html", text_field="msg")["untexted"] == 1
+    assert ("hint: 1 of 1 labeled records have no 'msg' field, so their comments are blank in the work queues; "
+            "pass the --text-field given to 'label'") in result.output
+
+
+def test_a_directory_as_the_report_output_is_refused_before_reading(tmp_path):
+    src = write(tmp_path / "x.jsonl", [rec("where to buy", "where_to_buy")])
+    result = runner.invoke(app, ["report", str(src), "-o", str(tmp_path)])
+    assert result.exit_code == 1  # wrote a temporary file into the directory's parent, then failed on rename
+    assert result.output.strip() == f"error: the report's output is a directory: {tmp_path} (name an HTML file)"
+    assert not list(tmp_path.parent.glob(f".{tmp_path.name}.*.part"))
 
 
 def test_cli_report(tmp_path):

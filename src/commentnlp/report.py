@@ -190,6 +190,7 @@ class _Stats:
     errors: int = 0
     bad_lines: int = 0
     unlabeled: int = 0
+    untexted: int = 0  # labeled records with no comment text (a --text-field that is not theirs)
     dated: int = 0
     reasons: Counter = field(default_factory=Counter)
     heads: dict[str, Counter] = field(default_factory=lambda: {h: Counter() for h in HEAD_NAMES})
@@ -217,6 +218,8 @@ class _Stats:
             self.unlabeled += 1
             return
         self.labeled += 1
+        if text_of(record, self.text_field)[0] is None:
+            self.untexted += 1
         for head, value in labels.items():
             if value is not None:
                 self.heads[head][value] += 1
@@ -335,6 +338,8 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
     if max_queue < 0:
         raise ValueError("max_queue must be >= 0")
     src, out = Path(input_path), Path(output_path)
+    if out.is_dir():
+        raise IsADirectoryError(f"the report's output is a directory: {out} (name an HTML file)")
     fmt, gz = detect_format(src)
     stats = _Stats(max_queue=max_queue, text_field=text_field)
     raw, stream = open_input(src, gz)
@@ -372,6 +377,7 @@ def _summary(stats: _Stats, unit: str, buckets: list[_Bucket], out: Path) -> dic
         "errors": stats.errors,
         "bad_lines": stats.bad_lines,
         "unlabeled": stats.unlabeled,
+        "untexted": stats.untexted,
         "reasons": dict(stats.reasons),
         "style": {k: stats.heads["style"][k] for k in _values("style", stats)},
         "intent": {k: stats.heads["intent"][k] for k in _values("intent", stats)},

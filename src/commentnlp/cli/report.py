@@ -39,6 +39,8 @@ def report_cli(
         summary = build_report(input, out, title=title, max_queue=max_queue, text_field=text_field)
     except (FileNotFoundError, ValueError) as exc:  # the input's: missing, a directory, unreadable
         fail(str(exc))
+    except IsADirectoryError as exc:
+        fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the report: {exc}")
     if not quiet:
@@ -46,3 +48,7 @@ def report_cli(
                    f"{summary['errors']} with errors, {summary['bad_lines']} unreadable lines", err=True)
     if summary["labeled"] == 0 and summary["records"] > summary["errors"]:
         typer.echo(f"hint: no record carries labels; report on what 'commentnlp label {input}' writes", err=True)
+    elif summary["untexted"]:
+        where = f"no {text_field!r} field" if text_field else "no text field"
+        typer.echo(f"hint: {summary['untexted']} of {summary['labeled']} labeled records have {where}, so their "
+                   "comments are blank in the work queues; pass the --text-field given to 'label'", err=True)
