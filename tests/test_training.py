@@ -1,5 +1,6 @@
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,6 +164,24 @@ def test_an_ensemble_of_teachers_averages_their_logits(monkeypatch):
     assert set(logits) == set(trainer._HEAD_VALUES)
     assert all(np.allclose(v, 2.0) and v.shape[0] == 2 for v in logits.values())
     assert [line.split(":")[0] for line in lines] == ["teacher a", "teacher b"]
+
+
+def test_a_head_no_training_record_labels_needs_a_teacher(tmp_path, tiny_base, tiny_model_dir):
+    """Trained on intent labels alone, the other heads answered noise: troll = true on every
+    comment, and the playbook then said not to answer a where-to-buy question."""
+    from commentnlp.data import DataError
+    from commentnlp.trainer import train
+
+    cfg, _ = toy_config(tmp_path, base=str(tiny_base), epochs=1, max_steps=1)
+    for split in (cfg.data.train[0], cfg.data.dev[0]):
+        rows = [json.loads(line) for line in open(split, encoding="utf-8")]
+        write(tmp_path / Path(split).name, [{"text": r["text"], "intent": r["intent"]} for r in rows])
+    with pytest.raises(DataError, match=r"no training record labels style, sentiment, troll: .*"
+                                        r"--training.teacher commentnlp-minilm"):
+        train(cfg, log=lambda msg: None)
+    assert not (tmp_path / "model").exists()
+    cfg.training.teacher = [str(tiny_model_dir)]
+    assert train(cfg, log=lambda msg: None)["output_dir"] == str(tmp_path / "model")
 
 
 def test_training_with_a_teacher(tmp_path, tiny_base, tiny_model_dir):

@@ -18,6 +18,8 @@ TEMPLATES = {
                "@mike remember the {p} story from {c}"],
 }
 
+SENTIMENTS = {"where_to_buy": "neutral", "support_request": "negative", "spam": "neutral", "social": "positive"}
+
 
 def toy_records(n_per_class: int = 45, seed: int = 0) -> list[dict]:
     rng = random.Random(seed)
@@ -25,6 +27,7 @@ def toy_records(n_per_class: int = 45, seed: int = 0) -> list[dict]:
     for intent, templates in TEMPLATES.items():
         for i in range(n_per_class):
             text = rng.choice(templates).format(p=rng.choice(PRODUCTS), c=rng.choice(PLACES))
-            out.append({"text": f"{text} #{i}", "intent": intent, "style": "community" if intent == "social" else "audience"})
+            out.append({"text": f"{text} #{i}", "intent": intent, "style": "community" if intent == "social" else "audience",
+                        "sentiment": SENTIMENTS[intent], "troll": False})
     rng.shuffle(out)
     return out

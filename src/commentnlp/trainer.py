@@ -225,6 +225,17 @@ def _build_model(config: TrainingConfig):
     return model, tokenizer
 
 
+def _check_every_head_is_taught(records: list[dict], has_teacher: bool) -> None:
+    """Refuse training data that labels no record of some head, unless a teacher teaches it: that
+    head would answer noise (a random troll = true on every comment, which the playbook acts on)."""
+    unlabeled = [h for h in HEAD_NAMES if all(r.get(h) is None for r in records)]
+    if unlabeled and not has_teacher:
+        raise DataError(
+            f"no training record labels {', '.join(unlabeled)}: the model would answer noise there, and the "
+            "playbook would act on it. Label some records for every head, or learn the unlabelled heads from a "
+            "trained model: --training.teacher commentnlp-minilm (its answers on your texts become their targets)")
+
+
 def _teacher_logits(teachers: list[str], records: list[dict], device: str, log: Log) -> dict[str, np.ndarray]:
     """Raw logits of saved teacher models on the training texts (computed once, before training,
     on the training device); several teachers are an ensemble: their logits are averaged."""
@@ -281,6 +292,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
         raise ValueError("data.corpus_unlabeled needs training.teacher: unlabeled texts only learn from a teacher")
     train_records, dev_records, test_records = split_data(config, log)
     log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
+    _check_every_head_is_taught(train_records, bool(args.teacher))
 
     model, tokenizer = _build_model(config)
     model.to(device)
