@@ -74,7 +74,8 @@ def test_csv_in_csv_out_keeps_every_row(tmp_path, tiny_classifier):
     (b"id,message\n", ("utf-8-sig", ",")), (b"\xef\xbb\xbfid;message;likes\r\n", ("utf-8-sig", ";")),
     (b'"a,b";"c,d";text\n1;2;3\n', ("utf-8-sig", ";")),  # commas inside quotes do not count
     ("id\tmessage\n".encode("utf-16"), ("utf-16", "\t")), (b"id|message\n", ("utf-8-sig", "|")),
-    (b"message\nhi; there, you\n", ("utf-8-sig", ",")), (b"", ("utf-8-sig", ","))])
+    (b"message\nhi; there, you\n", ("utf-8-sig", ",")), (b"", ("utf-8-sig", ",")),
+    (b"sep=;\r\nid,message,likes\r\n", ("utf-8-sig", ";")), (b"\xef\xbb\xbfsep=|\nid|message\n", ("utf-8-sig", "|"))])
 def test_sniff_csv_reads_the_encoding_and_delimiter_from_the_header(header, expected):
     stream = io.BufferedReader(io.BytesIO(header))
     assert sniff_csv(stream) == expected
@@ -97,6 +98,21 @@ def test_excel_csv_dialects_are_read_and_written_back_alike(tmp_path, tiny_class
     # read_csv on its own sniffs the same, even from a stream that cannot peek
     items = list(read_csv(io.BytesIO(semi.read_bytes())))
     assert [i.record["message"] for i in items] == ["where can i get it? 😍", "a; b"]
+
+
+def test_excels_sep_line_names_the_delimiter_and_is_written_back(tmp_path, tiny_classifier):
+    """Excel's 'sep=;' first line was read as the header: every row was 'no text field'."""
+    src = tmp_path / "excel.csv"
+    src.write_bytes(b"sep=;\r\nid;message\r\n1;where can i get it, in Leeds?\r\n2;love it\r\n")
+    summary = label_file(src, None, tiny_classifier)
+    assert summary.labeled == 2 and summary.errors == 0
+    out = (tmp_path / "excel.labeled.csv").read_bytes()
+    assert out.startswith(b"sep=;\r\nid;message;style;")
+    rows = [i.record for i in read_csv(io.BytesIO(out))]
+    assert [r["message"] for r in rows] == ["where can i get it, in Leeds?", "love it"] and rows[0]["intent"]
+    assert [i.record["message"] for i in read_csv(io.BytesIO(src.read_bytes()))] == [r["message"] for r in rows]
+    summary = label_file(src, tmp_path / "excel.jsonl", tiny_classifier)
+    assert summary.labeled == 2 and not (tmp_path / "excel.jsonl").read_text().startswith("sep")
 
 
 def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):

@@ -197,6 +197,10 @@ def _peekable(stream: IO[bytes]) -> IO[bytes]:
     return stream if hasattr(stream, "peek") else io.BufferedReader(stream)  # type: ignore[arg-type]
 
 
+#: Excel's first line naming a CSV file's delimiter (``sep=;``), which Excel writes and reads
+_EXCEL_SEP = re.compile(r"sep=([^\r\n])\r?")
+
+
 def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
     """``(encoding, delimiter)`` of a CSV byte stream, from the bytes it starts with (peeked, not
     consumed, so ``stream`` must have ``peek``: an open file, gzip or stdin does). UTF-16 when it
@@ -205,9 +209,20 @@ def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
     head = stream.peek(1 << 16)[: 1 << 16]
     encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     text = head.decode(encoding, errors="replace")
-    header = _QUOTED.sub("", text.lstrip("\ufeff").split("\n", 1)[0])
+    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    excel = _EXCEL_SEP.fullmatch(first)
+    if excel:  # Excel's "sep=;" line names the delimiter
+        return encoding, excel.group(1)
+    header = _QUOTED.sub("", first)
     counts = [header.count(d) for d in CSV_DELIMITERS]
     return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+
+
+def has_excel_sep_line(stream: IO[bytes]) -> bool:
+    """Whether a CSV byte stream (with ``peek``) starts with Excel's ``sep=X`` line."""
+    encoding, _ = sniff_csv(stream)
+    first = stream.peek(1 << 12)[: 1 << 12].decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    return _EXCEL_SEP.fullmatch(first) is not None
 
 
 def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
@@ -231,6 +246,14 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
     except csv.Error as exc:
         yield Item(1, {}, f"unreadable CSV header ({exc})")
         return
+    if len(header) <= 2 and _EXCEL_SEP.fullmatch(delimiter.join(header)):  # Excel's "sep=;": not the header
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield Item(2, {}, f"unreadable CSV header ({exc})")
+            return
     header = _unique_names([_repair(h)[0] for h in header])
     start = reader.line_num + 1
     while True:
@@ -536,9 +559,13 @@ class _CsvSink:
     #: Output columns an input field cannot take: an input field of that name goes to ``extra``.
     RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
 
-    def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ","):
+    def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ",",
+                 excel_sep: bool = False):
         self.writer = csv.writer(out, delimiter=delimiter)
         self.columns = columns
+        #: written before the header row, as the input had it: Excel's ``sep=;`` line
+        self.preamble = f"sep={delimiter}\r\n" if excel_sep else ""
+        self._out = out
         self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
@@ -549,6 +576,7 @@ class _CsvSink:
         if self.columns is None:
             self.columns = self.header_for(record)
             self._flat = set(self.columns) - self.RESERVED
+            self._out.write(self.preamble)
             self.writer.writerow([_cell(c) for c in self.columns])
         flat: dict[str, Any] = {}
         extra = {}
@@ -800,8 +828,10 @@ def label_file(
 
     raw, stream = open_input(input_path, in_gz)
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
+    excel_sep = False
     if in_fmt == "csv":
         encoding, delimiter = sniff_csv(stream)  # a CSV output keeps the input's delimiter
+        excel_sep = has_excel_sep_line(stream)  # and Excel's "sep=" line
         reader: Callable[..., Iterator[Any]] = partial(read_csv, dialect=(encoding, delimiter))
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
@@ -822,7 +852,8 @@ def label_file(
 
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
-        sink = _CsvSink(counter, columns, delimiter=delimiter) if out_fmt == "csv" else _JsonlSink(counter)
+        sink = (_CsvSink(counter, columns, delimiter=delimiter, excel_sep=excel_sep) if out_fmt == "csv"
+                else _JsonlSink(counter))
         items = reader(stream, on_blank=_count_blank)
         for _ in range(skip):
             if next(items, None) is None:
