@@ -77,6 +77,20 @@ def test_explicit_text_field(tiny_classifier):
     assert "labels" in out[0] and out[1]["error"] == "line 2: no 'msg' field"
 
 
+def test_label_records_takes_plain_dicts_and_leaves_them_unchanged(tiny_classifier, monkeypatch):
+    monkeypatch.setattr(tiny_classifier.config, "position_offsets", {"style": {"reply": [-50, 50], "initial": [50, -50]}})
+    records = [{"id": 1, "message": "where can i buy it", "comment_type": "reply"}, {"id": 2, "message": None},
+               ["not", "a", "record"], {"id": 4, "text": "lol ok", "is_reply": False}]
+    out = list(label_records(iter(records), tiny_classifier))
+    assert [r.get("id") for r in out] == [1, 2, None, 4]
+    assert set(out[0]) == {"id", "message", "comment_type", "labels", "scores", "action"} and "labels" in out[3]
+    assert out[1]["error"] == "item 2: 'message' is null, not a string"
+    assert out[2] == {"raw": ["not", "a", "record"], "error": "item 3: not a JSON object (got list)"}
+    assert records[0] == {"id": 1, "message": "where can i buy it", "comment_type": "reply"}  # a copy is labelled
+    # the thread position is read from each record, as `label` reads it
+    assert out[0]["labels"]["style"] == "community" and out[3]["labels"]["style"] == "audience"
+
+
 def test_text_field_may_be_a_dotted_path_into_nested_objects():
     """YouTube's API nests a comment's text: snippet.topLevelComment.snippet.textOriginal."""
     path = "snippet.topLevelComment.snippet.textOriginal"

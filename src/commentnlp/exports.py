@@ -167,9 +167,17 @@ def read_json_array(data: bytes) -> list[Item] | None:
         return None
     if not isinstance(value, list):
         return None
-    return [Item(i, v, where="item") if isinstance(v, dict) else
-            Item(i, {"raw": v}, f"not a JSON object (got {type(v).__name__})", where="item")
-            for i, v in enumerate(value, 1)]
+    return [_item(i, v) for i, v in enumerate(value, 1)]
+
+
+def _item(position: int, value: Any) -> Item:
+    """A record given as a parsed value (an element of a JSON array, or of what a caller passes
+    :func:`label_records`): errors name its position, ``item N``."""
+    if isinstance(value, Item):
+        return value
+    if isinstance(value, Mapping):
+        return Item(position, dict(value), where="item")
+    return Item(position, {"raw": value}, f"not a JSON object (got {type(value).__name__})", where="item")
 
 
 def _starts_an_array(stream: IO[bytes]) -> bool:
@@ -415,7 +423,7 @@ def replies_to_label(items: Iterable[Item]) -> list[bool | None]:
 
 
 def label_records(
-    items: Iterable[Item],
+    items: Iterable[Item | Mapping[str, Any]],
     classifier,
     *,
     text_field: str | None = None,
@@ -423,8 +431,14 @@ def label_records(
     summary: LabelSummary | None = None,
     chunk: int = CHUNK,
 ) -> Iterator[dict[str, Any]]:
-    """Yield one output record per input item, in order (labels added, or an ``error``)."""
+    """Yield one output record per input record, in order: a copy with ``labels``, ``scores`` and
+    ``action`` added, or with an ``error`` (``"item 3: 'message' is null, not a string"``).
+
+    Records are dicts as an export holds them (the text field found as ``label`` finds it, the
+    thread position read from their reply fields), or :class:`Item` s; they are read lazily, in
+    chunks of ``chunk``."""
     summary = summary if summary is not None else LabelSummary()
+    items = (_item(i, v) for i, v in enumerate(items, 1))
     for records in labelled_chunks(items, classifier, text_field=text_field, batch_size=batch_size,
                                    summary=summary, chunk=chunk):
         yield from records
