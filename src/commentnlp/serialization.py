@@ -107,13 +107,15 @@ BUNDLED_MODELS = ("commentnlp-minilm", "commentnlp-minilm-l3")
 
 
 def bundled_model_path(name: str = BUNDLED_MODELS[0]) -> Path:
-    """The directory of a model shipped with the package (``models/<name>`` in the repository)."""
+    """The directory of a model shipped with the package: ``commentnlp/models/<name>`` in an installed
+    wheel, ``models/<name>`` in the repository (an editable install)."""
     here = Path(__file__).resolve()
     for candidate in (here.parent / "models" / name, here.parents[2] / "models" / name):
         if (candidate / CONFIG_NAME).is_file():
             return candidate
     raise ModelLoadError(
-        f"the bundled model {name} was not found (expected models/{name} in the repository); "
+        f"the bundled model {name} was not found (expected commentnlp/models/{name} in the installed package, "
+        f"or models/{name} in the repository of an editable install); "
         "pass a model directory explicitly"
     )
 
