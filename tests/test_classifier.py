@@ -276,6 +276,24 @@ def test_invalid_device_is_refused(tiny_model_dir):
         Classifier.load(tiny_model_dir, device="tpu")
 
 
+@pytest.mark.parametrize("threads", [0, -1, 1.5, "2", True])
+def test_threads_that_are_not_a_core_count_are_refused(tiny_model_dir, threads):
+    """-1 was taken silently; 1.5 or "2" were a pybind11 TypeError from inside ONNX Runtime."""
+    with pytest.raises(ValueError, match=r"threads must be None \(every core\) or a whole number >= 1, not "):
+        Classifier.load(tiny_model_dir, backend="onnx", threads=threads)
+
+
+@pytest.mark.parametrize("batch_size", [0, -3, 2.5, "8"])
+def test_a_batch_size_that_is_not_a_whole_number_is_refused(tiny_classifier, batch_size):
+    with pytest.raises(ValueError, match="batch_size must be a whole number >= 1, not "):
+        tiny_classifier.predict(["a", "b"], batch_size=batch_size)
+
+
+def test_numpy_integers_are_whole_numbers(tiny_model_dir, tiny_classifier):
+    assert len(tiny_classifier.predict(["a", "b", "c"], batch_size=np.int64(2))) == 3
+    assert Classifier.load(tiny_model_dir, backend="onnx", threads=np.int32(1)).predict("a").intent
+
+
 def test_classify_accepts_a_model_path_and_caches_it(tiny_model_dir):
     from commentnlp import classifier as mod
 

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import random
+from numbers import Integral
 from typing import Sequence
 
 import numpy as np
 
-__all__ = ["Batch", "sorted_batches", "sortish_batches", "pad_batch"]
+__all__ = ["Batch", "sorted_batches", "sortish_batches", "pad_batch", "check_batch_size"]
 
 #: One batch of the model's input: the rows (text positions) it holds, input_ids, attention_mask.
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def check_batch_size(batch_size: object) -> None:
+    """Raise a ValueError unless ``batch_size`` is a whole number of 1 or more."""
+    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batch_size must be a whole number >= 1, not {batch_size!r}")
 
 
 def sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None) -> list[np.ndarray]:
@@ -19,8 +26,7 @@ def sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | No
     With ``max_tokens`` a batch also holds at most that many padded tokens (rows x longest), so
     a batch of long comments is smaller and memory stays flat whatever the input.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1")
+    check_batch_size(batch_size)
     lengths = np.asarray(lengths)
     order = np.argsort(lengths, kind="stable")
     if not max_tokens:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from numbers import Integral
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, overload
 
 import numpy as np
 
-from .batching import Batch, pad_batch, sorted_batches
+from .batching import Batch, check_batch_size, pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
 from .schema import THREAD_POSITIONS
 from .playbook import Playbook, default_playbook
@@ -158,6 +159,8 @@ class Classifier:
         """
         from .backends import OnnxBackend, TorchBackend, resolve_device
 
+        if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool) or threads < 1):
+            raise ValueError(f"threads must be None (every core) or a whole number >= 1, not {threads!r}")
         model_dir = resolve_model_path(path)
         config = read_config(model_dir)
         if playbook is not None and not isinstance(playbook, Playbook):
@@ -199,6 +202,7 @@ class Classifier:
         sorted by length and padded to each batch's longest: at most ``max_batch_tokens`` padded
         tokens, or as many per comment when a larger ``batch_size`` than :attr:`batch_size` is given."""
         batch_size = self.batch_size if batch_size is None else batch_size
+        check_batch_size(batch_size)
         budget = max(self.max_batch_tokens, self.max_batch_tokens * batch_size // self.batch_size, batch_size)
         return [(idx, *pad_batch(ids, idx, self._pad_id)) for idx in
                 sorted_batches([len(x) for x in ids], batch_size, max_tokens=budget)]
