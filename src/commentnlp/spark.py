@@ -356,12 +356,13 @@ def label_dataframe(
     _require_pyspark()
     from pyspark.sql.types import BooleanType, StringType, StructField, StructType
 
+    from .batching import check_batch_size
     from .classifier import resolve_backend
     from .playbook import Playbook, default_playbook
 
     resolve_backend(backend, "cpu")  # an unknown backend fails here, on the driver
-    if batch_size is not None and batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
+    if batch_size is not None:
+        check_batch_size(batch_size)
     if text_col not in df.columns:
         raise ValueError(f"no column {text_col!r} in the DataFrame (columns: {', '.join(df.columns)})")
     if text_col.lower() in OUTPUT_COLUMNS:
