@@ -247,21 +247,17 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
     encoding, delimiter = dialect
     text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
     reader = csv.reader(text, delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    except csv.Error as exc:
-        yield Item(1, {}, f"unreadable CSV header ({exc})")
-        return
-    if len(header) <= 2 and _EXCEL_SEP.fullmatch(delimiter.join(header)):  # Excel's "sep=;": not the header
+    header: list[str] | None = None
+    while header is None:
         try:
             header = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield Item(2, {}, f"unreadable CSV header ({exc})")
+            yield Item(reader.line_num or 1, {}, f"unreadable CSV header ({exc})")
             return
+        if reader.line_num == 1 and len(header) <= 2 and _EXCEL_SEP.fullmatch(delimiter.join(header)):
+            header = None  # Excel's "sep=;" line: the header is the next one
     header = _unique_names([_repair(h)[0] for h in header])
     start = reader.line_num + 1
     while True:
