@@ -30,7 +30,7 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                         help="Print the version and exit.")) -> None:
-    """Label comments on brand posts (style, intent, sentiment, troll) and suggest what to do."""
+    pass  # options of the command line as a whole; its help is the app's
 
 
 def command(name: str, **kwargs) -> Callable[[F], F]:

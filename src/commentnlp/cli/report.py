@@ -37,9 +37,7 @@ def report_cli(
         check_input_file(input)
         out = Path(output) if output else default_report_path(input)
         summary = build_report(input, out, title=title, max_queue=max_queue, text_field=text_field)
-    except (FileNotFoundError, ValueError) as exc:  # the input's: missing, a directory, unreadable
-        fail(str(exc))
-    except IsADirectoryError as exc:
+    except (FileNotFoundError, IsADirectoryError, ValueError) as exc:  # missing, a directory, unreadable
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the report: {exc}")
