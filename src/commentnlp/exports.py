@@ -214,10 +214,7 @@ def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
     consumed, so ``stream`` must have ``peek``: an open file, gzip or stdin does). UTF-16 when it
     starts with a UTF-16 byte-order mark, else UTF-8 (with or without one); the delimiter is the one
     of :data:`CSV_DELIMITERS` found most often outside quotes in the header row (a comma when none is)."""
-    head = stream.peek(1 << 16)[: 1 << 16]
-    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    text = head.decode(encoding, errors="replace")
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
+    encoding, first = _first_line(stream)
     excel = _EXCEL_SEP.fullmatch(first)
     if excel:  # Excel's "sep=;" line names the delimiter
         return encoding, excel.group(1)
@@ -228,9 +225,14 @@ def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
 
 def has_excel_sep_line(stream: IO[bytes]) -> bool:
     """Whether a CSV byte stream (with ``peek``) starts with Excel's ``sep=X`` line."""
-    encoding, _ = sniff_csv(stream)
-    first = stream.peek(1 << 12)[: 1 << 12].decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-    return _EXCEL_SEP.fullmatch(first) is not None
+    return _EXCEL_SEP.fullmatch(_first_line(stream)[1]) is not None
+
+
+def _first_line(stream: IO[bytes]) -> tuple[str, str]:
+    """``(encoding, first line)`` of a CSV byte stream, peeked: UTF-16 after its byte-order mark, else UTF-8."""
+    head = stream.peek(1 << 16)[: 1 << 16]
+    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    return encoding, head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
 
 
 def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
