@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from commentnlp import exports
+from commentnlp import Classifier, exports
 from commentnlp.exports import (InputError, default_output_path, label_file, label_records, read_csv, read_jsonl,
                                 reply_of, text_field_in, text_of)
 
@@ -163,6 +163,22 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, tiny_classifier, m
         m.setattr(tiny_classifier, "model_dir", retrained)
         with pytest.raises(ValueError, match="labelled with another model"):
             label_file(src, dst, tiny_classifier, resume=True)
+    # the same weights, but answers that differ: all three mixed two kinds of answers in one output
+    with monkeypatch.context() as m:
+        m.setattr(tiny_classifier.config, "decision_thresholds", {"intent": {"where_to_buy": 0.3}})  # find-threshold --write
+        with pytest.raises(ValueError, match=r"labelled with other decision settings of the model \(config.json"):
+            label_file(src, dst, tiny_classifier, resume=True)
+    with pytest.raises(ValueError, match="labelled with another --backend"):
+        label_file(src, dst, Classifier.load(tiny_classifier.model_dir, backend="onnx-int8"), resume=True)
+    with monkeypatch.context() as m:
+        m.setattr(tiny_classifier.playbook, "links", {"store_locator_url": "https://example.com/stores"})
+        with pytest.raises(ValueError, match="labelled with another --playbook"):
+            label_file(src, dst, tiny_classifier, resume=True)
+    checkpoint = tmp_path / ".out.jsonl.part.json"  # one written before these were checked resumes as before
+    saved = json.loads(checkpoint.read_text())
+    for key in ("decisions", "backend", "playbook"):
+        del saved["run"][key]
+    checkpoint.write_text(json.dumps(saved))
     summary = label_file(src, dst, tiny_classifier, resume=True)  # the same run resumes
     assert summary.resumed == 128 and summary.total == 300
     label_file(src, tmp_path / "expected.jsonl", tiny_classifier)

@@ -680,13 +680,25 @@ def _write_checkpoint(part: Path, records: int, chars: int, columns: list[str] |
     os.replace(tmp, ck)
 
 
+def _digest(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=list).encode()).hexdigest()[:20]
+
+
 def _run_identity(input_path: str | Path, classifier, text_field: str | None) -> dict[str, Any]:
-    """What an interrupted run must share with its ``--resume``: the input (its size and the hash
-    of its first MiB; stdin cannot be checked), the model's weights and the text field."""
+    """What an interrupted run must share with its ``--resume``, so that one output never mixes two
+    kinds of answers: the input (its size and the hash of its first MiB; stdin cannot be checked),
+    the model's weights, its decision settings (calibration, thresholds, thread offsets: config.json),
+    the backend, the playbook and the text field."""
     from .serialization import model_fingerprint
 
     model_dir = getattr(classifier, "model_dir", None)
-    run: dict[str, Any] = {"model": model_fingerprint(model_dir) if model_dir else None, "text_field": text_field}
+    config, playbook = getattr(classifier, "config", None), getattr(classifier, "playbook", None)
+    run: dict[str, Any] = {
+        "model": model_fingerprint(model_dir) if model_dir else None, "text_field": text_field,
+        "decisions": _digest(config.to_dict()) if config is not None else None,
+        "backend": getattr(classifier, "backend_name", None),
+        "playbook": _digest([[[r.id, r.when, r.action] for r in playbook.rules], playbook.links]) if playbook else None,
+    }
     if str(input_path) != "-":
         with open(input_path, "rb") as f:
             run["input"] = [os.fstat(f.fileno()).st_size, hashlib.sha256(f.read(1 << 20)).hexdigest()[:20]]
@@ -698,8 +710,11 @@ def _check_resumable(checkpoint: dict[str, Any], run: dict[str, Any], part: Path
     was = checkpoint.get("run")
     if not isinstance(was, dict):
         return
-    what = {"input": "another input file", "model": "another model", "text_field": "another --text-field"}
-    changed = [why for key, why in what.items() if was.get(key) != run.get(key)]
+    what = {"input": "another input file", "model": "another model", "text_field": "another --text-field",
+            "decisions": "other decision settings of the model (config.json: thresholds, calibration)",
+            "backend": "another --backend", "playbook": "another --playbook"}
+    # a key an older checkpoint lacks is not checked
+    changed = [why for key, why in what.items() if key in was and was[key] != run.get(key)]
     if changed:
         raise ValueError(f"cannot resume: the interrupted run ({part}) labelled with {' and '.join(changed)}; "
                          "run without --resume to start over")
