@@ -287,3 +287,43 @@ def test_label_file_gives_the_model_the_thread_position_of_each_record(tmp_path,
     assert [o["labels"]["style"] for o in out[:2]] + [out[3]["labels"]["style"]] == ["community", "audience", "community"]
     assert out[2]["labels"]["style"] == tiny_classifier.predict("same text").style
     assert [{k: o[k] for k in r} for o, r in zip(out, rows)] == rows  # records unchanged
+
+
+def test_labelling_an_earlier_output_again_replaces_its_fields(tmp_path, tiny_classifier):
+    """A record left in error, labelled again with the right --text-field, kept its old error beside
+    its new labels (and the report counted it as an error)."""
+    src = tmp_path / "in.jsonl"
+    src.write_text(json.dumps({"id": 1, "msg": "where can i buy it"}) + "\n")
+    label_file(src, tmp_path / "first.jsonl", tiny_classifier)
+    assert "error" in json.loads((tmp_path / "first.jsonl").read_text())
+    label_file(tmp_path / "first.jsonl", tmp_path / "second.jsonl", tiny_classifier, text_field="msg")
+    second = json.loads((tmp_path / "second.jsonl").read_text())
+    assert "error" not in second and second["labels"]["intent"] and set(second) == {"id", "msg", "labels", "scores", "action"}
+    label_file(tmp_path / "second.jsonl", tmp_path / "third.jsonl", tiny_classifier, text_field="nope")
+    assert json.loads((tmp_path / "third.jsonl").read_text()) == {"id": 1, "msg": "where can i buy it",
+                                                                  "error": "line 1: no 'nope' field"}
+
+
+def test_input_fields_named_like_the_output_are_kept_as_dot_input(tmp_path, tiny_classifier):
+    """A CRM's own 'action', 'labels' or 'error' field was overwritten (or, for 'error', made the
+    labelled record count as an error)."""
+    record = {"id": 1, "text": "where can i buy it", "action": "comment_added", "labels": ["vip"], "error": "api timeout"}
+    (out,) = label_records([record], tiny_classifier)
+    assert (out["action.input"], out["labels.input"], out["error.input"]) == ("comment_added", ["vip"], "api timeout")
+    assert "error" not in out and set(out["labels"]) == {"style", "intent", "sentiment", "troll"}
+    assert list(out)[:5] == ["id", "text", "action.input", "labels.input", "error.input"]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv"])
+def test_labelling_its_own_output_again_gives_the_same_bytes(tmp_path, tiny_classifier, suffix):
+    src = tmp_path / f"in{suffix}"
+    if suffix == ".csv":
+        src.write_text('id,message,likes,labels\n1,"where can i buy it, pls",3,vip\n2,,0,\n3,love it 😍,5,\n',
+                       encoding="utf-8")
+    else:
+        src.write_text("".join(json.dumps(r) + "\n" for r in [
+            {"id": 1, "message": "where can i buy it", "labels": "vip"}, {"id": 2, "message": None}, {"id": 3, "text": "hi"}]))
+    label_file(src, tmp_path / f"once{suffix}", tiny_classifier)
+    label_file(tmp_path / f"once{suffix}", tmp_path / f"twice{suffix}", tiny_classifier)
+    once = (tmp_path / f"once{suffix}").read_text(encoding="utf-8")
+    assert "labels.input" in once and once == (tmp_path / f"twice{suffix}").read_text(encoding="utf-8")

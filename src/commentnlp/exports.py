@@ -477,7 +477,7 @@ def output_records(items: Iterable[Item], predictions: Iterable, summary: LabelS
     records = []
     for item in items:
         summary.total += 1
-        out = dict(item.record)
+        out = _without_earlier_output(item.record)
         if item.error is not None:
             summary.errors += 1
             summary.reasons[item.error.split(" (")[0]] += 1
@@ -491,6 +491,28 @@ def output_records(items: Iterable[Item], predictions: Iterable, summary: LabelS
             summary.actions[p.action_id] += 1
         records.append(out)
     return records
+
+
+#: The fields ``label`` adds to a record.
+OUTPUT_FIELDS = ("labels", "scores", "action", "error")
+_OUR_ERROR = re.compile(r"(line|item) \d+: ")
+
+
+def _without_earlier_output(record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of an input record ready for this run's fields: what an earlier ``label`` run wrote
+    (labelling its output again) is dropped, so a record is never both labelled and in error; an
+    input field of the same name that ``label`` did not write is kept as ``<name>.input``."""
+    labels = record.get("labels")
+    ours = isinstance(labels, dict) and bool(labels) and set(labels) <= set(HEAD_NAMES)
+    earlier = {
+        "labels": ours,
+        "scores": isinstance(record.get("scores"), dict) and set(record["scores"]) <= set(HEAD_NAMES),
+        "action": ours and isinstance(record.get("action"), str),
+        "error": isinstance(record.get("error"), str) and _OUR_ERROR.match(record["error"]) is not None,
+    }
+    if not any(name in record for name in OUTPUT_FIELDS):
+        return dict(record)
+    return {(f"{k}.input" if k in OUTPUT_FIELDS else k): v for k, v in record.items() if not earlier.get(k)}
 
 
 #: half a surrogate pair: valid in a JSON string (``"\\ud83d"``, an emoji an export cut in two), not in UTF-8
@@ -608,6 +630,10 @@ class _CsvSink:
         self.writer.writerow([_cell(flat.get(c, "")) for c in self.columns])
 
 
+#: the columns a CSV that ``label`` wrote always has
+_OUR_CSV_COLUMNS = frozenset((*_CsvSink.LABEL_COLUMNS, *_CsvSink.SCORE_COLUMNS, "error", "extra"))
+
+
 def record_of_csv_row(row: dict[str, str]) -> dict[str, Any]:
     """A row of the CSV that ``label`` writes as the record its JSONL output holds: the input
     fields (``extra`` merged back), ``labels``, ``scores`` (the chosen label's), ``error``."""
@@ -621,6 +647,8 @@ def record_of_csv_row(row: dict[str, str]) -> dict[str, Any]:
             record.update(extra)
     if row.get("error"):
         record["error"] = row["error"]
+    if not record.get("action"):  # a row in error has an empty action cell
+        record.pop("action", None)
     labels = {h: row[h] for h in HEAD_NAMES if row.get(h)}
     if labels:
         record["labels"] = labels
@@ -632,6 +660,14 @@ def record_of_csv_row(row: dict[str, str]) -> dict[str, Any]:
                 pass
         record["scores"] = scores
     return record
+
+
+def _csv_item(item: Item) -> Item:
+    """A row of a CSV that ``label`` wrote, labelled again, as the record its JSONL output holds
+    (input fields from ``extra`` back in place); other rows as they are."""
+    if item.error is None and _OUR_CSV_COLUMNS <= item.record.keys():
+        return Item(item.line, record_of_csv_row(item.record), None, item.where)
+    return item
 
 
 def _cell(value: Any) -> Any:
@@ -859,10 +895,12 @@ def label_file(
     if in_fmt == "csv":
         encoding, delimiter = sniff_csv(stream)  # a CSV output keeps the input's delimiter
         excel_sep = has_excel_sep_line(stream)  # and Excel's "sep=" line
-        reader: Callable[..., Iterator[Any]] = partial(read_csv, dialect=(encoding, delimiter))
+
+        def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
+            return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter)))
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
-        reader = jsonl_lines if workers else read_jsonl
+        reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
         if _starts_an_array(stream):  # one JSON array of records, read whole
             data = stream.read()
             array = read_json_array(data)
