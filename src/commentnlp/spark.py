@@ -349,7 +349,8 @@ def label_dataframe(
     with ``ship_model=False`` it is a path every executor can read as it is. ``backend`` is
     as in :meth:`Classifier.load` (``"auto"``: ``onnx-cascade`` on CPU, like ``classify()``).
     ``scores`` is a JSON string (``F.from_json("scores", SCORES_TYPE)`` makes it a map).
-    Input columns named like an output column are replaced (as ``commentnlp label`` does).
+    Input columns named like an output column are replaced (a table labelled before is labelled
+    anew; ``commentnlp label`` keeps a field it did not write as ``<name>.input``).
     ``worker_log_dir`` (a directory the executors can write) gets one JSON line per model
     load and per Arrow batch from each worker process; see :func:`worker_log_summary`.
     """
