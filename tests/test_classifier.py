@@ -366,3 +366,25 @@ def test_repr_says_which_model_and_backend(tiny_model_dir):
     clf = Classifier.load(tiny_model_dir, backend="onnx-cascade")
     assert repr(clf) == (f"Classifier(model={str(tiny_model_dir)!r}, backend='onnx-cascade', device='cpu', "
                          "heads=['style', 'intent', 'sentiment', 'troll'])")
+
+
+def test_a_classifier_pickles_as_how_it_was_loaded(tiny_model_dir, tmp_path):
+    """joblib and spawned pools pickle what they call: 'cannot pickle InferenceSession' before."""
+    import multiprocessing
+    import pickle
+    from concurrent.futures import ProcessPoolExecutor
+
+    playbook = tmp_path / "brand.toml"
+    playbook.write_text('[links]\nstore_locator_url = "https://example.com/stores"\n')
+    clf = Classifier.load(tiny_model_dir, backend="onnx", playbook=playbook, threads=1)
+    clf.batch_size = 3
+    copy = pickle.loads(pickle.dumps(clf))
+    assert repr(copy) == repr(clf) and copy.batch_size == 3 and copy.backend.threads == 1
+    assert copy.playbook.links["store_locator_url"] == "https://example.com/stores"
+    texts = ["where can i buy it", "lol", "my order never came", "🔥"]
+    assert copy.predict(texts) == clf.predict(texts)
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert list(pool.map(clf.predict, [texts[:2], texts[2:]])) == [clf.predict(texts[:2]), clf.predict(texts[2:])]
+    made_by_hand = Classifier(clf.model_dir, clf.config, clf.backend)
+    with pytest.raises(TypeError, match="only a Classifier made by Classifier.load can be pickled"):
+        pickle.dumps(made_by_hand)

@@ -166,6 +166,7 @@ class Classifier:
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
         resolved = resolve_device(device)
+        requested = {"path": model_dir, "device": device, "backend": backend, "threads": threads, "onnx_cache": onnx_cache}
         backend = resolve_backend(backend, resolved)
         recheck = None
         if backend in ONNX_GRAPHS:
@@ -177,7 +178,18 @@ class Classifier:
                 recheck = OnnxBackend(model_dir, quantize=second[0], threads=threads, cache=onnx_cache, spin=False)
         else:
             engine = TorchBackend(model_dir, device=resolved)
-        return cls(model_dir, config, engine, playbook, recheck=recheck)
+        clf = cls(model_dir, config, engine, playbook, recheck=recheck)
+        clf._load_args = {**requested, "playbook": clf.playbook}  # for pickling: see __reduce__
+        return clf
+
+    def __reduce__(self):
+        """Pickled as how it was loaded (an ONNX Runtime session cannot be pickled): a process that
+        unpickles it (joblib, a spawned pool) loads the same model, backend and playbook again."""
+        load_args = getattr(self, "_load_args", None)
+        if load_args is None:
+            raise TypeError("only a Classifier made by Classifier.load can be pickled")
+        settings = {k: getattr(self, k) for k in ("batch_size", "max_batch_tokens", "recheck_margin")}
+        return _reload, (load_args, settings)
 
     # -- core -------------------------------------------------------------------------
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -357,6 +369,14 @@ class Classifier:
                 actions[rule.id] = self.playbook.render(rule.action)
             out.append(Prediction(text=text, scores=scores, action=actions[rule.id], action_id=rule.id, **labels))
         return out
+
+
+def _reload(load_args: dict[str, Any], settings: dict[str, Any]) -> Classifier:
+    """An unpickled :class:`Classifier`: loaded again, its batch settings as they were."""
+    clf = Classifier.load(**load_args)
+    for name, value in settings.items():
+        setattr(clf, name, value)
+    return clf
 
 
 def resolve_backend(backend: str, device: str) -> str:
