@@ -172,6 +172,18 @@ def test_onnx_backends_match_the_torch_reference(tiny_model_dir):
         assert np.abs(int8[head] - ref[head]).max() < 0.5
 
 
+def test_a_graph_build_is_logged_at_info_once(tiny_model_dir, tmp_path, caplog):
+    import logging
+
+    from commentnlp.backends import build_onnx
+
+    with caplog.at_level(logging.INFO, logger="commentnlp"):
+        build_onnx(tiny_model_dir, cache=tmp_path)
+        build_onnx(tiny_model_dir, cache=tmp_path)  # cached: nothing to say
+    assert [r.getMessage().split(" ")[0] for r in caplog.records] == ["building", "built"]
+    assert all(r.name == "commentnlp" and r.levelno == logging.INFO for r in caplog.records)
+
+
 def test_onnx_graph_is_cached_by_model_hash(tiny_model_dir):
     from commentnlp.backends import build_onnx, cache_dir
 
@@ -214,11 +226,17 @@ def test_an_unwritable_graph_cache_builds_for_this_process_with_one_warning(tiny
 def test_the_command_line_prints_that_warning_as_one_line(tiny_model_dir, tmp_path):
     import subprocess
 
+    from commentnlp import backends
+
     not_a_dir = tmp_path / "cache"
     not_a_dir.write_text("")
     env = {**os.environ, "COMMENTNLP_CACHE": str(not_a_dir)}
     result = subprocess.run([sys.executable, "-m", "commentnlp", "classify", "--model", str(tiny_model_dir), "hi"],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stderr.startswith(f"warning: cannot write the ONNX graph cache {not_a_dir} (Not a directory)")
-    assert result.stderr.count("\n") == 1 and result.stdout.startswith("hi\n")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"warning: cannot write the ONNX graph cache {not_a_dir} (Not a directory)")
+    # then the one-time build, one line as it starts and one when done (the CLI shows the library's INFO log)
+    assert [line.split(" ")[0] for line in lines[1:]] == ["building", "built", "building", "built"]
+    assert f"model.fp32.v{backends.GRAPH_FORMAT}.onnx" in lines[1] and "int8" in lines[3]
+    assert result.stdout.startswith("hi\n")

@@ -19,6 +19,7 @@ batches, in order, as it runs them best (the int8 graph side by side, one core e
 from __future__ import annotations
 
 import atexit
+import logging
 import os
 import re
 import shutil
@@ -70,6 +71,8 @@ def onnx_available() -> bool:
         return False
     return True
 
+
+logger = logging.getLogger("commentnlp")
 
 #: how graphs are built (export, fusion, quantisation); part of a cached graph's name, so a
 #: change here builds new graphs instead of reusing older ones
@@ -156,7 +159,8 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
 
     Graphs live under ``cache`` (default :func:`cache_dir`) in a folder named by the model's
     weight fingerprint (for the int8 graph, weights and activation ranges). The int8 graph is
-    quantized from the fp32 one, which is built and cached first if needed.
+    quantized from the fp32 one, which is built and cached first if needed. A build says so through
+    ``log`` (default: the ``commentnlp`` logger, at INFO), when it starts and when it is done.
     """
     model_dir = Path(model_dir)
     name = f"model.{'int8' if quantize else 'fp32'}.v{GRAPH_FORMAT}.onnx"
@@ -176,6 +180,8 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
                       "writable directory to build it once", RuntimeWarning, stacklevel=2)
         return build_onnx(model_dir, quantize, log, fallback)
     fp32 = build_onnx(model_dir, log=log, cache=cache) if quantize else None
+    say = log or logger.info
+    say(f"building {name} for {model_dir}, once (cached in {target.parent})")
     t0 = time.time()
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
         built = Path(tmp) / name
@@ -186,8 +192,7 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
         else:
             _export_onnx(model_dir, built)
         os.replace(built, target)  # atomic: readers see the old state or the whole file
-    if log:
-        log(f"built {name} for {model_dir} in {time.time() - t0:.1f}s (cached at {target})")
+    say(f"built {name} in {time.time() - t0:.1f}s")
     return target
 
 

@@ -6,6 +6,7 @@ sharing the app in ``_util``.
 
 from __future__ import annotations
 
+import logging
 import warnings
 
 from . import classify, evaluate, find_threshold, info, label, report, train  # noqa: F401  (register commands)
@@ -17,6 +18,12 @@ __all__ = ["app", "main"]
 def main() -> None:
     """Entry point of the ``commentnlp`` script."""
     warnings.formatwarning = _one_line_warning
+    handler = logging.StreamHandler()  # the library's INFO lines (a one-time graph build) on stderr
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("commentnlp")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # once: a dependency may give the root logger a handler of its own
     app()
 
 
