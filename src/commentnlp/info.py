@@ -14,7 +14,8 @@ from typing import Any
 
 from . import __version__
 from .parallel import available_cores
-from .serialization import BUNDLED_MODELS, bundled_model_path, model_fingerprint, read_config, resolve_model_path
+from .serialization import (BUNDLED_MODELS, ModelLoadError, bundled_model_path, model_fingerprint, read_config,
+                            resolve_model_path)
 
 __all__ = ["system_info", "model_info", "cache_info"]
 
@@ -59,7 +60,7 @@ def system_info() -> dict[str, Any]:
     for name in BUNDLED_MODELS:
         try:
             bundled[name] = str(bundled_model_path(name))
-        except Exception:  # noqa: BLE001 - an installation without the repository's models/
+        except ModelLoadError:  # not installed with the package
             bundled[name] = None
     return {
         "commentnlp": __version__,
