@@ -14,6 +14,7 @@ them with the same code as the model.
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
 from typing import Any, Callable, Mapping, Sequence
 
@@ -140,7 +141,9 @@ def run_baselines(train: Sequence[Mapping[str, Any]], test: Sequence[Mapping[str
     for name, factory in factories.items():
         try:
             predictor = factory()
-        except ImportError:
+        except ImportError as exc:
+            warnings.warn(f"baseline {name} left out: {exc.name or exc} is not installed "
+                          "(pip install 'commentnlp[eval]')", RuntimeWarning, stacklevel=2)
             continue
         predicted = predictor(texts)
         heads = {h: list(HEADS_BY_NAME[h].values) for h in predicted}
