@@ -388,3 +388,20 @@ def test_a_classifier_pickles_as_how_it_was_loaded(tiny_model_dir, tmp_path):
     made_by_hand = Classifier(clf.model_dir, clf.config, clf.backend)
     with pytest.raises(TypeError, match="only a Classifier made by Classifier.load can be pickled"):
         pickle.dumps(made_by_hand)
+
+
+def test_a_batch_size_far_above_the_default_on_a_cpu_gets_a_warning(tiny_classifier):
+    """--batch-size 100000 took 6 GB and ran 5 times slower, unsaid."""
+    import warnings
+
+    from commentnlp.classifier import LARGE_CPU_BATCH
+
+    with pytest.warns(RuntimeWarning, match=r"batch_size=257 on a CPU: .* leave batch_size unset"):
+        tiny_classifier.predict(["a", "b"], batch_size=LARGE_CPU_BATCH + 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tiny_classifier.predict(["a", "b"], batch_size=LARGE_CPU_BATCH)
+        tiny_classifier.predict(["a", "b"])
+        worker = Classifier(tiny_classifier.model_dir, tiny_classifier.config, None)  # as a --workers process has
+        worker.batch_size = 1024  # a GPU's, set by the main process
+        worker.batches_for_ids(worker.encode(["a", "b"]))

@@ -56,7 +56,7 @@ BACKEND_HELP = ("auto (onnx-cascade on CPU, torch on a GPU), exact (the model's 
                 "again in fp32) or torch.")
 #: ``--batch-size``'s help; the figures are ``classifier.DEFAULT_BATCH_SIZE`` and ``GPU_BATCH_SIZE``
 #: (not imported here: the command line starts without loading the inference code).
-BATCH_SIZE_HELP = "Comments per batch (default: 32 on the CPU, 1024 on a GPU)."
+BATCH_SIZE_HELP = "Comments per batch (default: 32 on the CPU, 1024 on a GPU; larger is no faster on a CPU, only bigger)."
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
