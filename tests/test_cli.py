@@ -252,3 +252,23 @@ def test_find_threshold_write_to_a_read_only_model_is_one_error_line(tmp_path, t
                                  "--head", "troll", "--label", "true", "--write"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert f"error: cannot save the threshold in {tiny_model_dir / 'config.json'}: Permission denied" in result.output
+
+
+def test_output_to_a_pipe_closed_early_ends_quietly(tmp_path, tiny_model_dir):
+    """`commentnlp label x -o - | head -1` said 'error: cannot write output: [Errno 32] Broken pipe' (exit 1)."""
+    import subprocess
+    import sys
+
+    src = tmp_path / "many.jsonl"
+    src.write_text("".join(json.dumps({"text": f"comment number {i}, where can i buy it"}) + "\n" for i in range(3000)))
+    for args in (["label", str(src), "-o", "-"], ["classify", "--json", "-"]):
+        proc = subprocess.Popen([sys.executable, "-m", "commentnlp", *args, "--model", str(tiny_model_dir),
+                                 "--backend", "onnx"], stdin=subprocess.PIPE if "classify" in args else None,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if "classify" in args:
+            proc.stdin.write("".join(f"text {i}\n" for i in range(3000)).encode())
+            proc.stdin.close()
+        assert json.loads(proc.stdout.readline())
+        proc.stdout.close()  # as `head -1` does
+        assert proc.wait(timeout=120) == 141
+        assert b"error" not in proc.stderr.read()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import os
 import sys
-from typing import Callable, NoReturn, TypeVar
+from contextlib import contextmanager
+from typing import Callable, Iterator, NoReturn, TypeVar
 
 import typer
 
@@ -49,6 +51,7 @@ def command(name: str, **kwargs) -> Callable[[F], F]:
 EXIT_OK = 0
 EXIT_ERROR = 1  # fatal: missing input, unreadable model, unwritable output, bad config
 EXIT_USAGE = 2  # wrong options (typer/click)
+EXIT_BROKEN_PIPE = 141  # stdout's reader stopped early (| head): 128 + SIGPIPE, as a Unix tool ends
 
 #: ``--backend``'s help, the same for every command that loads a model.
 BACKEND_HELP = ("auto (onnx-cascade on CPU, torch on a GPU), exact (the model's own labels: onnx on CPU, torch on "
@@ -57,6 +60,17 @@ BACKEND_HELP = ("auto (onnx-cascade on CPU, torch on a GPU), exact (the model's 
 #: ``--batch-size``'s help; the figures are ``classifier.DEFAULT_BATCH_SIZE`` and ``GPU_BATCH_SIZE``
 #: (not imported here: the command line starts without loading the inference code).
 BATCH_SIZE_HELP = "Comments per batch (default: 32 on the CPU, 1024 on a GPU; larger is no faster on a CPU, only bigger)."
+
+
+@contextmanager
+def quiet_broken_pipe() -> Iterator[None]:
+    """Output to a stdout whose reader stopped early (``| head``) ends quietly with 141, as a Unix
+    tool does, instead of an error message."""
+    try:
+        yield
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python's exit flush must not fail again
+        raise typer.Exit(EXIT_BROKEN_PIPE) from None
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:

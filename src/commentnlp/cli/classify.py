@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._util import BACKEND_HELP, command, fail, load_classifier
+from ._util import BACKEND_HELP, command, fail, load_classifier, quiet_broken_pipe
 
 
 def _stdin_lines() -> list[str]:
@@ -38,7 +38,13 @@ def classify_cli(
     if texts == ["-"]:
         texts = _stdin_lines()
     clf = load_classifier(model, device, playbook, backend=backend)
-    for p in clf.predict(texts, abstain=abstain):
+    with quiet_broken_pipe():
+        _print(clf.predict(texts, abstain=abstain), as_json)
+
+
+def _print(predictions, as_json: bool) -> None:
+    """Each prediction as a JSON line, or as its text, one line per head and the action."""
+    for p in predictions:
         if as_json:
             typer.echo(json.dumps({"text": p.text, **p.to_dict()}, ensure_ascii=False))
             continue

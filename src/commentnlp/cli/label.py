@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, load_classifier
+from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, load_classifier, quiet_broken_pipe
 
 
 @command("label")
@@ -36,7 +36,7 @@ def label_cli(
     line number and reason, and are counted in the summary. The output file appears
     only when complete; an interrupted run continues with --resume.
 
-    Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted.
+    Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted, 141 stdout closed early (| head).
     """
     from ..exports import check_input_file, label_file
     from ..parallel import WorkerError
@@ -59,12 +59,13 @@ def label_cli(
     options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
                    output_format=output_format, resume=resume, workers=workers)
     try:
-        if progress_ctx:
-            with progress_ctx as (bar, task):
-                summary = label_file(input, output, clf, **options,
-                                     progress=lambda done, total: bar.update(task, completed=done, total=total))
-        else:
-            summary = label_file(input, output, clf, **options)
+        with quiet_broken_pipe():
+            if progress_ctx:
+                with progress_ctx as (bar, task):
+                    summary = label_file(input, output, clf, **options,
+                                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+            else:
+                summary = label_file(input, output, clf, **options)
     except KeyboardInterrupt:
         fail("interrupted; run the same command with --resume to continue", 130)
     except (ValueError, WorkerError) as exc:
