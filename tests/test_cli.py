@@ -124,6 +124,10 @@ def test_evaluate_report_and_json(tmp_path, tiny_model_dir):
     bad.write_text('{"text": "x", "intent": "nope"}\n')
     result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(bad)])
     assert result.exit_code == 1 and "bad.jsonl:1" in result.output
+    piped = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", "-", "--json"],
+                          input=data.read_bytes())
+    assert piped.exit_code == 0, piped.output
+    assert json.loads(piped.stdout) == report
 
 
 def test_train_with_overrides(tmp_path, tiny_base):

@@ -57,6 +57,25 @@ def test_read_labeled_reads_csv_as_jsonl(tmp_path):
         read_labeled(_write(tmp_path / "d.csv", b"text,troll\nok\n"))
 
 
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_labeled_reads_stdin_in_either_format(monkeypatch, gz):
+    """`evaluate --data -` said 'data file not found: -'."""
+    import io
+    import sys
+
+    jsonl = b'\xef\xbb\xbf{"text": "where can I buy it", "intent": "where_to_buy", "troll": false}\n'
+    csv_text = b"text,intent,troll\nwhere can I buy it,where_to_buy,false\n"
+    got = []
+    for data in (jsonl, csv_text):
+        data = gzip.compress(data) if gz else data
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+        got.append(read_labeled("-"))
+    assert got[0] == got[1] and got[0][0]["intent"] == "where_to_buy" and got[0][0]["troll"] == "false"
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"text": 5}\n')))
+    with pytest.raises(DataError, match="<stdin>:1: a record needs a string 'text'"):
+        read_labeled("-")
+
+
 def _write(path, data: bytes):
     path.write_bytes(data)
     return path

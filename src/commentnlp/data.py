@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import glob
+import gzip
+import io
 import json
 import random
 import re
+import sys
+import zlib
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
@@ -25,30 +29,48 @@ class DataError(ValueError):
 
 def read_labeled(path: str | Path) -> list[dict[str, Any]]:
     """Read labeled records (LABELING.md): JSONL, or CSV with a ``text`` column and a column per
-    labelled head (an empty cell: not labelled); ``.gz`` for gzipped. Labels are validated and
-    normalised (troll -> "true"/"false")."""
-    path = Path(path)
-    if not path.is_file():
+    labelled head (an empty cell: not labelled); ``.gz`` for gzipped; ``"-"``: stdin, its format
+    found from its first bytes. Labels are validated and normalised (troll -> "true"/"false")."""
+    from_stdin = str(path) == "-"
+    path = Path("<stdin>" if from_stdin else path)
+    if not from_stdin and not path.is_file():
         raise DataError(f"data file is a directory: {path}" if path.is_dir() else f"data file not found: {path}")
-    try:
-        fmt, gz = detect_format(path)
-    except ValueError as exc:
-        raise DataError(str(exc)) from None
     records: list[dict[str, Any]] = []
     lineno = 0
     try:
-        raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
+        if from_stdin:
+            fmt, raw, f = _stdin_input()
+        else:
+            fmt, gz = detect_format(path)
+            raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
         with raw:
             for lineno, row in (_csv_rows if fmt == "csv" else _jsonl_rows)(path, f):
                 records.append(_labeled(path, lineno, row))
     except InputError as exc:
         raise DataError(f"{path}: cannot read it after line {lineno}: {exc.__cause__ or exc}") from None
+    except ValueError as exc:  # an unknown extension
+        raise DataError(str(exc)) from None
     if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
         nested = any(isinstance(r.get("labels"), dict) for r in records)
         raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
                         "as LABELING.md does" + (" (a 'labels' object, as `commentnlp label` writes, holds "
                                                  "predictions, not gold labels)" if nested else ""))
     return records
+
+
+def _stdin_input() -> tuple[str, IO[bytes], IO[bytes]]:
+    """``(format, raw, stream)`` of labeled records on stdin, read whole (an evaluation set is small):
+    gunzipped when they start with gzip's magic number; JSON lines when the first character is
+    ``{``, else CSV."""
+    data = sys.stdin.buffer.read()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"cannot read input <stdin>: {exc}") from exc
+    fmt = "jsonl" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{" else "csv"
+    raw = io.BytesIO(data)
+    return fmt, raw, io.BufferedReader(raw)
 
 
 def _jsonl_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:

@@ -17,7 +17,7 @@ def _did_you_mean(name: str, choices) -> str:
 
 @command("find-threshold")
 def find_threshold_cli(
-    data: str = typer.Option(..., "--data", "-d", help="Labeled JSONL (a dev split, never the test set)."),
+    data: str = typer.Option(..., "--data", "-d", help="Labeled records as for evaluate (a dev split, never the test set); '-' for stdin."),
     head: str = typer.Option(..., "--head", help="Head, e.g. troll or intent."),
     label: str = typer.Option(..., "--label", help="Label, e.g. true or where_to_buy."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
