@@ -132,7 +132,7 @@ def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):
     assert {r["troll"] for r in flat} <= {"true", "false"}
 
 
-def test_stdin_to_stdout_through_the_cli(tiny_model_dir):
+def test_stdin_to_stdout_through_the_cli(tiny_model_dir, tmp_path):
     from typer.testing import CliRunner
 
     from commentnlp.cli import app
@@ -142,6 +142,18 @@ def test_stdin_to_stdout_through_the_cli(tiny_model_dir):
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert len(rows) == 2 and rows[0]["intent"] and rows[1]["error"] == "line 3: 'text' is empty"
+    # stdin has no name: its format (and gzip) are found from its first bytes when --format is not given
+    for piped in (data.encode(), gzip.compress(data.encode())):
+        again = CliRunner().invoke(app, ["label", "-", "--model", str(tiny_model_dir), "-q"], input=piped)
+        assert again.exit_code == 0, again.output
+        assert list(csv.DictReader(io.StringIO(again.stdout))) == rows  # was: every line 'not valid JSON'
+    jsonl = '{"text": "hello there"}\n'
+    result = CliRunner().invoke(app, ["label", "-", "--model", str(tiny_model_dir), "-q"], input=gzip.compress(jsonl.encode()))
+    assert json.loads(result.stdout)["labels"]["intent"] == rows[0]["intent"]
+    labeled = result.stdout.encode()
+    for piped in (labeled, gzip.compress(labeled)):
+        report = CliRunner().invoke(app, ["report", "-", "-o", str(tmp_path / "r.html")], input=piped)
+        assert report.exit_code == 0 and "1 records -> " in report.output and "1 labeled" in report.output
 
 
 def test_resume_gzip_csv_after_interruption(tmp_path, tiny_classifier, monkeypatch):

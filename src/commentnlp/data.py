@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
-import gzip
-import io
 import json
 import random
 import re
-import sys
-import zlib
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import InputError, detect_format, open_input, read_csv, text_field_in
+from .exports import InputError, detect_format, open_input, open_stdin, read_csv, text_field_in
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -39,11 +36,11 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
     lineno = 0
     try:
         if from_stdin:
-            fmt, raw, f = _stdin_input()
+            fmt, _, raw, f = open_stdin()
         else:
             fmt, gz = detect_format(path)
             raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
-        with raw:
+        with contextlib.nullcontext() if from_stdin else raw:  # stdin stays open
             for lineno, row in (_csv_rows if fmt == "csv" else _jsonl_rows)(path, f):
                 records.append(_labeled(path, lineno, row))
     except InputError as exc:
@@ -56,21 +53,6 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
                         "as LABELING.md does" + (" (a 'labels' object, as `commentnlp label` writes, holds "
                                                  "predictions, not gold labels)" if nested else ""))
     return records
-
-
-def _stdin_input() -> tuple[str, IO[bytes], IO[bytes]]:
-    """``(format, raw, stream)`` of labeled records on stdin, read whole (an evaluation set is small):
-    gunzipped when they start with gzip's magic number; JSON lines when the first character is
-    ``{``, else CSV."""
-    data = sys.stdin.buffer.read()
-    if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"cannot read input <stdin>: {exc}") from exc
-    fmt = "jsonl" if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{" else "csv"
-    raw = io.BytesIO(data)
-    return fmt, raw, io.BufferedReader(raw)
 
 
 def _jsonl_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:

@@ -39,7 +39,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 from .schema import HEAD_NAMES, THREAD_POSITIONS
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_array", "read_csv",
-           "sniff_csv", "record_of_csv_row", "label_records", "label_file", "default_output_path", "detect_format", "check_input_file",
+           "sniff_csv", "record_of_csv_row", "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format", "check_input_file",
            "open_input", "text_of", "text_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
@@ -823,6 +823,22 @@ def open_input(input_path: str | Path, gz: bool) -> tuple[IO[bytes], IO[bytes]]:
     return raw, io.BufferedReader(_CheckedInput(inner, name), buffer_size=1 << 16)  # type: ignore[return-value]
 
 
+def open_stdin(given: str = "auto") -> tuple[str, bool, IO[bytes], IO[bytes]]:
+    """``(format, gzipped, raw, stream)`` of stdin: the format ``given``, or with ``"auto"`` the one
+    its first bytes show, as stdin has no name to tell: gzip by its magic number (either way); JSON
+    lines, or one JSON array, when the first character is ``{`` or ``[``; else CSV."""
+    check_input_file("-")
+    raw = _peekable(sys.stdin.buffer)
+    head = raw.peek(1 << 12)[: 1 << 12]
+    gz = head[:2] == b"\x1f\x8b"
+    if gz:
+        head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    fmt = ("jsonl" if first in (b"{", b"[", b"") else "csv") if given == "auto" else detect_format(None, given)[0]
+    inner: IO[bytes] = gzip.GzipFile(fileobj=raw) if gz else raw
+    return fmt, gz, raw, io.BufferedReader(_CheckedInput(inner, "<stdin>"), buffer_size=1 << 16)  # type: ignore[arg-type]
+
+
 class _Counting:
     """A text sink that counts the characters written through it."""
 
@@ -874,7 +890,10 @@ def label_file(
     t0 = time.time()
     summary = LabelSummary()
     from_stdin = str(input_path) == "-"
-    in_fmt, in_gz = detect_format(None if from_stdin else input_path, input_format)
+    if from_stdin:
+        in_fmt, in_gz, raw, stream = open_stdin(input_format)
+    else:
+        in_fmt, in_gz = detect_format(input_path, input_format)
     if output_path is None:
         output_path = "-" if from_stdin else default_output_path(input_path, output_format or
                                                                   (in_fmt + (".gz" if in_gz else "")))
@@ -889,7 +908,8 @@ def label_file(
         raise IsADirectoryError(f"output is a directory: {output_path}; give a file name, e.g. "
                                 f"{Path(output_path) / name}")
 
-    raw, stream = open_input(input_path, in_gz)
+    if not from_stdin:
+        raw, stream = open_input(input_path, in_gz)
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     excel_sep = False
     if in_fmt == "csv":

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .exports import detect_format, open_input, read_csv, read_jsonl, record_of_csv_row, text_of
+from .exports import detect_format, open_input, open_stdin, read_csv, read_jsonl, record_of_csv_row, text_of
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -340,9 +340,12 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
     src, out = Path(input_path), Path(output_path)
     if out.is_dir():
         raise IsADirectoryError(f"the report's output is a directory: {out} (name an HTML file)")
-    fmt, gz = detect_format(src)
     stats = _Stats(max_queue=max_queue, text_field=text_field)
-    raw, stream = open_input(src, gz)
+    if str(input_path) == "-":
+        fmt, _, raw, stream = open_stdin()
+    else:
+        fmt, gz = detect_format(src)
+        raw, stream = open_input(src, gz)
     try:
         for item in read_csv(stream) if fmt == "csv" else read_jsonl(stream):
             if item.error is not None:
@@ -352,7 +355,8 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
             else:
                 stats.add(record_of_csv_row(item.record) if fmt == "csv" else item.record)
     finally:
-        raw.close()
+        if str(input_path) != "-":  # stdin stays open, as label leaves it
+            raw.close()
     unit, buckets = _buckets(stats.days)
     page = _render(stats, unit, buckets, title or "Comment report", src.name)
 
