@@ -197,16 +197,18 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
 
 
 _PROCESS_CACHE: list[Path] = []
+_PROCESS_CACHE_LOCK = threading.Lock()
 
 
 def _process_cache() -> Path:
     """A temporary graph cache for this process (removed at exit): where graphs are built when
     the cache directory cannot be written."""
-    if not _PROCESS_CACHE:
-        path = Path(tempfile.mkdtemp(prefix="commentnlp-graphs-"))
-        atexit.register(shutil.rmtree, path, ignore_errors=True)
-        _PROCESS_CACHE.append(path)
-    return _PROCESS_CACHE[0]
+    with _PROCESS_CACHE_LOCK:  # classifiers loaded in several threads share one
+        if not _PROCESS_CACHE:
+            path = Path(tempfile.mkdtemp(prefix="commentnlp-graphs-"))
+            atexit.register(shutil.rmtree, path, ignore_errors=True)
+            _PROCESS_CACHE.append(path)
+        return _PROCESS_CACHE[0]
 
 
 #: ONNX Runtime graph rewrites left off: its SkipLayerNormalization kernel took twice the time of
