@@ -104,6 +104,11 @@ def test_classify_json(tiny_model_dir):
     assert [json.loads(l)["text"] for l in piped.stdout.splitlines()] == ["where to buy?", " lol"]  # BOM dropped
 
 
+def test_classify_refuses_an_empty_text(tiny_model_dir):
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "fine", "  "])
+    assert result.exit_code == 2 and "error: text 2 is empty" in result.output
+
+
 def test_classify_stdin_that_is_not_utf8_names_the_line(tiny_model_dir):
     result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "-"], input=b"ok\ncaf\xe9 au lait\n")
     assert result.exit_code == 1 and "Traceback" not in result.output  # was a UnicodeDecodeError traceback

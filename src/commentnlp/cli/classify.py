@@ -37,6 +37,9 @@ def classify_cli(
     """Print the labels, top scores and suggested action of each text."""
     if texts == ["-"]:
         texts = _stdin_lines()
+    empty = next((i for i, t in enumerate(texts, 1) if not t.strip()), None)
+    if empty is not None:  # as label reports an empty text: there is nothing to label
+        fail(f"text {empty} is empty (an unset shell variable?); give the comment's text", 2)
     clf = load_classifier(model, device, playbook, backend=backend)
     with quiet_broken_pipe():
         _print(clf.predict(texts, abstain=abstain), as_json)
