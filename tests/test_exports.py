@@ -174,9 +174,11 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, tiny_classifier, m
         m.setattr(tiny_classifier.playbook, "links", {"store_locator_url": "https://example.com/stores"})
         with pytest.raises(ValueError, match="labelled with another --playbook"):
             label_file(src, dst, tiny_classifier, resume=True)
+    with pytest.raises(ValueError, match="labelled with another --abstain"):
+        label_file(src, dst, tiny_classifier, resume=True, abstain=True)
     checkpoint = tmp_path / ".out.jsonl.part.json"  # one written before these were checked resumes as before
     saved = json.loads(checkpoint.read_text())
-    for key in ("decisions", "backend", "playbook"):
+    for key in ("decisions", "backend", "playbook", "abstain"):
         del saved["run"][key]
     checkpoint.write_text(json.dumps(saved))
     summary = label_file(src, dst, tiny_classifier, resume=True)  # the same run resumes

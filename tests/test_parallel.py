@@ -166,3 +166,33 @@ def test_a_killed_worker_is_reported_and_the_run_resumes(tmp_path, tiny_classifi
     summary = label_file(src, dst, tiny_classifier, workers=0, resume=True)
     assert summary.resumed > 0 and summary.total == 1000
     assert dst.read_bytes() == expected.read_bytes()
+
+
+def test_abstain_marks_unsure_heads_alike_with_and_without_workers(tmp_path, tiny_model_dir, small_chunks):
+    """`label --abstain`: a head below the model's threshold is 'unsure', and the playbook sends it
+    to a person instead of acting on a guess (a spam comment unsure of its intent was told 'Like it')."""
+    import json
+    import shutil
+
+    from commentnlp.serialization import read_config, write_config
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model_dir, model)
+    config = read_config(model)
+    config.thresholds = {"intent": 0.99}  # the tiny model is never that sure of an intent
+    config.decision_thresholds = {"troll": {"true": 1.0}}  # and calls no comment a troll
+    write_config(model, config)
+    clf = Classifier.load(model, backend="onnx")
+    src = tmp_path / "export.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"comment {i}, where can i buy it"}) + "\n" for i in range(200)))
+    one = label_file(src, tmp_path / "one.jsonl", clf, workers=0, abstain=True)
+    two = label_file(src, tmp_path / "two.jsonl", clf, workers=2, abstain=True)
+    assert (tmp_path / "one.jsonl").read_bytes() == (tmp_path / "two.jsonl").read_bytes()
+    records = [json.loads(line) for line in (tmp_path / "one.jsonl").open()]
+    assert {r["labels"]["intent"] for r in records} == {"unsure"} and {r["labels"]["troll"] for r in records} == {False}
+    untrolled = records
+    assert untrolled and {r["action"] for r in untrolled} == {clf.playbook.render(next(
+        rule.action for rule in clf.playbook.rules if rule.id == "review_unsure_intent"))}
+    assert one.actions == two.actions and one.actions["review_unsure_intent"] == len(untrolled)
+    plain = label_file(src, tmp_path / "plain.jsonl", clf)
+    assert "review_unsure_intent" not in plain.actions

@@ -63,3 +63,18 @@ def test_playbook_mistakes_are_named(tmp_path, toml, error):
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(PlaybookError, match=error):
         Playbook.from_toml(path, base=default_playbook())
+
+
+def test_unsure_heads_go_to_a_person_and_rules_may_match_unsure(tmp_path):
+    """With label --abstain, a troll call or an intent the model is unsure of is read by the CM."""
+    from commentnlp.playbook import Playbook, default_playbook
+
+    pb = default_playbook()
+    base = {"style": "audience", "sentiment": "negative"}
+    assert pb.match({**base, "intent": "spam", "troll": "unsure"}).id == "review_unsure_troll"
+    assert pb.match({**base, "intent": "unsure", "troll": False}).id == "review_unsure_intent"
+    assert pb.match({**base, "intent": "where_to_buy", "troll": False}).id == "answer_where_to_buy"
+    own = tmp_path / "p.toml"
+    own.write_text('[[rule]]\nid = "ask"\nwhen = { sentiment = "unsure" }\naction = "Ask them."\n'
+                   '[[rule]]\nid = "rest"\naction = "Like it."\n')
+    assert Playbook.from_toml(own).match({"sentiment": "unsure"}).id == "ask"

@@ -20,7 +20,7 @@ import numpy as np
 
 from .batching import Batch, check_batch_size, pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
-from .schema import THREAD_POSITIONS
+from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
 from .serialization import ModelConfig, read_config, resolve_model_path
@@ -45,9 +45,6 @@ MAX_BATCH_TOKENS = 512
 #: a batch_size above this on a CPU gets a warning: slower than the default, and memory grows with it
 LARGE_CPU_BATCH = 256
 GPU_MAX_BATCH_TOKENS = 65536
-
-#: Label given to a head whose top score is below its threshold when abstaining.
-UNSURE = "unsure"
 
 
 def text_list(texts: Any, one_text_allowed: bool = False) -> list[str]:

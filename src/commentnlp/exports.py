@@ -428,26 +428,27 @@ def label_records(
     batch_size: int | None = None,
     summary: LabelSummary | None = None,
     chunk: int = CHUNK,
+    abstain: bool = False,
 ) -> Iterator[dict[str, Any]]:
     """Yield one output record per input record, in order: a copy with ``labels``, ``scores`` and
     ``action`` added, or with an ``error`` (``"item 3: 'message' is null, not a string"``).
 
     Records are dicts as an export holds them (the text field found as ``label`` finds it, the
     thread position read from their reply fields), or :class:`Item` s; they are read lazily, in
-    chunks of ``chunk``."""
+    chunks of ``chunk``. ``abstain``: a head below the model's threshold is labelled ``"unsure"``."""
     summary = summary if summary is not None else LabelSummary()
     items = (_item(i, v) for i, v in enumerate(items, 1))
     for records in labelled_chunks(items, classifier, text_field=text_field, batch_size=batch_size,
-                                   summary=summary, chunk=chunk):
+                                   summary=summary, chunk=chunk, abstain=abstain):
         yield from records
 
 
 def labelled_chunks(items: Iterable[Item], classifier, *, text_field: str | None, batch_size: int | None,
-                    summary: LabelSummary, chunk: int) -> Iterator[list[dict[str, Any]]]:
+                    summary: LabelSummary, chunk: int, abstain: bool = False) -> Iterator[list[dict[str, Any]]]:
     """The output records of each chunk of ``chunk`` items, in order, labelled in this process."""
     for block in chunked(items, chunk):
         texts = texts_to_label(block, text_field)
-        predictions = classifier.predict(texts, batch_size=batch_size, is_reply=replies_to_label(block))
+        predictions = classifier.predict(texts, batch_size=batch_size, abstain=abstain, is_reply=replies_to_label(block))
         yield output_records(block, predictions, summary)
 
 
@@ -748,7 +749,7 @@ def _check_resumable(checkpoint: dict[str, Any], run: dict[str, Any], part: Path
         return
     what = {"input": "another input file", "model": "another model", "text_field": "another --text-field",
             "decisions": "other decision settings of the model (config.json: thresholds, calibration)",
-            "backend": "another --backend", "playbook": "another --playbook"}
+            "backend": "another --backend", "playbook": "another --playbook", "abstain": "another --abstain"}
     # a key an older checkpoint lacks is not checked
     changed = [why for key, why in what.items() if key in was and was[key] != run.get(key)]
     if changed:
@@ -863,6 +864,7 @@ def label_file(
     resume: bool = False,
     progress: Callable[[int, int | None], None] | None = None,
     workers: int | None = None,
+    abstain: bool = False,
 ) -> LabelSummary:
     """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; default beside the input).
 
@@ -874,6 +876,7 @@ def label_file(
     (:mod:`commentnlp.parallel`); 0 does everything here. The default, ``None``, is 0 on the
     CPU and up to 16 when the model runs on a GPU. The output is the same either way. Workers are
     spawned, so a script calling this with workers needs the usual ``if __name__ == "__main__":``.
+    ``abstain``: a head whose top score is below the model's threshold is labelled ``"unsure"``.
 
     A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
     gzip) :class:`InputError`; an output that is a directory IsADirectoryError, before any writing.
@@ -946,10 +949,11 @@ def label_file(
         done = skip
         if workers:
             chunks = label_chunks(items, classifier, workers, text_field=text_field, batch_size=batch_size,
-                                  summary=summary, chunk=CHUNK, jsonl=out_fmt == "jsonl")
+                                  summary=summary, chunk=CHUNK, jsonl=out_fmt == "jsonl", abstain=abstain)
         else:
             chunks = ((len(records), records) for records in labelled_chunks(
-                items, classifier, text_field=text_field, batch_size=batch_size, summary=summary, chunk=CHUNK))
+                items, classifier, text_field=text_field, batch_size=batch_size, summary=summary, chunk=CHUNK,
+                abstain=abstain))
         for n, output in chunks:
             if isinstance(output, str):
                 counter.write(output)
@@ -973,7 +977,7 @@ def label_file(
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
             checkpoint = _read_checkpoint(part) if resume else None
-            identity = _run_identity(input_path, classifier, text_field)
+            identity = {**_run_identity(input_path, classifier, text_field), "abstain": abstain}
             skip, base_chars, columns = 0, 0, None
             if checkpoint:
                 _check_resumable(checkpoint, identity, part)

@@ -88,7 +88,8 @@ def _prepare(block: list[Item] | list[RawLine], text_field: str | None) -> tuple
     return len(ids), _classifier.batches_for_ids(ids), replies_to_label(items)
 
 
-def _finish(block: list[Item] | list[RawLine], logits: dict[str, Any], text_field: str | None, path: str) -> int:
+def _finish(block: list[Item] | list[RawLine], logits: dict[str, Any], text_field: str | None, path: str,
+            abstain: bool = False) -> int:
     """In a worker: write the chunk's counts (a JSON line), then its output records as JSON lines, to ``path``.
 
     Returns the number of items only, so the answer to the main process stays a few bytes.
@@ -96,7 +97,7 @@ def _finish(block: list[Item] | list[RawLine], logits: dict[str, Any], text_fiel
     summary = LabelSummary()
     items = _items(block)
     texts = texts_to_label(items, text_field)
-    predictions = _classifier.predictions(texts, logits, is_reply=replies_to_label(items))
+    predictions = _classifier.predictions(texts, logits, abstain=abstain, is_reply=replies_to_label(items))
     records = output_records(items, predictions, summary)
     counts = {"total": summary.total, "labeled": summary.labeled, "errors": summary.errors,
               "reasons": dict(summary.reasons), "actions": dict(summary.actions)}
@@ -128,6 +129,7 @@ def label_chunks(
     summary: LabelSummary,
     chunk: int,
     jsonl: bool,
+    abstain: bool = False,
 ) -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
     """``(records, output)`` per chunk of ``items``, in order, labelled with ``workers`` processes.
 
@@ -157,7 +159,7 @@ def label_chunks(
     def finish() -> None:
         block, future = computing.popleft()
         path = os.path.join(scratch, f"{next(names)}.jsonl")
-        finished.append((path, pool.submit(_finish, block, future.result(), text_field, path)))
+        finished.append((path, pool.submit(_finish, block, future.result(), text_field, path, abstain)))
 
     def done(waiting: int) -> Iterator[tuple[int, str | list[dict[str, Any]]]]:
         while finished and (len(finished) > waiting or finished[0][1].done()):

@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Mapping
 
-from .schema import HEADS_BY_NAME, parse_label
+from .schema import HEADS_BY_NAME, UNSURE, parse_label
 from .tomlfile import read_toml, tomllib
 
 __all__ = ["Playbook", "Rule", "PlaybookError", "default_playbook"]
@@ -90,8 +90,8 @@ class Playbook:
                 if head not in HEADS_BY_NAME:
                     raise PlaybookError(f"{origin}: rule {i} matches unknown head {head!r}")
                 values = value if isinstance(value, list) else [value]
-                try:
-                    when[head] = tuple(parse_label(head, v) for v in values)
+                try:  # "unsure": a head the model abstained on (label --abstain)
+                    when[head] = tuple(UNSURE if v == UNSURE else parse_label(head, v) for v in values)
                 except ValueError as exc:
                     raise PlaybookError(f"{origin}: rule {i}: {exc}") from None
             rules.append(Rule(str(raw.get("id", f"rule_{i}")), when, str(raw["action"])))

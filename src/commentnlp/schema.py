@@ -15,6 +15,7 @@ __all__ = [
     "HEAD_NAMES",
     "INTENT_PRIORITY",
     "THREAD_POSITIONS",
+    "UNSURE",
     "LabelError",
     "parse_label",
     "labels_of",
@@ -76,6 +77,9 @@ INTENT_PRIORITY: tuple[str, ...] = (
     "feedback",
     "social",
 )
+
+#: The label of a head whose top score is below its threshold, when a caller asks to abstain.
+UNSURE = "unsure"
 
 #: Where a comment sits in its thread, as a model's style offsets are keyed
 #: (``config.position_offsets``), and the ``is_reply`` value each stands for.

@@ -17,6 +17,7 @@ def label_cli(
     input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, jsonl.gz, csv.gz."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format (default: the input's)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
+    abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold (to review by hand)."),
     engine: str = typer.Option("local", "--engine", help="local (one process, the default) or spark (Parquet/JSON files or directories; needs pyspark)."),
     master: str = typer.Option("local[*]", "--master", help="Spark master (with --engine spark)."),
     partitions: Optional[int] = typer.Option(None, "--partitions", min=1, help="Spark partitions (with --engine spark)."),
@@ -57,7 +58,7 @@ def label_cli(
     show = not quiet and is_terminal() and output != "-"
     progress_ctx = _progress() if show else None
     options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
-                   output_format=output_format, resume=resume, workers=workers)
+                   output_format=output_format, resume=resume, workers=workers, abstain=abstain)
     try:
         with quiet_broken_pipe():
             if progress_ctx:
