@@ -27,7 +27,7 @@ from typing import Any, Callable, Iterable
 
 from . import __version__
 from .exports import detect_format, open_input, open_stdin, read_csv, read_jsonl, record_of_csv_row, text_of
-from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, parse_label
+from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
 
@@ -35,8 +35,8 @@ __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_repor
 TIME_FIELDS = ("created_time", "created_at", "timestamp", "date", "time")
 
 INTENTS: tuple[str, ...] = HEADS_BY_NAME["intent"].values
-#: Values outside the schema ("unsure" from abstaining models, anything else -> "other").
-EXTRA_VALUES = ("unsure", "other")
+#: Values outside the schema ("unsure" from label --abstain, anything else -> "other").
+EXTRA_VALUES = (UNSURE, "other")
 
 #: Work queues: id -> (title, what it holds, head and label whose probability ranks the rows).
 QUEUES: dict[str, tuple[str, str, str, str]] = {
@@ -139,7 +139,7 @@ def _time_of(record: dict[str, Any]) -> datetime | None:
 
 def _value(head: str, value: Any) -> str | None:
     """A label value as a schema string, ``"unsure"``/``"other"`` when unknown, None when missing."""
-    if value is None or value == "unsure":
+    if value is None or value == UNSURE:
         return value
     try:
         return parse_label(head, value)
