@@ -31,7 +31,6 @@ import warnings
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
@@ -721,11 +720,11 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=list).encode()).hexdigest()[:20]
 
 
-def _run_identity(input_path: str | Path, classifier, text_field: str | None) -> dict[str, Any]:
+def _run_identity(input_path: str | Path, classifier, text_field: str | None, abstain: bool = False) -> dict[str, Any]:
     """What an interrupted run must share with its ``--resume``, so that one output never mixes two
     kinds of answers: the input (its size and the hash of its first MiB; stdin cannot be checked),
     the model's weights, its decision settings (calibration, thresholds, thread offsets: config.json),
-    the backend, the playbook and the text field."""
+    the backend, the playbook, the text field and whether it abstains."""
     from .serialization import model_fingerprint
 
     model_dir = getattr(classifier, "model_dir", None)
@@ -735,6 +734,7 @@ def _run_identity(input_path: str | Path, classifier, text_field: str | None) ->
         "decisions": _digest(config.to_dict()) if config is not None else None,
         "backend": getattr(classifier, "backend_name", None),
         "playbook": _digest([[[r.id, r.when, r.action] for r in playbook.rules], playbook.links]) if playbook else None,
+        "abstain": abstain,
     }
     if str(input_path) != "-":
         with open(input_path, "rb") as f:
@@ -977,7 +977,7 @@ def label_file(
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
             checkpoint = _read_checkpoint(part) if resume else None
-            identity = {**_run_identity(input_path, classifier, text_field), "abstain": abstain}
+            identity = _run_identity(input_path, classifier, text_field, abstain)
             skip, base_chars, columns = 0, 0, None
             if checkpoint:
                 _check_resumable(checkpoint, identity, part)
