@@ -359,3 +359,25 @@ def test_one_comment_is_one_comment_not_one_comments(tmp_path):
     build_report(write(tmp_path / "x.jsonl", records), tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "1 comments" not in page and "100.0% negative (1 comment)</title>" in page
+
+
+def test_unsure_comments_get_a_queue_to_read_least_sure_first(tmp_path):
+    """With label --abstain, the comments the model was unsure of are the CM's to read."""
+    def unsure(text, head, top, **kw):
+        r = rec(text, **kw)
+        r["labels"][head] = "unsure"
+        r["scores"][head] = {k: (top if i == 0 else round((1 - top) / (len(v) - 1), 4))
+                             for v in [list(r["scores"][head])] for i, k in enumerate(v)}
+        return r
+
+    records = [unsure("is it any good", "intent", 0.41), unsure("you clowns again", "troll", 0.55),
+               unsure("lol whatever", "intent", 0.38, troll=True),  # a troll: not the CM's to read
+               unsure("hmm", "intent", 0.30), rec("where to buy", "where_to_buy")]
+    summary = build_report(write(tmp_path / "x.jsonl", records), tmp_path / "r.html")
+    assert summary["queues"]["unsure"] == {"total": 3, "shown": 3}
+    section = (tmp_path / "r.html").read_text(encoding="utf-8").split('id="queue-unsure"')[1].split("</section>")[0]
+    assert "Least sure first" in section
+    assert section.index("hmm") < section.index("is it any good") < section.index("you clowns again")
+    assert "lol whatever" not in section
+    build_report(write(tmp_path / "y.jsonl", records[-1:]), tmp_path / "s.html")
+    assert 'id="queue-unsure"' not in (tmp_path / "s.html").read_text(encoding="utf-8")  # no --abstain: no section

@@ -7,8 +7,9 @@ CSS bars and inline SVG, and every string that comes from the data is HTML-escap
 
 What it shows: totals (records, labeled, errors), the intent mix, audience vs community,
 sentiment, the troll rate, a trend over time when records carry a timestamp (first present
-of :data:`TIME_FIELDS`), and three work queues: where-to-buy questions to answer, support
-cases to ladder up, and negative comments worth engaging (not trolls, not spam).
+of :data:`TIME_FIELDS`), and work queues: where-to-buy questions to answer, support
+cases to ladder up, negative comments worth engaging (not trolls, not spam) and, from
+``label --abstain``, the comments whose troll call or intent the model was unsure of.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ QUEUES: dict[str, tuple[str, str, str, str]] = {
     "negative": ("Negative but engageable",
                  "Sentiment negative, not a troll, not spam: real customers to win back.",
                  "sentiment", "negative"),
+    # only with `label --abstain`, and shown only when it holds comments; least sure first
+    "unsure": ("Comments to read yourself",
+               "A troll call, or the intent of a comment that is not a troll, the model was unsure of "
+               "(label --abstain): decide these yourself.",
+               "troll or intent", UNSURE),
 }
 
 MAX_TEXT = 600  # characters of a comment kept in a queue row
@@ -157,6 +163,16 @@ def _score(record: dict[str, Any], head: str, label: str) -> float | None:
     return float(value)
 
 
+def _top_score(record: dict[str, Any], head: str) -> float | None:
+    """The highest of a head's scores in a labeled record (None when it has none)."""
+    try:
+        values = [_score(record, head, label) for label in record["scores"][head]]
+    except (KeyError, TypeError):
+        return None
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
+
+
 def _reason(error: Any) -> str:
     """``"line 3: not valid JSON (Expecting ...)"`` -> ``"not valid JSON"``."""
     text = re.sub(r"^line \d+:\s*", "", str(error)).split(" (")[0].strip()
@@ -235,6 +251,8 @@ class _Stats:
             self._enqueue("support", record, when)
         if sentiment == "negative" and labels.get("troll") == "false" and intent != "spam":
             self._enqueue("negative", record, when)
+        if labels.get("troll") == UNSURE or (intent == UNSURE and labels.get("troll") == "false"):
+            self._enqueue("unsure", record, when)
 
     # day row: [n, with sentiment, negative, with troll, trolls, *intents, other intent]
     def _add_day(self, day: date, labels: dict[str, str | None]) -> None:
@@ -255,9 +273,15 @@ class _Stats:
         if self.max_queue <= 0:
             return
         _, _, head, label = QUEUES[queue]
-        score = _score(record, head, label)
+        if queue == "unsure":  # the top score of the head it is unsure of; the least sure come first
+            raw = record.get("labels") or {}
+            score = _top_score(record, "troll" if raw.get("troll") == UNSURE else "intent")
+            rank = 2.0 if score is None else -score
+        else:
+            score = _score(record, head, label)
+            rank = -1.0 if score is None else score
         self.seq += 1
-        key = (-1.0 if score is None else score, -self.seq)  # ties: earlier records first
+        key = (rank, -self.seq)  # ties: earlier records first
         heap = self.heaps[queue]
         if len(heap) >= self.max_queue and key <= heap[0][0]:
             return
@@ -430,7 +454,7 @@ def _render(stats: _Stats, unit: str, buckets: list[_Bucket], title: str, source
         _intent_section(stats),
         _split_section(stats),
         _trend_section(stats, unit, buckets),
-        *(_queue_section(stats, q) for q in QUEUES),
+        *(_queue_section(stats, q) for q in QUEUES if q != "unsure" or stats.queue_sizes[q]),
         _quality_section(stats),
     ]
     return f"""<!doctype html>
@@ -691,7 +715,9 @@ def _queue_section(stats: _Stats, queue: str) -> str:
     rows = stats.queue_rows(queue)
     total = stats.queue_sizes[queue]
     color = COLORS.get(label, "#2563eb")
-    shown = f"showing the {_n(len(rows))} most confident of {_n(total)}" if len(rows) < total else _plural(total, "comment")
+    first, score_is = (("least sure", f"the top probability of the {head} it is unsure of") if label == UNSURE
+                       else ("most confident", f"probability of {head} {label}"))
+    shown = f"showing the {_n(len(rows))} {first} of {_n(total)}" if len(rows) < total else _plural(total, "comment")
     if not rows:
         body = f'<p class="muted">{"Nothing in this queue." if not total else "Rows not kept (max_queue = 0)."}</p>'
     else:
@@ -704,11 +730,11 @@ def _queue_section(stats: _Stats, queue: str) -> str:
                        f'<td class="action">{_e(row.action)}</td>'
                        f'<td class="score"><b>{score}</b><div class="mini"><div style="width:{width:.0f}%;background:{color}"></div></div></td></tr>')
         body = (f'<table class="queue"><thead><tr><th>#</th><th>Comment</th><th>Suggested action</th>'
-                f'<th title="model probability of {_e(head)} = {_e(label)}">Score</th></tr></thead>'
+                f'<th title="{_e(score_is)}">Score</th></tr></thead>'
                 f'<tbody>{"".join(trs)}</tbody></table>')
     return (f'<section class="card" id="queue-{_e(queue)}"><div class="qhead"><h2>{_e(title)}</h2>'
-            f'<span class="pill">{shown}</span></div><p class="lead">{_e(what)} Most confident first '
-            f'(score = probability of {_e(head)} {_e(label)}).</p>{body}</section>')
+            f'<span class="pill">{shown}</span></div><p class="lead">{_e(what)} {_e(first.capitalize())} first '
+            f'(score = {_e(score_is)}).</p>{body}</section>')
 
 
 def _quality_section(stats: _Stats) -> str:
