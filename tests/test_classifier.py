@@ -294,13 +294,16 @@ def test_numpy_integers_are_whole_numbers(tiny_model_dir, tiny_classifier):
     assert Classifier.load(tiny_model_dir, backend="onnx", threads=np.int32(1)).predict("a").intent
 
 
-def test_classify_accepts_a_model_path_and_caches_it(tiny_model_dir):
+def test_classify_accepts_a_model_path_and_caches_it(tiny_model_dir, monkeypatch):
     from commentnlp import classifier as mod
 
     p = classify("hello", model=tiny_model_dir)
     assert isinstance(p, Prediction)
     loaded = mod.load_cached(tiny_model_dir)
     assert mod.load_cached(str(tiny_model_dir)) is loaded
+    monkeypatch.setattr(loaded.config, "thresholds", {"intent": 1.0})  # no intent is that sure
+    assert [p.intent for p in classify(["hello", "where to buy"], model=tiny_model_dir, abstain=True)] == ["unsure"] * 2
+    assert "unsure" not in [p.intent for p in classify(["hello", "where to buy"], model=tiny_model_dir)]
 
 
 def test_sorted_batches_cover_every_index_once_and_respect_the_token_budget():

@@ -429,19 +429,20 @@ def load_cached(path: str | Path | None = None) -> Classifier:
 
 @overload
 def classify(texts: str, *, model: Classifier | str | Path | None = ..., batch_size: int | None = ...,
-             is_reply: bool | None = ...) -> Prediction: ...
+             is_reply: bool | None = ..., abstain: bool = ...) -> Prediction: ...
 @overload
 def classify(texts: Iterable[str], *, model: Classifier | str | Path | None = ..., batch_size: int | None = ...,
-             is_reply: Sequence[bool | None] | None = ...) -> list[Prediction]: ...
+             is_reply: Sequence[bool | None] | None = ..., abstain: bool = ...) -> list[Prediction]: ...
 
 
-def classify(texts, *, model=None, batch_size: int | None = None, is_reply=None):
+def classify(texts, *, model=None, batch_size: int | None = None, is_reply=None, abstain: bool = False):
     """Label one comment or a list of comments with the default (or given) model.
 
-    ``is_reply``: whether each comment replies to another one, when known (see :meth:`Classifier.predict`).
+    ``is_reply``: whether each comment replies to another one, when known; ``abstain``: a head
+    below the model's threshold is ``"unsure"`` (both as in :meth:`Classifier.predict`).
 
     >>> classify("Do you ship to Canada??").intent
     'where_to_buy'
     """
     clf = model if isinstance(model, Classifier) else load_cached(model)
-    return clf.predict(texts, batch_size=batch_size, is_reply=is_reply)
+    return clf.predict(texts, batch_size=batch_size, is_reply=is_reply, abstain=abstain)
