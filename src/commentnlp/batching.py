@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import random
-from numbers import Integral
 from typing import Sequence
 
 import numpy as np
+
+from .validation import is_whole
 
 __all__ = ["Batch", "sorted_batches", "sortish_batches", "pad_batch", "check_batch_size"]
 
@@ -16,7 +17,7 @@ Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 def check_batch_size(batch_size: object) -> None:
     """Raise a ValueError unless ``batch_size`` is a whole number of 1 or more."""
-    if not isinstance(batch_size, Integral) or isinstance(batch_size, bool) or batch_size < 1:
+    if not is_whole(batch_size, 1):
         raise ValueError(f"batch_size must be a whole number >= 1, not {batch_size!r}")
 
 

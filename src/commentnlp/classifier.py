@@ -12,7 +12,6 @@ from __future__ import annotations
 import threading
 import warnings
 from dataclasses import dataclass, field
-from numbers import Integral
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, overload
 
@@ -24,6 +23,7 @@ from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
 from .serialization import ModelConfig, read_config, resolve_model_path
+from .validation import is_whole
 
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
@@ -159,7 +159,7 @@ class Classifier:
         """
         from .backends import OnnxBackend, TorchBackend, resolve_device
 
-        if threads is not None and (not isinstance(threads, Integral) or isinstance(threads, bool) or threads < 1):
+        if threads is not None and not is_whole(threads, 1):
             raise ValueError(f"threads must be None (every core) or a whole number >= 1, not {threads!r}")
         model_dir = resolve_model_path(path)
         config = read_config(model_dir)

@@ -32,6 +32,7 @@ from typing import Any
 from . import __version__
 from .preprocessing import PREPROCESSING_VERSION
 from .schema import HEADS, THREAD_POSITIONS
+from .validation import is_number, is_whole
 
 __all__ = [
     "ModelConfig",
@@ -203,10 +204,6 @@ def read_config(model_dir: str | Path) -> ModelConfig:
     return config
 
 
-def _number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _json_type(value: Any) -> str:
     """The JSON name of a parsed JSON value's type."""
     if value is None or isinstance(value, bool):
@@ -226,10 +223,9 @@ def _config_problem(config: ModelConfig) -> str | None:
         return f"'finetuning' must be 'lora', 'full' or 'heads', not {config.finetuning!r}"
     if config.finetuning == "lora" and not isinstance(config.lora, dict):
         return "'lora' must be an object (r, alpha, dropout, target_modules) when finetuning is 'lora'"
-    if config.num_layers is not None and not (isinstance(config.num_layers, int) and not isinstance(
-            config.num_layers, bool) and config.num_layers >= 1):
+    if config.num_layers is not None and not is_whole(config.num_layers, 1):
         return f"'num_layers' must be null or a whole number of 1 or more, not {config.num_layers!r}"
-    if not (isinstance(config.max_length, int) and not isinstance(config.max_length, bool) and config.max_length >= 3):
+    if not is_whole(config.max_length, 3):
         return f"'max_length' must be a whole number of tokens (3 or more), not {config.max_length!r}"
     if config.pooling != "mean":
         return f"'pooling' must be 'mean' (the only pooling commentnlp models use), not {config.pooling!r}"
@@ -241,10 +237,10 @@ def _config_problem(config: ModelConfig) -> str | None:
         if unknown:
             return f"'{name}' names head {unknown[0]!r}, which the model does not have ({', '.join(heads)})"
     for head, t in config.temperatures.items():
-        if not (_number(t) and t > 0):
+        if not (is_number(t) and t > 0):
             return f"'temperatures.{head}' must be a number above 0, not {t!r}"
     for head, t in config.thresholds.items():
-        if not (_number(t) and 0 <= t <= 1):
+        if not (is_number(t) and 0 <= t <= 1):
             return f"'thresholds.{head}' must be a score from 0 to 1, not {t!r}"
     for head, labels in config.decision_thresholds.items():
         if not isinstance(labels, dict):
@@ -253,7 +249,7 @@ def _config_problem(config: ModelConfig) -> str | None:
             if label not in heads[head]:
                 return (f"'decision_thresholds.{head}' names label {label!r}, which the head does not have "
                         f"({', '.join(heads[head])})")
-            if not (_number(t) and 0 <= t <= 1):
+            if not (is_number(t) and 0 <= t <= 1):
                 return f"'decision_thresholds.{head}.{label}' must be a score from 0 to 1, not {t!r}"
     for head, positions in config.position_offsets.items():
         if not isinstance(positions, dict):
@@ -262,7 +258,7 @@ def _config_problem(config: ModelConfig) -> str | None:
             if position not in THREAD_POSITIONS:
                 return (f"'position_offsets.{head}' names position {position!r}; positions are "
                         f"{' and '.join(map(repr, THREAD_POSITIONS))}")
-            if not (isinstance(offsets, list) and len(offsets) == len(heads[head]) and all(map(_number, offsets))):
+            if not (isinstance(offsets, list) and len(offsets) == len(heads[head]) and all(map(is_number, offsets))):
                 return (f"'position_offsets.{head}.{position}' must be a list of {len(heads[head])} numbers, "
                         f"one per label ({', '.join(heads[head])})")
     return None

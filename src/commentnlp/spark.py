@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .exports import REPLY_FIELDS, TEXT_FIELDS, reply_value, text_field_in, text_of
+from .validation import is_whole
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -516,7 +517,7 @@ def label_files(
         raise ValueError(f"input_format must be 'auto', 'parquet' or 'json', not {input_format!r}")
     if output_format not in ("parquet", "json"):
         raise ValueError(f"output_format must be 'parquet' or 'json', not {output_format!r}")
-    if partitions is not None and (not isinstance(partitions, int) or isinstance(partitions, bool) or partitions < 1):
+    if partitions is not None and not is_whole(partitions, 1):
         raise ValueError(f"partitions must be a whole number of 1 or more, not {partitions!r}")
     src, dst = str(input_path), str(output_path)
     if not _URI.match(src) and not Path(src).exists():

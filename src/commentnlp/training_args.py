@@ -11,6 +11,7 @@ from typing import Any
 
 from .schema import HEAD_NAMES
 from .tomlfile import read_toml, tomllib
+from .validation import is_number, is_whole
 
 __all__ = ["ModelArgs", "DataArgs", "TrainArgs", "TrainingConfig", "ConfigError"]
 
@@ -144,12 +145,12 @@ class TrainingConfig:
                 raise ConfigError(f"{name} must be {expected}, not {getattr(getattr(self, section), key)!r}")
         for name in ("corpus_native", "corpus_unlabeled"):
             for corpus, rows in getattr(d, name).items():
-                if not isinstance(rows, int) or isinstance(rows, bool) or rows < 0:
+                if not is_whole(rows):
                     raise ConfigError(f"data.{name}.{corpus} must be a number of rows (0 or more), not {rows!r}")
         for head, weight in t.head_weights.items():
             if head not in HEAD_NAMES:
                 raise ConfigError(f"training.head_weights names head {head!r}; heads: {', '.join(HEAD_NAMES)}")
-            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+            if not (is_number(weight) and weight >= 0):
                 raise ConfigError(f"training.head_weights.{head} must be a number, 0 or more, not {weight!r}")
 
     def apply_overrides(self, overrides: dict[str, str]) -> None:
