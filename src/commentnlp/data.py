@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import glob
 import json
 import random
@@ -40,7 +39,7 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
         else:
             fmt, gz = detect_format(path)
             raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
-        with contextlib.nullcontext() if from_stdin else raw:  # stdin stays open
+        with raw:  # stdin's stays open
             for lineno, row in (_csv_rows if fmt == "csv" else _jsonl_rows)(path, f):
                 records.append(_labeled(path, lineno, row))
     except InputError as exc:

@@ -18,6 +18,7 @@ interrupted run without duplicating or skipping records.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import hashlib
@@ -38,8 +39,8 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 from .schema import HEAD_NAMES, THREAD_POSITIONS
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_array", "read_csv",
-           "sniff_csv", "record_of_csv_row", "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format", "check_input_file",
-           "open_input", "text_of", "text_field_in"]
+           "sniff_csv", "record_of_csv_row", "label_records", "label_file", "open_input", "open_stdin",
+           "default_output_path", "detect_format", "check_input_file", "text_of", "text_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -213,25 +214,21 @@ def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
     consumed, so ``stream`` must have ``peek``: an open file, gzip or stdin does). UTF-16 when it
     starts with a UTF-16 byte-order mark, else UTF-8 (with or without one); the delimiter is the one
     of :data:`CSV_DELIMITERS` found most often outside quotes in the header row (a comma when none is)."""
-    encoding, first = _first_line(stream)
-    excel = _EXCEL_SEP.fullmatch(first)
-    if excel:  # Excel's "sep=;" line names the delimiter
-        return encoding, excel.group(1)
-    header = _QUOTED.sub("", first)
-    counts = [header.count(d) for d in CSV_DELIMITERS]
-    return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ","
+    return _sniff_csv(stream)[:2]
 
 
-def has_excel_sep_line(stream: IO[bytes]) -> bool:
-    """Whether a CSV byte stream (with ``peek``) starts with Excel's ``sep=X`` line."""
-    return _EXCEL_SEP.fullmatch(_first_line(stream)[1]) is not None
-
-
-def _first_line(stream: IO[bytes]) -> tuple[str, str]:
-    """``(encoding, first line)`` of a CSV byte stream, peeked: UTF-16 after its byte-order mark, else UTF-8."""
+def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool]:
+    """:func:`sniff_csv`'s ``(encoding, delimiter)``, and whether the stream starts with Excel's
+    ``sep=X`` line (which names the delimiter)."""
     head = stream.peek(1 << 16)[: 1 << 16]
     encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
-    return encoding, head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    first = head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
+    excel = _EXCEL_SEP.fullmatch(first)
+    if excel:
+        return encoding, excel.group(1), True
+    header = _QUOTED.sub("", first)
+    counts = [header.count(d) for d in CSV_DELIMITERS]
+    return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", False
 
 
 def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
@@ -496,22 +493,23 @@ def output_records(items: Iterable[Item], predictions: Iterable, summary: LabelS
 #: The fields ``label`` adds to a record.
 OUTPUT_FIELDS = ("labels", "scores", "action", "error")
 _OUR_ERROR = re.compile(r"(line|item) \d+: ")
+_HEAD_SET = frozenset(HEAD_NAMES)
 
 
 def _without_earlier_output(record: dict[str, Any]) -> dict[str, Any]:
     """A copy of an input record ready for this run's fields: what an earlier ``label`` run wrote
     (labelling its output again) is dropped, so a record is never both labelled and in error; an
     input field of the same name that ``label`` did not write is kept as ``<name>.input``."""
+    if not any(name in record for name in OUTPUT_FIELDS):  # nearly every record: nothing to sort out
+        return dict(record)
     labels = record.get("labels")
-    ours = isinstance(labels, dict) and bool(labels) and set(labels) <= set(HEAD_NAMES)
+    ours = isinstance(labels, dict) and bool(labels) and labels.keys() <= _HEAD_SET
     earlier = {
         "labels": ours,
-        "scores": isinstance(record.get("scores"), dict) and set(record["scores"]) <= set(HEAD_NAMES),
+        "scores": isinstance(record.get("scores"), dict) and record["scores"].keys() <= _HEAD_SET,
         "action": ours and isinstance(record.get("action"), str),
         "error": isinstance(record.get("error"), str) and _OUR_ERROR.match(record["error"]) is not None,
     }
-    if not any(name in record for name in OUTPUT_FIELDS):
-        return dict(record)
     return {(f"{k}.input" if k in OUTPUT_FIELDS else k): v for k, v in record.items() if not earlier.get(k)}
 
 
@@ -809,35 +807,45 @@ def check_input_file(input_path: str | Path) -> None:
     raise FileNotFoundError(f"input file not found: {input_path}")
 
 
-def open_input(input_path: str | Path, gz: bool) -> tuple[IO[bytes], IO[bytes]]:
-    """``(raw, stream)``: the file (stdin for ``"-"``) to close and the stream to read, gunzipped."""
+def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
+    """``(raw, stream)``: what to close when done (stdin's stays open) and the stream to read,
+    gunzipped; ``"-"`` is stdin, as :func:`open_stdin` opens it."""
     check_input_file(input_path)
-    name = "<stdin>" if str(input_path) == "-" else str(input_path)
-    if name == "<stdin>":
-        raw: IO[bytes] = sys.stdin.buffer
-    else:
-        try:
-            raw = open(input_path, "rb")
-        except OSError as exc:
-            raise InputError(f"cannot read input {input_path}: {exc.strerror or exc}") from exc
-    inner: IO[bytes] = gzip.GzipFile(fileobj=raw) if gz else raw
-    return raw, io.BufferedReader(_CheckedInput(inner, name), buffer_size=1 << 16)  # type: ignore[return-value]
+    if str(input_path) == "-":
+        return open_stdin()[2:]
+    try:
+        raw = open(input_path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read input {input_path}: {exc.strerror or exc}") from exc
+    return raw, _checked_stream(raw, gz, str(input_path))
 
 
-def open_stdin(given: str = "auto") -> tuple[str, bool, IO[bytes], IO[bytes]]:
+def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
     """``(format, gzipped, raw, stream)`` of stdin: the format ``given``, or with ``"auto"`` the one
     its first bytes show, as stdin has no name to tell: gzip by its magic number (either way); JSON
-    lines, or one JSON array, when the first character is ``{`` or ``[``; else CSV."""
-    check_input_file("-")
-    raw = _peekable(sys.stdin.buffer)
-    head = raw.peek(1 << 12)[: 1 << 12]
+    lines, or one JSON array, when the first character is ``{`` or ``[``; else CSV. Closing
+    ``raw`` leaves stdin open, for the caller."""
+    peekable = _peekable(sys.stdin.buffer)
+    head = peekable.peek(1 << 12)[: 1 << 12]  # type: ignore[attr-defined]
     gz = head[:2] == b"\x1f\x8b"
     if gz:
         head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     fmt = ("jsonl" if first in (b"{", b"[", b"") else "csv") if given == "auto" else detect_format(None, given)[0]
+    return fmt, gz, _StaysOpen(), _checked_stream(peekable, gz, "<stdin>")
+
+
+class _StaysOpen(contextlib.nullcontext):
+    """Stands for stdin where an opened file is closed (``with raw:``, ``raw.close()``): stdin is the caller's."""
+
+    def close(self) -> None:
+        pass
+
+
+def _checked_stream(raw: IO[bytes], gz: bool, name: str) -> IO[bytes]:
+    """The buffered stream to read from ``raw``, gunzipped, its read errors :class:`InputError` s."""
     inner: IO[bytes] = gzip.GzipFile(fileobj=raw) if gz else raw
-    return fmt, gz, raw, io.BufferedReader(_CheckedInput(inner, "<stdin>"), buffer_size=1 << 16)  # type: ignore[arg-type]
+    return io.BufferedReader(_CheckedInput(inner, name), buffer_size=1 << 16)  # type: ignore[arg-type]
 
 
 class _Counting:
@@ -916,8 +924,7 @@ def label_file(
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     excel_sep = False
     if in_fmt == "csv":
-        encoding, delimiter = sniff_csv(stream)  # a CSV output keeps the input's delimiter
-        excel_sep = has_excel_sep_line(stream)  # and Excel's "sep=" line
+        encoding, delimiter, excel_sep = _sniff_csv(stream)  # a CSV output keeps the input's delimiter and sep= line
 
         def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
             return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter)))
@@ -993,8 +1000,7 @@ def label_file(
             os.replace(part, out)  # atomic: the final name only ever holds a complete file
             part.with_name(part.name + ".json").unlink(missing_ok=True)
     finally:
-        if not from_stdin:
-            raw.close()
+        raw.close()
     summary.total += summary.resumed
     summary.seconds = time.time() - t0
     return summary

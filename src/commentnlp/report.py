@@ -379,8 +379,7 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
             else:
                 stats.add(record_of_csv_row(item.record) if fmt == "csv" else item.record)
     finally:
-        if str(input_path) != "-":  # stdin stays open, as label leaves it
-            raw.close()
+        raw.close()
     unit, buckets = _buckets(stats.days)
     page = _render(stats, unit, buckets, title or "Comment report", src.name)
 
