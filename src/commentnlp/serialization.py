@@ -19,6 +19,7 @@ local path is passed to ``from_pretrained`` (which may download it when online).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -275,15 +276,25 @@ def write_config(model_dir: str | Path, config: ModelConfig) -> None:
 def model_fingerprint(model_dir: str | Path, with_ranges: bool = True) -> str:
     """A hash of the files that define a model's weights (keys caches of derived graphs).
 
-    ``with_ranges=False`` leaves out the activation ranges, which only the int8 graph depends on."""
-    model_dir = Path(model_dir)
+    ``with_ranges=False`` leaves out the activation ranges, which only the int8 graph depends on.
+    Loading a model asks for it several times (each graph, a label run's checkpoint): the files are
+    hashed again only when one of them changed (its size or modification time)."""
+    model_dir = Path(model_dir).resolve()
+    files = [p for p in sorted(model_dir.rglob("*.safetensors"))
+             if with_ranges or not (p.name == ACTIVATION_RANGES_NAME and p.parent == model_dir)]
+    stamps = tuple((str(p), st.st_size, st.st_mtime_ns) for p in [model_dir / CONFIG_NAME, *files]
+                   for st in [p.stat()] if p.exists())
+    return _fingerprint(model_dir, tuple(files), stamps)
+
+
+@functools.lru_cache(maxsize=32)
+def _fingerprint(model_dir: Path, files: tuple[Path, ...], stamps: tuple) -> str:
+    """:func:`model_fingerprint` of these files, hashed (``stamps``, the files' sizes and times, key the cache)."""
     h = hashlib.sha256()
     config = read_config(model_dir)
     h.update(json.dumps({"base": config.base_model, "heads": config.heads, "lora": config.lora,
                          "finetuning": config.finetuning, "max_length": config.max_length}).encode())
-    for path in sorted(model_dir.rglob("*.safetensors")):
-        if not with_ranges and path.name == ACTIVATION_RANGES_NAME and path.parent == model_dir:
-            continue
+    for path in files:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:20]
