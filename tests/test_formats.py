@@ -60,7 +60,7 @@ def test_csv_in_csv_out_keeps_every_row(tmp_path, tiny_classifier):
     data = b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8") + b'6,"bad \xff bytes",1\r\n'
     src.write_bytes(data)
     summary = label_file(src, None, tiny_classifier)
-    out = list(csv.DictReader(open(tmp_path / "export.labeled.csv", encoding="utf-8", newline="")))
+    out = list(csv.DictReader(open(tmp_path / "export.labeled.csv", encoding="utf-8-sig", newline="")))
     assert [r["id"] for r in out] == ["1", "2", "3", "", "5", "6"] and summary.total == 6
     assert out[0]["message"].startswith('she said "buy it, now"\nsecond line') and out[0]["intent"] and out[0]["intent_score"]
     assert out[0]["troll"] in ("true", "false") and out[0]["action"]
@@ -113,6 +113,32 @@ def test_excels_sep_line_names_the_delimiter_and_is_written_back(tmp_path, tiny_
     assert [i.record["message"] for i in read_csv(io.BytesIO(src.read_bytes()))] == [r["message"] for r in rows]
     summary = label_file(src, tmp_path / "excel.jsonl", tiny_classifier)
     assert summary.labeled == 2 and not (tmp_path / "excel.jsonl").read_text().startswith("sep")
+
+
+@pytest.mark.parametrize("data", [
+    "\ufeffid,message\r\n1,où l'acheter 😍\r\n".encode("utf-8"),      # Excel "CSV UTF-8"
+    "id\tmessage\r\n1\toù l'acheter 😍\r\n".encode("utf-16"),           # Excel "Unicode Text"
+    "\ufeffsep=;\r\nid;message\r\n1;où l'acheter 😍\r\n".encode("utf-8")])
+def test_a_byte_order_mark_is_written_back_for_excel(tmp_path, tiny_classifier, data):
+    """The labeled CSV of an Excel export had no byte-order mark, so Excel opened it as the ANSI
+    code page: every emoji and accent came out as mojibake."""
+    src = tmp_path / "excel.csv"
+    src.write_bytes(data)
+    assert label_file(src, None, tiny_classifier).labeled == 1
+    out = (tmp_path / "excel.labeled.csv").read_bytes()
+    assert out.startswith(b"\xef\xbb\xbf") and out.count(b"\xef\xbb\xbf") == 1
+    assert [i.record["message"] for i in read_csv(io.BytesIO(out))] == ["où l'acheter 😍"]
+    label_file(tmp_path / "excel.labeled.csv", tmp_path / "again.csv", tiny_classifier)
+    assert (tmp_path / "again.csv").read_bytes() == out  # labelled again: the same bytes
+    label_file(src, tmp_path / "excel.jsonl", tiny_classifier)
+    assert (tmp_path / "excel.jsonl").read_bytes().startswith(b"{")  # JSON lines never start with one
+
+
+def test_a_csv_without_byte_order_mark_is_written_without_one(tmp_path, tiny_classifier):
+    src = tmp_path / "plain.csv"
+    src.write_bytes("id,message\n1,où l'acheter\n".encode())
+    label_file(src, None, tiny_classifier)
+    assert (tmp_path / "plain.labeled.csv").read_bytes().startswith(b"id,message,")
 
 
 def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):

@@ -217,18 +217,21 @@ def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
     return _sniff_csv(stream)[:2]
 
 
-def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool]:
-    """:func:`sniff_csv`'s ``(encoding, delimiter)``, and whether the stream starts with Excel's
-    ``sep=X`` line (which names the delimiter)."""
+def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool, bool]:
+    """:func:`sniff_csv`'s ``(encoding, delimiter)``, and what the file has before its header row,
+    for a CSV output to write back: whether it starts with a byte-order mark (Excel's "CSV UTF-8" and
+    "Unicode Text" write one, and read a UTF-8 file without one as the ANSI code page) and whether
+    with Excel's ``sep=X`` line (which names the delimiter)."""
     head = stream.peek(1 << 16)[: 1 << 16]
     encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    bom = encoding == "utf-16" or head.startswith(b"\xef\xbb\xbf")
     first = head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
     excel = _EXCEL_SEP.fullmatch(first)
     if excel:
-        return encoding, excel.group(1), True
+        return encoding, excel.group(1), bom, True
     header = _QUOTED.sub("", first)
     counts = [header.count(d) for d in CSV_DELIMITERS]
-    return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", False
+    return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", bom, False
 
 
 def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
@@ -592,11 +595,11 @@ class _CsvSink:
     RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
 
     def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ",",
-                 excel_sep: bool = False):
+                 bom: bool = False, excel_sep: bool = False):
         self.writer = csv.writer(out, delimiter=delimiter)
         self.columns = columns
-        #: written before the header row, as the input had it: Excel's ``sep=;`` line
-        self.preamble = f"sep={delimiter}\r\n" if excel_sep else ""
+        #: written before the header row, as the input had them: a byte-order mark, Excel's ``sep=;`` line
+        self.preamble = ("\ufeff" if bom else "") + (f"sep={delimiter}\r\n" if excel_sep else "")
         self._out = out
         self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
 
@@ -922,9 +925,9 @@ def label_file(
     if not from_stdin:
         raw, stream = open_input(input_path, in_gz)
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
-    excel_sep = False
+    bom = excel_sep = False
     if in_fmt == "csv":
-        encoding, delimiter, excel_sep = _sniff_csv(stream)  # a CSV output keeps the input's delimiter and sep= line
+        encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
 
         def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
             return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter)))
@@ -947,7 +950,7 @@ def label_file(
 
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
-        sink = (_CsvSink(counter, columns, delimiter=delimiter, excel_sep=excel_sep) if out_fmt == "csv"
+        sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep) if out_fmt == "csv"
                 else _JsonlSink(counter))
         items = reader(stream, on_blank=_count_blank)
         for _ in range(skip):
