@@ -300,12 +300,46 @@ def test_threshold_label_globs_are_pinned_to_the_files_they_match(tmp_path):
     assert cfg.data.threshold_labels[str(tmp_path / "b.jsonl")] == ["troll"]  # the caller's config is untouched
 
 
+def test_with_no_dev_files_a_seeded_stratified_share_of_train_is_held_out(tmp_path):
+    """A config naming only its training file failed on the default's data/dev.jsonl (and would
+    have saved over the bundled model's directory)."""
+    from commentnlp.data import DataError, split_data
+
+    records = toy_records()
+    cfg = TrainingConfig.from_dict({"data": {"train": [write(tmp_path / "mine.jsonl", records)]}})
+    assert cfg.data.dev == [] and cfg.data.test == [] and cfg.training.output_dir == "models/custom"
+    logs = []
+    train, dev, test = split_data(cfg, logs.append)
+    assert (len(train), len(dev), test) == (len(records) - len(records) // 10, len(records) // 10, [])
+    assert {r["text"] for r in train}.isdisjoint(r["text"] for r in dev)
+    intents = sorted({r["intent"] for r in records})
+    assert sorted({r["intent"] for r in dev}) == intents  # stratified: every intent in dev
+    assert split_data(cfg)[1] == dev  # seeded: the same split again (finalize.py relies on it)
+    cfg.training.seed = 7
+    assert split_data(cfg)[1] != dev
+    assert any("held out" in line and "[data] dev" in line for line in logs)
+    cfg.data.train = [write(tmp_path / "few.jsonl", records[:5])]
+    with pytest.raises(DataError, match=r"5 training records cannot spare a dev split of 0.1: give \[data\] dev"):
+        split_data(cfg)
+    with pytest.raises(ConfigError, match="data.dev_fraction must be above 0 and below 1, not 1.0"):
+        TrainingConfig.from_dict({"data": {"dev_fraction": 1}}).validate()
+
+
+def test_model_and_training_defaults_are_those_the_shipped_model_was_trained_with():
+    """A config naming only its data trains as the shipped model did (README, "own labelled data")."""
+    shipped = TrainingConfig.from_toml(Path(__file__).parents[1] / "training/configs/default.toml").to_dict()
+    defaults = TrainingConfig().to_dict()
+    assert defaults["model"] == shipped["model"]
+    differ = {k for k in defaults["training"] if defaults["training"][k] != shipped["training"][k]}
+    assert differ == {"output_dir"}
+
+
 def test_a_missing_data_file_names_its_setting(tmp_path):
     from commentnlp.data import DataError
     from commentnlp.trainer import train
 
     cfg, _ = toy_config(tmp_path)
-    cfg.data.test = [str(tmp_path / "nowhere.jsonl")]  # as the default data/test.jsonl outside the repository
+    cfg.data.test = [str(tmp_path / "nowhere.jsonl")]  # as default.toml's data/test.jsonl outside the repository
     with pytest.raises(DataError, match=r"^\[data\] test: data file not found: .*nowhere.jsonl \('test = \[\]' for no"):
         train(cfg, log=lambda _: None)
     cfg.data.test, cfg.data.dev = [], [str(tmp_path / "gone.jsonl")]

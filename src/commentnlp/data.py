@@ -255,10 +255,27 @@ def threshold_records(config: "TrainingConfig", held: Iterable[Mapping[str, Any]
     return kept
 
 
+def _hold_out_dev(records: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """``(train, dev)``: a seeded ``fraction`` of ``records`` as dev, stratified by intent where
+    every intent has two or more records (scikit-learn's ``train_test_split``)."""
+    from sklearn.model_selection import train_test_split
+
+    n_dev = int(len(records) * fraction)
+    if n_dev < 1 or n_dev == len(records):
+        raise DataError(f"{len(records)} training records cannot spare a dev split of {fraction:g}: "
+                        f"give [data] dev files (early stopping and calibration need one)")
+    strata = [str(r.get("intent")) for r in records]
+    try:
+        return train_test_split(records, test_size=n_dev, random_state=seed, stratify=strata)
+    except ValueError:  # an intent with a single record, or fewer dev rows than intents
+        return train_test_split(records, test_size=n_dev, random_state=seed)
+
+
 def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: None,
                ) -> tuple[list[dict], list[dict], list[dict]]:
     """The train/dev/test records a training config describes, as training sees them.
 
+    With no ``dev`` files, a seeded ``dev_fraction`` of the ``train`` files' records is dev.
     Project-labelled corpus rows are shuffled with the training seed and a
     ``corpus_dev_fraction`` of them joins dev; training records that also occur in
     dev/test, and every evaluation text, are left out. Baselines call this too, so they
@@ -267,7 +284,12 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     d = config.data
     exclude = list(d.exclude) + list(d.evaluate)
     train = gather(d.train, exclude=exclude)
-    dev = gather(d.dev, exclude=exclude)
+    if d.dev:
+        dev = gather(d.dev, exclude=exclude)
+    else:
+        train, dev = _hold_out_dev(train, d.dev_fraction, config.training.seed)
+        log(f"dev: {len(dev)} records ({d.dev_fraction:.0%} of the train files') held out; "
+            f"[data] dev = [...] for a fixed split")
     test = gather(d.test) if d.test else []
     if d.datasets_dir:
         corpus = gather([], datasets_dir=d.datasets_dir, corpus_labels=d.corpus_labels,

@@ -263,7 +263,7 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
     for key in ("train", "dev", "test", "corpus_labels"):
         try:
             setattr(config.data, key, [str(p) for p in expand(getattr(config.data, key))])
-        except DataError as exc:  # name the setting: a default (data/test.jsonl) may be the one missing
+        except DataError as exc:  # name the setting: a config copied from the repository names data/*.jsonl
             hint = " ('test = []' for no test split)" if key == "test" else ""
             raise DataError(f"[data] {key}: {exc}{hint}") from None
     d = config.data

@@ -39,8 +39,12 @@ class ModelArgs:
 @dataclass
 class DataArgs:
     train: list[str] = field(default_factory=lambda: ["data/train.jsonl"])
-    dev: list[str] = field(default_factory=lambda: ["data/dev.jsonl"])
-    test: list[str] = field(default_factory=lambda: ["data/test.jsonl"])
+    #: files for early stopping, calibration and thresholds; empty = ``dev_fraction`` of ``train``
+    dev: list[str] = field(default_factory=list)
+    #: share of the ``train`` files' records held out as dev when no ``dev`` files are given
+    dev_fraction: float = 0.1
+    #: held-out files evaluated into the model card; empty = no test split
+    test: list[str] = field(default_factory=list)
     #: extra files evaluated (and reported) after training, never trained on
     evaluate: list[str] = field(default_factory=list)
     #: files whose texts are dropped from training data (evaluation sets)
@@ -64,16 +68,16 @@ class DataArgs:
 
 @dataclass
 class TrainArgs:
-    output_dir: str = "models/commentnlp-minilm"
+    output_dir: str = "models/custom"  # not the bundled model's directory: a retrain never overwrites it by default
     seed: int = 42
-    epochs: int = 6
+    epochs: int = 10
     batch_size: int = 32
     eval_batch_size: int = 128
     learning_rate: float = 5e-4
     head_learning_rate: float = 2e-3
     weight_decay: float = 0.01
     warmup_ratio: float = 0.06
-    patience: int = 2
+    patience: int = 3
     class_weights: bool = True
     head_weights: dict[str, float] = field(default_factory=dict)
     device: str = "auto"
@@ -127,6 +131,7 @@ class TrainingConfig:
             ("model.dropout", 0 <= m.dropout < 1, "from 0 to below 1"),
             ("model.max_length", m.max_length >= 3, "3 tokens or more ([CLS], [SEP] and the text)"),
             ("data.corpus_dev_fraction", 0 <= d.corpus_dev_fraction < 1, "from 0 to below 1"),
+            ("data.dev_fraction", 0 < d.dev_fraction < 1, "above 0 and below 1"),
             ("training.epochs", t.epochs >= 1, "1 or more"),
             ("training.batch_size", t.batch_size >= 1, "1 or more"),
             ("training.eval_batch_size", t.eval_batch_size >= 1, "1 or more"),
