@@ -14,8 +14,9 @@ from conftest import REPO, SHARED
     ('{"text": "ok", "intent": "spam", "troll": false}\n{"text": "bad", "intent": "question"}\n',
      r"d.jsonl:2: 'question' is not a valid 'intent'"),
     ('{"text": "ok"}\n{broken\n', r"d.jsonl:2: not valid JSON"),
-    ('{"message": "ok", "intent": "spam"}\n', r"d.jsonl:1: a record needs a string 'text' \(this one has 'message': LABELING.md"),
-    ('{"text": null, "intent": "spam"}\n', r"d.jsonl:1: a record needs a string 'text'$"),
+    ('{"message": 5, "intent": "spam"}\n', r"d.jsonl:1: a record needs a string 'text' \(or an export's 'message', 'comment', \.\.\. as `label` finds it\)$"),
+    ('{"text": null, "message": "ok", "intent": "spam"}\n', r"d.jsonl:1: a record needs a string 'text' .*\), not null$"),
+    ('["ok", "spam"]\n', r"d.jsonl:1: a record needs a string 'text' .*: this line is an array, not an object$"),
     # evaluating on these would report nothing; a labelled export's 'labels' are predictions, not gold
     ('{"text": "ok", "labels": {"intent": "spam"}}\n{"text": "no", "labels": {"troll": true}}\n',
      r"d.jsonl: no record labels any head: .*holds predictions, not gold"),
@@ -25,6 +26,14 @@ def test_read_labeled_names_file_and_line(tmp_path, lines, error):
     (tmp_path / "d.jsonl").write_text(lines, encoding="utf-8")
     with pytest.raises(DataError, match=error):
         read_labeled(tmp_path / "d.jsonl")
+
+
+def test_read_labeled_finds_an_exports_text_field_as_label_does(tmp_path):
+    """Labelled data with a 'message' or 'comment' column (as exports name it) was refused."""
+    (tmp_path / "d.csv").write_text("id,comment,intent\n1,where can i buy it,where_to_buy\n", encoding="utf-8")
+    (tmp_path / "d.jsonl").write_text('{"Message": "love it", "sentiment": "positive"}\n', encoding="utf-8")
+    assert read_labeled(tmp_path / "d.csv")[0]["text"] == "where can i buy it"
+    assert read_labeled(tmp_path / "d.jsonl")[0]["text"] == "love it"
 
 
 def test_read_labeled_reads_gzip_and_a_bom_and_names_unreadable_bytes(tmp_path):

@@ -79,15 +79,27 @@ def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
 
 def _labeled(path: Path, lineno: int, row: Any) -> dict[str, Any]:
     """A labeled record with validated labels, or a DataError naming the line."""
+    if isinstance(row, dict) and "text" not in row:  # an export's name for it, as `label` reads it
+        other = text_field_in(row)
+        if other is not None and isinstance(row[other], str):
+            row = {**row, "text": row[other]}
     if not isinstance(row, dict) or not isinstance(row.get("text"), str):
-        other = text_field_in(row) if isinstance(row, dict) else None
-        hint = f" (this one has {other!r}: LABELING.md names the comment 'text')" if other not in (None, "text") else ""
-        raise DataError(f"{path}:{lineno}: a record needs a string 'text'{hint}")
+        got = f", not {_json_type(row['text'])}" if isinstance(row, dict) and "text" in row else (
+            "" if isinstance(row, dict) else f": this line is {_json_type(row)}, not an object")
+        raise DataError(f"{path}:{lineno}: a record needs a string 'text' (or an export's 'message', "
+                        f"'comment', ... as `label` finds it){got}")
     try:
         labels = labels_of(row)
     except LabelError as exc:
         raise DataError(f"{path}:{lineno}: {exc}") from None
     return {**row, **labels}
+
+
+def _json_type(value: Any) -> str:
+    """What a JSON value is, for a message: ``null``, ``a number``, ``an array``..."""
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    return {str: "a string", dict: "an object", list: "an array"}.get(type(value), "a number")
 
 
 def expand(patterns: Iterable[str | Path]) -> list[Path]:

@@ -45,7 +45,7 @@ def format_comparison(comparison: dict, model: str) -> str:
 
 @command("evaluate")
 def evaluate_cli(
-    data: str = typer.Option(..., "--data", "-d", help="Labeled records (LABELING.md): JSONL, or CSV with a text column and a column per head; optionally .gz; '-' for stdin."),
+    data: str = typer.Option(..., "--data", "-d", help="Labeled records (LABELING.md): JSONL, or CSV with a text column (or message, comment, ... as label finds it) and a column per head; optionally .gz; '-' for stdin."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help=BATCH_SIZE_HELP),
