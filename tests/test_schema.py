@@ -22,7 +22,18 @@ def test_parse_label_normalises_troll_and_missing():
     assert labels_of({"text": "x", "intent": "spam"}) == {"style": None, "intent": "spam", "sentiment": None, "troll": None}
 
 
-@pytest.mark.parametrize("head,value", [("intent", "question"), ("troll", "maybe"), ("style", 3), ("sentiment", "Positive")])
+@pytest.mark.parametrize("head,value,label", [
+    ("sentiment", "Positive", "positive"), ("intent", "Where to buy", "where_to_buy"),
+    ("intent", " support-request ", "support_request"), ("troll", "YES", "true"), ("troll", "no", "false"),
+    ("troll", 1, "true"), ("troll", 0.0, "false"), ("troll", "1.0", "true"),  # spreadsheets, pandas
+    ("troll", float("nan"), None), ("intent", "  ", None)])  # a dataframe's empty cell: not labelled
+def test_labels_are_read_as_spreadsheets_and_dataframes_write_them(head, value, label):
+    """An annotation sheet's 'Positive' or troll = 1 refused the whole training file."""
+    assert parse_label(head, value) == label
+
+
+@pytest.mark.parametrize("head,value", [("intent", "question"), ("troll", "maybe"), ("style", 3), ("sentiment", "pos"),
+                                        ("troll", 2), ("intent", "where to  buy now")])
 def test_invalid_labels_are_rejected_with_the_allowed_values(head, value):
     with pytest.raises(LabelError, match=head):
         parse_label(head, value)

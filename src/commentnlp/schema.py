@@ -6,6 +6,7 @@ playbook) derives from :data:`HEADS`. See ``LABELING.md`` for what each value me
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -90,25 +91,36 @@ class LabelError(ValueError):
     """A record carries a label value that the schema does not know."""
 
 
+#: how a spreadsheet or a dataframe writes a boolean ``troll`` label (read case-insensitively)
+_TRUE, _FALSE = ("true", "1", "1.0", "yes", "y"), ("false", "0", "0.0", "no", "n")
+
+
 def parse_label(head: str, value: Any) -> str | None:
     """Normalise one record value for ``head`` to a schema string, or ``None`` if unlabeled.
 
-    ``troll`` accepts booleans and the strings "true"/"false"; missing or ``null``
-    values mean "this record does not label that head".
+    Labels are read regardless of case, spaces around them, and a space or hyphen for ``_``
+    (``"Where to buy"`` is ``where_to_buy``). ``troll`` accepts booleans, 1/0 and the strings
+    true/false, 1/0, yes/no. Missing, ``null``, NaN (a dataframe's empty cell) and blank values mean
+    "this record does not label that head".
     """
-    if value is None:
+    if value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip()):
         return None
     spec = HEADS_BY_NAME[head]
     if spec.is_binary:
         if isinstance(value, bool):
             return "true" if value else "false"
-        if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-            return value.strip().lower()
+        if isinstance(value, (int, float)) and value in (0, 1):
+            return "true" if value else "false"
+        key = value.strip().lower() if isinstance(value, str) else None
+        if key in _TRUE or key in _FALSE:
+            return "true" if key in _TRUE else "false"
         raise LabelError(f"{value!r} is not a valid 'troll' label; expected true or false")
     if not isinstance(value, str):
         raise LabelError(f"{value!r} is not a valid {head!r} label; expected a string")
-    spec.index(value)  # validates
-    return value
+    label = re.sub(r"[\s-]+", "_", value.strip().lower())
+    if label not in spec.values:
+        spec.index(value)  # raises, naming the labels
+    return label
 
 
 def labels_of(record: Mapping[str, Any]) -> dict[str, str | None]:
