@@ -1,8 +1,10 @@
 import gzip
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from commentnlp.cli import app
@@ -133,6 +135,17 @@ def test_evaluate_report_and_json(tmp_path, tiny_model_dir):
                           input=data.read_bytes())
     assert piped.exit_code == 0, piped.output
     assert json.loads(piped.stdout) == report
+    assert "seen_in_training" not in report  # a model saved without its training texts' hashes
+    # one that has them says how many of the records it was trained on
+    from commentnlp.data import text_hashes
+    from commentnlp.serialization import write_training_texts
+
+    shutil.copytree(tiny_model_dir, tmp_path / "model")
+    write_training_texts(tmp_path / "model", {"train": text_hashes(["Where can I buy it?"]), "dev": text_hashes([])})
+    with pytest.warns(UserWarning, match=r"^1 of the 3 records were in the model's training data \(1 in train;"):
+        result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "model"), "--data", str(data), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["seen_in_training"] == {"train": 1, "dev": 0, "either": 1}
 
 
 def test_train_with_overrides(tmp_path, tiny_base):

@@ -11,6 +11,8 @@ import pytest
 from commentnlp import classify
 from commentnlp.serialization import read_config
 
+from conftest import SHARED
+
 MODELS = Path(__file__).resolve().parents[1] / "models"
 BUNDLED = {"default": None, "l3": "commentnlp-minilm-l3"}  # a bundled model loads by name
 
@@ -31,6 +33,19 @@ def test_bundled_models_are_small_and_self_describing(name, layers):
     assert config.num_layers == layers
     assert "real_dev.jsonl" in config.metrics and "test" in config.metrics
     assert (model_dir / "README.md").read_text().count("real_dev") >= 1
+
+
+@pytest.mark.parametrize("name", ["commentnlp-minilm", "commentnlp-minilm-l3"])
+def test_bundled_models_know_their_training_texts_and_never_saw_real_dev(name):
+    from commentnlp.classifier import Classifier
+    from commentnlp.evaluation import seen_in_training
+
+    clf = Classifier.load(MODELS / name)
+    real_dev = [json.loads(line)["text"] for line in open(SHARED / "evalsets" / "real_dev.jsonl", encoding="utf-8")]
+    assert seen_in_training(clf, real_dev) == {"train": 0, "dev": 0, "either": 0}
+    dev = [json.loads(line)["text"] for line in open(MODELS.parent / "data" / "dev.jsonl", encoding="utf-8")]
+    with pytest.warns(UserWarning, match="in dev;"):
+        assert seen_in_training(clf, dev)["dev"] == len(dev)
 
 
 def test_the_default_model_is_the_six_layer_one(default_model_dir):

@@ -36,7 +36,9 @@ def test_round_trip_gives_identical_outputs(tmp_path, tiny_base):
 
 
 def test_a_model_saved_over_another_keeps_none_of_its_weights(tmp_path, tiny_base):
-    from commentnlp.serialization import model_fingerprint, save_activation_ranges
+    from commentnlp.data import text_hashes
+    from commentnlp.serialization import (model_fingerprint, read_training_texts, save_activation_ranges,
+                                          write_training_texts)
 
     model, tokenizer, config = build_lora_model(tiny_base, seed=3)
     save_model(tmp_path / "fresh", model, tokenizer, config)
@@ -44,12 +46,29 @@ def test_a_model_saved_over_another_keeps_none_of_its_weights(tmp_path, tiny_bas
     (old / "encoder").mkdir(parents=True)
     (old / "encoder" / "model.safetensors").write_bytes(b"stale")
     save_activation_ranges(old, {"layer": np.ones(3, np.float32)})
+    write_training_texts(old, {"train": text_hashes(["an old model's text"])})
     save_model(old, model, tokenizer, config)
     assert not (old / "encoder").exists() and not (old / "activation_ranges.safetensors").exists()
+    assert read_training_texts(old) is None  # it must not claim the old model's texts
     assert model_fingerprint(old) == model_fingerprint(tmp_path / "fresh")
     config.finetuning = "heads"
     save_model(old, model, tokenizer, config)
     assert not (old / "adapter.safetensors").exists()
+
+
+def test_training_text_hashes_round_trip_and_leave_the_fingerprint_alone(tmp_path, tiny_base):
+    from commentnlp.data import text_hashes
+    from commentnlp.serialization import model_fingerprint, read_training_texts
+
+    model, tokenizer, config = build_lora_model(tiny_base, seed=3)
+    save_model(tmp_path / "a", model, tokenizer, config)
+    save_model(tmp_path / "b", model, tokenizer, config,
+               training_texts={"train": text_hashes(["Where can I BUY it??", "love it"]), "dev": text_hashes(["meh"])})
+    seen = read_training_texts(tmp_path / "b")
+    assert seen["train"].dtype == np.uint64 and len(seen["train"]) == 2 and len(seen["dev"]) == 1
+    assert np.isin(text_hashes(["where can i buy it"]), seen["train"]).all()  # case and punctuation aside
+    assert not np.isin(text_hashes(["where can i buy one"]), seen["train"]).any()
+    assert model_fingerprint(tmp_path / "a") == model_fingerprint(tmp_path / "b")  # cached graphs stay valid
 
 
 def test_saved_directory_is_self_describing(tiny_model_dir):

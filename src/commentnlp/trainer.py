@@ -21,11 +21,13 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_class_offset, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import DataError, data_digests, encode_labels, expand, heads_by_file, split_data, threshold_records
+from .data import (DataError, data_digests, encode_labels, expand, heads_by_file, split_data, text_hashes,
+                   threshold_records)
 from .evaluation import evaluate_labels, summary
 from .exports import reply_of
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES, THREAD_POSITIONS
+from .serialization import write_training_texts
 from .training_args import ConfigError, TrainingConfig
 
 __all__ = ["train", "finalize", "refinalize", "TrainResult"]
@@ -389,7 +391,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     )
     out_dir = Path(args.output_dir)
     model.to("cpu")
-    save_model(out_dir, model, tokenizer, model_config)
+    save_model(out_dir, model, tokenizer, model_config, training_texts=_training_text_hashes(train_records, dev_records))
     metrics = finalize(out_dir, dev_records, {"test": test_records, **{Path(p).name: p for p in config.data.evaluate}}, log,
                        threshold_set=threshold_records(config, [*train_records, *dev_records, *test_records], log))
     log(f"saved {out_dir} in {time.time() - t0:.0f}s (best epoch {best_epoch})")
@@ -446,13 +448,43 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
 
 
 def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
-    """Re-run :func:`finalize` on a saved model with the data splits recorded in its config."""
-    from .serialization import read_config
-
-    config = TrainingConfig.from_dict(read_config(model_dir).training["config"])
-    train, dev, test = split_data(config, log)
+    """Re-run :func:`finalize` on a saved model with the data splits recorded in its config (and
+    record its training texts' hashes, :func:`record_training_texts`)."""
+    config, train, dev, test = _recorded_splits(model_dir, log)
+    write_training_texts(model_dir, _training_text_hashes(train, dev))
     return finalize(model_dir, dev, {"test": test, **{Path(p).name: p for p in config.data.evaluate}}, log,
                     threshold_set=threshold_records(config, [*train, *dev, *test], log))
+
+
+def record_training_texts(model_dir: str | Path, log: Log = _stderr) -> dict[str, int]:
+    """Write ``training_texts.safetensors`` for a model saved without it: the hashes of the train and
+    dev texts, rebuilt from the data its config records (which ``evaluate`` then recognises).
+    Returns ``{split: texts}``."""
+    _, train, dev, _ = _recorded_splits(model_dir, log)
+    write_training_texts(model_dir, _training_text_hashes(train, dev))
+    return {"train": len(train), "dev": len(dev)}
+
+
+def _recorded_splits(model_dir: str | Path, log: Log) -> tuple[TrainingConfig, list[dict], list[dict], list[dict]]:
+    """A saved model's training config and its train/dev/test records, rebuilt from the data files it
+    records; a DataError if those files changed since (their digests) or the split came out otherwise."""
+    from .serialization import read_config
+
+    saved = read_config(model_dir).training
+    config = TrainingConfig.from_dict(saved["config"])
+    _, digests = _pin_data_files(config)
+    changed = [f for f, digest in saved.get("data_sha256", {}).items() if digests.get(f) != digest]
+    if changed:
+        raise DataError(f"the data {model_dir} was trained on changed since: {', '.join(changed)}")
+    train, dev, test = split_data(config, log)
+    if (saved.get("n_train", len(train)), saved.get("n_dev", len(dev))) != (len(train), len(dev)):
+        raise DataError(f"the data of {model_dir} splits into {len(train)} train / {len(dev)} dev records, "
+                        f"not the {saved['n_train']} / {saved['n_dev']} it was trained on")
+    return config, train, dev, test
+
+
+def _training_text_hashes(train: list[dict], dev: list[dict]) -> dict[str, Any]:
+    return {"train": text_hashes(r["text"] for r in train), "dev": text_hashes(r["text"] for r in dev)}
 
 
 def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Log = _stderr) -> dict:

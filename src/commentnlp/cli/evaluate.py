@@ -58,13 +58,16 @@ def evaluate_cli(
 ) -> None:
     """Evaluate a model per head: macro-F1, per-class precision/recall/F1, confusion matrices."""
     from ..data import gather, read_labeled
-    from ..evaluation import compare_predictions, evaluate_predictions, predict_records
+    from ..evaluation import compare_predictions, evaluate_predictions, predict_records, seen_in_training
 
     clf = load_classifier(model, device, None, backend=backend)
     try:
         records = read_labeled(data)
         _, predicted = predict_records(clf, records, batch_size)
         result = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=ci)
+        seen = seen_in_training(clf, [r["text"] for r in records])
+        if seen is not None:
+            result["seen_in_training"] = seen
         if baselines:
             from ..baselines import baseline_training_records, run_baselines
 
