@@ -197,6 +197,11 @@ def test_a_head_no_training_record_labels_needs_a_teacher(tmp_path, tiny_base, t
                                         r"--training.teacher commentnlp-minilm"):
         train(cfg, log=lambda msg: None)
     assert not (tmp_path / "model").exists()
+    # a head all of whose records have one label could only ever answer it (troll = false on every troll)
+    write(tmp_path / "train.jsonl", [{**r, "style": "audience", "troll": False} for r in toy_records()[:110]])
+    with pytest.raises(DataError, match=r"every training record gives one label to style \(all 'audience'\), "
+                                        r"troll \(all 'false'\): .*--training.teacher commentnlp-minilm"):
+        train(cfg, log=lambda msg: None)
     cfg.training.teacher = [str(tiny_model_dir)]
     assert train(cfg, log=lambda msg: None)["output_dir"] == str(tmp_path / "model")
 

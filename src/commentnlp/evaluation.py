@@ -172,18 +172,20 @@ def predict_records(classifier, records: Sequence[Mapping[str, Any]], batch_size
 
 
 def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int | None = None,
-             confidence_intervals: bool = False) -> dict[str, Any]:
+             confidence_intervals: bool = False, check_seen: bool = True) -> dict[str, Any]:
     """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records.
 
     Returns ``{"n", "heads", "summary"}`` and, with ``confidence_intervals=True``,
-    ``"intervals"``: 95% bootstrap intervals of the summary figures (:func:`bootstrap_intervals`).
+    ``"intervals"``: 95% bootstrap intervals of the summary figures (:func:`bootstrap_intervals`);
+    with ``check_seen`` (the default), ``"seen_in_training"`` too where the model keeps its training
+    texts' hashes, and a warning when it was trained on some of the records (:func:`seen_in_training`).
     """
     from .data import read_labeled
 
     records = read_labeled(data) if isinstance(data, (str, Path)) else list(data)
     _, predicted = predict_records(classifier, records, batch_size)
     result = evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
-    seen = seen_in_training(classifier, [r["text"] for r in records])
+    seen = seen_in_training(classifier, [r["text"] for r in records]) if check_seen else None
     if seen is not None:
         result["seen_in_training"] = seen
     return result

@@ -228,14 +228,25 @@ def _build_model(config: TrainingConfig):
 
 
 def _check_every_head_is_taught(records: list[dict], has_teacher: bool) -> None:
-    """Refuse training data that labels no record of some head, unless a teacher teaches it: that
-    head would answer noise (a random troll = true on every comment, which the playbook acts on)."""
-    unlabeled = [h for h in HEAD_NAMES if all(r.get(h) is None for r in records)]
-    if unlabeled and not has_teacher:
+    """Refuse training data that labels no record of some head, or gives all its records one label,
+    unless a teacher teaches it: that head would answer noise (a random troll = true on every
+    comment, which the playbook acts on), or only ever that label (troll = false on every troll)."""
+    if has_teacher:
+        return
+    labels = {h: {r[h] for r in records if r.get(h) is not None} for h in HEAD_NAMES}
+    unlabeled = [h for h in HEAD_NAMES if not labels[h]]
+    if unlabeled:
         raise DataError(
             f"no training record labels {', '.join(unlabeled)}: the model would answer noise there, and the "
-            "playbook would act on it. Label some records for every head, or learn the unlabelled heads from a "
-            "trained model: --training.teacher commentnlp-minilm (its answers on your texts become their targets)")
+            f"playbook would act on it. {_LABEL_OR_TEACH}")
+    single = [f"{h} (all {next(iter(labels[h]))!r})" for h in HEAD_NAMES if len(labels[h]) == 1]
+    if single:
+        raise DataError(f"every training record gives one label to {', '.join(single)}: the model could only ever "
+                        f"answer that. {_LABEL_OR_TEACH}")
+
+
+_LABEL_OR_TEACH = ("Label some records for every head and label, or learn those heads from a trained model: "
+                   "--training.teacher commentnlp-minilm (its answers on your texts become their targets)")
 
 
 def _teacher_logits(teachers: list[str], records: list[dict], device: str, log: Log) -> dict[str, np.ndarray]:
@@ -524,7 +535,7 @@ def evaluate_saved(model, sets: dict[str, Any], log: Log = _stderr) -> dict[str,
     for name, data in sets.items():
         if isinstance(data, list) and not data:
             continue
-        result = evaluate(clf, copy.deepcopy(data) if isinstance(data, list) else data)
+        result = evaluate(clf, copy.deepcopy(data) if isinstance(data, list) else data, check_seen=False)
         out[name] = {"n": result["n"], "summary": result["summary"],
                      "heads": {h: {k: v for k, v in r.items() if k != "confusion"} for h, r in result["heads"].items()}}
         log(f"{name}: " + ", ".join(f"{k} {v:.3f}" for k, v in result["summary"].items()))
