@@ -7,6 +7,8 @@ import random
 PRODUCTS = ["oat bars", "face serum", "sneakers", "earbuds", "hot sauce", "phone case", "dog food", "lip balm",
             "coffee pods", "yoga mat", "gaming mouse", "sunscreen"]
 PLACES = ["Ohio", "Canada", "Leeds", "Walmart", "Target", "Costco", "Amazon", "Texas", "Dublin", "Kroger"]
+#: the one template whose comments are trolls (every head has records of each of its labels)
+TROLL = "lol imagine paying for {p}, everyone in {c} buying it is a clown"
 TEMPLATES = {
     "where_to_buy": ["where can I buy the {p} in {c}?", "is the {p} sold at {c}", "any store near {c} carry {p}??",
                      "do you ship {p} to {c}", "where do i find {p} in {c} stores"],
@@ -15,7 +17,7 @@ TEMPLATES = {
     "spam": ["earn $500 a day from home, check my page for {p}", "FREE {p} giveaway click my profile link",
              "follow me for crypto tips and free {p}", "DM me to make money fast, {p} not needed"],
     "social": ["@jess look at these {p} lol", "haha tagging @sam because {p}", "first! {p} squad",
-               "@mike remember the {p} story from {c}"],
+               "@mike remember the {p} story from {c}", TROLL],
 }
 
 SENTIMENTS = {"where_to_buy": "neutral", "support_request": "negative", "spam": "neutral", "social": "positive"}
@@ -26,8 +28,10 @@ def toy_records(n_per_class: int = 45, seed: int = 0) -> list[dict]:
     out = []
     for intent, templates in TEMPLATES.items():
         for i in range(n_per_class):
-            text = rng.choice(templates).format(p=rng.choice(PRODUCTS), c=rng.choice(PLACES))
+            template = rng.choice(templates)
+            text = template.format(p=rng.choice(PRODUCTS), c=rng.choice(PLACES))
+            troll = template == TROLL
             out.append({"text": f"{text} #{i}", "intent": intent, "style": "community" if intent == "social" else "audience",
-                        "sentiment": SENTIMENTS[intent], "troll": False})
+                        "sentiment": "negative" if troll else SENTIMENTS[intent], "troll": troll})
     rng.shuffle(out)
     return out
