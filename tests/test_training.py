@@ -280,8 +280,13 @@ def test_train_refuses_what_the_base_encoder_cannot_hold(tmp_path, tiny_base):
     path.write_text(f"[model]\nbase_model = {json.dumps(str(tiny_base))}\n"
                     f"[data]\ntrain = {json.dumps(cfg.data.train)}\ndev = {json.dumps(cfg.data.dev)}\n"
                     f"test = {json.dumps(cfg.data.test)}\n")
+    (tmp_path / "empty").mkdir()
     for override, error in ((["--model.num_layers", "9"], "num_layers must be between 1 and 2"),
-                            (["--model.max_length", "1000"], "model.max_length is 1000, but")):
+                            (["--model.max_length", "1000"], "model.max_length is 1000, but"),
+                            # transformers' several lines, calling a missing directory a malformed repo id
+                            (["--model.base_model", str(tmp_path / "nowhere")],
+                             f"cannot load base encoder {str(tmp_path / 'nowhere')!r}: no such directory"),
+                            (["--model.base_model", str(tmp_path / "empty")], "the directory has no config.json")):
         result = CliRunner().invoke(app, ["train", str(path), *override, "-o", str(tmp_path / "m")])
         assert result.exit_code == 1 and "Traceback" not in result.output
         assert result.output.splitlines()[-1].startswith("error: ") and error in result.output

@@ -160,14 +160,30 @@ def load_base_encoder(source: str, num_layers: int | None = None):
     ``num_layers`` transformer layers (0 or None: all): a shallower, faster encoder of the same family."""
     from transformers import AutoConfig, AutoModel
 
-    with quiet_transformers():
-        base_config = AutoConfig.from_pretrained(source, trust_remote_code=False)
-        if num_layers:
-            available = base_config.num_hidden_layers
-            if not 1 <= num_layers <= available:
-                raise ModelLoadError(f"num_layers must be between 1 and {available} for {source}, not {num_layers}")
-            base_config.num_hidden_layers = num_layers
-        return AutoModel.from_pretrained(source, config=base_config, use_safetensors=True, trust_remote_code=False)
+    try:
+        with quiet_transformers():
+            base_config = AutoConfig.from_pretrained(source, trust_remote_code=False)
+            if num_layers:
+                available = base_config.num_hidden_layers
+                if not 1 <= num_layers <= available:
+                    raise ModelLoadError(f"num_layers must be between 1 and {available} for {source}, not {num_layers}")
+                base_config.num_hidden_layers = num_layers
+            return AutoModel.from_pretrained(source, config=base_config, use_safetensors=True, trust_remote_code=False)
+    except (OSError, ValueError) as exc:
+        raise base_load_error(source, exc) from None
+
+
+def base_load_error(name: str, exc: Exception) -> ModelLoadError:
+    """One line on why base encoder ``name`` cannot be loaded (transformers' messages run to several
+    lines, and call a missing directory a malformed Hugging Face id)."""
+    path = Path(name).expanduser()
+    if name.startswith(("/", "./", "../", "~")) and not path.exists():
+        why = "no such directory"
+    elif path.is_dir() and not (path / "config.json").is_file():
+        why = "the directory has no config.json (a transformers model directory has one)"
+    else:
+        why = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return ModelLoadError(f"cannot load base encoder {name!r}: {why}")
 
 
 def read_config(model_dir: str | Path) -> ModelConfig:
@@ -407,10 +423,7 @@ def load_encoder(config: ModelConfig, model_dir: Path | None = None):
         source = str(model_dir / ENCODER_DIR)
     else:
         source = resolve_base_model(config.base_model)
-    try:
-        encoder = load_base_encoder(source, config.num_layers)
-    except OSError as exc:
-        raise ModelLoadError(f"cannot load base encoder {source!r}: {exc}") from None
+    encoder = load_base_encoder(source, config.num_layers)
     if config.finetuning == "lora" and model_dir is not None:
         from peft import LoraConfig, get_peft_model, set_peft_model_state_dict
 

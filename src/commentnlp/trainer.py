@@ -199,12 +199,15 @@ def _build_model(config: TrainingConfig):
     from transformers import AutoTokenizer
 
     from .modeling import MultiHeadModel
-    from .serialization import load_base_encoder, quiet_transformers, resolve_base_model
+    from .serialization import base_load_error, load_base_encoder, quiet_transformers, resolve_base_model
 
     m = config.model
     source = resolve_base_model(m.base_model)
-    with quiet_transformers():
-        tokenizer = AutoTokenizer.from_pretrained(source)
+    try:
+        with quiet_transformers():
+            tokenizer = AutoTokenizer.from_pretrained(source)
+    except (OSError, ValueError) as exc:  # not a directory, not a Hugging Face id (or offline)
+        raise base_load_error(source, exc) from None
     encoder = load_base_encoder(source, m.num_layers)
     positions = getattr(encoder.config, "max_position_embeddings", None)
     if positions and m.max_length > positions:
