@@ -212,6 +212,50 @@ def test_a_json_array_export_is_read_as_its_records(tmp_path, tiny_classifier):
     assert out[0]["error"] == "line 1: not a JSON object (got list)" and "labels" in out[1]
 
 
+def _page(ids, after):
+    """A page of Facebook's Graph API: its comments under 'data', then 'paging'."""
+    return {"data": [{"id": f"1_{i}", "message": f"where can I buy it {i}?", "created_time": "2026-11-01T10:00:00+0000"}
+                     for i in ids], "paging": {"cursors": {"after": after}}}
+
+
+@pytest.mark.parametrize("data", [
+    json.dumps(_page([1, 2, 3], "x")),                          # saved by curl: one line, no newline
+    json.dumps(_page([1, 2, 3], "x"), indent=2) + "\n",          # pretty-printed
+    json.dumps(_page([1, 2], "x")) + "\n" + json.dumps(_page([3], "y")) + "\n",  # one page per line
+    json.dumps({"items": [{"kind": "youtube#comment", "snippet": {"textOriginal": f"where can I buy it {i}?"}}
+                          for i in (1, 2, 3)], "nextPageToken": "z"}),            # YouTube's Data API
+])
+@pytest.mark.parametrize("workers", [0, 2])
+def test_api_responses_are_read_as_the_records_they_list(tmp_path, tiny_classifier, data, workers):
+    """A saved Graph API response was one record with 'no text field' (pretty-printed: every line
+    'not valid JSON'), and the hint to use --text-field could not help."""
+    (tmp_path / "page.json").write_text(data, encoding="utf-8")
+    youtube = "youtube" in data
+    summary = label_file(tmp_path / "page.json", tmp_path / "out.jsonl", tiny_classifier, workers=workers,
+                         text_field="snippet.textOriginal" if youtube else None)
+    out = [json.loads(line) for line in open(tmp_path / "out.jsonl")]
+    assert (summary.total, summary.labeled, summary.errors) == (3, 3, 0)
+    assert all("labels" in r and "paging" not in r for r in out)
+    if not youtube:
+        assert [r["id"] for r in out] == ["1_1", "1_2", "1_3"]
+    pages = 2 if data.count("paging") == 2 else 1
+    assert summary.notes == [f"read the records listed under {'items' if youtube else 'data'!r} of {pages} API "
+                             f"response{'s' if pages == 2 else ''}",
+                             f"not written: the responses' {'nextPageToken' if youtube else 'paging'}"]
+
+
+def test_a_pretty_printed_record_is_one_record_and_a_broken_one_is_reported_by_line(tmp_path, tiny_classifier):
+    (tmp_path / "one.json").write_text(json.dumps({"id": 7, "text": "where can I buy it?"}, indent=2), encoding="utf-8")
+    summary = label_file(tmp_path / "one.json", tmp_path / "one.out.jsonl", tiny_classifier)
+    assert (summary.total, summary.labeled, summary.notes) == (1, 1, [])
+    assert json.loads((tmp_path / "one.out.jsonl").read_text())["id"] == 7
+    # not JSON documents after all: read as JSON lines, each bad line reported and kept
+    (tmp_path / "bad.json").write_text('{\n  "id": 7,\n  "text": "cut here\n', encoding="utf-8")
+    summary = label_file(tmp_path / "bad.json", tmp_path / "bad.out.jsonl", tiny_classifier)
+    assert (summary.total, summary.errors) == (3, 3)
+    assert json.loads(open(tmp_path / "bad.out.jsonl").readline())["error"].startswith("line 1: not valid JSON")
+
+
 def test_missing_input(tmp_path, tiny_classifier):
     with pytest.raises(FileNotFoundError, match="input file not found"):
         label_file(tmp_path / "nope.jsonl", None, tiny_classifier)

@@ -38,7 +38,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES, THREAD_POSITIONS
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_array", "read_csv",
+__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_documents", "read_csv",
            "sniff_csv", "record_of_csv_row", "label_records", "label_file", "open_input", "open_stdin",
            "default_output_path", "detect_format", "check_input_file", "text_of", "text_field_in"]
 
@@ -89,6 +89,8 @@ class LabelSummary:
     reasons: Counter = field(default_factory=Counter)
     #: records per suggested action (the playbook rule's id), of the records labelled in this run
     actions: Counter = field(default_factory=Counter)
+    #: how the input was read, where it is not one record per line or row (API responses)
+    notes: list[str] = field(default_factory=list)
     output: str = ""
     seconds: float = 0.0
 
@@ -102,7 +104,7 @@ class LabelSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors, "blank_lines": self.blank_lines,
-                "reasons": dict(self.reasons), "actions": dict(self.actions), "output": self.output,
+                "reasons": dict(self.reasons), "actions": dict(self.actions), "notes": self.notes, "output": self.output,
                 "seconds": round(self.seconds, 2)}
 
 
@@ -158,16 +160,66 @@ def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
     return Item(lineno, record)
 
 
-def read_json_array(data: bytes) -> list[Item] | None:
-    """The items of a JSON document that is an array (scrapers export comments as one), each
-    element a record; None when ``data`` is not one (it is then read as JSON lines)."""
+#: Keys under which an API response lists its records: Facebook's Graph API (``data``), YouTube's
+#: Data API (``items``).
+API_LIST_KEYS = ("data", "items")
+
+
+def _api_list_key(value: Any) -> str | None:
+    """The key under which ``value``, an API response (``{"data": [...], "paging": {...}}``),
+    lists its records; None for a record (it has a text field) or anything else."""
+    if not isinstance(value, dict) or text_field_in(value) is not None:
+        return None
+    return next((k for k in API_LIST_KEYS if isinstance(value.get(k), list) and value[k]
+                 and all(isinstance(v, dict) for v in value[k])), None)
+
+
+def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
+    """The records of JSON documents that are not JSON lines: an array of records (scrapers export
+    comments as one), a record written over several lines, an API response listing records under
+    ``data`` or ``items`` (its records are read; its other fields, such as ``paging``, are not
+    written), or several such responses one after another. Returns the records' items (errors name their
+    position, ``item N``) and notes on what was read; None when ``data`` is none of these (it is
+    then read as JSON lines)."""
     try:
-        value = json.loads(data.decode("utf-8-sig"))
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
         return None
-    if not isinstance(value, list):
-        return None
-    return [_item(i, v) for i, v in enumerate(value, 1)]
+    decoder, values = json.JSONDecoder(), []
+    pos = _BLANKS.match(text).end()
+    while pos < len(text):
+        try:
+            value, pos = decoder.raw_decode(text, pos)
+        except ValueError:
+            return None
+        values.append(value)
+        pos = _BLANKS.match(text, pos).end()
+    if len(values) > 1 and any(_api_list_key(v) is None for v in values):
+        return None  # several values, not all API responses: JSON lines (a bad first line opening with '[')
+    records: list[Any] = []
+    pages: Counter = Counter()
+    left_out: set[str] = set()
+    for value in values:
+        key = _api_list_key(value)
+        if key is not None:
+            pages[key] += 1
+            left_out.update(k for k in value if k != key)
+            records += value[key]
+        elif isinstance(value, list):
+            records += value
+        else:
+            records.append(value)
+    notes = [f"read the records listed under {key!r} of {_plural(n, 'API response')}" for key, n in pages.items()]
+    if left_out:
+        notes.append(f"not written: the responses' {', '.join(sorted(left_out))}")
+    return [_item(i, v) for i, v in enumerate(records, 1)], notes
+
+
+_BLANKS = re.compile(r"\s*")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _item(position: int, value: Any) -> Item:
@@ -180,10 +232,24 @@ def _item(position: int, value: Any) -> Item:
     return Item(position, {"raw": value}, f"not a JSON object (got {type(value).__name__})", where="item")
 
 
-def _starts_an_array(stream: IO[bytes]) -> bool:
-    """Whether a peekable byte stream's first character, after a BOM and blanks, is ``[``."""
+def _holds_json_documents(stream: IO[bytes]) -> bool:
+    """Whether a peekable byte stream is read whole as JSON documents (:func:`read_json_documents`)
+    rather than as JSON lines: it starts with an array, with a record written over several lines
+    (pretty-printed: a lone ``{``), with an API response listing records, or with one line longer
+    than can be peeked at (API responses run long; JSON lines are read after all if it is not one)."""
     head = stream.peek(1 << 16)[: 1 << 16].removeprefix(b"\xef\xbb\xbf").lstrip()  # type: ignore[attr-defined]
-    return head.startswith(b"[")
+    if head.startswith(b"["):
+        return True
+    end = head.find(b"\n")
+    if end < 0:
+        return head.startswith(b"{")
+    first = head[:end].strip()
+    if first == b"{":
+        return True
+    try:
+        return _api_list_key(json.loads(first)) is not None
+    except ValueError:
+        return False
 
 
 def _repair(value: str) -> tuple[str, bool]:
@@ -934,12 +1000,13 @@ def label_file(
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
-        if _starts_an_array(stream):  # one JSON array of records, read whole
+        if _holds_json_documents(stream):  # an array, a pretty-printed record, API responses: read whole
             data = stream.read()
-            array = read_json_array(data)
-            if array is not None:
-                reader = lambda _stream, on_blank: iter(array)  # noqa: E731
-                total = len(array) if progress else None  # records, not the lines the file has
+            documents = read_json_documents(data)
+            if documents is not None:
+                items, summary.notes = documents
+                reader = lambda _stream, on_blank: iter(items)  # noqa: E731
+                total = len(items) if progress else None  # records, not the lines the file has
             else:  # JSON lines after all, the first one a bad line
                 stream = io.BufferedReader(io.BytesIO(data))  # type: ignore[assignment]
     if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):

@@ -85,6 +85,8 @@ def label_cli(
             typer.echo(f"  {n} x {reason}", err=True)
         if summary.blank_lines:
             typer.echo(f"  {summary.blank_lines} blank lines skipped (they hold no record)", err=True)
+        for note in summary.notes:
+            typer.echo(f"  {note}", err=True)
         if not summary.labeled and any(reason.startswith("no text field") for reason in summary.reasons):
             typer.echo("hint: name the field that holds the comment with --text-field", err=True)
 
