@@ -100,6 +100,11 @@ def test_text_field_may_be_a_dotted_path_into_nested_objects():
     assert text_of({"snippet": {"topLevelComment": {"snippet": {"textOriginal": 3}}}}, path) == \
         (None, f"{path!r} is int, not a string")
     assert text_of({"a.b": "flat wins", "a": {"b": "nested"}}, "a.b") == ("flat wins", None)
+    # found without --text-field: YouTube's commentThreads and comments resources
+    assert text_of(record) == ("where can I buy it?", None)
+    assert text_of({"snippet": {"textOriginal": "a reply", "textDisplay": "<p>a reply</p>"}}) == ("a reply", None)
+    assert text_of({"message": "top-level wins", **record}) == ("top-level wins", None)
+    assert text_of({"snippet": {"topLevelComment": None}})[1].startswith("no text field")
 
 
 def test_text_field_is_found_in_any_case():
@@ -222,8 +227,9 @@ def _page(ids, after):
     json.dumps(_page([1, 2, 3], "x")),                          # saved by curl: one line, no newline
     json.dumps(_page([1, 2, 3], "x"), indent=2) + "\n",          # pretty-printed
     json.dumps(_page([1, 2], "x")) + "\n" + json.dumps(_page([3], "y")) + "\n",  # one page per line
-    json.dumps({"items": [{"kind": "youtube#comment", "snippet": {"textOriginal": f"where can I buy it {i}?"}}
-                          for i in (1, 2, 3)], "nextPageToken": "z"}),            # YouTube's Data API
+    json.dumps({"items": [{"kind": "youtube#commentThread", "snippet": {"topLevelComment": {"snippet": {
+        "textOriginal": f"where can I buy it {i}?", "textDisplay": "<b>HTML</b>"}}}}
+        for i in (1, 2, 3)], "nextPageToken": "z"}),                    # YouTube's Data API, text found nested
 ])
 @pytest.mark.parametrize("workers", [0, 2])
 def test_api_responses_are_read_as_the_records_they_list(tmp_path, tiny_classifier, data, workers):
@@ -231,8 +237,7 @@ def test_api_responses_are_read_as_the_records_they_list(tmp_path, tiny_classifi
     'not valid JSON'), and the hint to use --text-field could not help."""
     (tmp_path / "page.json").write_text(data, encoding="utf-8")
     youtube = "youtube" in data
-    summary = label_file(tmp_path / "page.json", tmp_path / "out.jsonl", tiny_classifier, workers=workers,
-                         text_field="snippet.textOriginal" if youtube else None)
+    summary = label_file(tmp_path / "page.json", tmp_path / "out.jsonl", tiny_classifier, workers=workers)
     out = [json.loads(line) for line in open(tmp_path / "out.jsonl")]
     assert (summary.total, summary.labeled, summary.errors) == (3, 3, 0)
     assert all("labels" in r and "paging" not in r for r in out)

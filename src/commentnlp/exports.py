@@ -62,6 +62,10 @@ FORMATS = ("jsonl", "csv")
 TEXT_FIELDS = ("text", "message", "comment", "body", "content", "comment_text", "full_text", "tweet_text",
                "text_original", "question")
 
+#: Dotted paths tried when a record has none of :data:`TEXT_FIELDS`: YouTube's Data API
+#: ``commentThreads`` and ``comments`` resources.
+NESTED_TEXT_FIELDS = ("snippet.topLevelComment.snippet.textOriginal", "snippet.textOriginal")
+
 #: Fields that tell whether a record is a reply in a thread, tried in order (``reply_of``):
 #: a flag, a kind (Facebook exports' ``comment_type``: "initial" or "reply"), or a parent's id
 #: (Facebook ``parent_id``, YouTube ``parentId``, X/Twitter ``in_reply_to_status_id``), or the
@@ -411,9 +415,13 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
                 return None, f"no {text_field!r} field"
     else:
         name = text_field_in(record)
-        if name is None:
-            return None, f"no text field (looked for {', '.join(TEXT_FIELDS)})"
-        value = record[name]
+        if name is not None:
+            value = record[name]
+        else:  # a resource of YouTube's Data API holds its text in nested objects
+            name = next((path for path in NESTED_TEXT_FIELDS if _nested(record, path) is not _MISSING), None)
+            if name is None:
+                return None, f"no text field (looked for {', '.join(TEXT_FIELDS)})"
+            value = _nested(record, name)
     if not isinstance(value, str):
         return None, f"{name!r} is {'null' if value is None else type(value).__name__}, not a string"
     if not value.strip():
