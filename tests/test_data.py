@@ -4,7 +4,7 @@ import json
 import pytest
 
 from commentnlp.corpora import CORPORA, iter_corpus, join_corpus_labels, text_key
-from commentnlp.data import DataError, encode_labels, gather, read_labeled
+from commentnlp.data import DataError, dedupe_key, encode_labels, gather, read_labeled
 from commentnlp.schema import HEAD_NAMES
 
 from conftest import REPO, SHARED
@@ -16,7 +16,8 @@ from conftest import REPO, SHARED
     ('{"text": "ok"}\n{broken\n', r"d.jsonl:2: not valid JSON"),
     ('{"message": 5, "intent": "spam"}\n', r"d.jsonl:1: a record needs a string 'text' \(or an export's 'message', 'comment', \.\.\. as `label` finds it\)$"),
     ('{"text": null, "message": "ok", "intent": "spam"}\n', r"d.jsonl:1: a record needs a string 'text' .*\), not null$"),
-    ('["ok", "spam"]\n', r"d.jsonl:1: a record needs a string 'text' .*: this line is an array, not an object$"),
+    ('"ok"\n', r"d.jsonl:1: a record needs a string 'text' .*: this line is a string, not an object$"),
+    ('[{"text": "ok", "intent": "spam"}, ["ok"]]', r"d.jsonl, item 2: not a JSON object \(got list\)$"),  # one array
     # evaluating on these would report nothing; a labelled export's 'labels' are predictions, not gold
     ('{"text": "ok", "labels": {"intent": "spam"}}\n{"text": "no", "labels": {"troll": true}}\n',
      r"d.jsonl: no record labels any head: .*holds predictions, not gold"),
@@ -34,6 +35,26 @@ def test_read_labeled_finds_an_exports_text_field_as_label_does(tmp_path):
     (tmp_path / "d.jsonl").write_text('{"Message": "love it", "sentiment": "positive"}\n', encoding="utf-8")
     assert read_labeled(tmp_path / "d.csv")[0]["text"] == "where can i buy it"
     assert read_labeled(tmp_path / "d.jsonl")[0]["text"] == "love it"
+
+
+def test_read_labeled_reads_a_json_array_as_label_studio_exports_it(tmp_path):
+    """Label Studio's JSON-MIN export (one array of flat records) was 'not valid JSON' at line 1."""
+    rows = [{"id": 1, "text": "where can i buy it", "intent": "Where to buy", "annotator": 3},
+            {"id": 2, "text": "lol", "sentiment": "positive", "troll": 0}]
+    (tmp_path / "ls.json").write_text(json.dumps(rows, indent=2), encoding="utf-8")
+    got = read_labeled(tmp_path / "ls.json")
+    assert [(r["id"], r["intent"], r["troll"]) for r in got] == [(1, "where_to_buy", None), (2, None, "false")]
+
+
+def test_evaluation_texts_are_read_from_any_data_file_format(tmp_path):
+    """An evaluation set given as CSV broke training (its texts were read as JSON lines)."""
+    from commentnlp.data import EvaluationTexts
+
+    (tmp_path / "eval.csv").write_text("comment,intent\nWhere can I buy the serum in Leeds?,where_to_buy\n", encoding="utf-8")
+    (tmp_path / "eval.json").write_text(json.dumps([{"text": "my order never came"}]), encoding="utf-8")
+    texts = EvaluationTexts([tmp_path / "eval.csv", tmp_path / "eval.json"])
+    assert texts.why_banned(dedupe_key("where can i buy the serum in leeds")) == "in evaluation set"
+    assert texts.why_banned(dedupe_key("ugh my order never came!! help")) == "contains an evaluation text"
 
 
 def test_read_labeled_reads_gzip_and_a_bom_and_names_unreadable_bytes(tmp_path):

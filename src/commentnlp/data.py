@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import glob
+import io
 import json
 import random
 import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import InputError, detect_format, open_input, open_stdin, read_csv, text_field_in
+from .exports import (InputError, holds_json_documents, detect_format, open_input, open_stdin, read_csv,
+                      read_json_documents, text_field_in)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -26,9 +28,21 @@ class DataError(ValueError):
 
 
 def read_labeled(path: str | Path) -> list[dict[str, Any]]:
-    """Read labeled records (LABELING.md): JSONL, or CSV with a ``text`` column and a column per
-    labelled head (an empty cell: not labelled); ``.gz`` for gzipped; ``"-"``: stdin, its format
-    found from its first bytes. Labels are validated and normalised (troll -> "true"/"false")."""
+    """Read labeled records (LABELING.md): JSONL (or one JSON array of records), or CSV with a
+    ``text`` column and a column per labelled head (an empty cell: not labelled); ``.gz`` for
+    gzipped; ``"-"``: stdin, its format found from its first bytes. Labels are validated and
+    normalised (troll -> "true"/"false")."""
+    records = _read_records(path, _labeled)
+    if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
+        nested = any(isinstance(r.get("labels"), dict) for r in records)
+        raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
+                        "as LABELING.md does" + (" (a 'labels' object, as `commentnlp label` writes, holds "
+                                                 "predictions, not gold labels)" if nested else ""))
+    return records
+
+
+def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+    """``record(where, row)`` of each row of a data file, read as :func:`read_labeled` says."""
     from_stdin = str(path) == "-"
     path = Path("<stdin>" if from_stdin else path)
     if not from_stdin and not path.is_file():
@@ -42,22 +56,30 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
             fmt, gz = detect_format(path)
             raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
         with raw:  # stdin's stays open
-            for lineno, row in (_csv_rows if fmt == "csv" else _jsonl_rows)(path, f):
-                records.append(_labeled(path, lineno, row))
+            for lineno, where, row in (_csv_rows if fmt == "csv" else _json_rows)(path, f):
+                records.append(record(where, row))
     except InputError as exc:
         raise DataError(f"{path}: cannot read it after line {lineno}: {exc.__cause__ or exc}") from None
     except ValueError as exc:  # an unknown extension
         raise DataError(str(exc)) from None
-    if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
-        nested = any(isinstance(r.get("labels"), dict) for r in records)
-        raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
-                        "as LABELING.md does" + (" (a 'labels' object, as `commentnlp label` writes, holds "
-                                                 "predictions, not gold labels)" if nested else ""))
     return records
 
 
-def _jsonl_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """``(line number, parsed JSON)`` of each non-blank line, or a DataError naming the line."""
+def _json_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
+    """``(line number, where, parsed JSON)`` of each record of JSON lines (each non-blank line) or
+    of a JSON document (an array of records, as Label Studio's JSON-MIN export writes, or a
+    pretty-printed record: :func:`~commentnlp.exports.read_json_documents`), or a DataError naming
+    the line or item."""
+    if holds_json_documents(f):
+        data = f.read()
+        documents = read_json_documents(data)
+        if documents is not None:
+            for item in documents[0]:
+                if item.error is not None:
+                    raise DataError(f"{path}, item {item.line}: {item.error}")
+                yield item.line, f"{path}, item {item.line}", item.record
+            return
+        f = io.BytesIO(data)  # JSON lines after all, the first one a bad line
     for lineno, raw in enumerate(f, 1):
         try:
             line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
@@ -66,21 +88,32 @@ def _jsonl_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
         if not line.strip():
             continue
         try:
-            yield lineno, json.loads(line)
+            yield lineno, f"{path}:{lineno}", json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
 
 
-def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, Any]]:
-    """``(line number, row)`` of each CSV row, an empty head cell as not labelled (None)."""
+def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
+    """``(line number, where, row)`` of each CSV row, an empty head cell as not labelled (None)."""
     for item in read_csv(f):
         if item.error is not None:
             raise DataError(f"{path}:{item.line}: {item.error}")
-        yield item.line, {k: None if k in HEAD_NAMES and v.strip() == "" else v for k, v in item.record.items()}
+        yield item.line, f"{path}:{item.line}", {k: None if k in HEAD_NAMES and v.strip() == "" else v
+                                                  for k, v in item.record.items()}
 
 
-def _labeled(path: Path, lineno: int, row: Any) -> dict[str, Any]:
-    """A labeled record with validated labels, or a DataError naming the line."""
+def _labeled(where: str, row: Any) -> dict[str, Any]:
+    """A labeled record with validated labels, or a DataError naming ``where`` it is (file and line)."""
+    row = _with_text(where, row)
+    try:
+        labels = labels_of(row)
+    except LabelError as exc:
+        raise DataError(f"{where}: {exc}") from None
+    return {**row, **labels}
+
+
+def _with_text(where: str, row: Any) -> dict[str, Any]:
+    """A record with its comment as ``text``, or a DataError naming ``where`` it is (file and line)."""
     if isinstance(row, dict) and "text" not in row:  # an export's name for it, as `label` reads it
         other = text_field_in(row)
         if other is not None and isinstance(row[other], str):
@@ -88,13 +121,9 @@ def _labeled(path: Path, lineno: int, row: Any) -> dict[str, Any]:
     if not isinstance(row, dict) or not isinstance(row.get("text"), str):
         got = f", not {_json_type(row['text'])}" if isinstance(row, dict) and "text" in row else (
             "" if isinstance(row, dict) else f": this line is {_json_type(row)}, not an object")
-        raise DataError(f"{path}:{lineno}: a record needs a string 'text' (or an export's 'message', "
+        raise DataError(f"{where}: a record needs a string 'text' (or an export's 'message', "
                         f"'comment', ... as `label` finds it){got}")
-    try:
-        labels = labels_of(row)
-    except LabelError as exc:
-        raise DataError(f"{path}:{lineno}: {exc}") from None
-    return {**row, **labels}
+    return row
 
 
 def _json_type(value: Any) -> str:
@@ -236,8 +265,8 @@ def heads_by_file(patterns: Mapping[str, Iterable[str]] | None, label_files: lis
 
 
 def _read_texts(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    """The records of a file of comments, labelled or not (JSONL, CSV, ... as :func:`read_labeled` reads them)."""
+    return _read_records(path, _with_text)
 
 
 def encode_labels(record: dict[str, Any], ignore_index: int = -100) -> dict[str, int]:

@@ -236,7 +236,7 @@ def _item(position: int, value: Any) -> Item:
     return Item(position, {"raw": value}, f"not a JSON object (got {type(value).__name__})", where="item")
 
 
-def _holds_json_documents(stream: IO[bytes]) -> bool:
+def holds_json_documents(stream: IO[bytes]) -> bool:
     """Whether a peekable byte stream is read whole as JSON documents (:func:`read_json_documents`)
     rather than as JSON lines: it starts with an array, with a record written over several lines
     (pretty-printed: a lone ``{``), with an API response listing records, or with one line longer
@@ -1008,7 +1008,7 @@ def label_file(
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
-        if _holds_json_documents(stream):  # an array, a pretty-printed record, API responses: read whole
+        if holds_json_documents(stream):  # an array, a pretty-printed record, API responses: read whole
             data = stream.read()
             documents = read_json_documents(data)
             if documents is not None:
