@@ -240,12 +240,19 @@ def test_config_overrides_and_errors(tmp_path):
     cfg = TrainingConfig.from_toml(path, {"training.epochs": "5", "data.train": "x.jsonl", "training.learning_rate": "1e-4"})
     assert cfg.training.epochs == 5 and cfg.model.lora_r == 4 and cfg.data.train == ["x.jsonl"]
     assert cfg.training.learning_rate == 1e-4
-    with pytest.raises(ConfigError, match="unknown setting"):
+    with pytest.raises(ConfigError, match=r"unknown setting training.epoch \(did you mean 'epochs'\?\)$"):
         TrainingConfig.from_toml(path, {"training.epoch": "5"})
+    with pytest.raises(ConfigError, match=r"unknown setting training.lr$"):  # nothing close: no guess
+        TrainingConfig.from_toml(path, {"training.lr": "5"})
+    with pytest.raises(ConfigError, match=r"unknown override --trainig.epochs \(did you mean 'training'\?\)"):
+        TrainingConfig.from_toml(path, {"trainig.epochs": "5"})
     with pytest.raises(ConfigError, match="must be int"):
         TrainingConfig.from_toml(path, {"training.epochs": "many"})
     path.write_text("[oops]\na = 1\n")
-    with pytest.raises(ConfigError, match="unknown section"):
+    with pytest.raises(ConfigError, match=r"unknown section \[oops\] \(known: model, data, training\)"):
+        TrainingConfig.from_toml(path)
+    path.write_text("[traning]\nepochs = 1\n")
+    with pytest.raises(ConfigError, match=r"unknown section \[traning\] \(did you mean 'training'\?\)"):
         TrainingConfig.from_toml(path)
 
 
@@ -406,5 +413,8 @@ def test_a_missing_data_file_names_its_setting(tmp_path):
         train(cfg, log=lambda _: None)
     cfg.data.test, cfg.data.dev = [], [str(tmp_path / "gone.jsonl")]
     with pytest.raises(DataError, match=r"^\[data\] dev: data file not found: .*gone.jsonl$"):
+        train(cfg, log=lambda _: None)
+    cfg.data.dev, cfg.data.train = [], [str(tmp_path / "mine_*.csv")]  # a glob matching nothing
+    with pytest.raises(DataError, match=r"^\[data\] train: no file matches .*mine_\*.csv$"):
         train(cfg, log=lambda _: None)
 

@@ -339,7 +339,7 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     d = config.data
     exclude = list(d.exclude) + list(d.evaluate)
     train = gather(d.train, exclude=exclude)
-    if d.dev:
+    if d.dev or not train:  # with no training records (corpora may bring them), nothing to hold out
         dev = gather(d.dev, exclude=exclude)
     else:
         train, dev = _hold_out_dev(train, d.dev_fraction, config.training.seed)

@@ -286,6 +286,9 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
     config = copy.deepcopy(config)
     for key in ("train", "dev", "test", "corpus_labels"):
         try:
+            for pattern in getattr(config.data, key):
+                if not expand([pattern]):  # a glob that matches nothing is a mistake, not an empty split
+                    raise DataError(f"no file matches {pattern}")
             setattr(config.data, key, [str(p) for p in expand(getattr(config.data, key))])
         except DataError as exc:  # name the setting: a config copied from the repository names data/*.jsonl
             hint = " ('test = []' for no test split)" if key == "test" else ""

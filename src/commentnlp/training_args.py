@@ -11,7 +11,7 @@ from typing import Any
 
 from .schema import HEAD_NAMES
 from .tomlfile import read_toml, tomllib
-from .validation import is_number, is_whole
+from .validation import did_you_mean, is_number, is_whole
 
 __all__ = ["ModelArgs", "DataArgs", "TrainArgs", "TrainingConfig", "ConfigError"]
 
@@ -105,7 +105,8 @@ class TrainingConfig:
         for section, values in data.items():
             target = getattr(config, section, None)
             if target is None or not isinstance(values, dict):
-                raise ConfigError(f"{origin}: unknown section [{section}] (known: model, data, training)")
+                raise ConfigError(f"{origin}: unknown section [{section}]{did_you_mean(section, _SECTIONS)} "
+                                  f"(known: {', '.join(_SECTIONS)})")
             for key, value in values.items():
                 _set(target, section, key, value, origin)
         return config
@@ -164,7 +165,8 @@ class TrainingConfig:
             section, _, key = dotted.partition(".")
             target = getattr(self, section, None)
             if target is None or not key:
-                raise ConfigError(f"unknown override --{dotted} (use --section.key value)")
+                raise ConfigError(f"unknown override --{dotted}{did_you_mean(section, _SECTIONS) if key else ''} "
+                                  f"(use --section.key value; sections: {', '.join(_SECTIONS)})")
             try:
                 value = tomllib.loads(f"v = {raw}")["v"]
             except tomllib.TOMLDecodeError:
@@ -172,10 +174,13 @@ class TrainingConfig:
             _set(target, section, key, value, "override")
 
 
+_SECTIONS = ("model", "data", "training")
+
+
 def _set(target: Any, section: str, key: str, value: Any, origin: str) -> None:
     types = {f.name: f.type for f in fields(target)}
     if key not in types:
-        raise ConfigError(f"{origin}: unknown setting {section}.{key}")
+        raise ConfigError(f"{origin}: unknown setting {section}.{key}{did_you_mean(key, types)}")
     current = getattr(target, key)
     if isinstance(current, bool):
         ok = isinstance(value, bool)

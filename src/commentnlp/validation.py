@@ -1,12 +1,14 @@
-"""What counts as a number in the values users give (options, settings, config files): one
-definition for every check, so that a bool is never a number and a numpy integer is a whole one."""
+"""Checks of the values users give (options, settings, config files): what counts as a number, one
+definition for every check, so that a bool is never a number and a numpy integer is a whole one;
+and the name a misspelt one was meant to be."""
 
 from __future__ import annotations
 
+import difflib
 from numbers import Integral, Real
-from typing import Any
+from typing import Any, Iterable
 
-__all__ = ["is_whole", "is_number"]
+__all__ = ["is_whole", "is_number", "did_you_mean"]
 
 
 def is_whole(value: Any, minimum: int = 0) -> bool:
@@ -17,3 +19,10 @@ def is_whole(value: Any, minimum: int = 0) -> bool:
 def is_number(value: Any) -> bool:
     """Whether ``value`` is a real number (a bool is not)."""
     return isinstance(value, Real) and not isinstance(value, bool)
+
+
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'epochs'?)`` for the choice closest to a misspelt ``name`` (any case), or ``""``."""
+    choices = list(choices)
+    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1)
+    return f" (did you mean {next(c for c in choices if c.lower() == close[0])!r}?)" if close else ""

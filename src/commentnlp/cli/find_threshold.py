@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 from typing import Optional
 
 import typer
 
+from ..validation import did_you_mean
 from ._util import command, fail, load_classifier
-
-
-def _did_you_mean(name: str, choices) -> str:
-    close = difflib.get_close_matches(name.lower(), [c.lower() for c in choices], n=1)
-    return f" (did you mean {next(c for c in choices if c.lower() == close[0])!r}?)" if close else ""
 
 
 @command("find-threshold")
@@ -32,9 +27,9 @@ def find_threshold_cli(
 
     clf = load_classifier(model, "cpu", None, backend="exact")
     if head not in clf.heads:
-        fail(f"unknown head {head!r}{_did_you_mean(head, clf.heads)}; heads: {', '.join(clf.heads)}", 2)
+        fail(f"unknown head {head!r}{did_you_mean(head, clf.heads)}; heads: {', '.join(clf.heads)}", 2)
     if label not in clf.heads[head]:
-        fail(f"{label!r} is not a label of {head}{_did_you_mean(label, clf.heads[head])}; "
+        fail(f"{label!r} is not a label of {head}{did_you_mean(label, clf.heads[head])}; "
              f"labels: {', '.join(clf.heads[head])}", 2)
     try:
         records = [r for r in read_labeled(data) if r.get(head) is not None]
