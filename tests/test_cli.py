@@ -1,5 +1,6 @@
 import gzip
 import json
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -259,6 +260,33 @@ def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp
     thresholds = read_config(model).decision_thresholds["intent"]
     assert thresholds["where_to_buy"] == 0.3  # the golden question's threshold was dropped before
     assert set(thresholds) <= {"where_to_buy", "spam"}
+
+
+def test_find_threshold_never_writes_into_a_bundled_model_but_saves_a_copy(tmp_path, tiny_model_dir):
+    """--write with the default model rewrote the shipped model's config.json (in site-packages, or
+    a tracked file of the repository) for everything that uses the install."""
+    from commentnlp.serialization import default_model_path, read_config
+
+    shipped = (default_model_path() / "config.json").read_bytes()
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"text": f"where can i buy it {i}" if i % 3 else f"lol {i}",
+                                        "intent": "where_to_buy" if i % 3 else "social"}) + "\n" for i in range(30)))
+    args = ["find-threshold", "--data", str(data), "--head", "intent", "--label", "where_to_buy"]
+    for model in ([], ["--model", "commentnlp-minilm"]):
+        result = runner.invoke(app, [*args, *model, "--write"])
+        assert result.exit_code == 2 and "error: the bundled model commentnlp-minilm is shared" in result.output
+        assert "--output models/mine" in result.output
+    assert (default_model_path() / "config.json").read_bytes() == shipped
+    # --output saves a copy with the threshold, which loads as any model directory
+    result = runner.invoke(app, [*args, "--model", str(tiny_model_dir), "--output", str(tmp_path / "mine")])
+    assert result.exit_code == 0, result.output
+    assert f"saved in {tmp_path / 'mine' / 'config.json'}" in result.output
+    copy, original = read_config(tmp_path / "mine"), read_config(tiny_model_dir)
+    assert copy.heads == original.heads and original.decision_thresholds.get("intent") is None
+    best = re.search(r"best threshold ([0-9.]+)", result.output)
+    assert copy.decision_thresholds.get("intent", {}).get("where_to_buy") == (float(best.group(1)) if best else None)
+    result = runner.invoke(app, [*args, "--model", str(tiny_model_dir), "--output", str(tmp_path / "mine")])
+    assert result.exit_code == 1 and "error: --output" in result.output and "already exists" in result.output
 
 
 def test_find_threshold_write_to_a_read_only_model_is_one_error_line(tmp_path, tiny_model_dir, monkeypatch):

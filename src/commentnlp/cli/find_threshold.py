@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -16,15 +18,22 @@ def find_threshold_cli(
     head: str = typer.Option(..., "--head", help="Head, e.g. troll or intent."),
     label: str = typer.Option(..., "--label", help="Label, e.g. true or where_to_buy."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
-    write: bool = typer.Option(False, "--write", help="Save the best threshold in the model's config.json."),
+    write: bool = typer.Option(False, "--write", help="Save the best threshold in the model's config.json (a model directory; for a bundled model, use --output)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Save a copy of the model with the best threshold to this new directory (implies --write)."),
 ) -> None:
     """Sweep the score threshold of one label and report its F1; --write saves the best one with the model."""
     import numpy as np
 
     from ..calibration import find_decision_threshold
     from ..data import DataError, read_labeled
-    from ..serialization import read_config, write_config
+    from ..serialization import BUNDLED_MODELS, read_config, write_config
 
+    bundled = model is None or (model in BUNDLED_MODELS and not Path(model).exists())
+    if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
+        fail(f"--output {output} already exists; give a new directory for the copy of the model")
+    if write and not output and bundled:
+        fail(f"the bundled model {model or BUNDLED_MODELS[0]} is shared by everything that uses this install; "
+             f"save a copy with the threshold instead: --output models/mine (then --model models/mine)", 2)
     clf = load_classifier(model, "cpu", None, backend="exact")
     if head not in clf.heads:
         fail(f"unknown head {head!r}{did_you_mean(head, clf.heads)}; heads: {', '.join(clf.heads)}", 2)
@@ -43,8 +52,15 @@ def find_threshold_cli(
     t, before, after = find_decision_threshold(probs, y, values, label)
     typer.echo(f"{head}={label}: F1 {before:.3f} with argmax; " +
                (f"best threshold {t} gives F1 {after:.3f}" if t is not None else "no threshold does better"))
-    if write:
-        config = read_config(clf.model_dir)
+    if write or output:
+        target = clf.model_dir
+        if output:
+            target = Path(output)
+            try:
+                shutil.copytree(clf.model_dir, target, dirs_exist_ok=True)
+            except OSError as exc:
+                fail(f"cannot copy the model to {target}: {exc.strerror or exc}")
+        config = read_config(target)
         thresholds = config.decision_thresholds.setdefault(head, {})  # the head's other labels keep theirs
         if t is None:
             thresholds.pop(label, None)
@@ -53,8 +69,8 @@ def find_threshold_cli(
         if not thresholds:
             del config.decision_thresholds[head]
         try:
-            write_config(clf.model_dir, config)
+            write_config(target, config)
         except OSError as exc:
-            fail(f"cannot save the threshold in {clf.model_dir / 'config.json'}: {exc.strerror or exc}; "
-                 "copy the model directory somewhere writable and pass it with --model")
-        typer.echo(f"saved in {clf.model_dir / 'config.json'}")
+            fail(f"cannot save the threshold in {target / 'config.json'}: {exc.strerror or exc}; "
+                 "save a copy of the model with it instead: --output DIR")
+        typer.echo(f"saved in {target / 'config.json'}")
