@@ -140,7 +140,8 @@ def test_trend_per_day_with_iso_and_unix_times(tmp_path):
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert 'id="trend"' in page and page.count("<svg") == 3
     assert "Mar 2, 2026 – Mar 11, 2026" in page
-    assert "1 labeled record without a usable timestamp left out" in page
+    assert "1 labeled record without a usable timestamp left out (e.g. created_time &#x27;last tuesday&#x27;: not a time " \
+           "from 1990 to 2099 in ISO 8601" in page  # it says which value it could not read
 
 
 def test_trend_per_week_beyond_60_days(tmp_path):
@@ -159,6 +160,11 @@ def test_no_trend_without_timestamps(tmp_path):
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert summary["trend"] is None and summary["dated"] == 0
     assert 'id="no-trend"' in page and "<svg" not in page
+    # "No timestamps in these records" was said of records whose created_time was in another format
+    assert "No usable timestamps in these records (e.g. created_time &#x27;not a date&#x27;: not a time from 1990" in page
+    records[0]["created_time"] = None
+    build_report(write(tmp_path / "y.jsonl", records), tmp_path / "r.html")
+    assert "No timestamps in these records (looked for created_time, " in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("value, expected", [

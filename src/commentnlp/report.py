@@ -136,11 +136,12 @@ def _parse_iso(s: str) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
-def _time_of(record: dict[str, Any]) -> datetime | None:
+def _time_of(record: dict[str, Any]) -> tuple[datetime | None, str | None]:
+    """A record's time (the first of :data:`TIME_FIELDS` it has), and the field it was read from."""
     for name in TIME_FIELDS:
         if record.get(name) is not None:
-            return parse_time(record[name])
-    return None
+            return parse_time(record[name]), name
+    return None, None
 
 
 def _value(head: str, value: Any) -> str | None:
@@ -215,6 +216,8 @@ class _Stats:
     heaps: dict[str, list] = field(default_factory=lambda: {q: [] for q in QUEUES})
     seq: int = 0
     text_field: str | None = None
+    #: the first time field whose value is not a timestamp read here, e.g. ``created_time '01/11/2026'``
+    undatable: str | None = None
 
     def add_reason(self, reason: str) -> None:
         if reason in self.reasons or len(self.reasons) < MAX_REASONS:
@@ -239,10 +242,12 @@ class _Stats:
         for head, value in labels.items():
             if value is not None:
                 self.heads[head][value] += 1
-        when = _time_of(record)
+        when, field_name = _time_of(record)
         if when is not None:
             self.dated += 1
             self._add_day(when.date(), labels)
+        elif field_name is not None and self.undatable is None:  # a format the report does not read
+            self.undatable = f"{field_name} {str(record[field_name])[:40]!r}"
         troll = labels.get("troll") == "true"
         intent, sentiment = labels.get("intent"), labels.get("sentiment")
         if intent == "where_to_buy" and not troll:
@@ -687,11 +692,15 @@ def _legend(items: Iterable[tuple[str, str]], lines: bool = False, dashed: str =
 
 
 def _trend_section(stats: _Stats, unit: str, buckets: list[_Bucket]) -> str:
+    unread = (f" (e.g. {stats.undatable}: not a time from {PLAUSIBLE_YEARS[0]} to {PLAUSIBLE_YEARS[1] - 1} in ISO 8601, "
+              f"such as 2026-11-01T10:00:00, or unix seconds)" if stats.undatable else "")
     if not buckets:
-        return (f'<section class="card"><h2>Over time</h2><p class="muted" id="no-trend">No timestamps in these records '
-                f'(looked for {", ".join(TIME_FIELDS)}: ISO 8601 or unix seconds), so there is no trend.</p></section>')
+        found = (f"No usable timestamps in these records{unread}" if unread else
+                 f"No timestamps in these records (looked for {', '.join(TIME_FIELDS)}: ISO 8601 or unix seconds)")
+        return (f'<section class="card"><h2>Over time</h2><p class="muted" id="no-trend">{_e(found)}, '
+                f'so there is no trend.</p></section>')
     undated = stats.labeled - stats.dated
-    note = f" {_plural(undated, 'labeled record')} without a usable timestamp left out." if undated else ""
+    note = f" {_plural(undated, 'labeled record')} without a usable timestamp left out{unread}." if undated else ""
     per = {"day": "Per day (UTC)", "week": "Per week (UTC, weeks start on Monday)", "month": "Per month (UTC)"}[unit]
     intents = [v for v in INTENTS] + (["other"] if any(b.intents[-1] for b in buckets) else [])
     return f"""<section class="card" id="trend"><h2>Over time</h2>
