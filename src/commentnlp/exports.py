@@ -38,7 +38,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES, THREAD_POSITIONS
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_documents", "read_csv",
+__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_documents", "holds_json_documents", "read_csv",
            "sniff_csv", "record_of_csv_row", "label_records", "label_file", "open_input", "open_stdin",
            "default_output_path", "detect_format", "check_input_file", "text_of", "text_field_in"]
 
@@ -291,7 +291,7 @@ def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool, bool]:
     """:func:`sniff_csv`'s ``(encoding, delimiter)``, and what the file has before its header row,
     for a CSV output to write back: whether it starts with a byte-order mark (Excel's "CSV UTF-8" and
     "Unicode Text" write one, and read a UTF-8 file without one as the ANSI code page) and whether
-    with Excel's ``sep=X`` line (which names the delimiter)."""
+    its first line is Excel's ``sep=X`` (which names the delimiter)."""
     head = stream.peek(1 << 16)[: 1 << 16]
     encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     bom = encoding == "utf-16" or head.startswith(b"\xef\xbb\xbf")
