@@ -26,3 +26,15 @@ def test_a_baseline_whose_package_is_missing_is_left_out_with_a_warning(monkeypa
                                             r"\(pip install 'commentnlp\[eval\]'\)"):
         out = run_baselines(records, records)
     assert "vader" not in out and {"majority", "tfidf_logreg", "rules_where_to_buy"} <= set(out)
+
+
+def test_the_comparison_table_bolds_the_best_figure_of_each_row():
+    """The model's figure was bold in every row, also where a baseline beat it."""
+    from commentnlp.baselines import comparison_table
+
+    table = comparison_table({"intent_macro_f1": 0.5, "where_to_buy_f1": 0.8},
+                             {"tfidf_logreg": {"summary": {"intent_macro_f1": 0.7, "where_to_buy_f1": 0.6}},
+                              "rules": {"summary": {"where_to_buy_f1": 0.8}}})
+    rows = table.splitlines()[2:]
+    assert rows[0] == "| intent_macro_f1 | 0.500 | **0.700** | – |"
+    assert rows[1] == "| where_to_buy_f1 | **0.800** | 0.600 | **0.800** |"  # a tie: both

@@ -176,7 +176,8 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
 
 def comparison_table(model_summary: Mapping[str, float], baselines: Mapping[str, Mapping[str, Any]],
                      model_intervals: Mapping[str, Mapping[str, float]] | None = None) -> str:
-    """Markdown table: one row per headline metric, the model beside every baseline.
+    """Markdown table: one row per headline metric, the model beside every baseline, the best
+    figure of each row in bold.
 
     With ``model_intervals`` (and baselines run with a ``reference``) the model's 95% bootstrap
     interval is shown, and a last column gives the margin over the best baseline with its
@@ -186,8 +187,14 @@ def comparison_table(model_summary: Mapping[str, float], baselines: Mapping[str,
     extra = " margin over the best baseline [95% CI] |" if model_intervals else ""
     lines = ["| metric | model | " + " | ".join(names) + " |" + extra, "|---|---|" + "---|" * (len(names) + bool(extra))]
     for metric, value in model_summary.items():
-        cells = [f"{baselines[n]['summary'][metric]:.3f}" if metric in baselines[n]["summary"] else "–" for n in names]
-        model = f"**{value:.3f}**"
+        figures = [baselines[n]["summary"].get(metric) for n in names]
+        top = max([value, *(f for f in figures if f is not None)])
+
+        def cell(figure: float) -> str:  # the best in bold (the model's, when a baseline beat it, is not)
+            return f"**{figure:.3f}**" if round(figure, 3) == round(top, 3) else f"{figure:.3f}"
+
+        cells = [cell(f) if f is not None else "–" for f in figures]
+        model = cell(value)
         margin = ""
         if model_intervals:
             if metric in model_intervals:
