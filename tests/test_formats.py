@@ -40,6 +40,24 @@ def test_format_detection_and_default_names():
         detect_format("comments.XLSX")
 
 
+def test_a_text_file_is_one_comment_per_line_labelled_as_json_lines(tmp_path, tiny_classifier):
+    """A .txt of comments was read as JSON lines: every line 'not valid JSON', written back as .txt."""
+    src = tmp_path / "comments.txt"
+    src.write_bytes("where can I buy it in Leeds?\r\n\n  love it 😍  \n".encode() + b"\xff\xfe bad\n")
+    assert detect_format(src) == ("txt", False) and default_output_path(src, "jsonl").name == "comments.labeled.jsonl"
+    summary = label_file(src, None, tiny_classifier, workers=0)
+    out = [json.loads(line) for line in open(tmp_path / "comments.labeled.jsonl", encoding="utf-8")]
+    assert [r.get("text") for r in out] == ["where can I buy it in Leeds?", "love it 😍", None]
+    assert "labels" in out[0] and out[2]["error"] == "line 4: invalid UTF-8 at byte 0"
+    assert (summary.total, summary.labeled, summary.errors, summary.blank_lines) == (3, 2, 1, 1)
+    label_file(src, tmp_path / "c.csv", tiny_classifier, workers=2)  # CSV too, and with workers
+    assert [r["text"] for r in csv.DictReader(open(tmp_path / "c.csv", encoding="utf-8"))][:2] == \
+        ["where can I buy it in Leeds?", "love it 😍"]
+    with pytest.raises(ValueError, match=r"label writes JSONL or CSV, not txt: name the output .jsonl or .csv"):
+        label_file(src, tmp_path / "out.txt", tiny_classifier)
+    assert not (tmp_path / "out.txt").exists()
+
+
 def test_tsv_in_tsv_out(tmp_path, tiny_classifier):
     src = tmp_path / "in.tsv"
     src.write_text("id\ttext\n1\twhere can I buy it, in Ohio?\n", encoding="utf-8")

@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (InputError, holds_json_documents, detect_format, open_input, open_stdin, read_csv,
-                      read_json_documents, text_field_in)
+from .exports import (InputError, detect_format, holds_json_documents, open_input, open_stdin, read_csv,
+                      read_json_documents, read_text_lines, text_field_in)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -56,7 +56,8 @@ def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]
             fmt, gz = detect_format(path)
             raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
         with raw:  # stdin's stays open
-            for lineno, where, row in (_csv_rows if fmt == "csv" else _json_rows)(path, f):
+            rows = {"csv": _csv_rows, "txt": _txt_rows}.get(fmt, _json_rows)
+            for lineno, where, row in rows(path, f):
                 records.append(record(where, row))
     except InputError as exc:
         raise DataError(f"{path}: cannot read it after line {lineno}: {exc.__cause__ or exc}") from None
@@ -100,6 +101,14 @@ def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
             raise DataError(f"{path}:{item.line}: {item.error}")
         yield item.line, f"{path}:{item.line}", {k: None if k in HEAD_NAMES and v.strip() == "" else v
                                                   for k, v in item.record.items()}
+
+
+def _txt_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
+    """``(line number, where, {"text": line})`` of each non-blank line of plain text (labels none)."""
+    for item in read_text_lines(f):
+        if item.error is not None:
+            raise DataError(f"{path}:{item.line}: {item.error}")
+        yield item.line, f"{path}:{item.line}", item.record
 
 
 def _labeled(where: str, row: Any) -> dict[str, Any]:

@@ -38,7 +38,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES, THREAD_POSITIONS
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_json_documents", "holds_json_documents", "read_csv",
+__all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines", "read_json_documents", "holds_json_documents", "read_csv",
            "sniff_csv", "record_of_csv_row", "label_records", "label_file", "open_input", "open_stdin",
            "default_output_path", "detect_format", "check_input_file", "text_of", "text_field_in"]
 
@@ -53,6 +53,8 @@ def allow_long_csv_fields() -> None:
 
 #: Supported formats (a ``.gz`` suffix adds gzip compression to either).
 FORMATS = ("jsonl", "csv")
+#: Formats read but not written: ``txt``, plain text with one comment per line (labelled as JSONL).
+INPUT_FORMATS = (*FORMATS, "txt")
 
 #: Field names tried, in order, when no text field is given: the usual ones, then those of
 #: Facebook comment scrapes (``comment_text``), Twitter's API and tweet datasets (``full_text``,
@@ -147,6 +149,16 @@ def jsonl_lines(stream: IO[bytes], on_blank: Callable[[int], None] | None = None
             yield lineno, stripped
         elif on_blank:
             on_blank(lineno)
+
+
+def read_text_lines(stream: IO[bytes], on_blank: Callable[[int], None] | None = None) -> Iterator[Item]:
+    """Each non-blank line of a plain-text byte stream as one comment, ``{"text": line}`` (spaces
+    around it stripped); a line that is not UTF-8 carries its ``error``, as in JSON lines."""
+    for lineno, raw in jsonl_lines(stream, on_blank):
+        try:
+            yield Item(lineno, {"text": raw.decode("utf-8")})
+        except UnicodeDecodeError as exc:
+            yield Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 at byte {exc.start}")
 
 
 def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
@@ -618,8 +630,9 @@ _OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet", ".xlsx"
 
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
     """``(format, gzipped)`` from an explicit format or the file name (``x.csv.gz`` -> csv, gzip;
-    ``.tsv`` is CSV, whose separator is read from the header; other names are JSONL, except those
-    of formats that are neither, e.g. ``.parquet`` or ``.xlsx``: a ValueError that says what to do)."""
+    ``.tsv`` is CSV, whose separator is read from the header; ``.txt`` is plain text, one comment per
+    line, read only; other names are JSONL, except those of formats that are none of these, e.g.
+    ``.parquet`` or ``.xlsx``: a ValueError that says what to do)."""
     name = "" if path is None or str(path) == "-" else str(path).lower()
     gz = name.endswith(".gz")
     if given != "auto":
@@ -630,9 +643,9 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
         other = next((hint for ext, hint in _OTHER_FORMATS.items() if base.endswith(ext)), None)
         if other is not None:  # writing JSON lines under that name would make a file nothing opens
             raise ValueError(f"{path}: not a format label reads or writes (JSONL or CSV, optionally .gz); {other}")
-        fmt = "csv" if base.endswith(_CSV_SUFFIXES) else "jsonl"
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown format {given!r}; use one of {', '.join(FORMATS)} (optionally .gz)")
+        fmt = "csv" if base.endswith(_CSV_SUFFIXES) else "txt" if base.endswith(".txt") else "jsonl"
+    if fmt not in INPUT_FORMATS:
+        raise ValueError(f"unknown format {given!r}; use one of {', '.join(INPUT_FORMATS)} (optionally .gz)")
     return fmt, gz
 
 
@@ -647,7 +660,11 @@ def default_output_path(input_path: str | Path, output_format: str | None = None
         base, ext = stem, "jsonl"
     if output_format:
         fmt, gz = detect_format(None, output_format)
-        if (fmt == "csv") != (f".{ext.lower()}" in _CSV_SUFFIXES):  # the input's own extension if it fits (.tsv, .ndjson)
+        try:
+            same = detect_format(f"x.{ext}")[0] == fmt  # the input's own extension if it names that format (.tsv, .ndjson)
+        except ValueError:
+            same = False
+        if not same:
             ext = fmt
     return p.with_name(f"{base}.labeled.{ext}" + (".gz" if gz else ""))
 
@@ -982,12 +999,16 @@ def label_file(
         in_fmt, in_gz, raw, stream = open_stdin(input_format)
     else:
         in_fmt, in_gz = detect_format(input_path, input_format)
+    written_as = "jsonl" if in_fmt == "txt" else in_fmt  # plain text in, JSON lines out
     if output_path is None:
         output_path = "-" if from_stdin else default_output_path(input_path, output_format or
-                                                                  (in_fmt + (".gz" if in_gz else "")))
+                                                                  (written_as + (".gz" if in_gz else "")))
     to_stdout = str(output_path) == "-"
     out_fmt, out_gz = detect_format(None if to_stdout else output_path,
-                                    output_format or ("auto" if not to_stdout else in_fmt))
+                                    output_format or ("auto" if not to_stdout else written_as))
+    if out_fmt not in FORMATS:
+        raise ValueError(f"label writes {' or '.join(f.upper() for f in FORMATS)}, not {out_fmt}: "
+                         f"name the output .jsonl or .csv")
     if to_stdout and out_gz:
         raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
     summary.output = "-" if to_stdout else str(output_path)
@@ -1000,7 +1021,9 @@ def label_file(
         raw, stream = open_input(input_path, in_gz)
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     bom = excel_sep = False
-    if in_fmt == "csv":
+    if in_fmt == "txt":
+        delimiter, reader = ",", read_text_lines  # type: ignore[assignment]
+    elif in_fmt == "csv":
         encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
 
         def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
