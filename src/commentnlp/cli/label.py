@@ -14,8 +14,8 @@ from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, lo
 def label_cli(
     input: str = typer.Argument(..., help="Export of comments: JSONL or CSV, optionally .gz ('-' for stdin)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout). Default: <input>.labeled.<ext>"),
-    input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, jsonl.gz, csv.gz."),
-    output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format (default: the input's)."),
+    input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), jsonl.gz, csv.gz, txt.gz."),
+    output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, jsonl.gz, csv.gz (default: the input's; JSON lines for txt)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold (to review by hand)."),
     engine: str = typer.Option("local", "--engine", help="local (one process, the default) or spark (Parquet/JSON files or directories; needs pyspark)."),
