@@ -261,8 +261,13 @@ def test_input_format_and_text_column_detection(spark, tmp_path):
         detect_input_format(tmp_path / "nothing.csv")
     src = tmp_path / "x.jsonl"
     src.write_text('{"id": 1, "note": "hello"}\n', encoding="utf-8")
-    with pytest.raises(ValueError, match=r"no text column .*pass text_col \(--text-field on the command line\)"):
+    with pytest.raises(ValueError, match=r"no text column .*pass text_col \(--text-field on the command line\)$"):
         label_files(src, tmp_path / "y")
+    page = tmp_path / "page.json"  # an API response: label (not Spark) reads the records it lists
+    page.write_text('{"data": [{"message": "where can i buy it"}], "paging": {"after": "x"}}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"columns are data, paging\).*listed under 'data', as in an API response: "
+                                         r"label it without --engine spark"):
+        label_files(page, tmp_path / "y")
     with pytest.raises(ValueError, match="partitions must be a whole number of 1 or more, not -2"):
         label_files(src, tmp_path / "y", partitions=-2)  # was Spark's IllegalArgumentException
     with pytest.raises(ValueError, match="output cannot be the input"):

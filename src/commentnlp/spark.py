@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .exports import REPLY_FIELDS, TEXT_FIELDS, reply_value, text_field_in, text_of
+from .exports import API_LIST_KEYS, REPLY_FIELDS, TEXT_FIELDS, reply_value, text_field_in, text_of
 from .validation import is_whole
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -535,8 +535,11 @@ def label_files(
         if text_col is None:
             text_col = text_field_in(df.columns)
             if text_col is None:
+                listed = next((c for c in API_LIST_KEYS if c in df.columns), None)
+                hint = (f"; its records may be listed under {listed!r}, as in an API response: label it without "
+                        f"--engine spark, which reads those" if listed else "")
                 raise ValueError(f"no text column in {src} (looked for {', '.join(TEXT_FIELDS)}; columns are "
-                                 f"{', '.join(df.columns)}); pass text_col (--text-field on the command line)")
+                                 f"{', '.join(df.columns)}); pass text_col (--text-field on the command line){hint}")
         elif text_col not in df.columns:
             raise ValueError(f"no column {text_col!r} in {src} (columns: {', '.join(df.columns)})")
         have = df.rdd.getNumPartitions()
