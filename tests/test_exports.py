@@ -227,6 +227,7 @@ def _page(ids, after):
     json.dumps(_page([1, 2, 3], "x")),                          # saved by curl: one line, no newline
     json.dumps(_page([1, 2, 3], "x"), indent=2) + "\n",          # pretty-printed
     json.dumps(_page([1, 2], "x")) + "\n" + json.dumps(_page([3], "y")) + "\n",  # one page per line
+    json.dumps([_page([1], "x"), _page([2, 3], "y")], indent=1),                 # an array of pages
     json.dumps({"items": [{"kind": "youtube#commentThread", "snippet": {"topLevelComment": {"snippet": {
         "textOriginal": f"where can I buy it {i}?", "textDisplay": "<b>HTML</b>"}}}}
         for i in (1, 2, 3)], "nextPageToken": "z"}),                    # YouTube's Data API, text found nested

@@ -194,7 +194,7 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
     """The records of JSON documents that are not JSON lines: an array of records (scrapers export
     comments as one), a record written over several lines, an API response listing records under
     ``data`` or ``items`` (its records are read; its other fields, such as ``paging``, are not
-    written), or several such responses one after another. Returns the records' items (errors name their
+    written), or several such responses, one after another or in an array. Returns the records' items (errors name their
     position, ``item N``) and notes on what was read; None when ``data`` is none of these (it is
     then read as JSON lines)."""
     try:
@@ -215,14 +215,12 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
     records: list[Any] = []
     pages: Counter = Counter()
     left_out: set[str] = set()
-    for value in values:
-        key = _api_list_key(value)
+    for value in [v for value in values for v in (value if isinstance(value, list) else [value])]:
+        key = _api_list_key(value)  # an API response, alone or in an array of them (a saved crawl)
         if key is not None:
             pages[key] += 1
             left_out.update(k for k in value if k != key)
             records += value[key]
-        elif isinstance(value, list):
-            records += value
         else:
             records.append(value)
     notes = [f"read the records listed under {key!r} of {_plural(n, 'API response')}" for key, n in pages.items()]
