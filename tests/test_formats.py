@@ -58,6 +58,30 @@ def test_a_text_file_is_one_comment_per_line_labelled_as_json_lines(tmp_path, ti
     assert not (tmp_path / "out.txt").exists()
 
 
+def test_rows_above_the_header_are_found_kept_and_not_labelled(tmp_path, tiny_classifier):
+    """Social-listening exports open with a title and query lines: the first was read as the header,
+    and every row was 'row has 4 fields, the header has 1'."""
+    src = tmp_path / "listening.csv"
+    src.write_text("Comments report\nDate range,2026-11-01 - 2026-11-07\n\nDate,Network,Message\n"
+                   "2026-11-01,Facebook,where can I buy this?\n\n2026-11-02,Instagram,love it\n", encoding="utf-8")
+    summary = label_file(src, None, tiny_classifier)
+    assert (summary.total, summary.labeled, summary.errors, summary.blank_lines) == (2, 2, 0, 1)
+    assert summary.notes == ["the header is row 4: the 3 rows above it ('Comments report', ...) are written back above it"]
+    out = (tmp_path / "listening.labeled.csv").read_text(encoding="utf-8")
+    assert out.startswith("Comments report\nDate range,2026-11-01 - 2026-11-07\n\nDate,Network,Message,style,")
+    items = list(read_csv(io.BytesIO(out.encode())))
+    assert [i.record["Message"] for i in items] == ["where can I buy this?", "love it"] and [i.line for i in items] == [5, 6]
+    label_file(tmp_path / "listening.labeled.csv", tmp_path / "again.csv", tiny_classifier)
+    assert (tmp_path / "again.csv").read_text(encoding="utf-8") == out  # labelled again: the same
+    summary = label_file(src, tmp_path / "out.jsonl", tiny_classifier)
+    assert summary.notes[0].endswith("are not written") and summary.labeled == 2
+    # no row below names a text field: the first row stays the header, and no row is lost
+    # (a data row that names one, as wide as the header, is data)
+    (tmp_path / "plain.csv").write_text("id,note\n1,message\n2,bye\n", encoding="utf-8")
+    items = list(read_csv(open(tmp_path / "plain.csv", "rb")))
+    assert [(i.line, i.record) for i in items] == [(2, {"id": "1", "note": "message"}), (3, {"id": "2", "note": "bye"})]
+
+
 def test_tsv_in_tsv_out(tmp_path, tiny_classifier):
     src = tmp_path / "in.tsv"
     src.write_text("id\ttext\n1\twhere can I buy it, in Ohio?\n", encoding="utf-8")

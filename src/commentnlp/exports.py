@@ -314,12 +314,21 @@ def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool, bool]:
     return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", bom, False
 
 
+#: Rows searched for the header when the first row names no text field: exports of social-listening
+#: tools open with a title and a few lines about the query before it.
+MAX_PREAMBLE_ROWS = 30
+
+
 def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
-             dialect: tuple[str, str] | None = None) -> Iterator[Item]:
+             dialect: tuple[str, str] | None = None,
+             on_preamble: Callable[[list[list[str]]], None] | None = None) -> Iterator[Item]:
     """Parse a CSV byte stream with a header row (quoted fields may hold delimiters and newlines).
 
     ``dialect`` is ``(encoding, delimiter)``; by default :func:`sniff_csv` finds them. Empty rows
-    hold no record: they are skipped and reported to ``on_blank(line_number)``.
+    hold no record: they are skipped and reported to ``on_blank(line_number)``. When the first row
+    names no text field (:data:`TEXT_FIELDS`) but one of the next :data:`MAX_PREAMBLE_ROWS`, wider
+    than every row above it, does, as in an export that opens with a title, that row is the header,
+    and the rows before it are given to ``on_preamble`` (once, before the first record).
     """
     allow_long_csv_fields()
     if dialect is None:
@@ -339,18 +348,31 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             return
         if reader.line_num == 1 and len(header) <= 2 and _EXCEL_SEP.fullmatch(delimiter.join(header)):
             header = None  # Excel's "sep=;" line: the header is the next one
+    ahead: list[tuple[int, list[str] | None, str | None]] = []  # rows read looking for a header further down
+    if text_field_in(header) is None:
+        header, ahead = _header_further_down(reader, header, on_preamble)
     header = _unique_names([_repair(h)[0] for h in header])
-    start = reader.line_num + 1
-    while True:
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            yield Item(start, {}, f"unreadable CSV row ({exc})")
-            start = reader.line_num + 1
+
+    def rows() -> Iterator[tuple[int, list[str] | None, str | None]]:
+        """``(first line, row or None, csv error)`` of the rows after the header."""
+        yield from ahead
+        start = reader.line_num + 1
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                yield start, None, str(exc)
+                start = reader.line_num + 1
+                continue
+            line, start = start, reader.line_num + 1
+            yield line, row, None
+
+    for line, row, error in rows():
+        if row is None:
+            yield Item(line, {}, f"unreadable CSV row ({error})")
             continue
-        line, start = start, reader.line_num + 1
         if not row:
             if on_blank:
                 on_blank(line)
@@ -369,6 +391,34 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             yield Item(line, record, "invalid UTF-8")
         else:
             yield Item(line, record)
+
+
+def _header_further_down(reader, first: list[str], on_preamble: Callable[[list[list[str]]], None] | None,
+                         ) -> tuple[list[str], list[tuple[int, list[str] | None, str | None]]]:
+    """``(header, rows read after it)``: the first of the next :data:`MAX_PREAMBLE_ROWS` rows that
+    names a text field and is wider than the rows above it, which go to ``on_preamble``; else
+    ``first``, and the rows read while looking, as ``(first line, row or None, csv error)``, to be
+    read as data."""
+    read: list[tuple[int, list[str] | None, str | None]] = []
+    start = reader.line_num + 1
+    for _ in range(MAX_PREAMBLE_ROWS):
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            read.append((start, None, str(exc)))
+            break
+        read.append((start, row, None))
+        start = reader.line_num + 1
+        # a header below a title: it names a text field and is wider than every row above it (a data
+        # row of a table whose header names none has that header's width, and never counts)
+        if len(row) > max([len(first), *(len(r) for _, r, _ in read[:-1] if r is not None)]) \
+                and text_field_in(row) is not None:
+            if on_preamble:
+                on_preamble([first, *(r for _, r, _ in read[:-1] if r is not None)])
+            return row, []
+    return first, read
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -684,11 +734,13 @@ class _CsvSink:
     RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
 
     def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ",",
-                 bom: bool = False, excel_sep: bool = False):
+                 bom: bool = False, excel_sep: bool = False, rows_above: list[list[str]] | None = None):
         self.writer = csv.writer(out, delimiter=delimiter)
         self.columns = columns
         #: written before the header row, as the input had them: a byte-order mark, Excel's ``sep=;`` line
         self.preamble = ("\ufeff" if bom else "") + (f"sep={delimiter}\r\n" if excel_sep else "")
+        #: rows the input had above its header (a title), written back there; filled as the input is read
+        self.rows_above = rows_above if rows_above is not None else []
         self._out = out
         self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
 
@@ -701,6 +753,7 @@ class _CsvSink:
             self.columns = self.header_for(record)
             self._flat = set(self.columns) - self.RESERVED
             self._out.write(self.preamble)
+            self.writer.writerows([_cell(c) for c in row] for row in self.rows_above)
             self.writer.writerow([_cell(c) for c in self.columns])
         flat: dict[str, Any] = {}
         extra = {}
@@ -1019,13 +1072,21 @@ def label_file(
         raw, stream = open_input(input_path, in_gz)
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     bom = excel_sep = False
+    preamble: list[list[str]] = []  # rows of a CSV input above its header row
     if in_fmt == "txt":
         delimiter, reader = ",", read_text_lines  # type: ignore[assignment]
     elif in_fmt == "csv":
         encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
 
+        def on_preamble(rows: list[list[str]]) -> None:  # a title above the header: kept in a CSV output
+            preamble.extend(rows)
+            first = next((" ".join(r) for r in rows if any(c.strip() for c in r)), "")
+            summary.notes.append(f"the header is row {len(rows) + 1}: the {_plural(len(rows), 'row')} above it "
+                                 f"({first[:40]!r}{', ...' if len(rows) > 1 else ''}) "
+                                 + ("are written back above it" if out_fmt == "csv" else "are not written"))
+
         def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
-            return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter)))
+            return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter), on_preamble=on_preamble))
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
@@ -1046,8 +1107,8 @@ def label_file(
 
     def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
         counter = _Counting(text_out)
-        sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep) if out_fmt == "csv"
-                else _JsonlSink(counter))
+        sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble)
+                if out_fmt == "csv" else _JsonlSink(counter))
         items = reader(stream, on_blank=_count_blank)
         for _ in range(skip):
             if next(items, None) is None:
