@@ -76,6 +76,11 @@ def test_rows_above_the_header_are_found_kept_and_not_labelled(tmp_path, tiny_cl
     summary = label_file(src, tmp_path / "out.jsonl", tiny_classifier)
     assert summary.notes[0].endswith("are not written") and summary.labeled == 2
     # no row below names a text field: the first row stays the header, and no row is lost
+    # a text column of another name is found by --text-field
+    (tmp_path / "bw.csv").write_text("Brandwatch export\nQuery:,brand\nDate,Mention Content,Author\n"
+                                     "2026-11-01,where to buy?,x\n", encoding="utf-8")
+    summary = label_file(tmp_path / "bw.csv", tmp_path / "bw.jsonl", tiny_classifier, text_field="Mention Content")
+    assert (summary.labeled, summary.notes[0][:21]) == (1, "the header is row 3: ")
     # (a data row that names one, as wide as the header, is data)
     (tmp_path / "plain.csv").write_text("id,note\n1,message\n2,bye\n", encoding="utf-8")
     items = list(read_csv(open(tmp_path / "plain.csv", "rb")))

@@ -321,13 +321,14 @@ MAX_PREAMBLE_ROWS = 30
 
 def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
              dialect: tuple[str, str] | None = None,
-             on_preamble: Callable[[list[list[str]]], None] | None = None) -> Iterator[Item]:
+             on_preamble: Callable[[list[list[str]]], None] | None = None,
+             text_field: str | None = None) -> Iterator[Item]:
     """Parse a CSV byte stream with a header row (quoted fields may hold delimiters and newlines).
 
     ``dialect`` is ``(encoding, delimiter)``; by default :func:`sniff_csv` finds them. Empty rows
     hold no record: they are skipped and reported to ``on_blank(line_number)``. When the first row
-    names no text field (:data:`TEXT_FIELDS`) but one of the next :data:`MAX_PREAMBLE_ROWS`, wider
-    than every row above it, does, as in an export that opens with a title, that row is the header,
+    names no text field (``text_field``, or by default one of :data:`TEXT_FIELDS`) but one of the
+    next :data:`MAX_PREAMBLE_ROWS`, wider than every row above it, does, as in an export that opens with a title, that row is the header,
     and the rows before it are given to ``on_preamble`` (once, before the first record).
     """
     allow_long_csv_fields()
@@ -349,8 +350,9 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
         if reader.line_num == 1 and len(header) <= 2 and _EXCEL_SEP.fullmatch(delimiter.join(header)):
             header = None  # Excel's "sep=;" line: the header is the next one
     ahead: list[tuple[int, list[str] | None, str | None]] = []  # rows read looking for a header further down
-    if text_field_in(header) is None:
-        header, ahead = _header_further_down(reader, header, on_preamble)
+    names_text = (lambda row: text_field in row) if text_field else (lambda row: text_field_in(row) is not None)
+    if not names_text(header):
+        header, ahead = _header_further_down(reader, header, names_text, on_preamble)
     header = _unique_names([_repair(h)[0] for h in header])
 
     def rows() -> Iterator[tuple[int, list[str] | None, str | None]]:
@@ -393,7 +395,8 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             yield Item(line, record)
 
 
-def _header_further_down(reader, first: list[str], on_preamble: Callable[[list[list[str]]], None] | None,
+def _header_further_down(reader, first: list[str], names_text: Callable[[list[str]], bool],
+                         on_preamble: Callable[[list[list[str]]], None] | None,
                          ) -> tuple[list[str], list[tuple[int, list[str] | None, str | None]]]:
     """``(header, rows read after it)``: the first of the next :data:`MAX_PREAMBLE_ROWS` rows that
     names a text field and is wider than the rows above it, which go to ``on_preamble``; else
@@ -414,7 +417,7 @@ def _header_further_down(reader, first: list[str], on_preamble: Callable[[list[l
         # a header below a title: it names a text field and is wider than every row above it (a data
         # row of a table whose header names none has that header's width, and never counts)
         if len(row) > max([len(first), *(len(r) for _, r, _ in read[:-1] if r is not None)]) \
-                and text_field_in(row) is not None:
+                and names_text(row):
             if on_preamble:
                 on_preamble([first, *(r for _, r, _ in read[:-1] if r is not None)])
             return row, []
@@ -1086,7 +1089,8 @@ def label_file(
                                  + ("are written back above it" if out_fmt == "csv" else "are not written"))
 
         def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
-            return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter), on_preamble=on_preamble))
+            return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter), on_preamble=on_preamble,
+                                           text_field=text_field))
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]

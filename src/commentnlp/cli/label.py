@@ -89,6 +89,9 @@ def label_cli(
             typer.echo(f"  {note}", err=True)
         if not summary.labeled and any(reason.startswith("no text field") for reason in summary.reasons):
             typer.echo("hint: name the field that holds the comment with --text-field", err=True)
+        elif not summary.labeled and any(reason.endswith("the header has 1") for reason in summary.reasons):
+            typer.echo("hint: a CSV that opens with a title above its header is read from the header row when "
+                       "it names the comment's column: name it with --text-field", err=True)
 
 
 def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
