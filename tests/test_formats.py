@@ -81,6 +81,11 @@ def test_rows_above_the_header_are_found_kept_and_not_labelled(tmp_path, tiny_cl
                                      "2026-11-01,where to buy?,x\n", encoding="utf-8")
     summary = label_file(tmp_path / "bw.csv", tmp_path / "bw.jsonl", tiny_classifier, text_field="Mention Content")
     assert (summary.labeled, summary.notes[0][:21]) == (1, "the header is row 3: ")
+    # the report reads a labeled CSV with rows above its header (found by label's own columns)
+    from commentnlp.report import build_report
+
+    label_file(tmp_path / "bw.csv", tmp_path / "bw.out.csv", tiny_classifier, text_field="Mention Content")
+    assert build_report(tmp_path / "bw.out.csv", tmp_path / "r.html")["labeled"] == 1
     # (a data row that names one, as wide as the header, is data)
     (tmp_path / "plain.csv").write_text("id,note\n1,message\n2,bye\n", encoding="utf-8")
     items = list(read_csv(open(tmp_path / "plain.csv", "rb")))

@@ -350,7 +350,9 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
         if reader.line_num == 1 and len(header) <= 2 and _EXCEL_SEP.fullmatch(delimiter.join(header)):
             header = None  # Excel's "sep=;" line: the header is the next one
     ahead: list[tuple[int, list[str] | None, str | None]] = []  # rows read looking for a header further down
-    names_text = (lambda row: text_field in row) if text_field else (lambda row: text_field_in(row) is not None)
+    def names_text(row: list[str]) -> bool:  # or is the header label writes (its text column named otherwise)
+        return (text_field in row if text_field else text_field_in(row) is not None) or _OUR_CSV_COLUMNS <= set(row)
+
     if not names_text(header):
         header, ahead = _header_further_down(reader, header, names_text, on_preamble)
     header = _unique_names([_repair(h)[0] for h in header])

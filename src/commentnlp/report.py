@@ -376,7 +376,7 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
         fmt, gz = detect_format(src)
         raw, stream = open_input(src, gz)
     try:
-        for item in read_csv(stream) if fmt == "csv" else read_jsonl(stream):
+        for item in read_csv(stream, text_field=text_field) if fmt == "csv" else read_jsonl(stream):
             if item.error is not None:
                 stats.records += 1
                 stats.bad_lines += 1
