@@ -38,6 +38,11 @@ def test_format_detection_and_default_names():
         detect_format("out/x.parquet")
     with pytest.raises(ValueError, match="save the sheet as CSV"):
         detect_format("comments.XLSX")
+    # archives and other compressions were read as JSON lines: every line 'invalid UTF-8'
+    with pytest.raises(ValueError, match=r"export.zip: .*an archive: unpack it and label the file inside"):
+        detect_format("export.zip")
+    with pytest.raises(ValueError, match=r"compressed otherwise than gzip: decompress it, or use .gz"):
+        detect_format("export.jsonl.bz2")
 
 
 def test_a_text_file_is_one_comment_per_line_labelled_as_json_lines(tmp_path, tiny_classifier):

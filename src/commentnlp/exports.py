@@ -678,7 +678,10 @@ _CSV_SUFFIXES = (".csv", ".tsv")
 #: File name endings of formats that are neither JSONL nor CSV, and what to do instead.
 _OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet", ".xlsx": "save the sheet as CSV",
                   ".xls": "save the sheet as CSV", ".avro": "convert it to JSONL or Parquet",
-                  ".orc": "convert it to JSONL or Parquet"}
+                  ".orc": "convert it to JSONL or Parquet",
+                  **dict.fromkeys((".zip", ".tar", ".7z", ".rar"), "an archive: unpack it and label the file inside "
+                                  "(a JSONL or CSV output may end in .gz to be compressed)"),
+                  **dict.fromkeys((".bz2", ".xz", ".zst"), "compressed otherwise than gzip: decompress it, or use .gz")}
 
 
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
