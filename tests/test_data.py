@@ -67,7 +67,7 @@ def test_read_labeled_reads_gzip_and_a_bom_and_names_unreadable_bytes(tmp_path):
     with pytest.raises(DataError, match=r"d.jsonl:2: not UTF-8 \(invalid start byte at byte 9 of the line\)"):
         read_labeled(_write(tmp_path / "d.jsonl", lines.replace(b"\n\n", b'\n{"text":\xff}\n')))
     (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(lines * 500)[:200])
-    with pytest.raises(DataError, match=r"cut.jsonl.gz: cannot read it after line \d+: Compressed file ended"):
+    with pytest.raises(DataError, match=r"cut.jsonl.gz: (cannot read it after line \d+: )?Compressed file ended"):
         read_labeled(tmp_path / "cut.jsonl.gz")
     with pytest.raises(DataError, match="data file is a directory"):
         read_labeled(tmp_path)

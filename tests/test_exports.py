@@ -262,6 +262,20 @@ def test_a_pretty_printed_record_is_one_record_and_a_broken_one_is_reported_by_l
     assert json.loads(open(tmp_path / "bad.out.jsonl").readline())["error"].startswith("line 1: not valid JSON")
 
 
+def test_a_binary_file_is_named_for_what_it_is_whatever_its_name(tmp_path, tiny_classifier):
+    """An Excel workbook saved as .csv was labelled line by line: every line 'invalid UTF-8'."""
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "export.csv", "w") as z:  # what an .xlsx is
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    with pytest.raises(InputError, match=r"export.csv: it is a zip archive \(an Excel workbook is one: save the sheet as CSV\)"):
+        label_file(tmp_path / "export.csv", tmp_path / "out.jsonl", tiny_classifier)
+    (tmp_path / "export.jsonl").write_bytes(b"PAR1" + bytes(100))
+    with pytest.raises(InputError, match=r"it is a Parquet file \(--engine spark reads Parquet\)"):
+        label_file(tmp_path / "export.jsonl", tmp_path / "out.jsonl", tiny_classifier)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 def test_missing_input(tmp_path, tiny_classifier):
     with pytest.raises(FileNotFoundError, match="input file not found"):
         label_file(tmp_path / "nope.jsonl", None, tiny_classifier)

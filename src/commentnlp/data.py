@@ -48,7 +48,7 @@ def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]
     if not from_stdin and not path.is_file():
         raise DataError(f"data file is a directory: {path}" if path.is_dir() else f"data file not found: {path}")
     records: list[dict[str, Any]] = []
-    lineno = 0
+    lineno, raw = 0, None
     try:
         if from_stdin:
             fmt, _, raw, f = open_stdin()
@@ -60,6 +60,8 @@ def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]
             for lineno, where, row in rows(path, f):
                 records.append(record(where, row))
     except InputError as exc:
+        if raw is None:  # not opened at all
+            raise DataError(str(exc)) from None
         raise DataError(f"{path}: cannot read it after line {lineno}: {exc.__cause__ or exc}") from None
     except ValueError as exc:  # an unknown extension
         raise DataError(str(exc)) from None

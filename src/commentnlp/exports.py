@@ -970,7 +970,25 @@ def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
         raw = open(input_path, "rb")
     except OSError as exc:
         raise InputError(f"cannot read input {input_path}: {exc.strerror or exc}") from exc
-    return raw, _checked_stream(raw, gz, str(input_path))
+    stream = _checked_stream(raw, gz, str(input_path))
+    try:
+        head = stream.peek(8)
+    except InputError:  # a corrupt gzip
+        raw.close()
+        raise
+    kind = next((kind for magic, kind in _BINARY_MAGIC.items() if head.startswith(magic)), None)
+    if kind is not None:  # whatever its name says: every line would be 'invalid UTF-8'
+        raw.close()
+        raise InputError(f"cannot read input {input_path}: it is {kind}, not JSONL, CSV or text")
+    return raw, stream
+
+
+#: The first bytes of files an export is sometimes saved as by mistake, and what they are.
+_BINARY_MAGIC = {b"PK\x03\x04": "a zip archive (an Excel workbook is one: save the sheet as CSV)",
+                 b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook (save the sheet as CSV)",
+                 b"PAR1": "a Parquet file (--engine spark reads Parquet)", b"%PDF": "a PDF",
+                 b"BZh": "bzip2-compressed (decompress it, or use gzip)",
+                 b"\xfd7zXZ\x00": "xz-compressed (decompress it, or use gzip)"}
 
 
 def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
