@@ -2,6 +2,7 @@ import gzip
 import io
 import json
 import shutil
+import sys
 
 import pytest
 
@@ -262,7 +263,7 @@ def test_a_pretty_printed_record_is_one_record_and_a_broken_one_is_reported_by_l
     assert json.loads(open(tmp_path / "bad.out.jsonl").readline())["error"].startswith("line 1: not valid JSON")
 
 
-def test_a_binary_file_is_named_for_what_it_is_whatever_its_name(tmp_path, tiny_classifier):
+def test_a_binary_file_is_named_for_what_it_is_whatever_its_name(tmp_path, tiny_classifier, monkeypatch):
     """An Excel workbook saved as .csv was labelled line by line: every line 'invalid UTF-8'."""
     import zipfile
 
@@ -274,6 +275,11 @@ def test_a_binary_file_is_named_for_what_it_is_whatever_its_name(tmp_path, tiny_
     with pytest.raises(InputError, match=r"it is a Parquet file \(--engine spark reads Parquet\)"):
         label_file(tmp_path / "export.jsonl", tmp_path / "out.jsonl", tiny_classifier)
     assert not (tmp_path / "out.jsonl").exists()
+    from commentnlp.exports import open_stdin  # piped in: the same
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((tmp_path / "export.csv").read_bytes())))
+    with pytest.raises(InputError, match=r"cannot read stdin: it is a zip archive"):
+        open_stdin()
 
 
 def test_missing_input(tmp_path, tiny_classifier):

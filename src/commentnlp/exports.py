@@ -976,11 +976,20 @@ def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
     except InputError:  # a corrupt gzip
         raw.close()
         raise
-    kind = next((kind for magic, kind in _BINARY_MAGIC.items() if head.startswith(magic)), None)
-    if kind is not None:  # whatever its name says: every line would be 'invalid UTF-8'
+    try:
+        _not_binary(head, f"input {input_path}")
+    except InputError:
         raw.close()
-        raise InputError(f"cannot read input {input_path}: it is {kind}, not JSONL, CSV or text")
+        raise
     return raw, stream
+
+
+def _not_binary(head: bytes, name: str) -> None:
+    """Raise :class:`InputError` if an input's first bytes show a file that is not text, whatever its
+    name says (read as text, every line would be 'invalid UTF-8')."""
+    kind = next((kind for magic, kind in _BINARY_MAGIC.items() if head.startswith(magic)), None)
+    if kind is not None:
+        raise InputError(f"cannot read {name}: it is {kind}, not JSONL, CSV or text")
 
 
 #: The first bytes of files an export is sometimes saved as by mistake, and what they are.
@@ -1001,6 +1010,7 @@ def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
     gz = head[:2] == b"\x1f\x8b"
     if gz:
         head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
+    _not_binary(head, "stdin")
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     fmt = ("jsonl" if first in (b"{", b"[", b"") else "csv") if given == "auto" else detect_format(None, given)[0]
     return fmt, gz, _StaysOpen(), _checked_stream(peekable, gz, "<stdin>")
