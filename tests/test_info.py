@@ -41,9 +41,9 @@ def test_model_info_reads_the_saved_config(tiny_model_dir):
     info = model_info(tiny_model_dir)
     assert info["heads"] == {h.name: list(h.values) for h in HEADS}
     assert info["finetuning"] == "lora" and info["lora_rank"] == 4 and info["max_length"] == 64
-    assert info["metrics"] == {} and info["thread_positions"] == []
+    assert info["metrics"] == {} and info["thread_positions"] == [] and info["training_texts"] is None
     text = format_model_info(info)
-    assert "fine-tuning: lora (r=4)" in text and "decisions  highest score" in text
+    assert "fine-tuning: lora (r=4)" in text and "decisions  highest score" in text and "hashes" not in text
 
 
 def test_model_info_of_the_default_model_gives_its_real_dev_figures():
@@ -53,6 +53,9 @@ def test_model_info_of_the_default_model_gives_its_real_dev_figures():
     assert info["decision_thresholds"]["intent"]["where_to_buy"] > 0
     assert info["thread_positions"] == ["initial", "reply"]
     assert f"real_dev.jsonl   500 {real['style_macro_f1']:>12.3f}" in format_model_info(info)
+    texts = info["training_texts"]  # distinct hashes: a text trained on twice (case aside) counts once
+    assert texts["dev"] == info["n_dev"] and 0.99 * info["n_train"] <= texts["train"] <= info["n_train"]
+    assert "keeps their hashes (evaluate tells records it has seen)" in format_model_info(info)
 
 
 def test_info_needs_neither_torch_nor_transformers():

@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__
 from .parallel import available_cores
 from .serialization import (BUNDLED_MODELS, ModelLoadError, bundled_model_path, model_fingerprint, read_config,
-                            resolve_model_path)
+                            read_training_texts, resolve_model_path)
 
 __all__ = ["system_info", "model_info", "cache_info"]
 
@@ -108,6 +108,10 @@ def model_info(model: str | Path | None = None) -> dict[str, Any]:
         "thread_positions": sorted({p for offsets in config.position_offsets.values() for p in offsets}),
         "trained_at": training.get("trained_at"),
         "n_train": training.get("n_train"),
+        "n_dev": training.get("n_dev"),
+        # hashes of the train and dev texts, by which `evaluate` tells records it has seen (None: not kept)
+        "training_texts": ({split: len(h) for split, h in texts.items()}
+                           if (texts := read_training_texts(path)) is not None else None),
         "metrics": metrics,
         "graphs_cached": {kind: any(g.startswith(f"{fp}/model.{kind}.") for g in cached["graphs"])
                           for kind, fp in fingerprints.items()},
@@ -145,7 +149,9 @@ def format_model_info(info: dict[str, Any]) -> str:
         f"model      {info['path']} ({_mb(info['bytes'])}, saved by commentnlp {info['saved_by']})",
         f"base       {info['base_model']}, layers: {layers}, fine-tuning: {tuning}, max length {info['max_length']}",
         f"preprocessing v{info['preprocessing_version']}",
-        f"trained    {info['trained_at'] or 'unknown'} on {info['n_train'] or '?'} records",
+        f"trained    {info['trained_at'] or 'unknown'} on {info['n_train'] or '?'} records"
+        + (f", {info['n_dev']} dev" if info.get("n_dev") else "")
+        + ("; keeps their hashes (evaluate tells records it has seen)" if info.get("training_texts") else ""),
         "heads",
         *(f"  {head:<10} {', '.join(labels)}" for head, labels in info["heads"].items()),
     ]
