@@ -63,8 +63,11 @@ def test_bundled_models_resolve_by_name_unless_a_local_path_has_that_name(tmp_pa
     assert resolve_model_path("commentnlp-minilm-l3") == Path("commentnlp-minilm-l3")
     with pytest.raises(ModelLoadError, match="not a commentnlp model"):
         read_config(resolve_model_path("commentnlp-minilm-l3"))
-    with pytest.raises(ModelLoadError, match="model directory not found"):
-        read_config(resolve_model_path("commentnlp-minilm-l9"))
+    with pytest.raises(ModelLoadError, match=r"model directory not found: commentnlp-minilm-L3 \(did you mean "
+                                             r"'commentnlp-minilm-l3'\?\) \(the bundled models, by name: commentnlp-minilm, "):
+        resolve_model_path("commentnlp-minilm-L3")
+    with pytest.raises(ModelLoadError, match=r"model directory not found: nowhere \(the bundled models"):
+        resolve_model_path("nowhere")
 
 
 def test_cli_accepts_a_bundled_model_name():

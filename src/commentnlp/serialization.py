@@ -35,7 +35,7 @@ from typing import Any
 from . import __version__
 from .preprocessing import PREPROCESSING_VERSION
 from .schema import HEADS, THREAD_POSITIONS
-from .validation import is_number, is_whole
+from .validation import did_you_mean, is_number, is_whole
 
 __all__ = [
     "ModelConfig",
@@ -137,6 +137,9 @@ def resolve_model_path(path: str | Path | None) -> Path:
         return default_model_path()
     if str(path) in BUNDLED_MODELS and not Path(path).exists():
         return bundled_model_path(str(path))
+    if not Path(path).exists():
+        raise ModelLoadError(f"model directory not found: {path}{did_you_mean(Path(path).name, BUNDLED_MODELS)} "
+                             f"(the bundled models, by name: {', '.join(BUNDLED_MODELS)})")
     return Path(path)
 
 
