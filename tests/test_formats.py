@@ -97,6 +97,23 @@ def test_rows_above_the_header_are_found_kept_and_not_labelled(tmp_path, tiny_cl
     assert [(i.line, i.record) for i in items] == [(2, {"id": "1", "note": "message"}), (3, {"id": "2", "note": "bye"})]
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_bad_first_line_does_not_make_the_csv_header(tmp_path, tiny_classifier, workers):
+    """JSON lines whose first line was bad gave a CSV whose header was 'raw': every later record's
+    fields (id, message, ...) went into the 'extra' JSON column."""
+    src = tmp_path / "export.jsonl"
+    src.write_text('{broken\n{"id": 1, "message": "where to buy", "likes": 3}\n{"id": 2, "message": "love it"}\n',
+                   encoding="utf-8")
+    label_file(src, tmp_path / "out.csv", tiny_classifier, workers=workers)
+    rows = list(csv.DictReader(open(tmp_path / "out.csv", encoding="utf-8", newline="")))
+    assert list(rows[0])[:3] == ["id", "message", "likes"]
+    assert rows[0]["error"].startswith("line 1: not valid JSON") and json.loads(rows[0]["extra"]) == {"raw": "{broken"}
+    assert [(r["id"], r["message"], r["extra"]) for r in rows[1:]] == [("1", "where to buy", ""), ("2", "love it", "")]
+    (tmp_path / "bad.jsonl").write_text("{broken\n", encoding="utf-8")  # nothing but bad lines: still written
+    label_file(tmp_path / "bad.jsonl", tmp_path / "bad.csv", tiny_classifier, workers=workers)
+    assert (tmp_path / "bad.csv").read_text(encoding="utf-8").startswith("raw,style,")
+
+
 def test_tsv_in_tsv_out(tmp_path, tiny_classifier):
     src = tmp_path / "in.tsv"
     src.write_text("id\ttext\n1\twhere can I buy it, in Ohio?\n", encoding="utf-8")

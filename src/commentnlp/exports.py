@@ -751,6 +751,8 @@ class _CsvSink:
         self.rows_above = rows_above if rows_above is not None else []
         self._out = out
         self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
+        #: unreadable lines read before the first record: the header is made from a record's fields
+        self._unreadable: list[dict[str, Any]] = []
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
         inputs = [k for k in first if k not in ("labels", "scores", "action", "error") and k not in self.RESERVED]
@@ -758,11 +760,28 @@ class _CsvSink:
 
     def write(self, record: dict[str, Any]) -> None:
         if self.columns is None:
-            self.columns = self.header_for(record)
-            self._flat = set(self.columns) - self.RESERVED
-            self._out.write(self.preamble)
-            self.writer.writerows([_cell(c) for c in row] for row in self.rows_above)
-            self.writer.writerow([_cell(c) for c in self.columns])
+            if record.keys() <= {"raw", "error"}:  # a bad first line would make the header 'raw'
+                self._unreadable.append(record)
+                return
+            self._start(record)
+        self._row(record)
+
+    def flush(self) -> None:
+        """Write what waits for a record to make the header from (at a checkpoint, and at the end)."""
+        if self._unreadable and self.columns is None:
+            self._start(self._unreadable[0])
+
+    def _start(self, first: dict[str, Any]) -> None:
+        self.columns = self.header_for(first)
+        self._flat = set(self.columns) - self.RESERVED
+        self._out.write(self.preamble)
+        self.writer.writerows([_cell(c) for c in row] for row in self.rows_above)
+        self.writer.writerow([_cell(c) for c in self.columns])
+        unreadable, self._unreadable = self._unreadable, []
+        for record in unreadable:  # in input order, before the record that gave the header
+            self._row(record)
+
+    def _row(self, record: dict[str, Any]) -> None:
         flat: dict[str, Any] = {}
         extra = {}
         for k, v in record.items():
@@ -839,6 +858,9 @@ class _JsonlSink:
 
     def write(self, record: dict[str, Any]) -> None:
         self.out.write(jsonl_line(record))
+
+    def flush(self) -> None:
+        pass
 
 
 def _open_text_out(path: Path, gz: bool, append: bool) -> IO[str]:
@@ -1165,9 +1187,11 @@ def label_file(
                 for record in output:
                     sink.write(record)
             done += n
+            sink.flush()  # a checkpoint counts only what is written
             on_chunk(done, counter.chars, getattr(sink, "columns", None))
             if progress:
                 progress(done, total)
+        sink.flush()
         on_chunk(done, counter.chars, getattr(sink, "columns", None))
         if progress:
             progress(done, total)
