@@ -98,7 +98,7 @@ def test_rows_above_the_header_are_found_kept_and_not_labelled(tmp_path, tiny_cl
 
 
 @pytest.mark.parametrize("workers", [0, 2])
-def test_a_bad_first_line_does_not_make_the_csv_header(tmp_path, tiny_classifier, workers):
+def test_the_csv_header_holds_the_fields_of_the_first_records(tmp_path, tiny_classifier, workers):
     """JSON lines whose first line was bad gave a CSV whose header was 'raw': every later record's
     fields (id, message, ...) went into the 'extra' JSON column."""
     src = tmp_path / "export.jsonl"
@@ -109,6 +109,12 @@ def test_a_bad_first_line_does_not_make_the_csv_header(tmp_path, tiny_classifier
     assert list(rows[0])[:3] == ["id", "message", "likes"]
     assert rows[0]["error"].startswith("line 1: not valid JSON") and json.loads(rows[0]["extra"]) == {"raw": "{broken"}
     assert [(r["id"], r["message"], r["extra"]) for r in rows[1:]] == [("1", "where to buy", ""), ("2", "love it", "")]
+    # a field the first record lacks (a reply's parent_id) gets its column too, not the extra JSON
+    (tmp_path / "thread.jsonl").write_text('{"id": 1, "message": "where to buy"}\n'
+                                           '{"id": 2, "message": "same", "parent_id": "1"}\n', encoding="utf-8")
+    label_file(tmp_path / "thread.jsonl", tmp_path / "thread.csv", tiny_classifier, workers=workers)
+    rows = list(csv.DictReader(open(tmp_path / "thread.csv", encoding="utf-8", newline="")))
+    assert [(r["parent_id"], r["extra"]) for r in rows] == [("", ""), ("1", "")]
     (tmp_path / "bad.jsonl").write_text("{broken\n", encoding="utf-8")  # nothing but bad lines: still written
     label_file(tmp_path / "bad.jsonl", tmp_path / "bad.csv", tiny_classifier, workers=workers)
     assert (tmp_path / "bad.csv").read_text(encoding="utf-8").startswith("raw,style,")

@@ -751,8 +751,8 @@ class _CsvSink:
         self.rows_above = rows_above if rows_above is not None else []
         self._out = out
         self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
-        #: unreadable lines read before the first record: the header is made from a record's fields
-        self._unreadable: list[dict[str, Any]] = []
+        #: the first chunk's records, held until its end: the header holds the fields of all of them
+        self._first: list[dict[str, Any]] = []
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
         inputs = [k for k in first if k not in ("labels", "scores", "action", "error") and k not in self.RESERVED]
@@ -760,25 +760,24 @@ class _CsvSink:
 
     def write(self, record: dict[str, Any]) -> None:
         if self.columns is None:
-            if record.keys() <= {"raw", "error"}:  # a bad first line would make the header 'raw'
-                self._unreadable.append(record)
-                return
-            self._start(record)
-        self._row(record)
+            self._first.append(record)
+        else:
+            self._row(record)
 
     def flush(self) -> None:
-        """Write what waits for a record to make the header from (at a checkpoint, and at the end)."""
-        if self._unreadable and self.columns is None:
-            self._start(self._unreadable[0])
-
-    def _start(self, first: dict[str, Any]) -> None:
-        self.columns = self.header_for(first)
+        """Write the first chunk's records under a header of all their fields, in the order they
+        first appear (at a checkpoint, and at the end): a field that the first record lacks (a reply's
+        ``parent_id``) gets its column, and a bad first line does not make the header ``raw``."""
+        if self.columns is not None or not self._first:
+            return
+        readable = [r for r in self._first if not r.keys() <= {"raw", "error"}] or self._first
+        self.columns = self.header_for(dict.fromkeys(k for r in readable for k in r))
         self._flat = set(self.columns) - self.RESERVED
         self._out.write(self.preamble)
         self.writer.writerows([_cell(c) for c in row] for row in self.rows_above)
         self.writer.writerow([_cell(c) for c in self.columns])
-        unreadable, self._unreadable = self._unreadable, []
-        for record in unreadable:  # in input order, before the record that gave the header
+        first, self._first = self._first, []
+        for record in first:
             self._row(record)
 
     def _row(self, record: dict[str, Any]) -> None:
