@@ -112,6 +112,20 @@ def test_classify_refuses_an_empty_text(tiny_model_dir):
     assert result.exit_code == 2 and "error: text 2 is empty" in result.output
 
 
+def test_classify_warns_when_a_text_is_a_file_name(tiny_model_dir, tmp_path, monkeypatch):
+    """`commentnlp classify comments.txt` labelled the file's name as a comment, silently."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "comments.txt").write_text("where can i buy it\n")
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "comments.txt"])
+    assert result.exit_code == 0 and result.stdout.startswith("comments.txt\n")  # still labelled, as asked
+    assert "warning: 'comments.txt' is a file: this labels its name; label the file with " \
+           "`commentnlp label comments.txt`, or its lines with `commentnlp classify - < comments.txt`" in result.stderr
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "-"], input="comments.txt\n")
+    assert result.exit_code == 0 and "warning" not in result.stderr  # a comment read from stdin is a comment
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "where can i buy it"])
+    assert "warning" not in result.stderr
+
+
 def test_classify_stdin_that_is_not_utf8_names_the_line(tiny_model_dir):
     result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "-"], input=b"ok\ncaf\xe9 au lait\n")
     assert result.exit_code == 1 and "Traceback" not in result.output  # was a UnicodeDecodeError traceback

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -35,11 +36,16 @@ def classify_cli(
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
 ) -> None:
     """Print the labels, top scores and suggested action of each text."""
-    if texts == ["-"]:
+    from_stdin = texts == ["-"]
+    if from_stdin:
         texts = _stdin_lines()
     empty = next((i for i, t in enumerate(texts, 1) if not t.strip()), None)
     if empty is not None:  # as label reports an empty text: there is nothing to label
         fail(f"text {empty} is empty (an unset shell variable?); give the comment's text", 2)
+    for text in [] if from_stdin else texts:  # a file's name labelled as if it were a comment
+        if len(text) < 256 and "\n" not in text and Path(text).is_file():
+            typer.echo(f"warning: {text!r} is a file: this labels its name; label the file with "
+                       f"`commentnlp label {text}`, or its lines with `commentnlp classify - < {text}`", err=True)
     clf = load_classifier(model, device, playbook, backend=backend)
     with quiet_broken_pipe():
         _print(clf.predict(texts, abstain=abstain), as_json)
