@@ -283,8 +283,13 @@ def test_a_binary_file_is_named_for_what_it_is_whatever_its_name(tmp_path, tiny_
 
 
 def test_missing_input(tmp_path, tiny_classifier):
-    with pytest.raises(FileNotFoundError, match="input file not found"):
+    with pytest.raises(FileNotFoundError, match=r"input file not found: .*nope.jsonl$"):
         label_file(tmp_path / "nope.jsonl", None, tiny_classifier)
+    for text in ("where can I buy this?", "love it. Thanks"):  # a comment given where the export belongs
+        with pytest.raises(FileNotFoundError, match=r"\(a comment's text\? `commentnlp classify \"...\"` labels texts\)"):
+            label_file(text, None, tiny_classifier)
+    with pytest.raises(FileNotFoundError, match=r"my export.jsonl$"):
+        label_file(tmp_path / "my export.jsonl", None, tiny_classifier)
 
 
 def test_an_unreadable_input_is_reported_as_the_inputs(tmp_path, tiny_classifier):

@@ -978,7 +978,10 @@ def check_input_file(input_path: str | Path) -> None:
         return
     if Path(input_path).is_dir():
         raise InputError(f"input is a directory, not an export file: {input_path}")
-    raise FileNotFoundError(f"input file not found: {input_path}")
+    suffix = Path(input_path).suffix
+    text = " " in Path(input_path).name and (not suffix or " " in suffix)  # no file extension: words
+    hint = " (a comment's text? `commentnlp classify \"...\"` labels texts)" if text else ""
+    raise FileNotFoundError(f"input file not found: {input_path}{hint}")
 
 
 def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
