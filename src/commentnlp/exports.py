@@ -996,13 +996,8 @@ def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
         raise InputError(f"cannot read input {input_path}: {exc.strerror or exc}") from exc
     stream = _checked_stream(raw, gz, str(input_path))
     try:
-        head = stream.peek(8)
-    except InputError:  # a corrupt gzip
-        raw.close()
-        raise
-    try:
-        _not_binary(head, f"input {input_path}")
-    except InputError:
+        _not_binary(stream.peek(8), f"input {input_path}")
+    except InputError:  # that, or a corrupt gzip
         raw.close()
         raise
     return raw, stream
@@ -1141,9 +1136,10 @@ def label_file(
         def on_preamble(rows: list[list[str]]) -> None:  # a title above the header: kept in a CSV output
             preamble.extend(rows)
             first = next((" ".join(r) for r in rows if any(c.strip() for c in r)), "")
+            are = "are" if len(rows) > 1 else "is"
             summary.notes.append(f"the header is row {len(rows) + 1}: the {_plural(len(rows), 'row')} above it "
                                  f"({first[:40]!r}{', ...' if len(rows) > 1 else ''}) "
-                                 + ("are written back above it" if out_fmt == "csv" else "are not written"))
+                                 + (f"{are} written back above it" if out_fmt == "csv" else f"{are} not written"))
 
         def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
             return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter), on_preamble=on_preamble,
