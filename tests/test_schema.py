@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from commentnlp.schema import HEAD_NAMES, HEADS, INTENT_PRIORITY, LabelError, labels_of, parse_label, to_record_value
@@ -26,7 +27,8 @@ def test_parse_label_normalises_troll_and_missing():
     ("sentiment", "Positive", "positive"), ("intent", "Where to buy", "where_to_buy"),
     ("intent", " support-request ", "support_request"), ("troll", "YES", "true"), ("troll", "no", "false"),
     ("troll", 1, "true"), ("troll", 0.0, "false"), ("troll", "1.0", "true"),  # spreadsheets, pandas
-    ("troll", float("nan"), None), ("intent", "  ", None)])  # a dataframe's empty cell: not labelled
+    ("troll", float("nan"), None), ("intent", "  ", None),  # a dataframe's empty cell: not labelled
+    ("troll", np.int64(1), "true"), ("troll", np.bool_(False), "false"), ("troll", np.float64("nan"), None)])
 def test_labels_are_read_as_spreadsheets_and_dataframes_write_them(head, value, label):
     """An annotation sheet's 'Positive' or troll = 1 refused the whole training file."""
     assert parse_label(head, value) == label

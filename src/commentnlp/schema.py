@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
+from .validation import is_number
+
 __all__ = [
     "Head",
     "HEADS",
@@ -103,13 +105,13 @@ def parse_label(head: str, value: Any) -> str | None:
     true/false, 1/0, yes/no. Missing, ``null``, NaN (a dataframe's empty cell) and blank values mean
     "this record does not label that head".
     """
-    if value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip()):
+    if value is None or (is_number(value) and value != value) or (isinstance(value, str) and not value.strip()):
         return None
     spec = HEADS_BY_NAME[head]
     if spec.is_binary:
-        if isinstance(value, bool):
+        if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy's bool too
             return "true" if value else "false"
-        if isinstance(value, (int, float)) and value in (0, 1):
+        if is_number(value) and value in (0, 1):  # numpy's numbers too
             return "true" if value else "false"
         key = value.strip().lower() if isinstance(value, str) else None
         if key in _TRUE or key in _FALSE:
