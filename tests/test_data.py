@@ -30,10 +30,11 @@ def test_read_labeled_names_file_and_line(tmp_path, lines, error):
 
 
 def test_read_labeled_finds_an_exports_text_field_as_label_does(tmp_path):
-    """Labelled data with a 'message' or 'comment' column (as exports name it) was refused."""
-    (tmp_path / "d.csv").write_text("id,comment,intent\n1,where can i buy it,where_to_buy\n", encoding="utf-8")
+    """Labelled data with a 'message' or 'comment' column (as exports name it) was refused; an
+    annotation sheet's 'Intent' column was taken for no labels at all."""
+    (tmp_path / "d.csv").write_text("id,Comment,Intent\n1,where can i buy it,Where to buy\n", encoding="utf-8")
     (tmp_path / "d.jsonl").write_text('{"Message": "love it", "sentiment": "positive"}\n', encoding="utf-8")
-    assert read_labeled(tmp_path / "d.csv")[0]["text"] == "where can i buy it"
+    assert [(r["text"], r["intent"]) for r in read_labeled(tmp_path / "d.csv")] == [("where can i buy it", "where_to_buy")]
     assert read_labeled(tmp_path / "d.jsonl")[0]["text"] == "love it"
 
 

@@ -116,6 +116,11 @@ def _txt_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
 def _labeled(where: str, row: Any) -> dict[str, Any]:
     """A labeled record with validated labels, or a DataError naming ``where`` it is (file and line)."""
     row = _with_text(where, row)
+    for head in HEAD_NAMES:  # an annotation sheet's 'Intent' or 'SENTIMENT' column
+        if head not in row:
+            column = next((k for k in row if isinstance(k, str) and k.strip().lower() == head), None)
+            if column is not None:
+                row = {**row, head: row[column]}
     try:
         labels = labels_of(row)
     except LabelError as exc:
