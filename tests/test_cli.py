@@ -157,10 +157,15 @@ def test_evaluate_report_and_json(tmp_path, tiny_model_dir):
 
     shutil.copytree(tiny_model_dir, tmp_path / "model")
     write_training_texts(tmp_path / "model", {"train": text_hashes(["Where can I buy it?"]), "dev": text_hashes([])})
-    with pytest.warns(UserWarning, match=r"^1 of the 3 records were in the model's training data \(1 in train;"):
+    with pytest.warns(UserWarning, match=r"^1 of the 3 records were in the training data of model \(1 in train;"):
         result = runner.invoke(app, ["evaluate", "--model", str(tmp_path / "model"), "--data", str(data), "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["seen_in_training"] == {"train": 1, "dev": 0, "either": 1}
+    # so does a model it is compared with
+    with pytest.warns(UserWarning, match=r"^1 of the 3 records were in the training data of model \("):
+        result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data),
+                                     "--compare", str(tmp_path / "model")])
+    assert result.exit_code == 0, result.output
 
 
 def test_train_with_overrides(tmp_path, tiny_base):

@@ -54,7 +54,7 @@ def test_tiny_cpu_training_run_learns(tmp_path):
     assert (tmp_path / "model" / "activation_ranges.safetensors").is_file()  # smooths its int8 graph
     # it knows its training texts: evaluating on them warns, on the held-out test split it does not
     train_file, dev_file = cfg.data.train[0], cfg.data.dev[0]
-    with pytest.warns(UserWarning, match=r"^110 of the 110 records were in the model's training data \(110 in train;"):
+    with pytest.warns(UserWarning, match=r"^110 of the 110 records were in the training data of model \(110 in train;"):
         assert evaluate(clf, train_file)["seen_in_training"] == {"train": 110, "dev": 0, "either": 110}
     assert seen_in_training(clf, [r["text"] for r in test]) == {"train": 0, "dev": 0, "either": 0}
     # written again from the data its config records (a model saved without them), unless that data changed

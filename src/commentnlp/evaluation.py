@@ -201,7 +201,8 @@ def seen_in_training(classifier, texts: Sequence[str]) -> dict[str, int] | None:
     from .data import text_hashes
     from .serialization import read_training_texts
 
-    known = read_training_texts(getattr(classifier, "model_dir", classifier))
+    model_dir = Path(getattr(classifier, "model_dir", classifier))
+    known = read_training_texts(model_dir)
     if known is None:
         return None
     hashes = text_hashes(texts)
@@ -210,9 +211,9 @@ def seen_in_training(classifier, texts: Sequence[str]) -> dict[str, int] | None:
     seen["either"] = int(np.logical_or.reduce(list(hits.values())).sum()) if hits else 0
     if seen["either"]:
         splits = ", ".join(f"{n} in {split}" for split, n in seen.items() if split != "either" and n)
-        warnings.warn(f"{seen['either']} of the {len(hashes)} records were in the model's training data ({splits}; "
-                      f"dev picked its epoch and thresholds): figures on them overstate how it labels new comments",
-                      UserWarning, stacklevel=2)
+        warnings.warn(f"{seen['either']} of the {len(hashes)} records were in the training data of {model_dir.name} "
+                      f"({splits}; dev picked its epoch and thresholds): figures on them overstate how it labels "
+                      f"new comments", UserWarning, stacklevel=2)
     return seen
 
 

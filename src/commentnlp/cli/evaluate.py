@@ -74,7 +74,9 @@ def evaluate_cli(
             train = gather(train_data) if train_data else baseline_training_records(clf.config)
             result["baselines"] = run_baselines(train, records, reference=predicted if ci else None)
         if compare:
-            _, other = predict_records(load_classifier(compare, device, None, backend=backend), records, batch_size)
+            other_clf = load_classifier(compare, device, None, backend=backend)
+            seen_in_training(other_clf, [r["text"] for r in records])  # a warning if it was trained on them
+            _, other = predict_records(other_clf, records, batch_size)
             result["comparison"] = {"other": compare, "figures": compare_predictions(records, predicted, other, clf.heads)}
     except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
         fail(str(exc))
