@@ -251,6 +251,29 @@ def test_api_responses_are_read_as_the_records_they_list(tmp_path, tiny_classifi
                              f"not written: the responses' {'nextPageToken' if youtube else 'paging'}"]
 
 
+def test_replies_nested_in_api_comments_are_labelled_as_records_of_their_own(tmp_path, tiny_classifier):
+    """Graph API comments fetched with their replies (fields=comments{message}) hold them nested:
+    only the top-level comments were labelled, the replies (where trolls and regulars talk) not."""
+    page = {"data": [
+        {"id": "p_1", "message": "where can I buy this?", "comments": {"data": [
+            {"id": "p_1_r1", "message": "@Sam try Boots"}, {"id": "p_1_r2", "message": "lol", "parent": {"id": "x"}}]}},
+        {"id": "p_2", "message": "love it"}]}
+    youtube = {"items": [{"id": "t1", "snippet": {"topLevelComment": {"snippet": {"textOriginal": "where to buy?"}}},
+                          "replies": {"comments": [{"id": "t1.r", "snippet": {"textOriginal": "amazon"}}]}}]}
+    (tmp_path / "fb.json").write_text(json.dumps(page, indent=2), encoding="utf-8")
+    (tmp_path / "yt.json").write_text(json.dumps(youtube), encoding="utf-8")
+    summary = label_file(tmp_path / "fb.json", tmp_path / "fb.jsonl", tiny_classifier)
+    out = [json.loads(line) for line in open(tmp_path / "fb.jsonl", encoding="utf-8")]
+    assert [(r["id"], r.get("parent_id")) for r in out] == [("p_1", None), ("p_1_r1", "p_1"), ("p_1_r2", None), ("p_2", None)]
+    assert out[0]["comments"] == page["data"][0]["comments"] and all("labels" in r for r in out)  # the comment keeps them
+    assert out[2]["parent"] == {"id": "x"}  # a reply that names its parent is left as it is
+    assert summary.notes[1] == ("labelled 2 replies nested in their comments (under 'comments.data') as records of "
+                                "their own, each after its comment (which keeps them too)")
+    label_file(tmp_path / "yt.json", tmp_path / "yt.jsonl", tiny_classifier)
+    out = [json.loads(line) for line in open(tmp_path / "yt.jsonl", encoding="utf-8")]
+    assert [(r["id"], r.get("parent_id"), "labels" in r) for r in out] == [("t1", None, True), ("t1.r", "t1", True)]
+
+
 def test_a_pretty_printed_record_is_one_record_and_a_broken_one_is_reported_by_line(tmp_path, tiny_classifier):
     (tmp_path / "one.json").write_text(json.dumps({"id": 7, "text": "where can I buy it?"}, indent=2), encoding="utf-8")
     summary = label_file(tmp_path / "one.json", tmp_path / "one.out.jsonl", tiny_classifier)

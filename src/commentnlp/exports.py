@@ -194,7 +194,8 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
     """The records of JSON documents that are not JSON lines: an array of records (scrapers export
     comments as one), a record written over several lines, an API response listing records under
     ``data`` or ``items`` (its records are read; its other fields, such as ``paging``, are not
-    written), or several such responses, one after another or in an array. Returns the records' items (errors name their
+    written; replies nested in a record are read as records of their own, after it), or several
+    such responses, one after another or in an array. Returns the records' items (errors name their
     position, ``item N``) and notes on what was read; None when ``data`` is none of these (it is
     then read as JSON lines)."""
     try:
@@ -214,26 +215,49 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
         return None  # several values, not all API responses: JSON lines (a bad first line opening with '[')
     records: list[Any] = []
     pages: Counter = Counter()
+    replies: Counter = Counter()
     left_out: set[str] = set()
     for value in [v for value in values for v in (value if isinstance(value, list) else [value])]:
         key = _api_list_key(value)  # an API response, alone or in an array of them (a saved crawl)
-        if key is not None:
-            pages[key] += 1
-            left_out.update(k for k in value if k != key)
-            records += value[key]
-        else:
+        if key is None:
             records.append(value)
+            continue
+        pages[key] += 1
+        left_out.update(k for k in value if k != key)
+        for record in value[key]:
+            records.append(record)
+            records += _nested_replies(record, replies)
     notes = [f"read the records listed under {key!r} of {_plural(n, 'API response')}" for key, n in pages.items()]
+    notes += [f"labelled {_plural(n, 'reply', 'replies')} nested in their comments (under {path!r}) as records of their own, "
+              f"each after its comment (which keeps them too)" for path, n in replies.items()]
     if left_out:
         notes.append(f"not written: the responses' {', '.join(sorted(left_out))}")
     return [_item(i, v) for i, v in enumerate(records, 1)], notes
 
 
+#: Where an API's comment holds its replies: Facebook's Graph API (``comments.data``), Instagram's
+#: (``replies.data``), YouTube's ``commentThreads`` (``replies.comments``).
+NESTED_REPLY_PATHS = ("comments.data", "replies.data", "replies.comments")
+
+
+def _nested_replies(record: Any, counts: Counter) -> list[dict[str, Any]]:
+    """The replies an API's comment holds (:data:`NESTED_REPLY_PATHS`), each as a record with its
+    comment's ``id`` as ``parent_id`` (so it is read as a reply) unless it names its parent already."""
+    out: list[dict[str, Any]] = []
+    for path in NESTED_REPLY_PATHS if isinstance(record, dict) else ():
+        found = _nested(record, path)
+        if isinstance(found, list) and found and all(isinstance(r, dict) for r in found):
+            counts[path] += len(found)
+            parent = record.get("id")
+            out += [r if parent is None or reply_of(r) is not None else {**r, "parent_id": parent} for r in found]
+    return out
+
+
 _BLANKS = re.compile(r"\s*")
 
 
-def _plural(n: int, noun: str) -> str:
-    return f"{n} {noun}" + ("" if n == 1 else "s")
+def _plural(n: int, noun: str, nouns: str | None = None) -> str:
+    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
 
 
 def _item(position: int, value: Any) -> Item:
@@ -248,9 +272,10 @@ def _item(position: int, value: Any) -> Item:
 
 def holds_json_documents(stream: IO[bytes]) -> bool:
     """Whether a peekable byte stream is read whole as JSON documents (:func:`read_json_documents`)
-    rather than as JSON lines: it starts with an array, with a record written over several lines
-    (pretty-printed: a lone ``{``), with an API response listing records, or with one line longer
-    than can be peeked at (API responses run long; JSON lines are read after all if it is not one)."""
+    rather than as JSON lines: it starts with an array, with an object its first line does not hold
+    whole (pretty-printed), with an API response listing records, or with one line longer than can
+    be peeked at (API responses run long). Read whole, what is none of these is read as JSON lines
+    after all."""
     head = stream.peek(1 << 16)[: 1 << 16].removeprefix(b"\xef\xbb\xbf").lstrip()  # type: ignore[attr-defined]
     if head.startswith(b"["):
         return True
@@ -258,12 +283,10 @@ def holds_json_documents(stream: IO[bytes]) -> bool:
     if end < 0:
         return head.startswith(b"{")
     first = head[:end].strip()
-    if first == b"{":
-        return True
     try:
         return _api_list_key(json.loads(first)) is not None
-    except ValueError:
-        return False
+    except ValueError:  # a record written over several lines (or a bad line: JSON lines after all)
+        return first.startswith(b"{")
 
 
 def _repair(value: str) -> tuple[str, bool]:
