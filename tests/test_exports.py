@@ -229,6 +229,8 @@ def _page(ids, after):
     json.dumps(_page([1, 2, 3], "x"), indent=2) + "\n",          # pretty-printed
     json.dumps(_page([1, 2], "x")) + "\n" + json.dumps(_page([3], "y")) + "\n",  # one page per line
     json.dumps([_page([1], "x"), _page([2, 3], "y")], indent=1),                 # an array of pages
+    json.dumps({"data": {"comments": [{"id": f"1_{i}", "text": f"where can I buy it {i}?"} for i in (1, 2, 3)],
+                         "cursor": 3, "has_more": False}, "error": {"code": "ok"}}),  # TikTok's Research API
     json.dumps({"items": [{"kind": "youtube#commentThread", "snippet": {"topLevelComment": {"snippet": {
         "textOriginal": f"where can I buy it {i}?", "textDisplay": "<b>HTML</b>"}}}}
         for i in (1, 2, 3)], "nextPageToken": "z"}),                    # YouTube's Data API, text found nested
@@ -246,9 +248,13 @@ def test_api_responses_are_read_as_the_records_they_list(tmp_path, tiny_classifi
     if not youtube:
         assert [r["id"] for r in out] == ["1_1", "1_2", "1_3"]
     pages = 2 if data.count("paging") == 2 else 1
-    assert summary.notes == [f"read the records listed under {'items' if youtube else 'data'!r} of {pages} API "
-                             f"response{'s' if pages == 2 else ''}",
-                             f"not written: the responses' {'nextPageToken' if youtube else 'paging'}"]
+    if "has_more" in data:
+        assert summary.notes == ["read the records listed under 'data.comments' of 1 API response",
+                                 "not written: the responses' data.cursor, data.has_more, error"]
+    else:
+        assert summary.notes == [f"read the records listed under {'items' if youtube else 'data'!r} of {pages} API "
+                                 f"response{'s' if pages == 2 else ''}",
+                                 f"not written: the responses' {'nextPageToken' if youtube else 'paging'}"]
 
 
 def test_replies_nested_in_api_comments_are_labelled_as_records_of_their_own(tmp_path, tiny_classifier):

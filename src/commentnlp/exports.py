@@ -176,9 +176,10 @@ def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
     return Item(lineno, record)
 
 
-#: Keys under which an API response lists its records: Facebook's Graph API (``data``), YouTube's
-#: Data API (``items``).
-API_LIST_KEYS = ("data", "items")
+#: Keys (dotted: in nested objects) under which an API response lists its records: Facebook's and
+#: Instagram's Graph API (``data``), YouTube's Data API (``items``), TikTok's Research API
+#: (``data.comments``).
+API_LIST_KEYS = ("data", "items", "data.comments")
 
 
 def _api_list_key(value: Any) -> str | None:
@@ -186,8 +187,8 @@ def _api_list_key(value: Any) -> str | None:
     lists its records; None for a record (it has a text field) or anything else."""
     if not isinstance(value, dict) or text_field_in(value) is not None:
         return None
-    return next((k for k in API_LIST_KEYS if isinstance(value.get(k), list) and value[k]
-                 and all(isinstance(v, dict) for v in value[k])), None)
+    return next((k for k in API_LIST_KEYS if isinstance(found := _nested(value, k), list) and found
+                 and all(isinstance(v, dict) for v in found)), None)
 
 
 def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
@@ -223,8 +224,8 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
             records.append(value)
             continue
         pages[key] += 1
-        left_out.update(k for k in value if k != key)
-        for record in value[key]:
+        left_out.update(_beside(value, key))
+        for record in _nested(value, key):
             records.append(record)
             records += _nested_replies(record, replies)
     notes = [f"read the records listed under {key!r} of {_plural(n, 'API response')}" for key, n in pages.items()]
@@ -233,6 +234,15 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
     if left_out:
         notes.append(f"not written: the responses' {', '.join(sorted(left_out))}")
     return [_item(i, v) for i, v in enumerate(records, 1)], notes
+
+
+def _beside(value: dict[str, Any], path: str) -> Iterator[str]:
+    """The (dotted) names of the fields of ``value`` beside those on ``path``: ``paging`` beside
+    ``data``; ``data.cursor`` and ``error`` beside ``data.comments``."""
+    prefix = ""
+    for key in path.split("."):
+        yield from (prefix + k for k in value if k != key)
+        value, prefix = value[key], f"{prefix}{key}."
 
 
 #: Where an API's comment holds its replies: Facebook's Graph API (``comments.data``), Instagram's
