@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import glob
-import io
 import json
 import random
 import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (InputError, detect_format, holds_json_documents, open_input, open_stdin, read_csv,
-                      read_json_documents, read_text_lines, text_field_in)
+from .exports import (InputError, detect_format, json_documents, open_input, open_stdin, read_csv, read_text_lines,
+                      text_field_in)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -73,16 +72,13 @@ def _json_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
     of a JSON document (an array of records, as Label Studio's JSON-MIN export writes, or a
     pretty-printed record: :func:`~commentnlp.exports.read_json_documents`), or a DataError naming
     the line or item."""
-    if holds_json_documents(f):
-        data = f.read()
-        documents = read_json_documents(data)
-        if documents is not None:
-            for item in documents[0]:
-                if item.error is not None:
-                    raise DataError(f"{path}, item {item.line}: {item.error}")
-                yield item.line, f"{path}, item {item.line}", item.record
-            return
-        f = io.BytesIO(data)  # JSON lines after all, the first one a bad line
+    documents, f = json_documents(f)
+    if documents is not None:
+        for item in documents[0]:
+            if item.error is not None:
+                raise DataError(f"{path}, item {item.line}: {item.error}")
+            yield item.line, f"{path}, item {item.line}", item.record
+        return
     for lineno, raw in enumerate(f, 1):
         try:
             line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")

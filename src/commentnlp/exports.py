@@ -38,9 +38,10 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES, THREAD_POSITIONS
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines", "read_json_documents", "holds_json_documents", "read_csv",
-           "sniff_csv", "record_of_csv_row", "label_records", "label_file", "open_input", "open_stdin",
-           "default_output_path", "detect_format", "check_input_file", "text_of", "text_field_in"]
+__all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
+           "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
+           "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
+           "check_input_file", "text_of", "text_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -187,8 +188,13 @@ def _api_list_key(value: Any) -> str | None:
     lists its records; None for a record (it has a text field) or anything else."""
     if not isinstance(value, dict) or text_field_in(value) is not None:
         return None
-    return next((k for k in API_LIST_KEYS if isinstance(found := _nested(value, k), list) and found
-                 and all(isinstance(v, dict) for v in found)), None)
+    return next((k for k in API_LIST_KEYS if _records_at(value, k) is not None), None)
+
+
+def _records_at(value: dict[str, Any], path: str) -> list[dict[str, Any]] | None:
+    """The non-empty list of objects at a dotted ``path`` of ``value`` (an API's records), or None."""
+    found = _nested(value, path)
+    return found if isinstance(found, list) and found and all(isinstance(v, dict) for v in found) else None
 
 
 def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
@@ -228,8 +234,8 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
         for record in _nested(value, key):
             records.append(record)
             records += _nested_replies(record, replies)
-    notes = [f"read the records listed under {key!r} of {_plural(n, 'API response')}" for key, n in pages.items()]
-    notes += [f"labelled {_plural(n, 'reply', 'replies')} nested in their comments (under {path!r}) as records of their own, "
+    notes = [f"read the records listed under {key!r} of {plural(n, 'API response')}" for key, n in pages.items()]
+    notes += [f"labelled {plural(n, 'reply', 'replies')} nested in their comments (under {path!r}) as records of their own, "
               f"each after its comment (which keeps them too)" for path, n in replies.items()]
     if left_out:
         notes.append(f"not written: the responses' {', '.join(sorted(left_out))}")
@@ -255,8 +261,8 @@ def _nested_replies(record: Any, counts: Counter) -> list[dict[str, Any]]:
     comment's ``id`` as ``parent_id`` (so it is read as a reply) unless it names its parent already."""
     out: list[dict[str, Any]] = []
     for path in NESTED_REPLY_PATHS if isinstance(record, dict) else ():
-        found = _nested(record, path)
-        if isinstance(found, list) and found and all(isinstance(r, dict) for r in found):
+        found = _records_at(record, path)
+        if found is not None:
             counts[path] += len(found)
             parent = record.get("id")
             out += [r if parent is None or reply_of(r) is not None else {**r, "parent_id": parent} for r in found]
@@ -266,8 +272,9 @@ def _nested_replies(record: Any, counts: Counter) -> list[dict[str, Any]]:
 _BLANKS = re.compile(r"\s*")
 
 
-def _plural(n: int, noun: str, nouns: str | None = None) -> str:
-    return f"{n} {noun if n == 1 else nouns or noun + 's'}"
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    """``"1 reply"``, ``"2 replies"``, ``"1,024 comments"``: a count and its noun, for messages."""
+    return f"{n:,} {noun if n == 1 else nouns or noun + 's'}"
 
 
 def _item(position: int, value: Any) -> Item:
@@ -278,6 +285,17 @@ def _item(position: int, value: Any) -> Item:
     if isinstance(value, Mapping):
         return Item(position, dict(value), where="item")
     return Item(position, {"raw": value}, f"not a JSON object (got {type(value).__name__})", where="item")
+
+
+def json_documents(stream: IO[bytes]) -> tuple[tuple[list[Item], list[str]] | None, IO[bytes]]:
+    """``(documents, stream)``: the records and notes of the JSON documents a peekable stream holds
+    (:func:`holds_json_documents`, :func:`read_json_documents`), or None and a stream to read as
+    JSON lines from its start (the stream itself, or what was read of it, when it held none)."""
+    if not holds_json_documents(stream):
+        return None, stream
+    data = stream.read()
+    documents = read_json_documents(data)
+    return documents, stream if documents is not None else io.BufferedReader(io.BytesIO(data))  # type: ignore[return-value]
 
 
 def holds_json_documents(stream: IO[bytes]) -> bool:
@@ -383,6 +401,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
         if reader.line_num == 1 and len(header) <= 2 and _EXCEL_SEP.fullmatch(delimiter.join(header)):
             header = None  # Excel's "sep=;" line: the header is the next one
     ahead: list[tuple[int, list[str] | None, str | None]] = []  # rows read looking for a header further down
+
     def names_text(row: list[str]) -> bool:  # or is the header label writes (its text column named otherwise)
         return (text_field in row if text_field else text_field_in(row) is not None) or _OUR_CSV_COLUMNS <= set(row)
 
@@ -788,7 +807,7 @@ class _CsvSink:
         self._first: list[dict[str, Any]] = []
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
-        inputs = [k for k in first if k not in ("labels", "scores", "action", "error") and k not in self.RESERVED]
+        inputs = [k for k in first if k not in OUTPUT_FIELDS and k not in self.RESERVED]
         return inputs + list(self.LABEL_COLUMNS) + list(self.SCORE_COLUMNS) + ["error", "extra"]
 
     def write(self, record: dict[str, Any]) -> None:
@@ -1170,7 +1189,7 @@ def label_file(
             preamble.extend(rows)
             first = next((" ".join(r) for r in rows if any(c.strip() for c in r)), "")
             are = "are" if len(rows) > 1 else "is"
-            summary.notes.append(f"the header is row {len(rows) + 1}: the {_plural(len(rows), 'row')} above it "
+            summary.notes.append(f"the header is row {len(rows) + 1}: the {plural(len(rows), 'row')} above it "
                                  f"({first[:40]!r}{', ...' if len(rows) > 1 else ''}) "
                                  + (f"{are} written back above it" if out_fmt == "csv" else f"{are} not written"))
 
@@ -1180,15 +1199,11 @@ def label_file(
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
-        if holds_json_documents(stream):  # an array, a pretty-printed record, API responses: read whole
-            data = stream.read()
-            documents = read_json_documents(data)
-            if documents is not None:
-                items, summary.notes = documents
-                reader = lambda _stream, on_blank: iter(items)  # noqa: E731
-                total = len(items) if progress else None  # records, not the lines the file has
-            else:  # JSON lines after all, the first one a bad line
-                stream = io.BufferedReader(io.BytesIO(data))  # type: ignore[assignment]
+        documents, stream = json_documents(stream)  # an array, a pretty-printed record, API responses
+        if documents is not None:
+            items, summary.notes = documents
+            reader = lambda _stream, on_blank: iter(items)  # noqa: E731
+            total = len(items) if progress else None  # records, not the lines the file has
     if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
         delimiter = "\t"
 

@@ -27,7 +27,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .exports import detect_format, open_input, open_stdin, read_csv, read_jsonl, record_of_csv_row, text_of
+from .exports import (detect_format, open_input, open_stdin, plural, read_csv, read_jsonl, record_of_csv_row,
+                      text_of)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -439,10 +440,6 @@ def _n(value: int) -> str:
     return f"{value:,}"
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
 def _pct(part: float, whole: float, digits: int = 1) -> str:
     return f"{100 * part / whole:.{digits}f}%" if whole else "–"
 
@@ -502,11 +499,11 @@ def _cards(stats: _Stats) -> str:
         _card("Records", _n(stats.records), "comments in the file"),
         _card("Labeled", _n(lab), f"{_pct(lab, stats.records)} of records"),
         _card("Errors", _n(problems), "records that could not be labeled" if not stats.bad_lines
-              else f"{_n(stats.errors)} with an error, {_plural(stats.bad_lines, 'unreadable line')}", "warn" if problems else ""),
+              else f"{_n(stats.errors)} with an error, {plural(stats.bad_lines, 'unreadable line')}", "warn" if problems else ""),
         _card("Where to buy", _n(stats.queue_sizes["where_to_buy"]), "questions to answer", "accent"),
         _card("Support", _n(stats.queue_sizes["support"]), "cases to ladder up"),
-        _card("Negative", _pct(neg, sent_known), _plural(neg, "comment")),
-        _card("Trolls", _pct(trolls, troll_known), f"{_plural(trolls, 'comment')}: don't feed them"),
+        _card("Negative", _pct(neg, sent_known), plural(neg, "comment")),
+        _card("Trolls", _pct(trolls, troll_known), f"{plural(trolls, 'comment')}: don't feed them"),
     ]
     return f'<section class="cards">{"".join(cards)}</section>'
 
@@ -526,7 +523,7 @@ def _intent_section(stats: _Stats) -> str:
             f'<div class="htrack"><div class="hbar" style="width:{width:.2f}%;background:{COLORS.get(value, "#94a3b8")}"></div></div>'
             f'<div class="hval"><b>{_pct(n, total)}</b> <span>{_n(n)}</span></div></div>')
     return (f'<section class="card"><h2>What people ask</h2>'
-            f'<p class="lead">Intent of {_plural(total, "labeled comment")}: what each one asks of the community manager.</p>'
+            f'<p class="lead">Intent of {plural(total, "labeled comment")}: what each one asks of the community manager.</p>'
             f'<div class="hbars">{"".join(rows)}</div></section>')
 
 
@@ -634,7 +631,7 @@ def _volume_chart(buckets: list[_Bucket], unit: str) -> str:
         if b.n:
             y = c.y(b.n)
             c.parts.append(f'<rect x="{c.x(i) - bw / 2:.1f}" y="{y:.1f}" width="{bw:.1f}" height="{c.mt + c.ph - y:.1f}" '
-                           f'rx="2" fill="#2563eb"><title>{_e(c.tip(b))}: {_plural(b.n, "comment")}</title></rect>')
+                           f'rx="2" fill="#2563eb"><title>{_e(c.tip(b))}: {plural(b.n, "comment")}</title></rect>')
     return c.svg("comments per " + unit)
 
 
@@ -653,7 +650,7 @@ def _rates_chart(buckets: list[_Bucket], unit: str) -> str:
             path.append(f'{"M" if pen_up else "L"}{c.x(i):.1f},{c.y(v):.1f}')
             pen_up = False
             dots.append(f'<circle cx="{c.x(i):.1f}" cy="{c.y(v):.1f}" r="{3 if len(buckets) <= 40 else 2}" fill="{color}">'
-                        f'<title>{_e(c.tip(b))}: {100 * v:.1f}% {name} ({_plural(b.n, "comment")})</title></circle>')
+                        f'<title>{_e(c.tip(b))}: {100 * v:.1f}% {name} ({plural(b.n, "comment")})</title></circle>')
         dash = ' stroke-dasharray="5 3"' if attr == "troll_rate" else ""
         c.parts.append(f'<path d="{" ".join(path)}" fill="none" stroke="{color}" stroke-width="2"{dash}/>' + "".join(dots))
     return c.svg("% negative and troll rate per " + unit)
@@ -700,11 +697,11 @@ def _trend_section(stats: _Stats, unit: str, buckets: list[_Bucket]) -> str:
         return (f'<section class="card"><h2>Over time</h2><p class="muted" id="no-trend">{_e(found)}, '
                 f'so there is no trend.</p></section>')
     undated = stats.labeled - stats.dated
-    note = f" {_plural(undated, 'labeled record')} without a usable timestamp left out{unread}." if undated else ""
+    note = f" {plural(undated, 'labeled record')} without a usable timestamp left out{unread}." if undated else ""
     per = {"day": "Per day (UTC)", "week": "Per week (UTC, weeks start on Monday)", "month": "Per month (UTC)"}[unit]
     intents = [v for v in INTENTS] + (["other"] if any(b.intents[-1] for b in buckets) else [])
     return f"""<section class="card" id="trend"><h2>Over time</h2>
-<p class="lead">{_e(per)}, {_plural(stats.dated, 'labeled comment')}.{_e(note)} Hover a bar or point for its numbers.</p>
+<p class="lead">{_e(per)}, {plural(stats.dated, 'labeled comment')}.{_e(note)} Hover a bar or point for its numbers.</p>
 <div class="grid2">
 <figure><figcaption>Volume: comments per {_e(unit)}</figcaption>{_volume_chart(buckets, unit)}</figure>
 <figure><figcaption>% negative and troll rate</figcaption>{_rates_chart(buckets, unit)}
@@ -725,7 +722,7 @@ def _queue_section(stats: _Stats, queue: str) -> str:
     color = COLORS.get(label, "#2563eb")
     first, score_is = (("least sure", f"the top probability of the {head} it is unsure of") if label == UNSURE
                        else ("most confident", f"probability of {head} {label}"))
-    shown = f"showing the {_n(len(rows))} {first} of {_n(total)}" if len(rows) < total else _plural(total, "comment")
+    shown = f"showing the {_n(len(rows))} {first} of {_n(total)}" if len(rows) < total else plural(total, "comment")
     if not rows:
         body = f'<p class="muted">{"Nothing in this queue." if not total else "Rows not kept (max_queue = 0)."}</p>'
     else:
@@ -753,7 +750,7 @@ def _quality_section(stats: _Stats) -> str:
         items.append(f'<table class="reasons"><thead><tr><th>Reason</th><th class="num">Records</th></tr></thead>'
                      f'<tbody>{rows}</tbody></table>')
     if stats.unlabeled:
-        items.append(f'<p>{_plural(stats.unlabeled, "record")} with neither labels nor an error '
+        items.append(f'<p>{plural(stats.unlabeled, "record")} with neither labels nor an error '
                      f'(not <code>commentnlp label</code> output?).</p>')
     if not items:
         items.append(f'<p class="muted">All {_n(stats.records)} records were labeled.</p>')

@@ -30,7 +30,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from . import __version__
 from .preprocessing import PREPROCESSING_VERSION
@@ -130,13 +130,16 @@ def default_model_path() -> Path:
     return bundled_model_path(BUNDLED_MODELS[0])
 
 
+def names_bundled_model(path: str | Path | None) -> bool:
+    """Whether ``path`` stands for a bundled model (None: the default) rather than a directory here."""
+    return path is None or (str(path) in BUNDLED_MODELS and not Path(path).exists())
+
+
 def resolve_model_path(path: str | Path | None) -> Path:
     """A model directory from a path, the name of a bundled model (:data:`BUNDLED_MODELS`) that
     is not also a path here, or None (the default model)."""
-    if path is None:
-        return default_model_path()
-    if str(path) in BUNDLED_MODELS and not Path(path).exists():
-        return bundled_model_path(str(path))
+    if names_bundled_model(path):
+        return bundled_model_path(BUNDLED_MODELS[0] if path is None else str(path))
     if not Path(path).exists():
         raise ModelLoadError(f"model directory not found: {path}{did_you_mean(Path(path).name, BUNDLED_MODELS)} "
                              f"(the bundled models, by name: {', '.join(BUNDLED_MODELS)})")
@@ -335,14 +338,14 @@ def _load_safetensors(path: Path, as_numpy: bool = False) -> dict:
         raise ModelLoadError(f"cannot read {path}: {exc}") from None
 
 
-def share_tensor_files(model_dir: str | Path) -> None:
-    """Give a saved model's ``*.safetensors`` files the mode any other new file gets (0o666 less
-    the umask), like its JSON files: safetensors >= 0.8.1 creates them readable by their owner
-    only, so a model saved by one user (a training job, a Docker build) could not be served by
-    another (safetensors issue #782)."""
+def share_tensor_files(model_dir: str | Path, files: Iterable[Path] | None = None) -> None:
+    """Give a saved model's ``*.safetensors`` files (or just ``files``) the mode any other new file
+    gets (0o666 less the umask), like its JSON files: safetensors >= 0.8.1 creates them readable by
+    their owner only, so a model saved by one user (a training job, a Docker build) could not be
+    served by another (safetensors issue #782)."""
     umask = os.umask(0)
     os.umask(umask)
-    for path in Path(model_dir).rglob("*.safetensors"):
+    for path in Path(model_dir).rglob("*.safetensors") if files is None else files:
         os.chmod(path, 0o666 & ~umask)
 
 
@@ -394,7 +397,7 @@ def write_training_texts(model_dir: str | Path, hashes: dict[str, Any] | None) -
     from safetensors.numpy import save_file
 
     save_file({split: np.unique(np.asarray(h, dtype=np.uint64)) for split, h in hashes.items()}, str(path))
-    share_tensor_files(model_dir)
+    share_tensor_files(model_dir, [path])
 
 
 def read_training_texts(model_dir: str | Path) -> dict[str, Any] | None:

@@ -286,10 +286,13 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
     config = copy.deepcopy(config)
     for key in ("train", "dev", "test", "corpus_labels"):
         try:
+            files = []
             for pattern in getattr(config.data, key):
-                if not expand([pattern]):  # a glob that matches nothing is a mistake, not an empty split
+                matched = expand([pattern])
+                if not matched:  # a glob that matches nothing is a mistake, not an empty split
                     raise DataError(f"no file matches {pattern}")
-            setattr(config.data, key, [str(p) for p in expand(getattr(config.data, key))])
+                files += matched
+            setattr(config.data, key, [str(p) for p in files])
         except DataError as exc:  # name the setting: a config copied from the repository names data/*.jsonl
             hint = " ('test = []' for no test split)" if key == "test" else ""
             raise DataError(f"[data] {key}: {exc}{hint}") from None

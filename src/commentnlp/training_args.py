@@ -174,7 +174,7 @@ class TrainingConfig:
             _set(target, section, key, value, "override")
 
 
-_SECTIONS = ("model", "data", "training")
+_SECTIONS = tuple(f.name for f in fields(TrainingConfig))  # model, data, training
 
 
 def _set(target: Any, section: str, key: str, value: Any, origin: str) -> None:

@@ -26,12 +26,11 @@ def find_threshold_cli(
 
     from ..calibration import find_decision_threshold
     from ..data import DataError, read_labeled
-    from ..serialization import BUNDLED_MODELS, read_config, write_config
+    from ..serialization import BUNDLED_MODELS, names_bundled_model, read_config, write_config
 
-    bundled = model is None or (model in BUNDLED_MODELS and not Path(model).exists())
     if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
         fail(f"--output {output} already exists; give a new directory for the copy of the model")
-    if write and not output and bundled:
+    if write and not output and names_bundled_model(model):
         fail(f"the bundled model {model or BUNDLED_MODELS[0]} is shared by everything that uses this install; "
              f"save a copy with the threshold instead: --output models/mine (then --model models/mine)", 2)
     clf = load_classifier(model, "cpu", None, backend="exact")
