@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from commentnlp.classifier import UNSURE, Classifier, Prediction, classify
+from commentnlp.serialization import ModelLoadError
 
 TEXTS = ["where can I buy this in Ohio?", "🔥🔥🔥", "you people are clowns 🤡", "My order #4417 never arrived and no one answers",
          "", "a" * 5000, "@mike they have it at Costco now, grabbed two boxes 🙌"]
@@ -269,6 +270,39 @@ def test_bad_is_reply_is_a_clear_error(tiny_classifier):
         tiny_classifier.predict(["a", "b"], is_reply=[True, "yes"])
     with pytest.raises(ValueError, match="is_reply has 1 values for 2 texts"):
         tiny_classifier.predict(["a", "b"], is_reply=[True])
+    # a string was read as one flag per character, a bool for a batch was "'bool' object is not iterable"
+    with pytest.raises(TypeError, match="is_reply must be True, False or None, or one of them per text, got str"):
+        tiny_classifier.predict(["a", "b"], is_reply="yes")
+    with pytest.raises(TypeError, match=r"^is_reply is list, expected True, False or None"):
+        tiny_classifier.predict("a", is_reply=[True])
+
+
+def test_is_reply_takes_one_flag_for_a_batch_and_pandas_or_numpy_columns(tiny_classifier):
+    import pandas as pd
+
+    texts = ["a", "where can I buy it", "meh"]
+    every = [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=[True] * 3)]
+    assert [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=True)] == every
+    assert [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=np.array([True] * 3))] == every
+    # a pandas column with a missing value: NaN is unknown, as None is
+    mixed = [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=[True, None, False])]
+    assert [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=pd.Series([True, np.nan, False]))] == mixed
+
+
+def test_abstain_and_model_of_the_wrong_kind_are_clear_errors(tiny_classifier):
+    """``abstain="no"`` was taken as True; ``model=""`` was "." is not a model, ``model=3`` a TypeError
+    from pathlib."""
+    with pytest.raises(TypeError, match="abstain must be True or False, got str"):
+        tiny_classifier.predict("a", abstain="no")
+    with pytest.raises(ModelLoadError, match="the model path is empty"):
+        classify("a", model="")
+    with pytest.raises(TypeError, match=r"model must be a model directory, a bundled model's name or None"):
+        classify("a", model=3)
+
+
+def test_numpy_strings_come_back_as_plain_strings(tiny_classifier):
+    p = tiny_classifier.predict(np.array(["where can I buy it", "ok"]))[0]
+    assert type(p.text) is str and p.text == "where can I buy it"
 
 
 def test_invalid_device_is_refused(tiny_model_dir):

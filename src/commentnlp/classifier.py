@@ -62,7 +62,32 @@ def text_list(texts: Any, one_text_allowed: bool = False) -> list[str]:
     for i, t in enumerate(batch):
         if not isinstance(t, str):
             raise TypeError(f"texts[{i}] is {type(t).__name__}, expected str")
+    if any(type(t) is not str for t in batch):  # numpy or pandas strings: plain ones in the results
+        batch = [str(t) for t in batch]
     return batch
+
+
+def reply_flags(is_reply: Any, n: int, single: bool = False) -> list[bool | None] | None:
+    """``is_reply`` as one True/False/None per text (None: unknown), or a TypeError or ValueError
+    that says what is wrong. A single value stands for every text; numpy booleans count as
+    booleans and NaN (a missing value in a pandas column) as unknown."""
+    def flag(value: Any, where: str) -> bool | None:
+        if value is None or (isinstance(value, float) and value != value):
+            return None
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        raise TypeError(f"{where} is {type(value).__name__}, expected True, False or None")
+
+    if is_reply is None:
+        return None
+    if single or isinstance(is_reply, (bool, np.bool_)):
+        return [flag(is_reply, "is_reply")] * n
+    if isinstance(is_reply, (str, bytes, Mapping)) or not isinstance(is_reply, Iterable):
+        raise TypeError(f"is_reply must be True, False or None, or one of them per text, "
+                        f"got {type(is_reply).__name__}")
+    flags = [flag(r, f"is_reply[{i}]") for i, r in enumerate(is_reply)]
+    _check_positions(flags, n)
+    return flags
 
 @dataclass(frozen=True)
 class Prediction:
@@ -335,16 +360,15 @@ class Classifier:
         With ``abstain=True`` a head whose top score is below the model's threshold for
         that head (``config.thresholds``) is labelled ``"unsure"``. ``is_reply`` says where a
         comment sits in its thread when the export tells (True: a reply to another comment,
-        False: a top-level comment, None: unknown); one value, or one per text. A reply talks to
+        False: a top-level comment, None: unknown); one value for all texts, or one per text. A reply talks to
         other people, so it leans to ``community`` (LABELING.md); by how much was fitted on
         held-out real comments (``config.position_offsets``).
         """
         single = isinstance(texts, str)
-        batch = [texts] if single else text_list(texts, one_text_allowed=True)
-        replies = [is_reply] if single else None if is_reply is None else list(is_reply)
-        for i, r in enumerate(replies or ()):
-            if r is not None and not isinstance(r, bool):
-                raise TypeError(f"is_reply[{i}] is {type(r).__name__}, expected True, False or None")
+        batch = [str(texts)] if single else text_list(texts, one_text_allowed=True)
+        replies = reply_flags(is_reply, len(batch), single)
+        if not isinstance(abstain, (bool, np.bool_)):
+            raise TypeError(f"abstain must be True or False, got {type(abstain).__name__}")
         logits = self.predict_logits(batch, batch_size, [None] * len(batch) if replies is None else replies)
         results = self.predictions(batch, logits, abstain, replies)
         return results[0] if single else results

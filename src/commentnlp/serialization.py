@@ -138,6 +138,12 @@ def names_bundled_model(path: str | Path | None) -> bool:
 def resolve_model_path(path: str | Path | None) -> Path:
     """A model directory from a path, the name of a bundled model (:data:`BUNDLED_MODELS`) that
     is not also a path here, or None (the default model)."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"model must be a model directory, a bundled model's name or None (the default "
+                        f"model), got {type(path).__name__}")
+    if path is not None and not str(path).strip():
+        raise ModelLoadError("the model path is empty: give a model directory, a bundled model's name "
+                             f"({', '.join(BUNDLED_MODELS)}) or nothing for the default model")
     if names_bundled_model(path):
         return bundled_model_path(BUNDLED_MODELS[0] if path is None else str(path))
     if not Path(path).exists():
