@@ -182,6 +182,8 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, tiny_classifier, m
             label_file(src, dst, tiny_classifier, resume=True)
     with pytest.raises(ValueError, match="labelled with another --abstain"):
         label_file(src, dst, tiny_classifier, resume=True, abstain=True)
+    with pytest.raises(ValueError, match="labelled with another --encoding"):
+        label_file(src, dst, tiny_classifier, resume=True, encoding="latin-1")
     checkpoint = tmp_path / ".out.jsonl.part.json"  # one written before these were checked resumes as before
     saved = json.loads(checkpoint.read_text())
     for key in ("decisions", "backend", "playbook", "abstain"):

@@ -221,6 +221,55 @@ def test_a_csv_without_byte_order_mark_is_written_without_one(tmp_path, tiny_cla
     assert (tmp_path / "plain.labeled.csv").read_bytes().startswith(b"id,message,")
 
 
+def test_a_csv_in_another_encoding_is_read_with_encoding_and_the_note_says_so(tmp_path, tiny_classifier):
+    """Excel on Windows saves "CSV" in cp1252: every row with an accent was 'invalid UTF-8', its
+    bytes replaced in the output, with no way to read it."""
+    src = tmp_path / "windows.csv"
+    src.write_bytes("id,message\r\n1,où l'acheter… à Köln?\r\n2,ok\r\n".encode("cp1252"))
+    summary = label_file(src, None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (1, 1) and "name it with --encoding" in summary.notes[-1]
+    summary = label_file(src, None, tiny_classifier, encoding="cp1252")
+    assert (summary.labeled, summary.errors, summary.notes) == (2, 0, [])
+    out = (tmp_path / "windows.labeled.csv").read_bytes()
+    assert out.startswith(b"\xef\xbb\xbfid,message,")  # UTF-8 that Excel reads as UTF-8
+    assert [i.record["message"] for i in read_csv(io.BytesIO(out))] == ["où l'acheter… à Köln?", "ok"]
+    with pytest.raises(ValueError, match="unknown encoding 'cp9999'"):
+        label_file(src, None, tiny_classifier, encoding="cp9999")
+
+
+def test_utf16_json_lines_and_text_are_read(tmp_path, tiny_classifier):
+    """Windows PowerShell writes UTF-16 (``> comments.jsonl``): every line was 'invalid UTF-8' or,
+    in a .txt, labelled with a NUL between its letters."""
+    lines = ['{"message": "où l\'acheter à Köln? 😍"}', '{"message": "ok"}']
+    (tmp_path / "ps.jsonl").write_bytes("\r\n".join(lines).encode("utf-16"))
+    (tmp_path / "utf8.jsonl").write_text("\n".join(lines), encoding="utf-8")
+    assert label_file(tmp_path / "ps.jsonl", None, tiny_classifier).labeled == 2
+    assert (tmp_path / "ps.labeled.jsonl").read_bytes() == \
+        (label_file(tmp_path / "utf8.jsonl", None, tiny_classifier), (tmp_path / "utf8.labeled.jsonl").read_bytes())[1]
+    (tmp_path / "ps.txt").write_bytes("où l'acheter?\r\nok\r\n".encode("utf-16"))
+    assert label_file(tmp_path / "ps.txt", None, tiny_classifier).labeled == 2
+    assert [json.loads(line)["text"] for line in open(tmp_path / "ps.labeled.jsonl", encoding="utf-8")] == \
+        ["où l'acheter?", "ok"]
+
+
+@pytest.mark.parametrize("encode", [lambda t: t.encode("utf-16"), lambda t: t.encode("utf-8")])
+def test_a_tab_separated_text_file_with_a_header_is_read_as_a_table(tmp_path, tiny_classifier, encode):
+    """Excel saves "Unicode Text" as a .txt: its header and each row were labelled as one comment."""
+    src = tmp_path / "sheet.txt"
+    src.write_bytes(encode("id\tMessage\tlikes\r\n1\twhere can I buy it?\t3\r\n2\tlove it\t0\r\n"))
+    summary = label_file(src, None, tiny_classifier)
+    assert (summary.total, summary.labeled) == (2, 2) and "tab-separated table" in summary.notes[0]
+    out = (tmp_path / "sheet.labeled.csv").read_bytes()
+    rows = [i.record for i in read_csv(io.BytesIO(out))]
+    assert [(r["id"], r["Message"], r["likes"]) for r in rows] == [("1", "where can I buy it?", "3"), ("2", "love it", "0")]
+    assert rows[0]["intent"] and out.startswith(b"\xef\xbb\xbfid\tMessage\t") == (encode("")[:2] == b"\xff\xfe")
+    # lines with tabs but no header naming the text: one comment per line, as --format txt always reads
+    plain = tmp_path / "plain.txt"
+    plain.write_bytes(encode("love it\tso much\nwhere to buy\n"))
+    assert label_file(plain, None, tiny_classifier).total == 2
+    assert label_file(src, tmp_path / "lines.jsonl", tiny_classifier, input_format="txt").total == 3
+
+
 def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):
     src = tmp_path / "export.jsonl.gz"
     with gzip.open(src, "wt", encoding="utf-8") as f:
@@ -256,6 +305,9 @@ def test_stdin_to_stdout_through_the_cli(tiny_model_dir, tmp_path):
     jsonl = '{"text": "hello there"}\n'
     result = CliRunner().invoke(app, ["label", "-", "--model", str(tiny_model_dir), "-q"], input=gzip.compress(jsonl.encode()))
     assert json.loads(result.stdout)["labels"]["intent"] == rows[0]["intent"]
+    # UTF-16 JSON lines (PowerShell's pipe into a file) were sniffed as CSV
+    utf16 = CliRunner().invoke(app, ["label", "-", "--model", str(tiny_model_dir), "-q"], input=jsonl.encode("utf-16"))
+    assert utf16.exit_code == 0 and utf16.stdout == result.stdout
     labeled = result.stdout.encode()
     for piped in (labeled, gzip.compress(labeled)):
         report = CliRunner().invoke(app, ["report", "-", "-o", str(tmp_path / "r.html")], input=piped)

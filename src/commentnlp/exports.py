@@ -3,7 +3,7 @@
 Formats: JSON Lines and CSV, plain or ``.gz`` (by extension, or given), from a file or
 stdin, to a file or stdout; a CSV's separator (``, ; tab |``) and encoding (UTF-8, or UTF-16
 with a byte-order mark) are found from its start (:func:`sniff_csv`), and CSV output keeps the
-separator. A record is written back unchanged plus ``labels`` (the four
+separator; JSON lines and text may be UTF-16 too, and any input another encoding, when named. A record is written back unchanged plus ``labels`` (the four
 heads), ``scores`` and ``action`` (CSV: flat ``style, intent, sentiment, troll, action``
 columns and one ``<head>_score`` column per head). A record that cannot be labelled (not
 JSON, not an object, invalid UTF-8, a CSV row of the wrong width, no text, empty or
@@ -18,6 +18,7 @@ interrupted run without duplicating or skipping records.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import gzip
@@ -944,11 +945,12 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=list).encode()).hexdigest()[:20]
 
 
-def _run_identity(input_path: str | Path, classifier, text_field: str | None, abstain: bool = False) -> dict[str, Any]:
+def _run_identity(input_path: str | Path, classifier, text_field: str | None, abstain: bool = False,
+                  encoding: str | None = None) -> dict[str, Any]:
     """What an interrupted run must share with its ``--resume``, so that one output never mixes two
     kinds of answers: the input (its size and the hash of its first MiB; stdin cannot be checked),
     the model's weights, its decision settings (calibration, thresholds, thread offsets: config.json),
-    the backend, the playbook, the text field and whether it abstains."""
+    the backend, the playbook, the text field, whether it abstains and the input's encoding."""
     from .serialization import model_fingerprint
 
     model_dir = getattr(classifier, "model_dir", None)
@@ -958,7 +960,7 @@ def _run_identity(input_path: str | Path, classifier, text_field: str | None, ab
         "decisions": _digest(config.to_dict()) if config is not None else None,
         "backend": getattr(classifier, "backend_name", None),
         "playbook": _digest([[[r.id, r.when, r.action] for r in playbook.rules], playbook.links]) if playbook else None,
-        "abstain": abstain,
+        "abstain": abstain, "encoding": encoding,
     }
     if str(input_path) != "-":
         with open(input_path, "rb") as f:
@@ -973,7 +975,8 @@ def _check_resumable(checkpoint: dict[str, Any], run: dict[str, Any], part: Path
         return
     what = {"input": "another input file", "model": "another model", "text_field": "another --text-field",
             "decisions": "other decision settings of the model (config.json: thresholds, calibration)",
-            "backend": "another --backend", "playbook": "another --playbook", "abstain": "another --abstain"}
+            "backend": "another --backend", "playbook": "another --playbook", "abstain": "another --abstain",
+            "encoding": "another --encoding"}
     # a key an older checkpoint lacks is not checked
     changed = [why for key, why in what.items() if key in was and was[key] != run.get(key)]
     if changed:
@@ -1082,6 +1085,8 @@ def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
     if gz:
         head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
     _not_binary(head, "stdin")
+    if head[:2] in UTF16_BOMS:
+        head = head.decode("utf-16", "replace").encode()
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     fmt = ("jsonl" if first in (b"{", b"[", b"") else "csv") if given == "auto" else detect_format(None, given)[0]
     return fmt, gz, _StaysOpen(), _checked_stream(peekable, gz, "<stdin>")
@@ -1100,6 +1105,64 @@ def _checked_stream(raw: IO[bytes], gz: bool, name: str) -> IO[bytes]:
     return io.BufferedReader(_CheckedInput(inner, name), buffer_size=1 << 16)  # type: ignore[arg-type]
 
 
+#: The byte-order marks of UTF-16 (little- and big-endian)
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def check_encoding(encoding: str | None) -> None:
+    """A ValueError unless ``encoding`` is None or the name of a text encoding Python knows."""
+    if encoding is None:
+        return
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise ValueError(f"unknown encoding {encoding!r}: give one Python knows, e.g. cp1252 (Excel's on "
+                         "Windows), latin-1 or utf-16") from None
+
+
+def as_utf8(stream: IO[bytes], encoding: str | None, keep_utf16: bool = False) -> tuple[IO[bytes], bool]:
+    """``(stream read as UTF-8, whether it had to be transcoded)``: from ``encoding`` when given, else
+    from UTF-16 when the (peekable) stream starts with its byte-order mark, unless ``keep_utf16`` (the
+    CSV reader decodes it itself); a UTF-8 stream is returned as it is."""
+    if encoding is None:
+        if keep_utf16 or stream.peek(2)[:2] not in UTF16_BOMS:  # type: ignore[attr-defined]
+            return stream, False
+        encoding = "utf-16"
+    elif codecs.lookup(encoding).name == "utf-8":
+        return stream, False
+    return io.BufferedReader(_Utf8Of(stream, encoding), buffer_size=1 << 16), True  # type: ignore[arg-type]
+
+
+class _Utf8Of(io.RawIOBase):
+    """A byte stream in another encoding, read as UTF-8 (a byte it cannot decode becomes U+FFFD)."""
+
+    def __init__(self, inner: IO[bytes], encoding: str):
+        self.inner = inner
+        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        self.pending = b""
+        self.done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while not self.pending and not self.done:
+            chunk = self.inner.read(1 << 16)
+            self.done = not chunk
+            self.pending = self.decoder.decode(chunk, final=self.done).encode("utf-8", "surrogatepass")
+        n = min(len(buffer), len(self.pending))
+        buffer[:n], self.pending = self.pending[:n], self.pending[n:]
+        return n
+
+
+def _is_tab_separated_table(stream: IO[bytes], text_field: str | None) -> bool:
+    """Whether a plain-text input is a table after all: its first line a tab-separated header that
+    names the text field (Excel saves its "Unicode Text" tables as ``.txt``)."""
+    head = stream.peek(1 << 16)[: 1 << 16]  # type: ignore[attr-defined]
+    cells = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r").split("\t")
+    return len(cells) > 1 and (text_field in cells if text_field else text_field_in(cells) is not None)
+
+
 class _Counting:
     """A text sink that counts the characters written through it."""
 
@@ -1110,6 +1173,30 @@ class _Counting:
     def write(self, s: str) -> int:
         self.chars += len(s)
         return self.out.write(s)
+
+
+def _output_of(input_path: str | Path, output_path: str | Path | None, output_format: str | None, in_fmt: str,
+               in_gz: bool) -> tuple[str | Path, str, bool]:
+    """``(output path, format, gzipped)`` of a labelling run: the path given (``"-"``: stdout) or
+    the default beside the input; a ValueError or IsADirectoryError when it cannot be written."""
+    from_stdin = str(input_path) == "-"
+    written_as = "jsonl" if in_fmt == "txt" else in_fmt  # plain text in, JSON lines out
+    if output_path is None:
+        output_path = "-" if from_stdin else default_output_path(input_path, output_format or
+                                                                  (written_as + (".gz" if in_gz else "")))
+    to_stdout = str(output_path) == "-"
+    out_fmt, out_gz = detect_format(None if to_stdout else output_path,
+                                    output_format or ("auto" if not to_stdout else written_as))
+    if out_fmt not in FORMATS:
+        raise ValueError(f"label writes {' or '.join(f.upper() for f in FORMATS)}, not {out_fmt}: "
+                         f"name the output .jsonl or .csv")
+    if to_stdout and out_gz:
+        raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
+    if not to_stdout and Path(output_path).is_dir():
+        name = f"labeled.{out_fmt}" if from_stdin else default_output_path(input_path, out_fmt).name
+        raise IsADirectoryError(f"output is a directory: {output_path}; give a file name, e.g. "
+                                f"{Path(output_path) / name}")
+    return output_path, out_fmt, out_gz
 
 
 def label_file(
@@ -1125,6 +1212,7 @@ def label_file(
     progress: Callable[[int, int | None], None] | None = None,
     workers: int | None = None,
     abstain: bool = False,
+    encoding: str | None = None,
 ) -> LabelSummary:
     """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; default beside the input).
 
@@ -1137,6 +1225,9 @@ def label_file(
     CPU and up to 16 when the model runs on a GPU. The output is the same either way. Workers are
     spawned, so a script calling this with workers needs the usual ``if __name__ == "__main__":``.
     ``abstain``: a head whose top score is below the model's threshold is labelled ``"unsure"``.
+    ``encoding``: the input's, when it is not UTF-8 (e.g. ``cp1252``, Excel's on Windows); by default
+    UTF-8, or UTF-16 when the input starts with its byte-order mark. A CSV read in another encoding
+    is written as UTF-8 with a byte-order mark (which Excel reads as UTF-8).
 
     A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
     gzip) :class:`InputError`; an output that is a directory IsADirectoryError, before any writing.
@@ -1150,6 +1241,7 @@ def label_file(
         warnings.warn(f"more workers ({workers}) than CPU cores ({available_cores()}): each worker is a process with "
                       "its own tokenizer (tens of MB), and more of them than cores only add memory", RuntimeWarning,
                       stacklevel=2)
+    check_encoding(encoding)
     t0 = time.time()
     summary = LabelSummary()
     from_stdin = str(input_path) == "-"
@@ -1157,33 +1249,28 @@ def label_file(
         in_fmt, in_gz, raw, stream = open_stdin(input_format)
     else:
         in_fmt, in_gz = detect_format(input_path, input_format)
-    written_as = "jsonl" if in_fmt == "txt" else in_fmt  # plain text in, JSON lines out
-    if output_path is None:
-        output_path = "-" if from_stdin else default_output_path(input_path, output_format or
-                                                                  (written_as + (".gz" if in_gz else "")))
-    to_stdout = str(output_path) == "-"
-    out_fmt, out_gz = detect_format(None if to_stdout else output_path,
-                                    output_format or ("auto" if not to_stdout else written_as))
-    if out_fmt not in FORMATS:
-        raise ValueError(f"label writes {' or '.join(f.upper() for f in FORMATS)}, not {out_fmt}: "
-                         f"name the output .jsonl or .csv")
-    if to_stdout and out_gz:
-        raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
-    summary.output = "-" if to_stdout else str(output_path)
-    if not to_stdout and Path(output_path).is_dir():
-        name = f"labeled.{out_fmt}" if from_stdin else default_output_path(input_path, out_fmt).name
-        raise IsADirectoryError(f"output is a directory: {output_path}; give a file name, e.g. "
-                                f"{Path(output_path) / name}")
-
-    if not from_stdin:
         raw, stream = open_input(input_path, in_gz)
+    try:
+        stream, transcoded = as_utf8(stream, encoding, keep_utf16=in_fmt == "csv")
+        if in_fmt == "txt" and input_format == "auto" and _is_tab_separated_table(stream, text_field):
+            in_fmt = "csv"
+            summary.notes.append("read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
+                                 "line is a header that names the text column")
+        output_path, out_fmt, out_gz = _output_of(input_path, output_path, output_format, in_fmt, in_gz)
+    except BaseException:
+        raw.close()
+        raise
+    to_stdout = str(output_path) == "-"
+    summary.output = "-" if to_stdout else str(output_path)
+
     total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
     bom = excel_sep = False
     preamble: list[list[str]] = []  # rows of a CSV input above its header row
     if in_fmt == "txt":
         delimiter, reader = ",", read_text_lines  # type: ignore[assignment]
     elif in_fmt == "csv":
-        encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
+        csv_encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
+        bom = bom or transcoded  # Excel reads a CSV as UTF-8 only with one
 
         def on_preamble(rows: list[list[str]]) -> None:  # a title above the header: kept in a CSV output
             preamble.extend(rows)
@@ -1194,14 +1281,15 @@ def label_file(
                                  + (f"{are} written back above it" if out_fmt == "csv" else f"{are} not written"))
 
         def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
-            return map(_csv_item, read_csv(stream, on_blank, dialect=(encoding, delimiter), on_preamble=on_preamble,
+            return map(_csv_item, read_csv(stream, on_blank, dialect=(csv_encoding, delimiter), on_preamble=on_preamble,
                                            text_field=text_field))
     else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
         delimiter = ","
         reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
         documents, stream = json_documents(stream)  # an array, a pretty-printed record, API responses
         if documents is not None:
-            items, summary.notes = documents
+            items, notes = documents
+            summary.notes.extend(notes)
             reader = lambda _stream, on_blank: iter(items)  # noqa: E731
             total = len(items) if progress else None  # records, not the lines the file has
     if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
@@ -1251,7 +1339,7 @@ def label_file(
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
             checkpoint = _read_checkpoint(part) if resume else None
-            identity = _run_identity(input_path, classifier, text_field, abstain)
+            identity = _run_identity(input_path, classifier, text_field, abstain, encoding)
             skip, base_chars, columns = 0, 0, None
             if checkpoint:
                 _check_resumable(checkpoint, identity, part)
@@ -1268,6 +1356,9 @@ def label_file(
             part.with_name(part.name + ".json").unlink(missing_ok=True)
     finally:
         raw.close()
+    if encoding is None and any(reason.startswith("invalid UTF-8") for reason in summary.reasons):
+        summary.notes.append("the input is not all UTF-8: if it was saved in another encoding, name it with "
+                             "--encoding (e.g. cp1252, Excel's on Windows, or latin-1), and these records are read")
     summary.total += summary.resumed
     summary.seconds = time.time() - t0
     return summary

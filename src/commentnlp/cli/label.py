@@ -28,6 +28,7 @@ def label_cli(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that parse, tokenise and format while the model runs (default: 0 on the CPU; with a GPU all cores but two, up to 16)."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", "-e", help="The input's encoding when it is not UTF-8, e.g. cp1252 (Excel's on Windows) or latin-1. Default: UTF-8, or UTF-16 when the file starts with its byte-order mark."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
     """Add labels, scores and a suggested action to every record of an export.
@@ -44,6 +45,8 @@ def label_cli(
 
     if text_field is not None and not text_field.strip():
         fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
+    if engine == "spark" and encoding is not None:
+        fail("--encoding reads JSONL, CSV and text exports; Spark reads Parquet and JSON as UTF-8", 2)
     if engine == "spark":
         _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
                           backend=backend, playbook=playbook)
@@ -58,7 +61,8 @@ def label_cli(
     show = not quiet and is_terminal() and output != "-"
     progress_ctx = _progress() if show else None
     options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
-                   output_format=output_format, resume=resume, workers=workers, abstain=abstain)
+                   output_format=output_format, resume=resume, workers=workers, abstain=abstain,
+                   encoding=encoding)
     try:
         with quiet_broken_pipe():
             if progress_ctx:
