@@ -65,13 +65,27 @@ def test_read_labeled_reads_gzip_and_a_bom_and_names_unreadable_bytes(tmp_path):
     expected = read_labeled(_write(tmp_path / "d.jsonl", lines))
     assert read_labeled(tmp_path / "d.jsonl.gz") == read_labeled(tmp_path / "bom.jsonl") == expected
     assert [(r["intent"], r["troll"]) for r in expected] == [("where_to_buy", None), (None, "false")]
-    with pytest.raises(DataError, match=r"d.jsonl:2: not UTF-8 \(invalid start byte at byte 9 of the line\)"):
+    with pytest.raises(DataError, match=r"d.jsonl:2: not UTF-8 \(invalid start byte at byte 9 of the line\); save the file as UTF-8$"):
         read_labeled(_write(tmp_path / "d.jsonl", lines.replace(b"\n\n", b'\n{"text":\xff}\n')))
     (tmp_path / "cut.jsonl.gz").write_bytes(gzip.compress(lines * 500)[:200])
     with pytest.raises(DataError, match=r"cut.jsonl.gz: (cannot read it after line \d+: )?Compressed file ended"):
         read_labeled(tmp_path / "cut.jsonl.gz")
     with pytest.raises(DataError, match="data file is a directory"):
         read_labeled(tmp_path)
+
+
+def test_labelled_sheets_from_excel_are_read_or_named_with_what_to_do(tmp_path):
+    """Labels kept in a spreadsheet: Excel's "Unicode Text" (UTF-16, tab-separated, a .txt) was read
+    one line per text, labels none; its "CSV" (cp1252) failed with 'invalid UTF-8' and nothing to do."""
+    sheet = "text,intent,troll\r\nwhere can I buy it in Köln?,where_to_buy,false\r\ncafé is meh,feedback,\r\n"
+    expected = read_labeled(_write(tmp_path / "utf8.csv", sheet.encode()))
+    assert [(r["intent"], r["troll"]) for r in expected] == [("where_to_buy", "false"), ("feedback", None)]
+    for name in ("unicode.txt", "unicode.csv"):
+        assert read_labeled(_write(tmp_path / name, sheet.replace(",", "\t").encode("utf-16"))) == expected
+    ps = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in expected)  # PowerShell's > writes UTF-16
+    assert read_labeled(_write(tmp_path / "ps.jsonl", ps.encode("utf-16"))) == expected
+    with pytest.raises(DataError, match=r'windows.csv:2: invalid UTF-8; save the file as UTF-8 \(in Excel: "CSV UTF-8"\)'):
+        read_labeled(_write(tmp_path / "windows.csv", sheet.encode("cp1252")))
 
 
 def test_read_labeled_reads_csv_as_jsonl(tmp_path):

@@ -9,8 +9,8 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (InputError, detect_format, json_documents, open_input, open_stdin, read_csv, read_text_lines,
-                      text_field_in)
+from .exports import (InputError, Item, as_utf8, detect_format, is_tab_separated_table, json_documents, open_input,
+                      open_stdin, read_csv, read_text_lines, text_field_in)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -55,6 +55,9 @@ def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]
             fmt, gz = detect_format(path)
             raw, f = open_input(path, gz)  # its read errors, gzip's included, are InputErrors
         with raw:  # stdin's stays open
+            f, _ = as_utf8(f, None, keep_utf16=fmt == "csv")  # UTF-16 as Excel's "Unicode Text" or PowerShell write it
+            if fmt == "txt" and is_tab_separated_table(f, None):
+                fmt = "csv"
             rows = {"csv": _csv_rows, "txt": _txt_rows}.get(fmt, _json_rows)
             for lineno, where, row in rows(path, f):
                 records.append(record(where, row))
@@ -83,7 +86,8 @@ def _json_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
         try:
             line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
         except UnicodeDecodeError as exc:
-            raise DataError(f"{path}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start + 1} of the line)") from None
+            raise DataError(f"{path}:{lineno}: not UTF-8 ({exc.reason} at byte {exc.start + 1} of the line); "
+                            f"{SAVE_AS_UTF8}") from None
         if not line.strip():
             continue
         try:
@@ -96,7 +100,7 @@ def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
     """``(line number, where, row)`` of each CSV row, an empty head cell as not labelled (None)."""
     for item in read_csv(f):
         if item.error is not None:
-            raise DataError(f"{path}:{item.line}: {item.error}")
+            raise _bad_item(path, item)
         yield item.line, f"{path}:{item.line}", {k: None if k in HEAD_NAMES and v.strip() == "" else v
                                                   for k, v in item.record.items()}
 
@@ -105,8 +109,18 @@ def _txt_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
     """``(line number, where, {"text": line})`` of each non-blank line of plain text (labels none)."""
     for item in read_text_lines(f):
         if item.error is not None:
-            raise DataError(f"{path}:{item.line}: {item.error}")
+            raise _bad_item(path, item)
         yield item.line, f"{path}:{item.line}", item.record
+
+
+#: What to do with a data file that is not UTF-8
+SAVE_AS_UTF8 = "save the file as UTF-8"
+
+
+def _bad_item(path: Path, item: Item) -> DataError:
+    """The DataError for a row that cannot be read, naming its line (and for one that is not UTF-8, what to do)."""
+    fix = f'; {SAVE_AS_UTF8} (in Excel: "CSV UTF-8")' if item.error.startswith("invalid UTF-8") else ""  # type: ignore[union-attr]
+    return DataError(f"{path}:{item.line}: {item.error}{fix}")
 
 
 def _labeled(where: str, row: Any) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from .schema import HEAD_NAMES, THREAD_POSITIONS
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
            "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
-           "check_input_file", "text_of", "text_field_in"]
+           "check_input_file", "text_of", "text_field_in", "as_utf8", "is_tab_separated_table"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -1155,7 +1155,7 @@ class _Utf8Of(io.RawIOBase):
         return n
 
 
-def _is_tab_separated_table(stream: IO[bytes], text_field: str | None) -> bool:
+def is_tab_separated_table(stream: IO[bytes], text_field: str | None) -> bool:
     """Whether a plain-text input is a table after all: its first line a tab-separated header that
     names the text field (Excel saves its "Unicode Text" tables as ``.txt``)."""
     head = stream.peek(1 << 16)[: 1 << 16]  # type: ignore[attr-defined]
@@ -1252,7 +1252,7 @@ def label_file(
         raw, stream = open_input(input_path, in_gz)
     try:
         stream, transcoded = as_utf8(stream, encoding, keep_utf16=in_fmt == "csv")
-        if in_fmt == "txt" and input_format == "auto" and _is_tab_separated_table(stream, text_field):
+        if in_fmt == "txt" and input_format == "auto" and is_tab_separated_table(stream, text_field):
             in_fmt = "csv"
             summary.notes.append("read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
                                  "line is a header that names the text column")
