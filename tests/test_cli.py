@@ -107,6 +107,18 @@ def test_classify_json(tiny_model_dir):
     assert [json.loads(l)["text"] for l in piped.stdout.splitlines()] == ["where to buy?", " lol"]  # BOM dropped
 
 
+def test_classify_reads_piped_stdin_without_a_dash(tiny_model_dir, monkeypatch):
+    """`echo "where to buy?" | commentnlp classify` was "Missing argument 'texts'"."""
+    args = ["classify", "--model", str(tiny_model_dir), "--json"]
+    piped = runner.invoke(app, args, input="where to buy?\nlol\n")
+    assert piped.exit_code == 0, piped.output
+    assert piped.stdout == runner.invoke(app, [*args, "-"], input="where to buy?\nlol\n").stdout
+    assert [json.loads(l)["text"] for l in piped.stdout.splitlines()] == ["where to buy?", "lol"]
+    monkeypatch.setattr("commentnlp.cli.classify._stdin_piped", lambda: False)  # nothing given, nothing piped
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and "error: give one or more texts" in result.output
+
+
 def test_classify_refuses_an_empty_text(tiny_model_dir):
     result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "fine", "  "])
     assert result.exit_code == 2 and "error: text 2 is empty" in result.output

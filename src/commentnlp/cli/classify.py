@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -25,9 +26,13 @@ def _stdin_lines() -> list[str]:
     return lines
 
 
+def _stdin_piped() -> bool:
+    return not sys.stdin.isatty()
+
+
 @command("classify")
 def classify_cli(
-    texts: List[str] = typer.Argument(..., help="One or more comment texts; '-' reads one per line from stdin (blank lines skipped)."),
+    texts: Optional[List[str]] = typer.Argument(None, help="One or more comment texts; '-', or none with stdin piped, reads one per line from stdin (blank lines skipped)."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold."),
@@ -36,7 +41,10 @@ def classify_cli(
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
 ) -> None:
     """Print the labels, top scores and suggested action of each text."""
-    from_stdin = texts == ["-"]
+    if not texts and not _stdin_piped():
+        fail("give one or more texts, e.g. commentnlp classify \"where can I buy it?\", or pipe them in "
+             "one per line", 2)
+    from_stdin = not texts or texts == ["-"]
     if from_stdin:
         texts = _stdin_lines()
     empty = next((i for i, t in enumerate(texts, 1) if not t.strip()), None)
