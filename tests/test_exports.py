@@ -220,6 +220,18 @@ def test_a_json_array_export_is_read_as_its_records(tmp_path, tiny_classifier):
     assert out[0]["error"] == "line 1: not a JSON object (got list)" and "labels" in out[1]
 
 
+@pytest.mark.parametrize("workers", [0, 2])
+def test_json_nested_too_deeply_is_an_error_line_not_a_crash(tmp_path, tiny_classifier, workers):
+    """A line nested deeper than Python's JSON parser goes was a RecursionError traceback: nothing written."""
+    deep = "[" * 100_000 + "]" * 100_000
+    for name, first in (("deep.jsonl", deep), ("deep_object.jsonl", '{"a":' * 5000 + "1" + "}" * 5000)):
+        (tmp_path / name).write_text(f'{first}\n{{"text": "where can I buy it"}}\n', encoding="utf-8")
+        summary = label_file(tmp_path / name, tmp_path / "out.jsonl", tiny_classifier, workers=workers)
+        out = [json.loads(line) for line in open(tmp_path / "out.jsonl", encoding="utf-8")]
+        assert (summary.total, summary.errors) == (2, 1) and "labels" in out[1]
+        assert out[0] == {"raw": first, "error": "line 1: not readable JSON (nested too deeply)"}
+
+
 def _page(ids, after):
     """A page of Facebook's Graph API: its comments under 'data', then 'paging'."""
     return {"data": [{"id": f"1_{i}", "message": f"where can I buy it {i}?", "created_time": "2026-11-01T10:00:00+0000"}

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (InputError, Item, as_utf8, detect_format, is_tab_separated_table, json_documents, open_input,
+from .exports import (TOO_DEEP, InputError, Item, as_utf8, detect_format, is_tab_separated_table, json_documents, open_input,
                       open_stdin, read_csv, read_text_lines, text_field_in)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
@@ -94,6 +94,8 @@ def _json_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
             yield lineno, f"{path}:{lineno}", json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise DataError(f"{path}:{lineno}: {TOO_DEEP}") from None
 
 
 def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:

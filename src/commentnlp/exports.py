@@ -163,6 +163,10 @@ def read_text_lines(stream: IO[bytes], on_blank: Callable[[int], None] | None = 
             yield Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 at byte {exc.start}")
 
 
+#: Why a JSON value nested deeper than Python's parser goes (about 1,000 levels) is not read
+TOO_DEEP = "not readable JSON (nested too deeply)"
+
+
 def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
     """One non-blank JSONL line as an :class:`Item`; a bad line carries its ``error`` and raw text."""
     try:
@@ -173,6 +177,8 @@ def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
         return Item(lineno, {"raw": line}, f"not valid JSON ({exc.msg} at column {exc.colno})")
+    except RecursionError:
+        return Item(lineno, {"raw": line}, TOO_DEEP)
     if not isinstance(record, dict):
         return Item(lineno, {"raw": record}, f"not a JSON object (got {type(record).__name__})")
     return Item(lineno, record)
@@ -215,7 +221,7 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
     while pos < len(text):
         try:
             value, pos = decoder.raw_decode(text, pos)
-        except ValueError:
+        except (ValueError, RecursionError):  # read as JSON lines, where the line says what is wrong
             return None
         values.append(value)
         pos = _BLANKS.match(text, pos).end()
@@ -314,7 +320,7 @@ def holds_json_documents(stream: IO[bytes]) -> bool:
     first = head[:end].strip()
     try:
         return _api_list_key(json.loads(first)) is not None
-    except ValueError:  # a record written over several lines (or a bad line: JSON lines after all)
+    except (ValueError, RecursionError):  # a record written over several lines (or a bad line: JSON lines after all)
         return first.startswith(b"{")
 
 
