@@ -19,7 +19,7 @@ from conftest import REPO, SHARED
     ('"ok"\n', r"d.jsonl:1: a record needs a string 'text' .*: this line is a string, not an object$"),
     ('[{"text": "ok", "intent": "spam"}, ["ok"]]', r"d.jsonl, item 2: not a JSON object \(got list\)$"),  # one array
     ('{"text": "ok", "intent": "spam"}\n' + "[" * 100_000 + "]" * 100_000 + "\n",
-     r"d.jsonl:2: not readable JSON \(nested too deeply\)$"),  # was a RecursionError traceback
+     r"d.jsonl:2: not readable JSON \(nested over 400 levels deep\)$"),  # was a RecursionError traceback
     # evaluating on these would report nothing; a labelled export's 'labels' are predictions, not gold
     ('{"text": "ok", "labels": {"intent": "spam"}}\n{"text": "no", "labels": {"troll": true}}\n',
      r"d.jsonl: no record labels any head: .*holds predictions, not gold"),

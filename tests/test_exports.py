@@ -224,12 +224,23 @@ def test_a_json_array_export_is_read_as_its_records(tmp_path, tiny_classifier):
 def test_json_nested_too_deeply_is_an_error_line_not_a_crash(tmp_path, tiny_classifier, workers):
     """A line nested deeper than Python's JSON parser goes was a RecursionError traceback: nothing written."""
     deep = "[" * 100_000 + "]" * 100_000
-    for name, first in (("deep.jsonl", deep), ("deep_object.jsonl", '{"a":' * 5000 + "1" + "}" * 5000)):
+    # read, but too deep to write back: a RecursionError once all was labelled
+    written = '{"text": "hi", "x": ' + "[" * 900 + "]" * 900 + "}"
+    for name, first in (("deep.jsonl", deep), ("deep_object.jsonl", '{"a":' * 5000 + "1" + "}" * 5000),
+                        ("deep_written.jsonl", written)):
         (tmp_path / name).write_text(f'{first}\n{{"text": "where can I buy it"}}\n', encoding="utf-8")
         summary = label_file(tmp_path / name, tmp_path / "out.jsonl", tiny_classifier, workers=workers)
         out = [json.loads(line) for line in open(tmp_path / "out.jsonl", encoding="utf-8")]
         assert (summary.total, summary.errors) == (2, 1) and "labels" in out[1]
-        assert out[0] == {"raw": first, "error": "line 1: not readable JSON (nested too deeply)"}
+        assert out[0] == {"raw": first, "error": "line 1: not readable JSON (nested over 400 levels deep)"}
+    # in a JSON array: read as JSON lines, each carried through as its text
+    (tmp_path / "deep.json").write_text(f"[{written},\n{{\"text\": \"ok\"}}]\n", encoding="utf-8")
+    assert label_file(tmp_path / "deep.json", tmp_path / "out.jsonl", tiny_classifier, workers=workers).errors == 2
+    assert [json.loads(line)["raw"] for line in open(tmp_path / "out.jsonl", encoding="utf-8")] == \
+        [f"[{written},", '{"text": "ok"}]']
+    shallow = '{"text": "hi", "x": ' + "[" * 390 + "]" * 390 + "}"  # as deep as is written back: labelled
+    (tmp_path / "shallow.jsonl").write_text(shallow + "\n", encoding="utf-8")
+    assert label_file(tmp_path / "shallow.jsonl", tmp_path / "out.jsonl", tiny_classifier, workers=workers).labeled == 1
 
 
 def _page(ids, after):

@@ -163,8 +163,22 @@ def read_text_lines(stream: IO[bytes], on_blank: Callable[[int], None] | None = 
             yield Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 at byte {exc.start}")
 
 
-#: Why a JSON value nested deeper than Python's parser goes (about 1,000 levels) is not read
-TOO_DEEP = "not readable JSON (nested too deeply)"
+#: Deepest nesting of a record read: Python's JSON parser and writer recurse, and fail near 1,000 levels
+MAX_DEPTH = 400
+#: Why a record nested deeper is not read (it is written back as its line's text)
+TOO_DEEP = f"not readable JSON (nested over {MAX_DEPTH} levels deep)"
+
+
+def deeper_than(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether a parsed JSON value nests lists and objects more than ``limit`` levels deep."""
+    stack = [(value, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, (dict, list)):
+            if depth > limit:
+                return True
+            stack.extend((v, depth + 1) for v in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
@@ -178,6 +192,8 @@ def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
     except json.JSONDecodeError as exc:
         return Item(lineno, {"raw": line}, f"not valid JSON ({exc.msg} at column {exc.colno})")
     except RecursionError:
+        return Item(lineno, {"raw": line}, TOO_DEEP)
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and deeper_than(record):  # written back, it would fail
         return Item(lineno, {"raw": line}, TOO_DEEP)
     if not isinstance(record, dict):
         return Item(lineno, {"raw": record}, f"not a JSON object (got {type(record).__name__})")
@@ -227,6 +243,8 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
         pos = _BLANKS.match(text, pos).end()
     if len(values) > 1 and any(_api_list_key(v) is None for v in values):
         return None  # several values, not all API responses: JSON lines (a bad first line opening with '[')
+    if len(text) > MAX_DEPTH and any(deeper_than(v, MAX_DEPTH + 3) for v in values):
+        return None  # a record too deep to write back: JSON lines, each line carried through as its text
     records: list[Any] = []
     pages: Counter = Counter()
     replies: Counter = Counter()
