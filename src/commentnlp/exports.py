@@ -6,7 +6,7 @@ with a byte-order mark) are found from its start (:func:`sniff_csv`), and CSV ou
 separator; JSON lines and text may be UTF-16 too, and any input another encoding, when named. A record is written back unchanged plus ``labels`` (the four
 heads), ``scores`` and ``action`` (CSV: flat ``style, intent, sentiment, troll, action``
 columns and one ``<head>_score`` column per head). A record that cannot be labelled (not
-JSON, not an object, invalid UTF-8, a CSV row of the wrong width, no text, empty or
+JSON, not an object, invalid UTF-8, a CSV row of the wrong width or with a quote never closed, no text, empty or
 non-string text) is carried through with an ``error`` field giving the line number and the
 reason, and counted in the :class:`LabelSummary`.
 
@@ -413,7 +413,16 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
         dialect = sniff_csv(stream)
     encoding, delimiter = dialect
     text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
-    reader = csv.reader(text, delimiter=delimiter)
+    row_lines: list[str] = []  # the lines of the row being read
+    ended = [False]  # whether the reader has read the last line
+
+    def lines() -> Iterator[str]:
+        for line in text:
+            row_lines.append(line)
+            yield line
+        ended[0] = True
+
+    reader = csv.reader(lines(), delimiter=delimiter)
     header: list[str] | None = None
     while header is None:
         try:
@@ -439,6 +448,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
         yield from ahead
         start = reader.line_num + 1
         while True:
+            row_lines.clear()
             try:
                 row = next(reader)
             except StopIteration:
@@ -448,11 +458,17 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
                 start = reader.line_num + 1
                 continue
             line, start = start, reader.line_num + 1
-            yield line, row, None
+            # a quote left open reads the rest of the file into one field (an odd count of quotes)
+            unclosed = ended[0] and start - line > 1 and sum(part.count('"') for part in row_lines) % 2
+            yield line, row, (f"a quote opened in this row is never closed: it runs to the end of the file, "
+                              f"{plural(start - line, 'line')} read as one row") if unclosed else None
 
     for line, row, error in rows():
         if row is None:
             yield Item(line, {}, f"unreadable CSV row ({error})")
+            continue
+        if error is not None:
+            yield Item(line, {"raw": [_repair(v)[0] for v in row]}, error)
             continue
         if not row:
             if on_blank:
