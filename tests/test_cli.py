@@ -198,6 +198,15 @@ def test_train_with_overrides(tmp_path, tiny_base):
     assert result.exit_code == 1 and "unknown setting training.nope" in result.output
     result = runner.invoke(app, ["train", "--training.epochs", "1", str(cfg)])  # config forgotten in front
     assert result.exit_code == 2 and "the TOML config comes first" in result.output and "'--training.epochs'" in result.output
+    # no config: the shipped settings, on the data --data.train names (a TOML was needed for that)
+    result = runner.invoke(app, ["train", "--data.train", str(tmp_path / "train.jsonl"), f"--model.base_model={tiny_base}",
+                                 "--model.max_length", "32", "--training.epochs", "1", "--training.max_steps=2",
+                                 "-o", str(tmp_path / "m2")])
+    assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "m2" / "config.json").read_text())["training"]["config"]["data"]["train"] == \
+        [str(tmp_path / "train.jsonl")]
+    result = runner.invoke(app, ["train", "--training.epochs", "1"])  # and no data: what to give
+    assert result.exit_code == 2 and "give a TOML config, or the labelled data to train on" in result.output
 
 
 def test_evaluate_with_baselines(tmp_path, tiny_model_dir):

@@ -112,9 +112,10 @@ class TrainingConfig:
         return config
 
     @classmethod
-    def from_toml(cls, path: str | Path, overrides: dict[str, str] | None = None) -> "TrainingConfig":
-        """Read a TOML config; ``overrides`` maps ``"section.key"`` to a string value."""
-        config = cls.from_dict(read_toml(path, "config file", ConfigError), str(path))
+    def from_toml(cls, path: str | Path | None, overrides: dict[str, str] | None = None) -> "TrainingConfig":
+        """Read a TOML config (None: the defaults, the shipped model's settings); ``overrides`` maps
+        ``"section.key"`` to a string value."""
+        config = cls() if path is None else cls.from_dict(read_toml(path, "config file", ConfigError), str(path))
         config.apply_overrides(overrides or {})
         config.validate()
         return config

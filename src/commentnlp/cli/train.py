@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -13,19 +14,30 @@ from ._util import command, fail, parse_overrides
 @command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train_cli(
     ctx: typer.Context,
-    config: Path = typer.Argument(..., help="TOML config, e.g. training/configs/default.toml."),
+    config: Optional[Path] = typer.Argument(None, help="TOML config, e.g. training/configs/default.toml. Without one: the shipped model's settings, on the labelled data --data.train names."),
     output: str = typer.Option(None, "--output", "-o", help="Model directory (overrides training.output_dir)."),
 ) -> None:
-    """Train a model; override any setting with --section.key value (e.g. --training.epochs 3)."""
+    """Train a model; override any setting with --section.key value (e.g. --training.epochs 3).
+
+    On your own labelled data, with the shipped model's settings:
+    commentnlp train --data.train my_labels.csv -o models/mine
+    """
     from ..data import DataError
     from ..serialization import ModelLoadError
     from ..trainer import train
     from ..training_args import ConfigError, TrainingConfig
 
-    if str(config).startswith("-"):  # an override or option where the config belongs: typer took it for one
-        fail(f"the TOML config comes first, then the overrides: commentnlp train CONFIG [--section.key value ...], "
-             f"e.g. commentnlp train training/configs/default.toml --training.epochs 3 (got {str(config)!r} first)", 2)
-    overrides = parse_overrides(list(ctx.args))
+    args = list(ctx.args)
+    if config is not None and str(config).startswith("-"):  # an override where the config belongs: typer took it for one
+        args.insert(0, str(config))
+        config = None
+        if any(arg.lower().endswith(".toml") for arg in args):
+            fail(f"the TOML config comes first, then the overrides: commentnlp train CONFIG [--section.key value ...], "
+                 f"e.g. commentnlp train training/configs/default.toml --training.epochs 3 (got {args[0]!r} first)", 2)
+    overrides = parse_overrides(args)
+    if config is None and "data.train" not in overrides:
+        fail("give a TOML config, or the labelled data to train on: e.g. commentnlp train --data.train "
+             "my_labels.csv -o models/mine", 2)
     if output:
         overrides["training.output_dir"] = json.dumps(output)
     try:
