@@ -277,9 +277,10 @@ def test_bad_is_reply_is_a_clear_error(tiny_classifier):
         tiny_classifier.predict("a", is_reply=[True])
 
 
-def test_is_reply_takes_one_flag_for_a_batch_and_pandas_or_numpy_columns(tiny_classifier):
+def test_is_reply_takes_one_flag_for_a_batch_and_pandas_or_numpy_columns(tiny_classifier, monkeypatch):
     import pandas as pd
 
+    monkeypatch.setattr(tiny_classifier.config, "position_offsets", {"style": {"reply": [0.0, 1.5], "initial": [0.0, -0.5]}})
     texts = ["a", "where can I buy it", "meh"]
     every = [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=[True] * 3)]
     assert [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=True)] == every
@@ -287,6 +288,12 @@ def test_is_reply_takes_one_flag_for_a_batch_and_pandas_or_numpy_columns(tiny_cl
     # a pandas column with a missing value: NaN is unknown, as None is
     mixed = [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=[True, None, False])]
     assert [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=pd.Series([True, np.nan, False]))] == mixed
+    proba = tiny_classifier.predict_proba(texts, is_reply=[True, False, True])
+    for head, p in tiny_classifier.predict_proba(texts, is_reply=np.array([True, False, True])).items():
+        np.testing.assert_array_equal(p, proba[head])  # numpy booleans were no position (`r is True`)
+    np.testing.assert_array_equal(tiny_classifier.predict_proba(texts, is_reply=True)["style"],
+                                  tiny_classifier.predict_proba(texts, is_reply=[True] * 3)["style"])
+    assert not np.array_equal(proba["style"], tiny_classifier.predict_proba(texts)["style"])  # the offsets count
 
 
 def test_abstain_and_model_of_the_wrong_kind_are_clear_errors(tiny_classifier):

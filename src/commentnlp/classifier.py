@@ -316,11 +316,11 @@ class Classifier:
                       is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
         """Calibrated probabilities per head, shape ``(len(texts), n_values)``; columns follow ``classes_``.
 
-        ``is_reply`` (one per text: True, False or None for unknown) adds the model's thread-position
+        ``is_reply`` (one per text, or one for all: True, False or None for unknown) adds the model's thread-position
         offsets (``config.position_offsets``) to the logits of the texts whose position is known."""
         texts = text_list(texts)
-        positions = [None] * len(texts) if is_reply is None else is_reply
-        return self._calibrated(self.predict_logits(texts, batch_size, positions), is_reply)
+        flags = reply_flags(is_reply, len(texts))
+        return self._calibrated(self.predict_logits(texts, batch_size, flags or [None] * len(texts)), flags)
 
     def _calibrated(self, logits: Mapping[str, np.ndarray],
                     is_reply: Sequence[bool | None] | None = None) -> dict[str, np.ndarray]:
