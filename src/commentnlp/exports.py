@@ -667,11 +667,16 @@ def label_records(
     Records are dicts as an export holds them (the text field found as ``label`` finds it, the
     thread position read from their reply fields), or :class:`Item` s; they are read lazily, in
     chunks of ``chunk``. ``abstain``: a head below the model's threshold is labelled ``"unsure"``."""
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable) or hasattr(items, "columns"):
+        given = "a DataFrame: pass df.to_dict('records')" if hasattr(items, "columns") else (
+            "one record: pass a list of them, [record]" if isinstance(items, Mapping) else type(items).__name__)
+        raise TypeError(f"records must be dicts (an iterable of them), got {given}"
+                        + (" (texts are labelled with classify)" if isinstance(items, str) else ""))
     summary = summary if summary is not None else LabelSummary()
-    items = (_item(i, v) for i, v in enumerate(items, 1))
-    for records in labelled_chunks(items, classifier, text_field=text_field, batch_size=batch_size,
-                                   summary=summary, chunk=chunk, abstain=abstain):
-        yield from records
+    numbered = (_item(i, v) for i, v in enumerate(items, 1))
+    chunks = labelled_chunks(numbered, classifier, text_field=text_field, batch_size=batch_size, summary=summary,
+                             chunk=chunk, abstain=abstain)
+    return (record for records in chunks for record in records)
 
 
 def labelled_chunks(items: Iterable[Item], classifier, *, text_field: str | None, batch_size: int | None,
