@@ -182,9 +182,39 @@ def test_no_trend_without_timestamps(tmp_path):
     # placeholders, not comment times: they stretched the time axis from 1969
     (0, None), (-1, None), ("1970-01-01T00:00:00Z", None), ("0001-01-01", None), ("2206-11-01", None),
     ("1990-01-01", datetime(1990, 1, 1, tzinfo=timezone.utc)),
+    # dates as exports and spreadsheets write them (the trend was "no usable timestamps")
+    ("Nov 3, 2026 10:00 AM", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),
+    ("Nov 3, 2026 at 10:00 pm", datetime(2026, 11, 3, 22, tzinfo=timezone.utc)),  # Facebook
+    ("December 25, 2026, 11:59:59 PM UTC", datetime(2026, 12, 25, 23, 59, 59, tzinfo=timezone.utc)),
+    ("3 November 2026", datetime(2026, 11, 3, tzinfo=timezone.utc)),
+    ("Tue Nov 03 10:00:00 +0200 2026", datetime(2026, 11, 3, 8, tzinfo=timezone.utc)),  # Twitter's created_at
+    ("2026/11/03 10:00", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),
+    ("03.11.2026 10:00", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),  # dots: day first
+    ("11/23/2026 12:30 AM", datetime(2026, 11, 23, 0, 30, tzinfo=timezone.utc)),
+    ("23/11/2026 22:15", datetime(2026, 11, 23, 22, 15, tzinfo=timezone.utc)),
+    ("11/03/2026", None),  # March 11 or November 3: a report decides from the export's other dates
+    ("Nov 31, 2026", None), ("13/13/2026", None), ("00/05/2026", None), ("11/03/2026 25:00", None),
 ])
 def test_parse_time(value, expected):
     assert parse_time(value) == expected
+
+
+@pytest.mark.parametrize("fmt, evidence, order, span", [
+    ("%m/%d/%Y %I:%M %p", "11/23/2026 10:00 AM", "month first: 1 date of this export, such as 11/23/2026, have",
+     "Nov 3, 2026 – Nov 23, 2026"),
+    ("%d/%m/%Y %H:%M", "23/11/2026 10:00", "day first: 1 date of this export, such as 23/11/2026, have",
+     "Nov 3, 2026 – Nov 23, 2026"),
+    ("%m/%d/%Y", None, "month first, as US exports write them: no date of this export has", "Nov 3, 2026 – Nov 5, 2026"),
+])
+def test_dates_with_slashes_are_read_in_the_order_the_export_writes_them(tmp_path, fmt, evidence, order, span):
+    """03/11/2026 is March 11 or November 3: the export's dates with a day above 12 tell which."""
+    days = [datetime(2026, 11, d, 10, tzinfo=timezone.utc) for d in (3, 3, 5)]
+    records = [rec(f"c{i}", Date=day.strftime(fmt)) for i, day in enumerate(days)]  # "Date": in any case
+    records += [rec("late", Date=evidence)] if evidence else []
+    summary = build_report(write(tmp_path / "x.jsonl", records), tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert summary["dated"] == len(records) and summary["trend"]["unit"] == "day"
+    assert f"Dates such as 03/11/2026 are read {order}" in page and span in page
 
 
 def test_queues_are_capped_sorted_and_filtered(tmp_path):

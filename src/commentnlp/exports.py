@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import gzip
 import hashlib
 import io
@@ -535,26 +536,31 @@ def _unique_names(header: list[str]) -> list[str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)  # the same few field names, record after record
 def _field_key(name: str) -> str:
     """``"Comment Text"``, ``"commentText"``, ``"comment_text"`` -> ``"commenttext"``."""
     return _NOT_ALNUM.sub("", name.lower())
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]")
-_TEXT_FIELD_KEYS = tuple(map(_field_key, TEXT_FIELDS))
 
 
-def text_field_in(names: Iterable[str]) -> str | None:
-    """The first of :data:`TEXT_FIELDS` among ``names``, spelt as listed; else the first whose name
-    matches one in any case and spelling (``Message``, ``commentText``), in the list's order."""
-    found = next((f for f in TEXT_FIELDS if f in names), None)
+def first_field(names: Iterable[str], candidates: tuple[str, ...]) -> str | None:
+    """The first of ``candidates`` among ``names``, spelt as listed; else the first name that matches
+    one in any case and spelling (``Message``, ``commentText``), in the candidates' order."""
+    found = next((f for f in candidates if f in names), None)
     if found is None:
         by_key: dict[str, str] = {}
         for name in names:
             if isinstance(name, str):
                 by_key.setdefault(_field_key(name), name)
-        found = next((by_key[k] for k in _TEXT_FIELD_KEYS if k in by_key), None)
+        found = next((by_key[k] for k in map(_field_key, candidates) if k in by_key), None)
     return found
+
+
+def text_field_in(names: Iterable[str]) -> str | None:
+    """The first of :data:`TEXT_FIELDS` among ``names``, as :func:`first_field` finds it."""
+    return first_field(names, TEXT_FIELDS)
 
 
 def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str | None, str | None]:

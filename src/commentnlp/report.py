@@ -14,6 +14,9 @@ cases to ladder up, negative comments worth engaging (not trolls, not spam) and,
 
 from __future__ import annotations
 
+import calendar
+import contextlib
+import functools
 import heapq
 import math
 import os
@@ -27,14 +30,16 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 
 from . import __version__
-from .exports import (detect_format, open_input, open_stdin, plural, read_csv, read_jsonl, record_of_csv_row,
-                      text_of)
+from .exports import (detect_format, first_field, open_input, open_stdin, plural, read_csv, read_jsonl,
+                      record_of_csv_row, text_of)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
 
-#: Field names tried, in order, for a record's timestamp (ISO 8601 string or unix seconds).
-TIME_FIELDS = ("created_time", "created_at", "timestamp", "date", "time")
+#: Field names tried, in order, for a record's timestamp, in any case and spelling (``Date``,
+#: ``publishedAt``): ISO 8601, unix seconds or milliseconds, or a date as exports write it
+#: (:func:`parse_time`).
+TIME_FIELDS = ("created_time", "created_at", "create_time", "published_at", "timestamp", "date", "time")
 
 INTENTS: tuple[str, ...] = HEADS_BY_NAME["intent"].values
 #: Values outside the schema ("unsure" from label --abstain, anything else -> "other").
@@ -96,13 +101,23 @@ PLAUSIBLE_YEARS = (1990, 2100)
 
 
 def parse_time(value: Any) -> datetime | None:
-    """A timestamp (ISO 8601 string, unix seconds or milliseconds) as an aware UTC datetime, or
-    None (also for a time outside :data:`PLAUSIBLE_YEARS`)."""
+    """A timestamp as an aware UTC datetime, or None (also for a time outside :data:`PLAUSIBLE_YEARS`):
+    ISO 8601, unix seconds or milliseconds, or a date as exports and spreadsheets write it, with a
+    time or not (taken as UTC): with a month's name (``Nov 3, 2026 10:00 AM``, ``3 November 2026``,
+    Twitter's ``Tue Nov 03 10:00:00 +0000 2026``), ``2026/11/03``, ``03.11.2026`` (day first), or
+    ``11/23/2026`` when its day is above 12 (a report reads the others, such as ``11/03/2026``,
+    month first unless its export has dates with a day above 12 first)."""
     when = _parse_time(value)
-    return when if when is not None and PLAUSIBLE_YEARS[0] <= when.year < PLAUSIBLE_YEARS[1] else None
+    return when if isinstance(when, datetime) and PLAUSIBLE_YEARS[0] <= when.year < PLAUSIBLE_YEARS[1] else None
 
 
-def _parse_time(value: Any) -> datetime | None:
+#: A date written with slashes whose day and month could be either (``03/11/2026``): its numbers,
+#: in the order written, its year, and its time of day in seconds.
+SlashDate = tuple[int, int, int, int]
+
+
+def _parse_time(value: Any) -> datetime | SlashDate | None:
+    """:func:`parse_time`, with no year check, and a :data:`SlashDate` for a date it cannot tell."""
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, str):
@@ -110,7 +125,7 @@ def _parse_time(value: Any) -> datetime | None:
         if re.fullmatch(r"-?\d+(\.\d+)?", s):
             value = float(s)
         else:
-            return _parse_iso(s)
+            return (s[:4].isdigit() and _parse_iso(s)) or _parse_written(s)
     if isinstance(value, (int, float)):
         seconds = float(value)
         if not math.isfinite(seconds):
@@ -137,12 +152,68 @@ def _parse_iso(s: str) -> datetime | None:
     return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
 
 
-def _time_of(record: dict[str, Any]) -> tuple[datetime | None, str | None]:
-    """A record's time (the first of :data:`TIME_FIELDS` it has), and the field it was read from."""
+_MONTHS = {name.lower(): i for i in range(1, 13)
+           for name in (calendar.month_name[i], calendar.month_abbr[i], calendar.month_name[i][:4])}
+_TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?: ?(?P<half>[AaPp][Mm]))?)?"
+#: Dates as exports and spreadsheets write them (:func:`parse_time`), once commas, " at " and a
+#: trailing UTC or GMT are dropped: with the month's name, year first with slashes, day first with
+#: dots, and with slashes (``a/b/year``: which of a and b is the month may not tell)
+_WRITTEN = [re.compile(pattern + _TIME) for pattern in (
+    r"(?:[A-Za-z]+ )?(?P<mon>[A-Za-z]{3,9})\.? (?P<d>\d{1,2})(?:st|nd|rd|th)? (?P<y>\d{4})",
+    r"(?:[A-Za-z]+ )?(?P<d>\d{1,2}) (?P<mon>[A-Za-z]{3,9})\.? (?P<y>\d{4})",
+    r"(?P<y>\d{4})/(?P<m>\d{1,2})/(?P<d>\d{1,2})",
+    r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4})",
+    r"(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})")]
+_SLASHES = _WRITTEN[-1]
+_TWITTER = "%a %b %d %H:%M:%S %z %Y"  # Twitter's created_at: Tue Nov 03 10:00:00 +0000 2026
+
+
+def _parse_written(s: str) -> datetime | SlashDate | None:
+    """A date as an export writes it (:data:`_WRITTEN`, or Twitter's), else None; a
+    :data:`SlashDate` when its numbers do not tell which is the month."""
+    if len(s) > 64 or not any(c.isdigit() for c in s[-4:] + s[:10]):
+        return None
+    s = re.sub(r"\s*,\s*|\s+at\s+|\s+", " ", s).strip().removesuffix(" UTC").removesuffix(" GMT")
+    match = next((m for m in (p.fullmatch(s) for p in _WRITTEN) if m), None)
+    if match is None:
+        with contextlib.suppress(ValueError):
+            return datetime.strptime(s, _TWITTER).astimezone(timezone.utc)
+        return None
+    g = match.groupdict()
+    hour, minute, second = int(g["H"] or 0), int(g["M"] or 0), int(g["S"] or 0)
+    if g["half"]:
+        hour = hour % 12 + 12 * (g["half"].lower() == "pm") if 1 <= hour <= 12 else 24
+    if hour >= 24 or minute >= 60 or second >= 60:
+        return None
+    year = int(g["y"])
+    if g.get("a"):
+        a, b = int(g["a"]), int(g["b"])
+        if 1 <= a <= 12 and 1 <= b <= 12:
+            return (a, b, year, hour * 3600 + minute * 60 + second)  # the report decides from the others
+        month, day = (b, a) if a > 12 else (a, b)
+    else:
+        month = _MONTHS.get(g["mon"].lower(), 0) if g.get("mon") else int(g["m"])
+        day = int(g["d"])
+    try:
+        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _time_field(record: dict[str, Any]) -> str | None:
+    """The first of :data:`TIME_FIELDS` a record has with a value (by name, else in any case and
+    spelling: ``Date``, ``publishedAt``)."""
     for name in TIME_FIELDS:
-        if record.get(name) is not None:
-            return parse_time(record[name]), name
-    return None, None
+        value = record.get(name)
+        if value is not None and value != "":
+            return name
+    name = _time_field_among(tuple(record))
+    return name if name is not None and record[name] is not None and record[name] != "" else None
+
+
+@functools.lru_cache(maxsize=256)  # the records of an export share their fields
+def _time_field_among(names: tuple[str, ...]) -> str | None:
+    return first_field(names, TIME_FIELDS)
 
 
 def _value(head: str, value: Any) -> str | None:
@@ -217,8 +288,14 @@ class _Stats:
     heaps: dict[str, list] = field(default_factory=lambda: {q: [] for q in QUEUES})
     seq: int = 0
     text_field: str | None = None
-    #: the first time field whose value is not a timestamp read here, e.g. ``created_time '01/11/2026'``
+    #: the first time field whose value is not a timestamp read here, e.g. ``created_time 'yesterday'``
     undatable: str | None = None
+    #: day rows of dates such as 03/11/2026, by (first number, second number, year), and how many
+    #: dates showed which comes first, by a number above 12 (:meth:`resolve_slash_dates`)
+    slash_days: dict[tuple[int, int, int], list[int]] = field(default_factory=dict)
+    slash_order: Counter = field(default_factory=Counter)
+    #: how dates with slashes were read, for the report to say
+    slash_note: str = ""
 
     def add_reason(self, reason: str) -> None:
         if reason in self.reasons or len(self.reasons) < MAX_REASONS:
@@ -243,12 +320,23 @@ class _Stats:
         for head, value in labels.items():
             if value is not None:
                 self.heads[head][value] += 1
-        when, field_name = _time_of(record)
-        if when is not None:
+        field_name = _time_field(record)
+        when = _parse_time(record[field_name]) if field_name is not None else None
+        if isinstance(when, tuple):  # 03/11/2026: which is the month is known once all are read
+            a, b, year, _ = when
             self.dated += 1
-            self._add_day(when.date(), labels)
-        elif field_name is not None and self.undatable is None:  # a format the report does not read
-            self.undatable = f"{field_name} {str(record[field_name])[:40]!r}"
+            self._add_day(self.slash_days, (a, b, year), labels)
+            when = None
+        elif when is not None and PLAUSIBLE_YEARS[0] <= when.year < PLAUSIBLE_YEARS[1]:
+            self.dated += 1
+            self._add_day(self.days, when.date(), labels)
+            slashes = _SLASHES.match(str(record[field_name]).strip())
+            if slashes:  # 23/11/2026 or 11/23/2026: how the export writes its dates
+                self.slash_order["day first" if int(slashes.group(1)) > 12 else "month first"] += 1
+        else:
+            when = None
+            if field_name is not None and self.undatable is None:  # a format the report does not read
+                self.undatable = f"{field_name} {str(record[field_name])[:40]!r}"
         troll = labels.get("troll") == "true"
         intent, sentiment = labels.get("intent"), labels.get("sentiment")
         if intent == "where_to_buy" and not troll:
@@ -261,8 +349,32 @@ class _Stats:
             self._enqueue("unsure", record, when)
 
     # day row: [n, with sentiment, negative, with troll, trolls, *intents, other intent]
-    def _add_day(self, day: date, labels: dict[str, str | None]) -> None:
-        row = self.days.setdefault(day, [0] * (6 + len(INTENTS)))
+    def resolve_slash_dates(self) -> None:
+        """Add the days of dates such as 03/11/2026 to :attr:`days`: month first, as US exports write
+        them, unless more dates of the export had a day above 12 first (23/11/2026) than second."""
+        if not self.slash_days:
+            return
+        day_first = self.slash_order["day first"] > self.slash_order["month first"]
+        for (a, b, year), row in self.slash_days.items():
+            month, day = (b, a) if day_first else (a, b)
+            if PLAUSIBLE_YEARS[0] <= year < PLAUSIBLE_YEARS[1]:
+                acc = self.days.setdefault(date(year, month, day), [0] * len(row))
+                for i, v in enumerate(row):
+                    acc[i] += v
+            else:
+                self.dated -= row[0]
+        self.slash_days = {}
+        n = self.slash_order["day first" if day_first else "month first"]
+        self.slash_note = (
+            f" Dates such as 03/11/2026 are read day first: {plural(n, 'date')} of this export, such as 23/11/2026, "
+            "have a day above 12 first." if day_first else
+            f" Dates such as 03/11/2026 are read month first: {plural(n, 'date')} of this export, such as 11/23/2026, "
+            "have a day above 12 second." if n else
+            " Dates such as 03/11/2026 are read month first, as US exports write them: no date of this export has "
+            "a day above 12 to tell.")
+
+    def _add_day(self, days: dict, day: Any, labels: dict[str, str | None]) -> None:
+        row = days.setdefault(day, [0] * (6 + len(INTENTS)))
         row[0] += 1
         if labels.get("sentiment") is not None:
             row[1] += 1
@@ -386,6 +498,7 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
                 stats.add(record_of_csv_row(item.record) if fmt == "csv" else item.record)
     finally:
         raw.close()
+    stats.resolve_slash_dates()
     unit, buckets = _buckets(stats.days)
     page = _render(stats, unit, buckets, title or "Comment report", src.name)
 
@@ -690,10 +803,12 @@ def _legend(items: Iterable[tuple[str, str]], lines: bool = False, dashed: str =
 
 def _trend_section(stats: _Stats, unit: str, buckets: list[_Bucket]) -> str:
     unread = (f" (e.g. {stats.undatable}: not a time from {PLAUSIBLE_YEARS[0]} to {PLAUSIBLE_YEARS[1] - 1} in ISO 8601, "
-              f"such as 2026-11-01T10:00:00, or unix seconds)" if stats.undatable else "")
+              f"such as 2026-11-01T10:00:00, unix seconds, or a date such as Nov 3, 2026 or 11/03/2026)"
+              if stats.undatable else "")
     if not buckets:
         found = (f"No usable timestamps in these records{unread}" if unread else
-                 f"No timestamps in these records (looked for {', '.join(TIME_FIELDS)}: ISO 8601 or unix seconds)")
+                 f"No timestamps in these records (looked for {', '.join(TIME_FIELDS)}, in any case: ISO 8601, "
+                 "unix seconds or a date)")
         return (f'<section class="card"><h2>Over time</h2><p class="muted" id="no-trend">{_e(found)}, '
                 f'so there is no trend.</p></section>')
     undated = stats.labeled - stats.dated
@@ -701,7 +816,7 @@ def _trend_section(stats: _Stats, unit: str, buckets: list[_Bucket]) -> str:
     per = {"day": "Per day (UTC)", "week": "Per week (UTC, weeks start on Monday)", "month": "Per month (UTC)"}[unit]
     intents = [v for v in INTENTS] + (["other"] if any(b.intents[-1] for b in buckets) else [])
     return f"""<section class="card" id="trend"><h2>Over time</h2>
-<p class="lead">{_e(per)}, {plural(stats.dated, 'labeled comment')}.{_e(note)} Hover a bar or point for its numbers.</p>
+<p class="lead">{_e(per)}, {plural(stats.dated, 'labeled comment')}.{_e(note)}{_e(stats.slash_note)} Hover a bar or point for its numbers.</p>
 <div class="grid2">
 <figure><figcaption>Volume: comments per {_e(unit)}</figcaption>{_volume_chart(buckets, unit)}</figure>
 <figure><figcaption>% negative and troll rate</figcaption>{_rates_chart(buckets, unit)}
