@@ -162,9 +162,10 @@ def test_no_trend_without_timestamps(tmp_path):
     assert 'id="no-trend"' in page and "<svg" not in page
     # "No timestamps in these records" was said of records whose created_time was in another format
     assert "No usable timestamps in these records (e.g. created_time &#x27;not a date&#x27;: not a time from 1990" in page
-    records[0]["created_time"] = None
-    build_report(write(tmp_path / "y.jsonl", records), tmp_path / "r.html")
-    assert "No timestamps in these records (looked for created_time, " in (tmp_path / "r.html").read_text(encoding="utf-8")
+    for missing in (None, ""):  # an empty cell is no time either (was "created_time '': not a time")
+        records[0]["created_time"] = missing
+        build_report(write(tmp_path / "y.jsonl", records), tmp_path / "r.html")
+        assert "No timestamps in these records (looked for created_time, " in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("value, expected", [
