@@ -1,5 +1,6 @@
 import gzip
 import json
+import warnings
 
 import pytest
 
@@ -88,6 +89,22 @@ def test_labelled_sheets_from_excel_are_read_or_named_with_what_to_do(tmp_path):
     assert read_labeled(_write(tmp_path / "ps.jsonl", ps.encode("utf-16"))) == expected
     with pytest.raises(DataError, match=r'windows.csv:2: invalid UTF-8; save the file as UTF-8 \(in Excel: "CSV UTF-8"\)'):
         read_labeled(_write(tmp_path / "windows.csv", sheet.encode("cp1252")))
+
+
+def test_a_csv_that_label_wrote_is_read_with_a_warning_that_its_labels_are_predictions(tmp_path, tiny_classifier):
+    """Evaluated on the CSV `label` wrote, a model scored 1.000: its own predictions, flattened into
+    head columns, read as gold labels without a word (corrected by hand, they are gold: still read)."""
+    from commentnlp.exports import label_file
+
+    (tmp_path / "export.jsonl").write_text('{"message": "where can I buy it"}\n{"message": "lol"}\n', encoding="utf-8")
+    label_file(tmp_path / "export.jsonl", tmp_path / "labeled.csv", tiny_classifier)
+    with pytest.warns(UserWarning, match=r"labeled.csv holds the columns `commentnlp label` writes: its labels are a "
+                                         r"model's predictions unless corrected by hand"):
+        records = read_labeled(tmp_path / "labeled.csv")
+    assert [r["text"] for r in records] == ["where can I buy it", "lol"] and all(r["intent"] for r in records)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a labelled file of its own: no warning
+        read_labeled(_write(tmp_path / "gold.csv", b"text,intent\nwhere can I buy it,where_to_buy\n"))
 
 
 def test_read_labeled_reads_csv_as_jsonl(tmp_path):

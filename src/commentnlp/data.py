@@ -6,11 +6,12 @@ import glob
 import json
 import random
 import re
+import warnings
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from .exports import (TOO_DEEP, InputError, Item, as_utf8, detect_format, is_tab_separated_table, json_documents, open_input,
-                      open_stdin, read_csv, read_text_lines, text_field_in)
+                      open_stdin, read_csv, read_text_lines, text_field_in, written_by_label)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -100,9 +101,13 @@ def _json_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
 
 def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
     """``(line number, where, row)`` of each CSV row, an empty head cell as not labelled (None)."""
-    for item in read_csv(f):
+    for n, item in enumerate(read_csv(f)):
         if item.error is not None:
             raise _bad_item(path, item)
+        if n == 0 and written_by_label(item.record):
+            warnings.warn(f"{path} holds the columns `commentnlp label` writes: its labels are a model's "
+                          "predictions unless corrected by hand, and figures on them measure agreement with "
+                          "that model, not how right it is", UserWarning, stacklevel=2)
         yield item.line, f"{path}:{item.line}", {k: None if k in HEAD_NAMES and v.strip() == "" else v
                                                   for k, v in item.record.items()}
 

@@ -43,7 +43,8 @@ from .schema import HEAD_NAMES, THREAD_POSITIONS
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
            "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
-           "check_input_file", "text_of", "text_field_in", "as_utf8", "is_tab_separated_table"]
+           "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
+           "written_by_label"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -438,7 +439,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
     ahead: list[tuple[int, list[str] | None, str | None]] = []  # rows read looking for a header further down
 
     def names_text(row: list[str]) -> bool:  # or is the header label writes (its text column named otherwise)
-        return (text_field in row if text_field else text_field_in(row) is not None) or _OUR_CSV_COLUMNS <= set(row)
+        return (text_field in row if text_field else text_field_in(row) is not None) or written_by_label(row)
 
     if not names_text(header):
         header, ahead = _header_further_down(reader, header, names_text, on_preamble)
@@ -935,10 +936,15 @@ def record_of_csv_row(row: dict[str, str]) -> dict[str, Any]:
     return record
 
 
+def written_by_label(columns: Iterable[str]) -> bool:
+    """Whether CSV columns are those ``label`` writes (labels, top scores, error and extra)."""
+    return _OUR_CSV_COLUMNS <= set(columns)
+
+
 def _csv_item(item: Item) -> Item:
     """A row of a CSV that ``label`` wrote, labelled again, as the record its JSONL output holds
     (input fields from ``extra`` back in place); other rows as they are."""
-    if item.error is None and _OUR_CSV_COLUMNS <= item.record.keys():
+    if item.error is None and written_by_label(item.record):
         return Item(item.line, record_of_csv_row(item.record), None, item.where)
     return item
 
