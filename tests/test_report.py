@@ -201,9 +201,9 @@ def test_parse_time(value, expected):
 
 
 @pytest.mark.parametrize("fmt, evidence, order, span", [
-    ("%m/%d/%Y %I:%M %p", "11/23/2026 10:00 AM", "month first: 1 date of this export, such as 11/23/2026, have",
+    ("%m/%d/%Y %I:%M %p", "11/23/2026 10:00 AM", "month first: 1 date of this export, such as 11/23/2026, has",
      "Nov 3, 2026 – Nov 23, 2026"),
-    ("%d/%m/%Y %H:%M", "23/11/2026 10:00", "day first: 1 date of this export, such as 23/11/2026, have",
+    ("%d/%m/%Y %H:%M", "23/11/2026 10:00", "day first: 1 date of this export, such as 23/11/2026, has",
      "Nov 3, 2026 – Nov 23, 2026"),
     ("%m/%d/%Y", None, "month first, as US exports write them: no date of this export has", "Nov 3, 2026 – Nov 5, 2026"),
 ])

@@ -10,8 +10,8 @@ import warnings
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (TOO_DEEP, InputError, Item, as_utf8, detect_format, is_tab_separated_table, json_documents, open_input,
-                      open_stdin, read_csv, read_text_lines, text_field_in, written_by_label)
+from .exports import (TOO_DEEP, InputError, Item, as_utf8, detect_format, is_tab_separated_table, json_documents,
+                      open_input, open_stdin, read_csv, read_text_lines, text_field_in, written_by_label)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:

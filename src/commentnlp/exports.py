@@ -3,12 +3,13 @@
 Formats: JSON Lines and CSV, plain or ``.gz`` (by extension, or given), from a file or
 stdin, to a file or stdout; a CSV's separator (``, ; tab |``) and encoding (UTF-8, or UTF-16
 with a byte-order mark) are found from its start (:func:`sniff_csv`), and CSV output keeps the
-separator; JSON lines and text may be UTF-16 too, and any input another encoding, when named. A record is written back unchanged plus ``labels`` (the four
-heads), ``scores`` and ``action`` (CSV: flat ``style, intent, sentiment, troll, action``
-columns and one ``<head>_score`` column per head). A record that cannot be labelled (not
-JSON, not an object, invalid UTF-8, a CSV row of the wrong width or with a quote never closed, no text, empty or
-non-string text) is carried through with an ``error`` field giving the line number and the
-reason, and counted in the :class:`LabelSummary`.
+separator; JSON lines and text may be UTF-16 too, and any input another encoding, when named.
+A record is written back unchanged plus ``labels`` (the four heads), ``scores`` and ``action``
+(CSV: flat ``style, intent, sentiment, troll, action`` columns and one ``<head>_score`` column
+per head). A record that cannot be labelled (not JSON, not an object, invalid UTF-8, a CSV row
+of the wrong width or with a quote never closed, no text, empty or non-string text) is carried
+through with an ``error`` field giving the line number and the reason, and counted in the
+:class:`LabelSummary`.
 
 Files are streamed in chunks (constant memory) into ``.<name>.part`` beside the output,
 which is renamed only once complete. After every chunk a checkpoint
@@ -1314,80 +1315,76 @@ def label_file(
             summary.notes.append("read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
                                  "line is a header that names the text column")
         output_path, out_fmt, out_gz = _output_of(input_path, output_path, output_format, in_fmt, in_gz)
-    except BaseException:
-        raw.close()
-        raise
-    to_stdout = str(output_path) == "-"
-    summary.output = "-" if to_stdout else str(output_path)
+        to_stdout = str(output_path) == "-"
+        summary.output = "-" if to_stdout else str(output_path)
 
-    total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
-    bom = excel_sep = False
-    preamble: list[list[str]] = []  # rows of a CSV input above its header row
-    if in_fmt == "txt":
-        delimiter, reader = ",", read_text_lines  # type: ignore[assignment]
-    elif in_fmt == "csv":
-        csv_encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
-        bom = bom or transcoded  # Excel reads a CSV as UTF-8 only with one
+        total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
+        bom = excel_sep = False
+        preamble: list[list[str]] = []  # rows of a CSV input above its header row
+        if in_fmt == "txt":
+            delimiter, reader = ",", read_text_lines  # type: ignore[assignment]
+        elif in_fmt == "csv":
+            csv_encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
+            bom = bom or transcoded  # Excel reads a CSV as UTF-8 only with one
 
-        def on_preamble(rows: list[list[str]]) -> None:  # a title above the header: kept in a CSV output
-            preamble.extend(rows)
-            first = next((" ".join(r) for r in rows if any(c.strip() for c in r)), "")
-            are = "are" if len(rows) > 1 else "is"
-            summary.notes.append(f"the header is row {len(rows) + 1}: the {plural(len(rows), 'row')} above it "
-                                 f"({first[:40]!r}{', ...' if len(rows) > 1 else ''}) "
-                                 + (f"{are} written back above it" if out_fmt == "csv" else f"{are} not written"))
+            def on_preamble(rows: list[list[str]]) -> None:  # a title above the header: kept in a CSV output
+                preamble.extend(rows)
+                first = next((" ".join(r) for r in rows if any(c.strip() for c in r)), "")
+                are = "are" if len(rows) > 1 else "is"
+                summary.notes.append(f"the header is row {len(rows) + 1}: the {plural(len(rows), 'row')} above it "
+                                     f"({first[:40]!r}{', ...' if len(rows) > 1 else ''}) "
+                                     + (f"{are} written back above it" if out_fmt == "csv" else f"{are} not written"))
 
-        def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
-            return map(_csv_item, read_csv(stream, on_blank, dialect=(csv_encoding, delimiter), on_preamble=on_preamble,
-                                           text_field=text_field))
-    else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
-        delimiter = ","
-        reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
-        documents, stream = json_documents(stream)  # an array, a pretty-printed record, API responses
-        if documents is not None:
-            items, notes = documents
-            summary.notes.extend(notes)
-            reader = lambda _stream, on_blank: iter(items)  # noqa: E731
-            total = len(items) if progress else None  # records, not the lines the file has
-    if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
-        delimiter = "\t"
+            def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
+                return map(_csv_item, read_csv(stream, on_blank, dialect=(csv_encoding, delimiter),
+                                               on_preamble=on_preamble, text_field=text_field))
+        else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
+            delimiter = ","
+            reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
+            documents, stream = json_documents(stream)  # an array, a pretty-printed record, API responses
+            if documents is not None:
+                items, notes = documents
+                summary.notes.extend(notes)
+                reader = lambda _stream, on_blank: iter(items)  # noqa: E731
+                total = len(items) if progress else None  # records, not the lines the file has
+        if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
+            delimiter = "\t"
 
-    def _count_blank(_line: int) -> None:
-        summary.blank_lines += 1
+        def _count_blank(_line: int) -> None:
+            summary.blank_lines += 1
 
-    def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
-        counter = _Counting(text_out)
-        sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble)
-                if out_fmt == "csv" else _JsonlSink(counter))
-        items = reader(stream, on_blank=_count_blank)
-        for _ in range(skip):
-            if next(items, None) is None:
-                break
-        done = skip
-        if workers:
-            chunks = label_chunks(items, classifier, workers, text_field=text_field, batch_size=batch_size,
-                                  summary=summary, chunk=CHUNK, jsonl=out_fmt == "jsonl", abstain=abstain)
-        else:
-            chunks = ((len(records), records) for records in labelled_chunks(
-                items, classifier, text_field=text_field, batch_size=batch_size, summary=summary, chunk=CHUNK,
-                abstain=abstain))
-        for n, output in chunks:
-            if isinstance(output, str):
-                counter.write(output)
+        def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
+            counter = _Counting(text_out)
+            sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble)
+                    if out_fmt == "csv" else _JsonlSink(counter))
+            items = reader(stream, on_blank=_count_blank)
+            for _ in range(skip):
+                if next(items, None) is None:
+                    break
+            done = skip
+            if workers:
+                chunks = label_chunks(items, classifier, workers, text_field=text_field, batch_size=batch_size,
+                                      summary=summary, chunk=CHUNK, jsonl=out_fmt == "jsonl", abstain=abstain)
             else:
-                for record in output:
-                    sink.write(record)
-            done += n
-            sink.flush()  # a checkpoint counts only what is written
+                chunks = ((len(records), records) for records in labelled_chunks(
+                    items, classifier, text_field=text_field, batch_size=batch_size, summary=summary, chunk=CHUNK,
+                    abstain=abstain))
+            for n, output in chunks:
+                if isinstance(output, str):
+                    counter.write(output)
+                else:
+                    for record in output:
+                        sink.write(record)
+                done += n
+                sink.flush()  # a checkpoint counts only what is written
+                on_chunk(done, counter.chars, getattr(sink, "columns", None))
+                if progress:
+                    progress(done, total)
+            sink.flush()
             on_chunk(done, counter.chars, getattr(sink, "columns", None))
             if progress:
                 progress(done, total)
-        sink.flush()
-        on_chunk(done, counter.chars, getattr(sink, "columns", None))
-        if progress:
-            progress(done, total)
 
-    try:
         if to_stdout:
             run(sys.stdout, 0, None, lambda *a: sys.stdout.flush())
             sys.stdout.flush()
@@ -1411,11 +1408,11 @@ def label_file(
                 run(text_out, skip, columns, on_chunk)
             os.replace(part, out)  # atomic: the final name only ever holds a complete file
             part.with_name(part.name + ".json").unlink(missing_ok=True)
+        if encoding is None and any(reason.startswith("invalid UTF-8") for reason in summary.reasons):
+            summary.notes.append("the input is not all UTF-8: if it was saved in another encoding, name it with "
+                                 "--encoding (e.g. cp1252, Excel's on Windows, or latin-1), and these records are read")
     finally:
         raw.close()
-    if encoding is None and any(reason.startswith("invalid UTF-8") for reason in summary.reasons):
-        summary.notes.append("the input is not all UTF-8: if it was saved in another encoding, name it with "
-                             "--encoding (e.g. cp1252, Excel's on Windows, or latin-1), and these records are read")
     summary.total += summary.resumed
     summary.seconds = time.time() - t0
     return summary

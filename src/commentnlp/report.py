@@ -348,7 +348,6 @@ class _Stats:
         if labels.get("troll") == UNSURE or (intent == UNSURE and labels.get("troll") == "false"):
             self._enqueue("unsure", record, when)
 
-    # day row: [n, with sentiment, negative, with troll, trolls, *intents, other intent]
     def resolve_slash_dates(self) -> None:
         """Add the days of dates such as 03/11/2026 to :attr:`days`: month first, as US exports write
         them, unless more dates of the export had a day above 12 first (23/11/2026) than second."""
@@ -365,14 +364,16 @@ class _Stats:
                 self.dated -= row[0]
         self.slash_days = {}
         n = self.slash_order["day first" if day_first else "month first"]
+        have = "has" if n == 1 else "have"
         self.slash_note = (
             f" Dates such as 03/11/2026 are read day first: {plural(n, 'date')} of this export, such as 23/11/2026, "
-            "have a day above 12 first." if day_first else
+            f"{have} a day above 12 first." if day_first else
             f" Dates such as 03/11/2026 are read month first: {plural(n, 'date')} of this export, such as 11/23/2026, "
-            "have a day above 12 second." if n else
+            f"{have} a day above 12 second." if n else
             " Dates such as 03/11/2026 are read month first, as US exports write them: no date of this export has "
             "a day above 12 to tell.")
 
+    # day row: [n, with sentiment, negative, with troll, trolls, *intents, other intent]
     def _add_day(self, days: dict, day: Any, labels: dict[str, str | None]) -> None:
         row = days.setdefault(day, [0] * (6 + len(INTENTS)))
         row[0] += 1
