@@ -107,6 +107,30 @@ def test_classify_json(tiny_model_dir):
     assert [json.loads(l)["text"] for l in piped.stdout.splitlines()] == ["where to buy?", " lol"]  # BOM dropped
 
 
+def test_label_takes_several_inputs(tiny_model_dir, tmp_path, monkeypatch):
+    """`commentnlp label exports/*.csv` was "Got unexpected extra argument(s)"."""
+    monkeypatch.chdir(tmp_path)
+    for name, line in (("a.jsonl", '{"text": "where can I buy it"}\n'), ("b.jsonl", '{"text": "lol"}\n{"text": ""}\n')):
+        (tmp_path / name).write_text(line, encoding="utf-8")
+    (tmp_path / "c.csv").write_text("id,message\n1,love it\n", encoding="utf-8")
+    args = ["label", "--model", str(tiny_model_dir)]
+    result = runner.invoke(app, [*args, "a.jsonl", "b.jsonl", "c.csv"])
+    assert result.exit_code == 0, result.output
+    assert "3 files, 4 records: 3 labeled, 1 with errors" in result.stderr
+    assert {p.name for p in tmp_path.glob("*.labeled.*")} == {"a.labeled.jsonl", "b.labeled.jsonl", "c.labeled.csv"}
+    # a glob run again leaves the outputs of the first run out; -o names a directory
+    (tmp_path / "out").mkdir()
+    result = runner.invoke(app, [*args, *sorted(p.name for p in tmp_path.iterdir() if p.is_file()), "-o", "out"])
+    assert result.exit_code == 0, result.output
+    assert "note: left out 3 labelled output(s) of an earlier run" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.labeled.jsonl", "b.labeled.jsonl", "c.labeled.csv"]
+    assert (tmp_path / "out" / "a.labeled.jsonl").read_bytes() == (tmp_path / "a.labeled.jsonl").read_bytes()
+    for bad, error in ((["a.jsonl", "b.jsonl", "-o", "x.jsonl"], "with several inputs, -o names a directory"),
+                       (["a.jsonl", "-"], "not with '-' (stdin)"), (["a.jsonl", "nope.jsonl"], "input file not found")):
+        result = runner.invoke(app, [*args, *bad])
+        assert result.exit_code in (1, 2) and error in result.output
+
+
 def test_classify_reads_piped_stdin_without_a_dash(tiny_model_dir, monkeypatch):
     """`echo "where to buy?" | commentnlp classify` was "Missing argument 'texts'"."""
     args = ["classify", "--model", str(tiny_model_dir), "--json"]

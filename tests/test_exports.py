@@ -379,13 +379,16 @@ def test_an_unreadable_input_is_reported_as_the_inputs(tmp_path, tiny_classifier
     assert not (tmp_path / "out.jsonl").exists()
 
 
-def test_an_output_directory_is_refused_before_labelling(tmp_path, tiny_classifier):
+def test_an_output_directory_gets_the_default_name_in_it(tmp_path, tiny_classifier):
+    """As `cp file dir/` does (an output directory was an error)."""
     src = tmp_path / "e.jsonl"
     src.write_text('{"text": "hi"}\n')
     (tmp_path / "out").mkdir()
-    with pytest.raises(IsADirectoryError, match=r"output is a directory: .*out; give a file name, e.g. .*e.labeled.jsonl"):
-        label_file(src, tmp_path / "out", tiny_classifier)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.jsonl", "out"]  # no .part, no checkpoint
+    summary = label_file(src, tmp_path / "out", tiny_classifier)
+    assert summary.output == str(tmp_path / "out" / "e.labeled.jsonl") and summary.labeled == 1
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["e.labeled.jsonl"]  # no .part, no checkpoint
+    label_file(src, tmp_path / "out", tiny_classifier, output_format="csv.gz")
+    assert (tmp_path / "out" / "e.labeled.csv.gz").is_file()
 
 
 def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):

@@ -1235,13 +1235,16 @@ class _Counting:
 
 def _output_of(input_path: str | Path, output_path: str | Path | None, output_format: str | None, in_fmt: str,
                in_gz: bool) -> tuple[str | Path, str, bool]:
-    """``(output path, format, gzipped)`` of a labelling run: the path given (``"-"``: stdout) or
-    the default beside the input; a ValueError or IsADirectoryError when it cannot be written."""
+    """``(output path, format, gzipped)`` of a labelling run: the path given (``"-"``: stdout), the
+    default name in the directory given, or the default beside the input; a ValueError when it cannot
+    be written."""
     from_stdin = str(input_path) == "-"
     written_as = "jsonl" if in_fmt == "txt" else in_fmt  # plain text in, JSON lines out
-    if output_path is None:
-        output_path = "-" if from_stdin else default_output_path(input_path, output_format or
-                                                                  (written_as + (".gz" if in_gz else "")))
+    into = None if output_path is None or str(output_path) == "-" or not Path(output_path).is_dir() else Path(output_path)
+    if output_path is None or into is not None:
+        default_format = output_format or (written_as + (".gz" if in_gz else ""))
+        output_path = ("-" if into is None else into / f"labeled.{default_format}") if from_stdin else \
+            default_output_path(input_path if into is None else into / Path(input_path).name, default_format)
     to_stdout = str(output_path) == "-"
     out_fmt, out_gz = detect_format(None if to_stdout else output_path,
                                     output_format or ("auto" if not to_stdout else written_as))
@@ -1250,10 +1253,6 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
                          f"name the output .jsonl or .csv")
     if to_stdout and out_gz:
         raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
-    if not to_stdout and Path(output_path).is_dir():
-        name = f"labeled.{out_fmt}" if from_stdin else default_output_path(input_path, out_fmt).name
-        raise IsADirectoryError(f"output is a directory: {output_path}; give a file name, e.g. "
-                                f"{Path(output_path) / name}")
     return output_path, out_fmt, out_gz
 
 
@@ -1272,7 +1271,8 @@ def label_file(
     abstain: bool = False,
     encoding: str | None = None,
 ) -> LabelSummary:
-    """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; default beside the input).
+    """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; a directory: the
+    default name in it; default: beside the input, ``export.labeled.jsonl``).
 
     ``input_format``/``output_format`` are ``jsonl`` or ``csv`` (``.gz`` for gzip) or taken from
     the file names; the output keeps the input's format by default. With ``resume=True`` a
@@ -1288,7 +1288,7 @@ def label_file(
     is written as UTF-8 with a byte-order mark (which Excel reads as UTF-8).
 
     A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
-    gzip) :class:`InputError`; an output that is a directory IsADirectoryError, before any writing.
+    gzip) :class:`InputError`, before any writing.
     """
     from .parallel import auto_workers, available_cores, label_chunks
 

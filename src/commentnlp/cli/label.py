@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -12,8 +12,8 @@ from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, lo
 
 @command("label")
 def label_cli(
-    input: str = typer.Argument(..., help="Export of comments: JSONL or CSV, optionally .gz ('-' for stdin)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout). Default: <input>.labeled.<ext>"),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Exports of comments: JSONL or CSV, optionally .gz ('-' for stdin); several are labelled one after the other."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout), or a directory to write <input>.labeled.<ext> in. Default: <input>.labeled.<ext> beside the input."),
     input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), jsonl.gz, csv.gz, txt.gz."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, jsonl.gz, csv.gz (default: the input's; JSON lines for txt)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
@@ -40,62 +40,101 @@ def label_cli(
 
     Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted, 141 stdout closed early (| head).
     """
-    from ..exports import check_input_file, label_file
-    from ..parallel import WorkerError
+    from ..exports import check_input_file
 
+    inputs = _inputs_to_label(inputs, output, engine)
     if text_field is not None and not text_field.strip():
         fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
     if engine == "spark" and encoding is not None:
         fail("--encoding reads JSONL, CSV and text exports; Spark reads Parquet and JSON as UTF-8", 2)
     if engine == "spark":
-        _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
+        _label_with_spark(inputs[0], output, text_field, model, batch_size, output_format, master, partitions, quiet,
                           backend=backend, playbook=playbook)
         return
     if engine != "local":
         fail(f"--engine must be 'local' or 'spark', not {engine!r}", 2)
-    try:
-        check_input_file(input)  # before the model loads
-    except (OSError, ValueError) as exc:
-        fail(f"{exc}" + (" (--engine spark reads a directory of Parquet/JSON parts)" if Path(input).is_dir() else ""))
+    for input in inputs:
+        try:
+            check_input_file(input)  # before the model loads
+        except (OSError, ValueError) as exc:
+            fail(f"{exc}" + (" (--engine spark reads a directory of Parquet/JSON parts)" if Path(input).is_dir() else ""))
     clf = load_classifier(model, device, playbook, backend=backend)
     show = not quiet and is_terminal() and output != "-"
-    progress_ctx = _progress() if show else None
     options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
                    output_format=output_format, resume=resume, workers=workers, abstain=abstain,
                    encoding=encoding)
+    totals = [0, 0, 0]  # records, labeled, with errors
+    for input in inputs:
+        summary = _label_one(input, output, clf, options, show)
+        totals = [t + n for t, n in zip(totals, (summary.total, summary.labeled, summary.errors))]
+        if not quiet:
+            _print_summary(summary)
+    if not quiet and len(inputs) > 1:
+        typer.echo(f"{len(inputs)} files, {totals[0]} records: {totals[1]} labeled, {totals[2]} with errors", err=True)
+
+
+def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> list[str]:
+    """The inputs to label, or a usage error: several only as files (no stdin, no Spark) into their
+    default names, beside them or in the directory ``-o`` names; a glob's earlier outputs
+    (``*.labeled.*``) are left out, with a note."""
+    if len(inputs) == 1:
+        return inputs
+    if "-" in inputs or engine != "local":
+        fail("several inputs are labelled as files, one after the other: not with '-' (stdin) or --engine spark", 2)
+    if output is not None and not Path(output).is_dir():
+        fail(f"with several inputs, -o names a directory to write them in ({output} is not one)", 2)
+    ours = [i for i in inputs if ".labeled." in Path(i).name]
+    if ours and len(ours) < len(inputs):
+        typer.echo(f"note: left out {len(ours)} labelled output(s) of an earlier run ({Path(ours[0]).name}"
+                   f"{', ...' if len(ours) > 1 else ''}); name one alone to label it again", err=True)
+        inputs = [i for i in inputs if i not in ours]
+    names = [Path(i).name for i in inputs]
+    twice = next((n for n in names if names.count(n) > 1), None)
+    if output is not None and twice:
+        fail(f"two inputs are named {twice}: their outputs in {output} would have the same name", 2)
+    return list(dict.fromkeys(inputs))  # a file named twice is labelled once
+
+
+def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
+    """``label_file`` of one input, with a progress bar on a terminal; errors end the command."""
+    from ..exports import label_file
+    from ..parallel import WorkerError
+
     try:
         with quiet_broken_pipe():
-            if progress_ctx:
-                with progress_ctx as (bar, task):
-                    summary = label_file(input, output, clf, **options,
-                                         progress=lambda done, total: bar.update(task, completed=done, total=total))
-            else:
-                summary = label_file(input, output, clf, **options)
+            if show:
+                with _progress() as (bar, task):
+                    return label_file(input, output, clf, **options,
+                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
+            return label_file(input, output, clf, **options)
     except KeyboardInterrupt:
         fail("interrupted; run the same command with --resume to continue", 130)
     except (ValueError, WorkerError) as exc:
         fail(str(exc))
     except OSError as exc:  # the input's read errors are InputErrors (ValueError): this is the output
         fail(f"cannot write output: {exc}")
-    if not quiet:
-        rate = summary.total / summary.seconds if summary.seconds else 0.0
-        resumed = f" ({summary.resumed} from the interrupted run)" if summary.resumed else ""
-        msg = (f"{summary.total} records{resumed} -> {summary.output}: {summary.labeled} labeled, "
-               f"{summary.errors} with errors ({rate:.0f} records/s)")
-        typer.echo(msg, err=True)
-        if summary.actions:  # most frequent first
-            typer.echo("  actions: " + ", ".join(f"{n} {action}" for action, n in summary.actions.most_common()), err=True)
-        for reason, n in summary.reasons.most_common():
-            typer.echo(f"  {n} x {reason}", err=True)
-        if summary.blank_lines:
-            typer.echo(f"  {summary.blank_lines} blank lines skipped (they hold no record)", err=True)
-        for note in summary.notes:
-            typer.echo(f"  {note}", err=True)
-        if not summary.labeled and any(reason.startswith("no text field") for reason in summary.reasons):
-            typer.echo("hint: name the field that holds the comment with --text-field", err=True)
-        elif not summary.labeled and any(reason.endswith("the header has 1") for reason in summary.reasons):
-            typer.echo("hint: a CSV that opens with a title above its header is read from the header row when "
-                       "it names the comment's column: name it with --text-field", err=True)
+
+
+def _print_summary(summary) -> None:
+    """What a run did, to stderr: counts, actions, reasons for errors, notes and hints."""
+    rate = summary.total / summary.seconds if summary.seconds else 0.0
+    resumed = f" ({summary.resumed} from the interrupted run)" if summary.resumed else ""
+    msg = (f"{summary.total} records{resumed} -> {summary.output}: {summary.labeled} labeled, "
+           f"{summary.errors} with errors ({rate:.0f} records/s)")
+    typer.echo(msg, err=True)
+    if summary.actions:  # most frequent first
+        typer.echo("  actions: " + ", ".join(f"{n} {action}" for action, n in summary.actions.most_common()), err=True)
+    for reason, n in summary.reasons.most_common():
+        typer.echo(f"  {n} x {reason}", err=True)
+    if summary.blank_lines:
+        typer.echo(f"  {summary.blank_lines} blank lines skipped (they hold no record)", err=True)
+    for note in summary.notes:
+        typer.echo(f"  {note}", err=True)
+    if not summary.labeled and any(reason.startswith("no text field") for reason in summary.reasons):
+        typer.echo("hint: name the field that holds the comment with --text-field", err=True)
+    elif not summary.labeled and any(reason.endswith("the header has 1") for reason in summary.reasons):
+        typer.echo("hint: a CSV that opens with a title above its header is read from the header row when "
+                   "it names the comment's column: name it with --text-field", err=True)
 
 
 def _label_with_spark(input, output, text_field, model, batch_size, output_format, master, partitions, quiet,
