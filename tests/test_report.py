@@ -287,6 +287,20 @@ def test_cli_report(tmp_path):
     assert runner.invoke(app, ["report", "--help"]).exit_code == 0
 
 
+def test_one_report_of_several_exports(tmp_path):
+    """A month of weekly exports in one report (a second input was "Got unexpected extra argument")."""
+    records = mixed_records(days=1)
+    first, second = write(tmp_path / "w1.labeled.jsonl", records[:4]), write(tmp_path / "w2.labeled.jsonl", records[4:])
+    whole = build_report(write(tmp_path / "all.labeled.jsonl", records), tmp_path / "one.html")
+    both = build_report([first, second], tmp_path / "both.html")
+    assert {k: v for k, v in both.items() if k != "output"} == {k: v for k, v in whole.items() if k != "output"}
+    assert "w1.labeled.jsonl and 1 other file · 10 records" in (tmp_path / "both.html").read_text(encoding="utf-8")
+    result = runner.invoke(app, ["report", str(first), str(second), "-o", str(tmp_path / "cli.html")])
+    assert result.exit_code == 0 and "10 records -> " in result.output
+    result = runner.invoke(app, ["report", str(first), str(second)])
+    assert result.exit_code == 2 and "2 exports make one report: name its file with -o" in result.output
+
+
 def test_report_reads_every_format_label_writes(tmp_path, tiny_classifier):
     """label's CSV (its label and score columns) and gzip outputs give the same report as its JSONL."""
     from commentnlp.exports import label_file

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from html import escape
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
 from .exports import (detect_format, first_field, open_input, open_stdin, plural, read_csv, read_jsonl,
@@ -465,9 +465,10 @@ def _buckets(days: dict[date, list[int]]) -> tuple[str, list[_Bucket]]:
 # --------------------------------------------------------------------------- public API
 
 
-def build_report(input_path: str | Path, output_path: str | Path, title: str | None = None,
+def build_report(input_path: str | Path | Sequence[str | Path], output_path: str | Path, title: str | None = None,
                  max_queue: int = 200, text_field: str | None = None) -> dict[str, Any]:
-    """Read a labeled export and write a self-contained HTML report; return its counts.
+    """Read a labeled export (or several: one report of them all) and write a self-contained HTML
+    report; return its counts.
 
     The export is what ``commentnlp label`` writes: JSONL, or CSV with its label and score
     columns, plain or ``.gz`` (by extension).
@@ -480,28 +481,18 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
     """
     if max_queue < 0:
         raise ValueError("max_queue must be >= 0")
-    src, out = Path(input_path), Path(output_path)
+    sources = [input_path] if isinstance(input_path, (str, Path)) else list(input_path)
+    out = Path(output_path)
     if out.is_dir():
         raise IsADirectoryError(f"the report's output is a directory: {out} (name an HTML file)")
     stats = _Stats(max_queue=max_queue, text_field=text_field)
-    if str(input_path) == "-":
-        fmt, _, raw, stream = open_stdin()
-    else:
-        fmt, gz = detect_format(src)
-        raw, stream = open_input(src, gz)
-    try:
-        for item in read_csv(stream, text_field=text_field) if fmt == "csv" else read_jsonl(stream):
-            if item.error is not None:
-                stats.records += 1
-                stats.bad_lines += 1
-                stats.add_reason(f"unreadable line: {_reason(item.error)}")
-            else:
-                stats.add(record_of_csv_row(item.record) if fmt == "csv" else item.record)
-    finally:
-        raw.close()
+    for source in sources:
+        _read_into(stats, source, text_field)
     stats.resolve_slash_dates()
     unit, buckets = _buckets(stats.days)
-    page = _render(stats, unit, buckets, title or "Comment report", src.name)
+    names = [Path(s).name for s in sources]
+    page = _render(stats, unit, buckets, title or "Comment report",
+                   names[0] if len(names) == 1 else f"{names[0]} and {plural(len(names) - 1, 'other file')}")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
@@ -514,6 +505,25 @@ def build_report(input_path: str | Path, output_path: str | Path, title: str | N
         Path(tmp).unlink(missing_ok=True)
         raise
     return _summary(stats, unit, buckets, out)
+
+
+def _read_into(stats: _Stats, input_path: str | Path, text_field: str | None) -> None:
+    """Add the records of one labeled export (``"-"``: stdin) to ``stats``."""
+    if str(input_path) == "-":
+        fmt, _, raw, stream = open_stdin()
+    else:
+        fmt, gz = detect_format(input_path)
+        raw, stream = open_input(input_path, gz)
+    try:
+        for item in read_csv(stream, text_field=text_field) if fmt == "csv" else read_jsonl(stream):
+            if item.error is not None:
+                stats.records += 1
+                stats.bad_lines += 1
+                stats.add_reason(f"unreadable line: {_reason(item.error)}")
+            else:
+                stats.add(record_of_csv_row(item.record) if fmt == "csv" else item.record)
+    finally:
+        raw.close()
 
 
 def _summary(stats: _Stats, unit: str, buckets: list[_Bucket], out: Path) -> dict[str, Any]:

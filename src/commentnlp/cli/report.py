@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -12,15 +12,15 @@ from ._util import command, fail
 
 @command("report")
 def report_cli(
-    input: str = typer.Argument(..., help="Labeled export: what 'commentnlp label' writes (JSONL or CSV, optionally .gz; '-' for stdin)."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html"),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Labeled export: what 'commentnlp label' writes (JSONL or CSV, optionally .gz; '-' for stdin); several make one report."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html (with several inputs, name it)."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title. Default: 'Comment report'."),
     max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t",
                                              help="Field holding the comment text, as given to 'label'."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
-    """Write one HTML report of a labeled export: the label mix, trends and work queues.
+    """Write one HTML report of a labeled export (or several): the label mix, trends and work queues.
 
     One file, no network, no scripts: totals, the intent, style, sentiment and troll mix, trends
     over time when records carry a timestamp, and work queues: where-to-buy questions, support
@@ -31,12 +31,18 @@ def report_cli(
     from ..exports import check_input_file
     from ..report import build_report, default_report_path
 
-    if input == "-" and not output:
+    if inputs == ["-"] and not output:
         fail("reading the export from stdin: name the report file with -o", 2)
+    if len(inputs) > 1 and "-" in inputs:
+        fail("several exports make one report from files: not with '-' (stdin)", 2)
+    if len(inputs) > 1 and not output:
+        fail(f"{len(inputs)} exports make one report: name its file with -o, e.g. -o report.html", 2)
+    input = inputs[0]
     try:
-        check_input_file(input)
+        for name in inputs:
+            check_input_file(name)
         out = Path(output) if output else default_report_path(input)
-        summary = build_report(input, out, title=title, max_queue=max_queue, text_field=text_field)
+        summary = build_report(inputs, out, title=title, max_queue=max_queue, text_field=text_field)
     except (FileNotFoundError, IsADirectoryError, ValueError) as exc:  # missing, a directory, unreadable
         fail(str(exc))
     except OSError as exc:
