@@ -25,7 +25,7 @@ def test_help_wraps_each_paragraph_once_at_the_terminals_width():
     result = runner.invoke(app, ["label", "--help"], env={"COLUMNS": "200"})
     assert "carry an 'error' field with the line number and reason" in result.output
     result = runner.invoke(app, ["--help"], env={"COLUMNS": "200"})
-    assert "Write one HTML report of a labeled export: the label mix, trends and work queues." in result.output
+    assert "Write one HTML report of a labeled export (or several): the label mix, trends and work queues." in result.output
 
 
 def test_label_hints_at_text_field_when_no_record_has_a_known_one(tmp_path, tiny_model_dir):
