@@ -178,6 +178,12 @@ def test_evaluate_report_and_json(tmp_path, tiny_model_dir):
     result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(data), "--json"])
     report = json.loads(result.stdout)
     assert report["n"] == 3 and set(report["heads"]) == {"style", "intent", "sentiment", "troll"}
+    # the data as an argument, as label and report take theirs ("Missing option '--data'")
+    assert runner.invoke(app, ["evaluate", str(data), "--model", str(tiny_model_dir), "--json"]).stdout == result.stdout
+    for args, error in (([], "error: give the labeled records: commentnlp evaluate my_test.csv"),
+                        ([str(data), "--data", "other.csv"], "error: two data files:")):
+        bad = runner.invoke(app, ["evaluate", *args, "--model", str(tiny_model_dir)])
+        assert bad.exit_code == 2 and error in bad.output
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"text": "x", "intent": "nope"}\n')
     result = runner.invoke(app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(bad)])

@@ -1,4 +1,4 @@
-"""``commentnlp evaluate``: per-head report of a model on a labeled JSONL file."""
+"""``commentnlp evaluate``: per-head report of a model on a file of labeled records."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def format_comparison(comparison: dict, model: str) -> str:
 
 @command("evaluate")
 def evaluate_cli(
-    data: str = typer.Option(..., "--data", "-d", help="Labeled records (LABELING.md): JSONL, or CSV with a text column (or message, comment, ... as label finds it) and a column per head; optionally .gz; '-' for stdin."),
+    data_arg: Optional[str] = typer.Argument(None, metavar="[DATA]", help="The labeled records (as --data)."),
+    data: Optional[str] = typer.Option(None, "--data", "-d", help="Labeled records (LABELING.md): JSONL, or CSV with a text column (or message, comment, ... as label finds it) and a column per head; optionally .gz; '-' for stdin."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help=BATCH_SIZE_HELP),
@@ -60,9 +61,17 @@ def evaluate_cli(
     from ..data import gather, read_labeled
     from ..evaluation import compare_predictions, evaluate_predictions, predict_records, seen_in_training
 
+    if data_arg is not None and data is not None and data_arg != data:
+        fail(f"two data files: {data_arg} and --data {data}; give one", 2)
+    data = data_arg or data
+    if data is None:
+        fail("give the labeled records: commentnlp evaluate my_test.csv (or --data my_test.csv)", 2)
+    try:
+        records = read_labeled(data)  # before the model loads: a data error is told at once
+    except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
+        fail(str(exc))
     clf = load_classifier(model, device, None, backend=backend)
     try:
-        records = read_labeled(data)
         _, predicted = predict_records(clf, records, batch_size)
         result = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=ci)
         seen = seen_in_training(clf, [r["text"] for r in records])
