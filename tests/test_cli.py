@@ -131,6 +131,18 @@ def test_label_takes_several_inputs(tiny_model_dir, tmp_path, monkeypatch):
         assert result.exit_code in (1, 2) and error in result.output
 
 
+def test_label_names_the_likely_text_field_when_none_has_a_known_name(tiny_model_dir, tmp_path):
+    """A Meltwater export keeps its comments under "Hit Sentence": the hint only said to use --text-field."""
+    src = tmp_path / "melt.csv"
+    src.write_text("ID,Hit Sentence,Source Name,Comment Count\n1,where can i buy it,Twitter,3\n", encoding="utf-8")
+    result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir)])
+    assert result.exit_code == 0 and "1 x no text field" in result.stderr
+    assert ("hint: name the field that holds the comment with --text-field, e.g. --text-field 'Hit Sentence' "
+            "(its fields: ID, Hit Sentence, Source Name, Comment Count)") in result.stderr
+    again = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), "--text-field", "Hit Sentence"])
+    assert again.exit_code == 0 and "1 labeled, 0 with errors" in again.stderr
+
+
 def test_classify_reads_piped_stdin_without_a_dash(tiny_model_dir, monkeypatch):
     """`echo "where to buy?" | commentnlp classify` was "Missing argument 'texts'"."""
     args = ["classify", "--model", str(tiny_model_dir), "--json"]

@@ -45,7 +45,7 @@ __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputErro
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
            "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
            "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
-           "written_by_label"]
+           "written_by_label", "likely_text_fields"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -563,6 +563,31 @@ def first_field(names: Iterable[str], candidates: tuple[str, ...]) -> str | None
 def text_field_in(names: Iterable[str]) -> str | None:
     """The first of :data:`TEXT_FIELDS` among ``names``, as :func:`first_field` finds it."""
     return first_field(names, TEXT_FIELDS)
+
+
+#: Parts of field names that may hold a comment's text, for a hint when no field has a known name
+_TEXTY = ("comment", "message", "text", "content", "body", "sentence", "snippet", "caption", "review", "post")
+
+
+def likely_text_fields(input_path: str | Path) -> tuple[list[str], list[str]]:
+    """``(fields, likely)``: the fields of an export's first record, and those whose names suggest
+    the comment's text (``Hit Sentence``, ``Comment Message``), for a hint when no field has a known
+    name; nothing for stdin or an input that cannot be read."""
+    if str(input_path) == "-":
+        return [], []
+    try:
+        fmt, gz = detect_format(input_path)
+        raw, stream = open_input(input_path, gz)
+        with raw:
+            stream, _ = as_utf8(stream, None, keep_utf16=fmt == "csv")
+            items = read_csv(stream) if fmt == "csv" else read_jsonl(stream)
+            record = next((i.record for i in items if i.error is None), {})
+    except (OSError, ValueError):
+        return [], []
+    fields = [k for k in record if isinstance(k, str)]
+    likely = [k for k in fields if any(part in _field_key(k) for part in _TEXTY)
+              and isinstance(record[k], str) and record[k].strip() and not _field_key(k).endswith(("id", "count", "url"))]
+    return fields, likely
 
 
 def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str | None, str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import List, Optional
 
@@ -68,7 +69,7 @@ def label_cli(
         summary = _label_one(input, output, clf, options, show)
         totals = [t + n for t, n in zip(totals, (summary.total, summary.labeled, summary.errors))]
         if not quiet:
-            _print_summary(summary)
+            _print_summary(summary, input)
     if not quiet and len(inputs) > 1:
         typer.echo(f"{len(inputs)} files, {totals[0]} records: {totals[1]} labeled, {totals[2]} with errors", err=True)
 
@@ -115,7 +116,7 @@ def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
         fail(f"cannot write output: {exc}")
 
 
-def _print_summary(summary) -> None:
+def _print_summary(summary, input: str) -> None:
     """What a run did, to stderr: counts, actions, reasons for errors, notes and hints."""
     rate = summary.total / summary.seconds if summary.seconds else 0.0
     resumed = f" ({summary.resumed} from the interrupted run)" if summary.resumed else ""
@@ -131,7 +132,12 @@ def _print_summary(summary) -> None:
     for note in summary.notes:
         typer.echo(f"  {note}", err=True)
     if not summary.labeled and any(reason.startswith("no text field") for reason in summary.reasons):
-        typer.echo("hint: name the field that holds the comment with --text-field", err=True)
+        from ..exports import likely_text_fields
+
+        fields, likely = likely_text_fields(input)
+        example = f", e.g. --text-field {shlex.quote(likely[0])}" if likely else ""
+        listed = f" (its fields: {', '.join(fields[:12])}{', ...' if len(fields) > 12 else ''})" if fields else ""
+        typer.echo(f"hint: name the field that holds the comment with --text-field{example}{listed}", err=True)
     elif not summary.labeled and any(reason.endswith("the header has 1") for reason in summary.reasons):
         typer.echo("hint: a CSV that opens with a title above its header is read from the header row when "
                    "it names the comment's column: name it with --text-field", err=True)
