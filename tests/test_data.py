@@ -89,6 +89,15 @@ def test_labelled_sheets_from_excel_are_read_or_named_with_what_to_do(tmp_path):
     assert read_labeled(_write(tmp_path / "ps.jsonl", ps.encode("utf-16"))) == expected
     with pytest.raises(DataError, match=r'windows.csv:2: invalid UTF-8; save the file as UTF-8 \(in Excel: "CSV UTF-8"\)'):
         read_labeled(_write(tmp_path / "windows.csv", sheet.encode("cp1252")))
+    import openpyxl  # and the workbook itself, its labels on a sheet after a cover sheet
+
+    book = openpyxl.Workbook()
+    book.active.append(["How to label: see LABELING.md"])
+    labels = book.create_sheet("Labels")
+    for line in sheet.strip().split("\r\n"):
+        labels.append([cell or None for cell in line.split(",")])
+    book.save(tmp_path / "labels.xlsx")
+    assert read_labeled(tmp_path / "labels.xlsx") == expected
 
 
 def test_a_csv_that_label_wrote_is_read_with_a_warning_that_its_labels_are_predictions(tmp_path, tiny_classifier):

@@ -339,7 +339,7 @@ def test_a_binary_file_is_named_for_what_it_is_whatever_its_name(tmp_path, tiny_
 
     with zipfile.ZipFile(tmp_path / "export.csv", "w") as z:  # what an .xlsx is
         z.writestr("xl/workbook.xml", "<workbook/>")
-    with pytest.raises(InputError, match=r"export.csv: it is a zip archive \(an Excel workbook is one: save the sheet as CSV\)"):
+    with pytest.raises(InputError, match=r"export.csv: it is a zip archive \(an Excel workbook is one: name it .xlsx, or give --format xlsx\)"):
         label_file(tmp_path / "export.csv", tmp_path / "out.jsonl", tiny_classifier)
     (tmp_path / "export.jsonl").write_bytes(b"PAR1" + bytes(100))
     with pytest.raises(InputError, match=r"it is a Parquet file \(--engine spark reads Parquet\)"):

@@ -36,8 +36,10 @@ def test_format_detection_and_default_names():
     # formats that are neither: JSON lines were written under that name (.tsv input: every line "not valid JSON")
     with pytest.raises(ValueError, match=r"x.parquet: not a format label reads or writes .*; --engine spark reads and writes Parquet"):
         detect_format("out/x.parquet")
-    with pytest.raises(ValueError, match="save the sheet as CSV"):
-        detect_format("comments.XLSX")
+    assert detect_format("comments.XLSX") == ("xlsx", False)  # read (it was refused: "save the sheet as CSV")
+    assert default_output_path("comments.xlsx", "csv").name == "comments.labeled.csv"
+    with pytest.raises(ValueError, match=r"an Excel 97-2003 workbook: save it as .xlsx or CSV"):
+        detect_format("comments.xls")
     # archives and other compressions were read as JSON lines: every line 'invalid UTF-8'
     with pytest.raises(ValueError, match=r"export.zip: .*an archive: unpack it and label the file inside"):
         detect_format("export.zip")
@@ -270,6 +272,58 @@ def test_a_tab_separated_text_file_with_a_header_is_read_as_a_table(tmp_path, ti
     assert label_file(src, tmp_path / "lines.jsonl", tiny_classifier, input_format="txt").total == 3
 
 
+def _workbook(path, sheets):
+    """An .xlsx with the sheets given as ``{name: rows}``."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_an_excel_workbook_is_labelled_into_csv_for_excel(tmp_path, tiny_classifier):
+    """An .xlsx export was refused ("save the sheet as CSV"): a CM's exports come as workbooks."""
+    from datetime import datetime
+
+    src = _workbook(tmp_path / "export.xlsx", {
+        "Summary": [["Comments export, week 45"], ["Total", 4]],  # a cover sheet comes first
+        "Comments": [["Brand comments"], [], ["ID", "Comment", "Date", "Likes", "Verified"],
+                     [1, "where can I buy it in Leeds?", datetime(2026, 11, 3, 10, 0), 3, False],
+                     [2, "love it 😍, the best", datetime(2026, 11, 4, 12, 30, 15), 0.0, True],
+                     [None, None, None],  # a row with no value: no record
+                     [3, None, None, 2.5]]})
+    summary = label_file(src, None, tiny_classifier)
+    assert (summary.total, summary.labeled, summary.errors, summary.blank_lines) == (3, 2, 1, 1)
+    assert "read sheet 'Comments' of 2 ('Summary', 'Comments'); name another with --sheet" in summary.notes
+    out = (tmp_path / "export.labeled.csv").read_bytes()
+    assert out.startswith("\ufeffBrand comments\r\n".encode())  # a BOM for Excel; the title row kept above
+    rows = [i.record for i in read_csv(io.BytesIO(out))]
+    assert [(r["ID"], r["Comment"], r["Date"], r["Likes"], r["Verified"]) for r in rows] == [
+        ("1", "where can I buy it in Leeds?", "2026-11-03 10:00:00", "3", "false"),
+        ("2", "love it 😍, the best", "2026-11-04 12:30:15", "0", "true"), ("3", "", "", "2.5", "")]
+    assert rows[0]["intent"] and rows[2]["error"] == "line 7: 'Comment' is empty"
+    # another sheet by name; a missing one names those there are
+    summary = label_file(src, tmp_path / "summary.jsonl", tiny_classifier, sheet="Summary")
+    assert summary.labeled == 0 and summary.notes == []
+    with pytest.raises(exports.InputError, match=r"no sheet 'Nope' in the workbook; its sheets: 'Summary', 'Comments'"):
+        label_file(src, tmp_path / "x.jsonl", tiny_classifier, sheet="Nope")
+    with pytest.raises(ValueError, match=r"--sheet names a sheet of an Excel workbook \(.xlsx\); this input is csv"):
+        label_file(tmp_path / "export.labeled.csv", tmp_path / "x.csv", tiny_classifier, sheet="Comments")
+    # a workbook that is not one, and one saved under a CSV name
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
+    with pytest.raises(exports.InputError, match=r"cannot read input .*broken.xlsx: not a readable Excel workbook"):
+        label_file(tmp_path / "broken.xlsx", tmp_path / "x.csv", tiny_classifier)
+    (tmp_path / "named.csv").write_bytes(src.read_bytes())
+    with pytest.raises(exports.InputError, match=r"an Excel workbook is one: name it .xlsx, or give --format xlsx"):
+        label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier)
+    assert label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier, input_format="xlsx").labeled == 2
+
+
 def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):
     src = tmp_path / "export.jsonl.gz"
     with gzip.open(src, "wt", encoding="utf-8") as f:
@@ -305,6 +359,12 @@ def test_stdin_to_stdout_through_the_cli(tiny_model_dir, tmp_path):
     jsonl = '{"text": "hello there"}\n'
     result = CliRunner().invoke(app, ["label", "-", "--model", str(tiny_model_dir), "-q"], input=gzip.compress(jsonl.encode()))
     assert json.loads(result.stdout)["labels"]["intent"] == rows[0]["intent"]
+    # a workbook on stdin, named with --format (its magic number was refused as a zip archive)
+    _workbook(tmp_path / "w.xlsx", {"Sheet": [["text"], ["hello there"], [""]]})  # an empty cell: an empty row
+    book = CliRunner().invoke(app, ["label", "-", "--format", "xlsx", "--model", str(tiny_model_dir), "-q"],
+                              input=(tmp_path / "w.xlsx").read_bytes())
+    assert book.exit_code == 0, book.output
+    assert list(csv.DictReader(io.StringIO(book.stdout.removeprefix("\ufeff")))) == rows[:1]
     # UTF-16 JSON lines (PowerShell's pipe into a file) were sniffed as CSV
     utf16 = CliRunner().invoke(app, ["label", "-", "--model", str(tiny_model_dir), "-q"], input=jsonl.encode("utf-16"))
     assert utf16.exit_code == 0 and utf16.stdout == result.stdout

@@ -45,7 +45,7 @@ __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputErro
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
            "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
            "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
-           "written_by_label", "likely_text_fields"]
+           "written_by_label", "likely_text_fields", "xlsx_as_csv"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -58,8 +58,9 @@ def allow_long_csv_fields() -> None:
 
 #: Supported formats (a ``.gz`` suffix adds gzip compression to either).
 FORMATS = ("jsonl", "csv")
-#: Formats read but not written: ``txt``, plain text with one comment per line (labelled as JSONL).
-INPUT_FORMATS = (*FORMATS, "txt")
+#: Formats read but not written: ``txt``, plain text with one comment per line (labelled as JSONL),
+#: and ``xlsx``, an Excel workbook's sheet (labelled as CSV, which Excel opens).
+INPUT_FORMATS = (*FORMATS, "txt", "xlsx")
 
 #: Field names tried, in order, when no text field is given: the usual ones, then those of
 #: Facebook comment scrapes (``comment_text``), Twitter's API and tweet datasets (``full_text``,
@@ -439,8 +440,8 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             header = None  # Excel's "sep=;" line: the header is the next one
     ahead: list[tuple[int, list[str] | None, str | None]] = []  # rows read looking for a header further down
 
-    def names_text(row: list[str]) -> bool:  # or is the header label writes (its text column named otherwise)
-        return (text_field in row if text_field else text_field_in(row) is not None) or written_by_label(row)
+    def names_text(row: list[str]) -> bool:
+        return is_header(row, text_field)
 
     if not names_text(header):
         header, ahead = _header_further_down(reader, header, names_text, on_preamble)
@@ -491,6 +492,12 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             yield Item(line, record, "invalid UTF-8")
         else:
             yield Item(line, record)
+
+
+def is_header(row: list[str], text_field: str | None = None) -> bool:
+    """Whether a CSV row is a header: it names the text field (``text_field``, or one of
+    :data:`TEXT_FIELDS`), or it is the header ``label`` writes (its text column named otherwise)."""
+    return (text_field in row if text_field else text_field_in(row) is not None) or written_by_label(row)
 
 
 def _header_further_down(reader, first: list[str], names_text: Callable[[list[str]], bool],
@@ -577,10 +584,11 @@ def likely_text_fields(input_path: str | Path) -> tuple[list[str], list[str]]:
         return [], []
     try:
         fmt, gz = detect_format(input_path)
-        raw, stream = open_input(input_path, gz)
+        raw, stream = open_input(input_path, gz, fmt)
         with raw:
-            stream, _ = as_utf8(stream, None, keep_utf16=fmt == "csv")
-            items = read_csv(stream) if fmt == "csv" else read_jsonl(stream)
+            stream = xlsx_as_csv(stream, None, str(input_path))[0] if fmt == "xlsx" else \
+                as_utf8(stream, None, keep_utf16=fmt == "csv")[0]
+            items = read_csv(stream) if fmt in ("csv", "xlsx") else read_jsonl(stream)
             record = next((i.record for i in items if i.error is None), {})
     except (OSError, ValueError):
         return [], []
@@ -807,8 +815,8 @@ def jsonl_line(record: dict[str, Any]) -> str:
 #: File name endings read and written as CSV (a ``.tsv`` output is tab-separated).
 _CSV_SUFFIXES = (".csv", ".tsv")
 #: File name endings of formats that are neither JSONL nor CSV, and what to do instead.
-_OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet", ".xlsx": "save the sheet as CSV",
-                  ".xls": "save the sheet as CSV", ".avro": "convert it to JSONL or Parquet",
+_OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet",
+                  ".xls": "an Excel 97-2003 workbook: save it as .xlsx or CSV", ".avro": "convert it to JSONL or Parquet",
                   ".orc": "convert it to JSONL or Parquet",
                   **dict.fromkeys((".zip", ".tar", ".7z", ".rar"), "an archive: unpack it and label the file inside "
                                   "(a JSONL or CSV output may end in .gz to be compressed)"),
@@ -818,8 +826,8 @@ _OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet", ".xlsx"
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
     """``(format, gzipped)`` from an explicit format or the file name (``x.csv.gz`` -> csv, gzip;
     ``.tsv`` is CSV, whose separator is read from the header; ``.txt`` is plain text, one comment per
-    line, read only; other names are JSONL, except those of formats that are none of these, e.g.
-    ``.parquet`` or ``.xlsx``: a ValueError that says what to do)."""
+    line, and ``.xlsx`` an Excel workbook, both read only; other names are JSONL, except those of
+    formats that are none of these, e.g. ``.parquet`` or ``.xls``: a ValueError that says what to do)."""
     name = "" if path is None or str(path) == "-" else str(path).lower()
     gz = name.endswith(".gz")
     if given != "auto":
@@ -830,7 +838,8 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
         other = next((hint for ext, hint in _OTHER_FORMATS.items() if base.endswith(ext)), None)
         if other is not None:  # writing JSON lines under that name would make a file nothing opens
             raise ValueError(f"{path}: not a format label reads or writes (JSONL or CSV, optionally .gz); {other}")
-        fmt = "csv" if base.endswith(_CSV_SUFFIXES) else "txt" if base.endswith(".txt") else "jsonl"
+        fmt = ("csv" if base.endswith(_CSV_SUFFIXES) else "txt" if base.endswith(".txt") else
+               "xlsx" if base.endswith(".xlsx") else "jsonl")
     if fmt not in INPUT_FORMATS:
         raise ValueError(f"unknown format {given!r}; use one of {', '.join(INPUT_FORMATS)} (optionally .gz)")
     return fmt, gz
@@ -1029,11 +1038,11 @@ def _digest(value: Any) -> str:
 
 
 def _run_identity(input_path: str | Path, classifier, text_field: str | None, abstain: bool = False,
-                  encoding: str | None = None) -> dict[str, Any]:
+                  encoding: str | None = None, sheet: str | None = None) -> dict[str, Any]:
     """What an interrupted run must share with its ``--resume``, so that one output never mixes two
     kinds of answers: the input (its size and the hash of its first MiB; stdin cannot be checked),
     the model's weights, its decision settings (calibration, thresholds, thread offsets: config.json),
-    the backend, the playbook, the text field, whether it abstains and the input's encoding."""
+    the backend, the playbook, the text field, whether it abstains, the input's encoding and sheet."""
     from .serialization import model_fingerprint
 
     model_dir = getattr(classifier, "model_dir", None)
@@ -1043,7 +1052,7 @@ def _run_identity(input_path: str | Path, classifier, text_field: str | None, ab
         "decisions": _digest(config.to_dict()) if config is not None else None,
         "backend": getattr(classifier, "backend_name", None),
         "playbook": _digest([[[r.id, r.when, r.action] for r in playbook.rules], playbook.links]) if playbook else None,
-        "abstain": abstain, "encoding": encoding,
+        "abstain": abstain, "encoding": encoding, "sheet": sheet,
     }
     if str(input_path) != "-":
         with open(input_path, "rb") as f:
@@ -1059,7 +1068,7 @@ def _check_resumable(checkpoint: dict[str, Any], run: dict[str, Any], part: Path
     what = {"input": "another input file", "model": "another model", "text_field": "another --text-field",
             "decisions": "other decision settings of the model (config.json: thresholds, calibration)",
             "backend": "another --backend", "playbook": "another --playbook", "abstain": "another --abstain",
-            "encoding": "another --encoding"}
+            "encoding": "another --encoding", "sheet": "another --sheet"}
     # a key an older checkpoint lacks is not checked
     changed = [why for key, why in what.items() if key in was and was[key] != run.get(key)]
     if changed:
@@ -1122,9 +1131,10 @@ def check_input_file(input_path: str | Path) -> None:
     raise FileNotFoundError(f"input file not found: {input_path}{hint}")
 
 
-def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
+def open_input(input_path: str | Path, gz: bool, fmt: str | None = None) -> tuple[Any, IO[bytes]]:
     """``(raw, stream)``: what to close when done (stdin's stays open) and the stream to read,
-    gunzipped; ``"-"`` is stdin, as :func:`open_stdin` opens it."""
+    gunzipped; ``"-"`` is stdin, as :func:`open_stdin` opens it. With ``fmt="xlsx"`` the stream is
+    the file itself (a workbook is a zip archive, read by seeking: :func:`xlsx_as_csv`)."""
     check_input_file(input_path)
     if str(input_path) == "-":
         return open_stdin()[2:]
@@ -1132,6 +1142,8 @@ def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
         raw = open(input_path, "rb")
     except OSError as exc:
         raise InputError(f"cannot read input {input_path}: {exc.strerror or exc}") from exc
+    if fmt == "xlsx":
+        return raw, raw
     stream = _checked_stream(raw, gz, str(input_path))
     try:
         _not_binary(stream.peek(8), f"input {input_path}")
@@ -1139,6 +1151,21 @@ def open_input(input_path: str | Path, gz: bool) -> tuple[Any, IO[bytes]]:
         raw.close()
         raise
     return raw, stream
+
+
+def xlsx_as_csv(source: IO[bytes], sheet: str | None, name: str,
+                text_field: str | None = None) -> tuple[IO[bytes], list[str]]:
+    """:func:`~commentnlp.spreadsheets.read_xlsx_as_csv` of an open workbook (a stream that cannot
+    seek, such as stdin, is read into memory first): the sheet named, else the first with a header
+    (:func:`is_header`); its errors :class:`InputError` s naming it."""
+    from .spreadsheets import read_xlsx_as_csv
+
+    seekable = getattr(source, "seekable", lambda: False)()
+    try:
+        return read_xlsx_as_csv(source if seekable else io.BytesIO(source.read()), sheet,
+                                lambda row: is_header(row, text_field))
+    except ValueError as exc:
+        raise InputError(f"cannot read input {name}: {exc}") from None
 
 
 def _not_binary(head: bytes, name: str) -> None:
@@ -1150,8 +1177,8 @@ def _not_binary(head: bytes, name: str) -> None:
 
 
 #: The first bytes of files an export is sometimes saved as by mistake, and what they are.
-_BINARY_MAGIC = {b"PK\x03\x04": "a zip archive (an Excel workbook is one: save the sheet as CSV)",
-                 b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook (save the sheet as CSV)",
+_BINARY_MAGIC = {b"PK\x03\x04": "a zip archive (an Excel workbook is one: name it .xlsx, or give --format xlsx)",
+                 b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook (save it as .xlsx or CSV)",
                  b"PAR1": "a Parquet file (--engine spark reads Parquet)", b"%PDF": "a PDF",
                  b"BZh": "bzip2-compressed (decompress it, or use gzip)",
                  b"\xfd7zXZ\x00": "xz-compressed (decompress it, or use gzip)"}
@@ -1167,7 +1194,8 @@ def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
     gz = head[:2] == b"\x1f\x8b"
     if gz:
         head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
-    _not_binary(head, "stdin")
+    if given != "xlsx":
+        _not_binary(head, "stdin")
     if head[:2] in UTF16_BOMS:
         head = head.decode("utf-16", "replace").encode()
     first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
@@ -1295,6 +1323,7 @@ def label_file(
     workers: int | None = None,
     abstain: bool = False,
     encoding: str | None = None,
+    sheet: str | None = None,
 ) -> LabelSummary:
     """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; a directory: the
     default name in it; default: beside the input, ``export.labeled.jsonl``).
@@ -1310,7 +1339,8 @@ def label_file(
     ``abstain``: a head whose top score is below the model's threshold is labelled ``"unsure"``.
     ``encoding``: the input's, when it is not UTF-8 (e.g. ``cp1252``, Excel's on Windows); by default
     UTF-8, or UTF-16 when the input starts with its byte-order mark. A CSV read in another encoding
-    is written as UTF-8 with a byte-order mark (which Excel reads as UTF-8).
+    is written as UTF-8 with a byte-order mark (which Excel reads as UTF-8), as an Excel workbook
+    (``.xlsx``) is: its first sheet, or the one ``sheet`` names, labelled into CSV by default.
 
     A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
     gzip) :class:`InputError`, before any writing.
@@ -1332,9 +1362,17 @@ def label_file(
         in_fmt, in_gz, raw, stream = open_stdin(input_format)
     else:
         in_fmt, in_gz = detect_format(input_path, input_format)
-        raw, stream = open_input(input_path, in_gz)
+        raw, stream = open_input(input_path, in_gz, in_fmt)
     try:
-        stream, transcoded = as_utf8(stream, encoding, keep_utf16=in_fmt == "csv")
+        from_xlsx = in_fmt == "xlsx"
+        if sheet is not None and not from_xlsx:
+            raise ValueError(f"--sheet names a sheet of an Excel workbook (.xlsx); this input is {in_fmt}")
+        if from_xlsx:  # labelled as the CSV of one sheet, written as CSV for Excel to open
+            stream, notes = xlsx_as_csv(stream, sheet, "stdin" if from_stdin else str(input_path), text_field)
+            summary.notes.extend(notes)
+            in_fmt, transcoded = "csv", True
+        else:
+            stream, transcoded = as_utf8(stream, encoding, keep_utf16=in_fmt == "csv")
         if in_fmt == "txt" and input_format == "auto" and is_tab_separated_table(stream, text_field):
             in_fmt = "csv"
             summary.notes.append("read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
@@ -1343,7 +1381,7 @@ def label_file(
         to_stdout = str(output_path) == "-"
         summary.output = "-" if to_stdout else str(output_path)
 
-        total = None if from_stdin or progress is None else _count_lines(Path(input_path), in_gz)
+        total = None if from_stdin or from_xlsx or progress is None else _count_lines(Path(input_path), in_gz)
         bom = excel_sep = False
         preamble: list[list[str]] = []  # rows of a CSV input above its header row
         if in_fmt == "txt":
@@ -1418,7 +1456,7 @@ def label_file(
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
             checkpoint = _read_checkpoint(part) if resume else None
-            identity = _run_identity(input_path, classifier, text_field, abstain, encoding)
+            identity = _run_identity(input_path, classifier, text_field, abstain, encoding, sheet)
             skip, base_chars, columns = 0, 0, None
             if checkpoint:
                 _check_resumable(checkpoint, identity, part)

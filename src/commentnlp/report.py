@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
 from .exports import (detect_format, first_field, open_input, open_stdin, plural, read_csv, read_jsonl,
-                      record_of_csv_row, text_of)
+                      record_of_csv_row, text_of, xlsx_as_csv)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -513,8 +513,10 @@ def _read_into(stats: _Stats, input_path: str | Path, text_field: str | None) ->
         fmt, _, raw, stream = open_stdin()
     else:
         fmt, gz = detect_format(input_path)
-        raw, stream = open_input(input_path, gz)
+        raw, stream = open_input(input_path, gz, fmt)
     try:
+        if fmt == "xlsx":  # a labeled CSV saved as a workbook
+            stream, fmt = xlsx_as_csv(stream, None, str(input_path))[0], "csv"
         for item in read_csv(stream, text_field=text_field) if fmt == "csv" else read_jsonl(stream):
             if item.error is not None:
                 stats.records += 1

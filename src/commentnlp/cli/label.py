@@ -13,9 +13,9 @@ from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, lo
 
 @command("label")
 def label_cli(
-    inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Exports of comments: JSONL or CSV, optionally .gz ('-' for stdin); several are labelled one after the other."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Exports of comments: JSONL, CSV or an Excel workbook (.xlsx), optionally .gz ('-' for stdin); several are labelled one after the other."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout), or a directory to write <input>.labeled.<ext> in. Default: <input>.labeled.<ext> beside the input."),
-    input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), jsonl.gz, csv.gz, txt.gz."),
+    input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), xlsx, jsonl.gz, csv.gz, txt.gz."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, jsonl.gz, csv.gz (default: the input's; JSON lines for txt)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold (to review by hand)."),
@@ -29,6 +29,7 @@ def label_cli(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that parse, tokenise and format while the model runs (default: 0 on the CPU; with a GPU all cores but two, up to 16)."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="The sheet of an Excel workbook (.xlsx) to label. Default: its first."),
     encoding: Optional[str] = typer.Option(None, "--encoding", "-e", help="The input's encoding when it is not UTF-8, e.g. cp1252 (Excel's on Windows) or latin-1. Default: UTF-8, or UTF-16 when the file starts with its byte-order mark."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
@@ -63,7 +64,7 @@ def label_cli(
     show = not quiet and is_terminal() and output != "-"
     options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
                    output_format=output_format, resume=resume, workers=workers, abstain=abstain,
-                   encoding=encoding)
+                   encoding=encoding, sheet=sheet)
     totals = [0, 0, 0]  # records, labeled, with errors
     for input in inputs:
         summary = _label_one(input, output, clf, options, show)

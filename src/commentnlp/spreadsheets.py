@@ -1,0 +1,114 @@
+"""Excel workbooks (``.xlsx``) read as CSV: one sheet's rows, streamed, for the CSV reader.
+
+A workbook is read with openpyxl (read-only: rows are streamed, not loaded whole), one sheet
+(the first, or the one named), and its rows are handed on as the lines of a UTF-8 CSV, so that
+everything the CSV reader does (the header row, found below a title; duplicate column names;
+rows of the wrong width) holds for a sheet too. Cells are written as Excel shows them: a date as
+``2026-11-01 10:00:00``, a whole number without ``.0``, TRUE/FALSE as ``true``/``false``, an empty
+cell as empty; a formula as its last computed value. Rows with no value at all hold no record;
+a row's empty cells at its end are as many as the widest row above it has (Excel stores none).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, time
+from itertools import islice
+from typing import IO, Any, Callable, Iterator
+
+__all__ = ["read_xlsx_as_csv", "XLSX_MAGIC"]
+
+#: The first bytes of an ``.xlsx`` file (a zip archive)
+XLSX_MAGIC = b"PK\x03\x04"
+
+
+def read_xlsx_as_csv(stream: IO[bytes], sheet: str | None = None,
+                     names_text: Callable[[list[str]], bool] | None = None) -> tuple[IO[bytes], list[str]]:
+    """``(CSV byte stream, notes)`` of one sheet of a workbook: the one ``sheet`` names, else the
+    first with a row among its first :data:`~commentnlp.exports.MAX_PREAMBLE_ROWS` that
+    ``names_text`` (a header naming the comments' column; a cover sheet comes first in many
+    exports), else the first; the notes say which sheet was read when the workbook has several.
+    A ValueError when the workbook cannot be read or has no such sheet."""
+    from .exports import MAX_PREAMBLE_ROWS
+
+    try:
+        import openpyxl
+    except ImportError as exc:  # a dependency: only a broken install lacks it
+        raise ValueError("reading .xlsx needs openpyxl: pip install openpyxl") from exc
+    try:
+        book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors for a bad file
+        raise ValueError(f"not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
+    names = book.sheetnames
+    if sheet is not None and sheet not in names:
+        raise ValueError(f"no sheet {sheet!r} in the workbook; its sheets: {', '.join(map(repr, names))}")
+    chosen = sheet
+    if chosen is None:
+        with_header = (n for n in names if names_text is not None and any(
+            names_text([_cell_text(c) for c in row]) for row in islice(book[n].iter_rows(values_only=True), MAX_PREAMBLE_ROWS)))
+        chosen = next(with_header, names[0])
+    notes = ([f"read sheet {chosen!r} of {len(names)} ({', '.join(map(repr, names))}); name another with --sheet"]
+             if len(names) > 1 and sheet is None else [])
+    rows = book[chosen].iter_rows(values_only=True)
+    return io.BufferedReader(_CsvOfRows(_csv_lines(rows), book.close), buffer_size=1 << 16), notes
+
+
+def _csv_lines(rows: Iterator[tuple[Any, ...]]) -> Iterator[bytes]:
+    """Each sheet row as one CSV line (UTF-8), its trailing empty cells dropped, then padded to the
+    widest row so far; a row with no value as an empty line."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    width = 0
+    for row in rows:
+        cells = list(row)
+        while cells and (cells[-1] is None or cells[-1] == ""):
+            cells.pop()
+        if not cells:
+            yield b"\n"
+            continue
+        width = max(width, len(cells))
+        writer.writerow([_cell_text(c) for c in cells] + [""] * (width - len(cells)))
+        yield out.getvalue().encode("utf-8", "surrogatepass")
+        out.seek(0)
+        out.truncate()
+
+
+def _cell_text(value: Any) -> str:
+    """A cell's value as Excel shows it, as text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds") if value.microsecond == 0 else value.isoformat(sep=" ")
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value)
+
+
+class _CsvOfRows(io.RawIOBase):
+    """The CSV lines of a sheet as a readable byte stream; ``close`` closes the workbook."""
+
+    def __init__(self, lines: Iterator[bytes], on_close):
+        self.lines, self.on_close, self.pending = lines, on_close, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        while len(self.pending) < len(buffer):
+            line = next(self.lines, None)
+            if line is None:
+                break
+            self.pending += line
+        n = min(len(buffer), len(self.pending))
+        buffer[:n], self.pending = self.pending[:n], self.pending[n:]
+        return n
+
+    def close(self) -> None:
+        if not self.closed:
+            self.on_close()
+        super().close()
