@@ -310,10 +310,19 @@ def test_an_excel_workbook_is_labelled_into_csv_for_excel(tmp_path, tiny_classif
     # another sheet by name; a missing one names those there are
     summary = label_file(src, tmp_path / "summary.jsonl", tiny_classifier, sheet="Summary")
     assert summary.labeled == 0 and summary.notes == []
-    with pytest.raises(exports.InputError, match=r"no sheet 'Nope' in the workbook; its sheets: 'Summary', 'Comments'"):
+    with pytest.raises(exports.InputError, match=r"sheet 'Nope' is not in the workbook; its sheets: 'Summary', 'Comments'"):
         label_file(src, tmp_path / "x.jsonl", tiny_classifier, sheet="Nope")
     with pytest.raises(ValueError, match=r"--sheet names a sheet of an Excel workbook \(.xlsx\); this input is csv"):
         label_file(tmp_path / "export.labeled.csv", tmp_path / "x.csv", tiny_classifier, sheet="Comments")
+    # a chart sheet first (it has no rows: an AttributeError traceback)
+    import openpyxl
+
+    book = openpyxl.load_workbook(src)
+    book.create_chartsheet("Chart", 0)
+    book.save(tmp_path / "charted.xlsx")
+    assert label_file(tmp_path / "charted.xlsx", tmp_path / "c.csv", tiny_classifier).labeled == 2
+    with pytest.raises(exports.InputError, match=r"sheet 'Chart' is a chart, not a sheet of rows; its sheets: 'Summary'"):
+        label_file(tmp_path / "charted.xlsx", tmp_path / "c.csv", tiny_classifier, sheet="Chart")
     # a workbook that is not one, and one saved under a CSV name
     (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(exports.InputError, match=r"cannot read input .*broken.xlsx: not a readable Excel workbook"):

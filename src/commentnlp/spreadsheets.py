@@ -40,9 +40,12 @@ def read_xlsx_as_csv(stream: IO[bytes], sheet: str | None = None,
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises zipfile, KeyError and its own errors for a bad file
         raise ValueError(f"not a readable Excel workbook ({type(exc).__name__}: {exc})") from None
-    names = book.sheetnames
+    names = [ws.title for ws in book.worksheets]  # not its chart sheets: they hold no rows
     if sheet is not None and sheet not in names:
-        raise ValueError(f"no sheet {sheet!r} in the workbook; its sheets: {', '.join(map(repr, names))}")
+        what = "a chart, not a sheet of rows" if sheet in book.sheetnames else "not in the workbook"
+        raise ValueError(f"sheet {sheet!r} is {what}; its sheets: {', '.join(map(repr, names))}")
+    if not names:
+        raise ValueError("the workbook has no sheet of rows (only charts)")
     chosen = sheet
     if chosen is None:
         with_header = (n for n in names if names_text is not None and any(
