@@ -317,8 +317,12 @@ def test_an_excel_workbook_is_labelled_into_csv_for_excel(tmp_path, tiny_classif
     # a chart sheet first (it has no rows: an AttributeError traceback)
     import openpyxl
 
+    from openpyxl.chart import BarChart, Reference
+
     book = openpyxl.load_workbook(src)
-    book.create_chartsheet("Chart", 0)
+    chart = BarChart()
+    chart.add_data(Reference(book["Comments"], min_col=4, min_row=3, max_row=5))
+    book.create_chartsheet("Chart", 0).add_chart(chart)
     book.save(tmp_path / "charted.xlsx")
     assert label_file(tmp_path / "charted.xlsx", tmp_path / "c.csv", tiny_classifier).labeled == 2
     with pytest.raises(exports.InputError, match=r"sheet 'Chart' is a chart, not a sheet of rows; its sheets: 'Summary'"):
