@@ -103,7 +103,10 @@ class _CsvOfRows(io.RawIOBase):
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
         while len(self.pending) < len(buffer):
-            line = next(self.lines, None)
+            try:
+                line = next(self.lines, None)
+            except Exception as exc:  # a sheet whose XML breaks off part way
+                raise ValueError(f"the workbook cannot be read further ({type(exc).__name__}: {exc})") from None
             if line is None:
                 break
             self.pending += line
