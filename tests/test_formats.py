@@ -337,6 +337,18 @@ def test_an_excel_workbook_is_labelled_into_csv_for_excel(tmp_path, tiny_classif
     assert label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier, input_format="xlsx").labeled == 2
 
 
+def test_a_sheet_that_breaks_off_is_a_value_error():
+    from commentnlp.spreadsheets import _CsvOfRows
+
+    def rows():
+        yield b"text\n"
+        raise KeyError("xl/worksheets/sheet1.xml")
+
+    stream = io.BufferedReader(_CsvOfRows(rows(), lambda: None))
+    with pytest.raises(ValueError, match=r"the workbook cannot be read further \(KeyError: "):
+        stream.read()
+
+
 def test_gzip_round_trip_and_format_conversion(tmp_path, tiny_classifier):
     src = tmp_path / "export.jsonl.gz"
     with gzip.open(src, "wt", encoding="utf-8") as f:
