@@ -335,6 +335,8 @@ def test_an_excel_workbook_is_labelled_into_csv_for_excel(tmp_path, tiny_classif
     with pytest.raises(exports.InputError, match=r"an Excel workbook is one: name it .xlsx, or give --format xlsx"):
         label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier)
     assert label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier, input_format="xlsx").labeled == 2
+    with pytest.raises(ValueError, match=r"not xlsx: name the output .jsonl or .csv \(Excel opens a CSV\)"):
+        label_file(src, tmp_path / "out.xlsx", tiny_classifier)
 
 
 def test_a_sheet_that_breaks_off_is_a_value_error():

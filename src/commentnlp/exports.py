@@ -1302,8 +1302,9 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
     out_fmt, out_gz = detect_format(None if to_stdout else output_path,
                                     output_format or ("auto" if not to_stdout else written_as))
     if out_fmt not in FORMATS:
+        excel = " (Excel opens a CSV)" if out_fmt == "xlsx" else ""
         raise ValueError(f"label writes {' or '.join(f.upper() for f in FORMATS)}, not {out_fmt}: "
-                         f"name the output .jsonl or .csv")
+                         f"name the output .jsonl or .csv{excel}")
     if to_stdout and out_gz:
         raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
     return output_path, out_fmt, out_gz
