@@ -89,6 +89,7 @@ def reply_flags(is_reply: Any, n: int, single: bool = False) -> list[bool | None
     _check_positions(flags, n)
     return flags
 
+
 @dataclass(frozen=True)
 class Prediction:
     """Labels, per-head scores and the suggested CM action for one comment."""

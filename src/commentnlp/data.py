@@ -57,7 +57,7 @@ def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]
             fmt, gz = detect_format(path)
             raw, f = open_input(path, gz, fmt)  # its read errors, gzip's included, are InputErrors
         with raw:  # stdin's stays open
-            if fmt == "xlsx":  # a workbook's first sheet, read as CSV
+            if fmt == "xlsx":  # a workbook: its first sheet with a header, read as CSV
                 f, fmt = xlsx_as_csv(f, None, str(path))[0], "csv"
             f, _ = as_utf8(f, None, keep_utf16=fmt == "csv")  # UTF-16 as Excel's "Unicode Text" or PowerShell write it
             if fmt == "txt" and is_tab_separated_table(f, None):

@@ -29,7 +29,7 @@ def label_cli(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
     workers: Optional[int] = typer.Option(None, "--workers", "-w", min=0, help="Processes that parse, tokenise and format while the model runs (default: 0 on the CPU; with a GPU all cores but two, up to 16)."),
-    sheet: Optional[str] = typer.Option(None, "--sheet", help="The sheet of an Excel workbook (.xlsx) to label. Default: its first."),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="The sheet of an Excel workbook (.xlsx) to label. Default: the first whose header names the text field (else the first)."),
     encoding: Optional[str] = typer.Option(None, "--encoding", "-e", help="The input's encoding when it is not UTF-8, e.g. cp1252 (Excel's on Windows) or latin-1. Default: UTF-8, or UTF-16 when the file starts with its byte-order mark."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary."),
 ) -> None:
