@@ -420,6 +420,10 @@ def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):
     ({"parent": {"id": "123_456", "message": "the comment replied to"}}, True), ({"parent": None}, False),
     ({"parent": {}}, False), ({"parent": "Unilever"}, None), ({"parent": 12}, None),  # not a comment's parent
     ({"is_reply": False, "parent_id": "abc"}, False),  # the first field present decides
+    # as a sheet names them (they were not read: a CSV's "Is Reply" column left every position unknown)
+    ({"Is Reply": "TRUE"}, True), ({"Parent ID": ""}, False), ({"Parent ID": "123"}, True),
+    ({"Comment Type": "reply"}, True), ({"isReply": 0}, False), ({"Parent": "Unilever"}, None),
+    ({"is_reply": False, "Is Reply": "true"}, False),  # a field spelt as listed comes first
 ])
 def test_reply_of_reads_the_usual_export_fields(record, expected):
     assert reply_of(record) is expected

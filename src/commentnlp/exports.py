@@ -45,7 +45,7 @@ __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputErro
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
            "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
            "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
-           "written_by_label", "likely_text_fields", "xlsx_as_csv"]
+           "written_by_label", "likely_text_fields", "xlsx_as_csv", "reply_field_in"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -644,14 +644,29 @@ def _nested(record: Mapping[str, Any], path: str) -> Any:
 def reply_of(record: Mapping[str, Any]) -> bool | None:
     """Whether a record is a reply to another comment (True), a top-level comment (False), or unknown (None).
 
-    Read from the first of :data:`REPLY_FIELDS` present: ``is_reply`` (a bool, 1/0, 1.0/0.0 as
+    Read from the first of :data:`REPLY_FIELDS` present (:func:`reply_field_in`: also in any case and
+    spelling, as a sheet names it: ``Is Reply``, ``Parent ID``): ``is_reply`` (a bool, 1/0, 1.0/0.0 as
     pandas writes a numeric column with nulls, or "true"/"false" in a CSV), ``comment_type``
     ("reply" or "initial"), or a parent id (empty, null, NaN or a number equal to 0, the usual
     "no parent" of database exports: top level). A value it cannot read gives None, so the text
     alone decides.
     """
-    name = next((f for f in REPLY_FIELDS if f in record), None)
-    return None if name is None else reply_value(name, record[name])
+    found = _reply_field_among(tuple(record))
+    return None if found is None else reply_value(found[1], record[found[0]])
+
+
+def reply_field_in(names: Iterable[str]) -> tuple[str, str] | None:
+    """``(field, kind)``: the first of :data:`REPLY_FIELDS` among ``names``, as :func:`first_field`
+    finds it (``Is Reply``, ``Parent ID``), and the one of :data:`REPLY_FIELDS` it stands for."""
+    found = first_field(names, REPLY_FIELDS)
+    if found is None:
+        return None
+    return found, next(f for f in REPLY_FIELDS if _field_key(f) == _field_key(found))
+
+
+@functools.lru_cache(maxsize=256)  # the records of an export share their fields
+def _reply_field_among(names: tuple[str, ...]) -> tuple[str, str] | None:
+    return reply_field_in(names)
 
 
 def reply_value(name: str, value: Any) -> bool | None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator
 
-from .exports import API_LIST_KEYS, REPLY_FIELDS, TEXT_FIELDS, reply_value, text_field_in, text_of
+from .exports import API_LIST_KEYS, TEXT_FIELDS, reply_field_in, reply_value, text_field_in, text_of
 from .validation import is_whole
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -205,7 +205,7 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
         series = pdf[name]
         missing = series.isna().tolist()
         # the thread position, read as label_file reads it (the first of REPLY_FIELDS present)
-        position = next((c for c in REPLY_FIELDS if c in pdf.columns), None)
+        position, kind = reply_field_in([str(c) for c in pdf.columns]) or (None, None)
         positions = pdf[position].astype(object).where(pdf[position].notna(), None).tolist() if position else None
         values = series.tolist() if spec.text_type is None else None
         rows: list[int] = []
@@ -228,7 +228,7 @@ def _label_batches(batches: Iterator["pd.DataFrame"], spec: _WorkerSpec) -> Iter
                 if spec.playbook is not None:
                     clf = copy.copy(clf)  # shares the backend and tokenizer; only the actions differ
                     clf.playbook = spec.playbook
-            replies = [reply_value(position, positions[i]) for i in rows] if position else None
+            replies = [reply_value(kind, positions[i]) for i in rows] if position else None
             for i, p in zip(rows, clf.predict(texts, batch_size=spec.batch_size, is_reply=replies)):
                 for head, label in p.labels.items():
                     cols[head][i] = label
