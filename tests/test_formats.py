@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import datetime
 
 import pytest
 from hypothesis import given, settings
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from commentnlp import exports
 from commentnlp.exports import default_output_path, detect_format, label_file, read_csv, read_jsonl, sniff_csv
+from commentnlp.schema import HEADS_BY_NAME
 
 from conftest import interrupt_predict
 
@@ -60,7 +62,7 @@ def test_a_text_file_is_one_comment_per_line_labelled_as_json_lines(tmp_path, ti
     label_file(src, tmp_path / "c.csv", tiny_classifier, workers=2)  # CSV too, and with workers
     assert [r["text"] for r in csv.DictReader(open(tmp_path / "c.csv", encoding="utf-8"))][:2] == \
         ["where can I buy it in Leeds?", "love it 😍"]
-    with pytest.raises(ValueError, match=r"label writes JSONL or CSV, not txt: name the output .jsonl or .csv"):
+    with pytest.raises(ValueError, match=r"label writes JSONL, CSV or XLSX, not txt: name the output .jsonl, .csv or .xlsx"):
         label_file(src, tmp_path / "out.txt", tiny_classifier)
     assert not (tmp_path / "out.txt").exists()
 
@@ -282,41 +284,48 @@ def _workbook(path, sheets):
         sheet = book.create_sheet(name)
         for row in rows:
             sheet.append(row)
+        for cell in (c for line in sheet.iter_rows() for c in line if str(c.value).startswith("=")):
+            cell.data_type = "s"  # text that starts with "=", as a comment can: not a formula
     book.save(path)
     return path
 
 
-def test_an_excel_workbook_is_labelled_into_csv_for_excel(tmp_path, tiny_classifier):
+def test_an_excel_workbook_is_labelled_into_a_workbook(tmp_path, tiny_classifier):
     """An .xlsx export was refused ("save the sheet as CSV"): a CM's exports come as workbooks."""
-    from datetime import datetime
+    import openpyxl
 
     src = _workbook(tmp_path / "export.xlsx", {
         "Summary": [["Comments export, week 45"], ["Total", 4]],  # a cover sheet comes first
         "Comments": [["Brand comments"], [], ["ID", "Comment", "Date", "Likes", "Verified"],
                      [1, "where can I buy it in Leeds?", datetime(2026, 11, 3, 10, 0), 3, False],
-                     [2, "love it 😍, the best", datetime(2026, 11, 4, 12, 30, 15), 0.0, True],
+                     [2, "=love it 😍, the best", datetime(2026, 11, 4, 12, 30, 15), 0.0, True],
                      [None, None, None],  # a row with no value: no record
                      [3, None, None, 2.5]]})
     summary = label_file(src, None, tiny_classifier)
     assert (summary.total, summary.labeled, summary.errors, summary.blank_lines) == (3, 2, 1, 1)
     assert "read sheet 'Comments' of 2 ('Summary', 'Comments'); name another with --sheet" in summary.notes
-    out = (tmp_path / "export.labeled.csv").read_bytes()
-    assert out.startswith("\ufeffBrand comments\r\n".encode())  # a BOM for Excel; the title row kept above
-    rows = [i.record for i in read_csv(io.BytesIO(out))]
-    assert [(r["ID"], r["Comment"], r["Date"], r["Likes"], r["Verified"]) for r in rows] == [
-        ("1", "where can I buy it in Leeds?", "2026-11-03 10:00:00", "3", "false"),
-        ("2", "love it 😍, the best", "2026-11-04 12:30:15", "0", "true"), ("3", "", "", "2.5", "")]
-    assert rows[0]["intent"] and rows[2]["error"] == "line 7: 'Comment' is empty"
+    rows = list(openpyxl.load_workbook(tmp_path / "export.labeled.xlsx").active.iter_rows(values_only=True))
+    assert rows[0][0] == "Brand comments" and rows[2][:6] == ("ID", "Comment", "Date", "Likes", "Verified", "style")
+    # cells typed as they came: numbers, dates; a comment that starts with "=" is text, never a formula
+    assert rows[3][:5] == (1, "where can I buy it in Leeds?", datetime(2026, 11, 3, 10, 0), 3, "false")
+    assert rows[4][:5] == (2, "=love it 😍, the best", datetime(2026, 11, 4, 12, 30, 15), 0, "true")
+    assert rows[3][6] in HEADS_BY_NAME["intent"].values and isinstance(rows[3][11], float)
+    assert rows[5][:4] == (3, None, None, 2.5) and rows[5][14] == "line 7: 'Comment' is empty"
+    # as CSV, for Excel: a byte-order mark, the title row kept above
+    label_file(src, tmp_path / "export.csv", tiny_classifier)
+    out = (tmp_path / "export.csv").read_bytes()
+    assert out.startswith("\ufeffBrand comments\r\n".encode())
+    csv_rows = [i.record for i in read_csv(io.BytesIO(out))]
+    assert [(r["ID"], r["Date"], r["Likes"], r["Verified"]) for r in csv_rows] == [
+        ("1", "2026-11-03 10:00:00", "3", "false"), ("2", "2026-11-04 12:30:15", "0", "true"), ("3", "", "2.5", "")]
     # another sheet by name; a missing one names those there are
     summary = label_file(src, tmp_path / "summary.jsonl", tiny_classifier, sheet="Summary")
     assert summary.labeled == 0 and summary.notes == []
     with pytest.raises(exports.InputError, match=r"sheet 'Nope' is not in the workbook; its sheets: 'Summary', 'Comments'"):
         label_file(src, tmp_path / "x.jsonl", tiny_classifier, sheet="Nope")
     with pytest.raises(ValueError, match=r"--sheet names a sheet of an Excel workbook \(.xlsx\); this input is csv"):
-        label_file(tmp_path / "export.labeled.csv", tmp_path / "x.csv", tiny_classifier, sheet="Comments")
+        label_file(tmp_path / "export.csv", tmp_path / "x.csv", tiny_classifier, sheet="Comments")
     # a chart sheet first (it has no rows: an AttributeError traceback)
-    import openpyxl
-
     from openpyxl.chart import BarChart, Reference
 
     book = openpyxl.load_workbook(src)
@@ -335,8 +344,28 @@ def test_an_excel_workbook_is_labelled_into_csv_for_excel(tmp_path, tiny_classif
     with pytest.raises(exports.InputError, match=r"an Excel workbook is one: name it .xlsx, or give --format xlsx"):
         label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier)
     assert label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier, input_format="xlsx").labeled == 2
-    with pytest.raises(ValueError, match=r"not xlsx: name the output .jsonl or .csv \(Excel opens a CSV\)"):
-        label_file(src, tmp_path / "out.xlsx", tiny_classifier)
+
+
+def test_any_export_is_labelled_into_a_workbook_that_reads_back(tmp_path, tiny_classifier):
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"id": "007", "message": "where can I buy it", "n": 12, "at": "2026-11-03T10:00:00Z"}\n'
+                   '{"id": "1234567890123456789", "message": "ok\\u0001 " }\n{"message": null}\n', encoding="utf-8")
+    summary = label_file(src, tmp_path / "e.xlsx", tiny_classifier)
+    assert (summary.labeled, summary.errors) == (2, 1)
+    assert "1 cells held characters a sheet cannot (control characters): written as U+FFFD" in summary.notes
+    label_file(src, tmp_path / "e.csv", tiny_classifier)
+    # read back (labelled again, or reported on), the workbook gives what the CSV gives
+    again = [i.record for i in read_csv(exports.xlsx_as_csv(open(tmp_path / "e.xlsx", "rb"), None, "e.xlsx")[0])]
+    as_csv = [i.record for i in read_csv(open(tmp_path / "e.csv", "rb"))]
+    assert [r["id"] for r in again] == ["007", "1234567890123456789", ""]  # ids stay text, as written
+    assert [{k: v for k, v in r.items() if k != "message"} for r in again] == \
+        [{k: v for k, v in r.items() if k != "message"} for r in as_csv]
+    for bad, error in (({"output_path": "-", "output_format": "xlsx"}, "an Excel workbook is not written to stdout"),
+                       ({"output_path": tmp_path / "e.xlsx", "resume": True}, "--resume continues a JSONL or CSV output"),
+                       ({"output_path": tmp_path / "e.xlsx.gz"}, "an Excel workbook is compressed already")):
+        output = bad.pop("output_path")
+        with pytest.raises(ValueError, match=error):
+            label_file(src, output, tiny_classifier, **bad)
 
 
 def test_a_sheet_that_breaks_off_is_a_value_error():

@@ -56,11 +56,11 @@ def allow_long_csv_fields() -> None:
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         csv.field_size_limit(CSV_FIELD_LIMIT)
 
-#: Supported formats (a ``.gz`` suffix adds gzip compression to either).
-FORMATS = ("jsonl", "csv")
-#: Formats read but not written: ``txt``, plain text with one comment per line (labelled as JSONL),
-#: and ``xlsx``, an Excel workbook's sheet (labelled as CSV, which Excel opens).
-INPUT_FORMATS = (*FORMATS, "txt", "xlsx")
+#: Formats read and written (a ``.gz`` suffix adds gzip compression to JSONL and CSV); ``xlsx``, an
+#: Excel workbook: one sheet read, as CSV is, and written as a sheet of the rows a CSV output holds.
+FORMATS = ("jsonl", "csv", "xlsx")
+#: Formats read but not written: ``txt``, plain text with one comment per line (labelled as JSONL).
+INPUT_FORMATS = (*FORMATS, "txt")
 
 #: Field names tried, in order, when no text field is given: the usual ones, then those of
 #: Facebook comment scrapes (``comment_text``), Twitter's API and tweet datasets (``full_text``,
@@ -857,6 +857,8 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
                "xlsx" if base.endswith(".xlsx") else "jsonl")
     if fmt not in INPUT_FORMATS:
         raise ValueError(f"unknown format {given!r}; use one of {', '.join(INPUT_FORMATS)} (optionally .gz)")
+    if fmt == "xlsx" and gz:
+        raise ValueError(f"{path or given}: an Excel workbook is compressed already (it is a zip archive): no .gz")
     return fmt, gz
 
 
@@ -897,8 +899,10 @@ class _CsvSink:
     RESERVED = frozenset((*HEAD_NAMES, *SCORE_COLUMNS, "extra"))
 
     def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ",",
-                 bom: bool = False, excel_sep: bool = False, rows_above: list[list[str]] | None = None):
-        self.writer = csv.writer(out, delimiter=delimiter)
+                 bom: bool = False, excel_sep: bool = False, rows_above: list[list[str]] | None = None,
+                 writer: Any = None):
+        #: what writes the rows: a CSV writer on ``out``, or a sheet's (:class:`~commentnlp.spreadsheets.SheetWriter`)
+        self.writer = writer if writer is not None else csv.writer(out, delimiter=delimiter)
         self.columns = columns
         #: written before the header row, as the input had them: a byte-order mark, Excel's ``sep=;`` line
         self.preamble = ("\ufeff" if bom else "") + (f"sep={delimiter}\r\n" if excel_sep else "")
@@ -1314,14 +1318,15 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
         output_path = ("-" if into is None else into / f"labeled.{default_format}") if from_stdin else \
             default_output_path(input_path if into is None else into / Path(input_path).name, default_format)
     to_stdout = str(output_path) == "-"
+    on_stdout = "csv" if written_as == "xlsx" else written_as  # a workbook's rows, as CSV: stdout is a stream
     out_fmt, out_gz = detect_format(None if to_stdout else output_path,
-                                    output_format or ("auto" if not to_stdout else written_as))
+                                    output_format or ("auto" if not to_stdout else on_stdout))
     if out_fmt not in FORMATS:
-        excel = " (Excel opens a CSV)" if out_fmt == "xlsx" else ""
-        raise ValueError(f"label writes {' or '.join(f.upper() for f in FORMATS)}, not {out_fmt}: "
-                         f"name the output .jsonl or .csv{excel}")
+        raise ValueError(f"label writes JSONL, CSV or XLSX, not {out_fmt}: name the output .jsonl, .csv or .xlsx")
     if to_stdout and out_gz:
         raise ValueError("gzip output to stdout is not supported; pipe through gzip instead")
+    if to_stdout and out_fmt == "xlsx":
+        raise ValueError("an Excel workbook is not written to stdout: name the output file, e.g. -o labeled.xlsx")
     return output_path, out_fmt, out_gz
 
 
@@ -1344,7 +1349,7 @@ def label_file(
     """Label an export (``"-"`` = stdin) into ``output_path`` (``"-"`` = stdout; a directory: the
     default name in it; default: beside the input, ``export.labeled.jsonl``).
 
-    ``input_format``/``output_format`` are ``jsonl`` or ``csv`` (``.gz`` for gzip) or taken from
+    ``input_format``/``output_format`` are ``jsonl``, ``csv`` (``.gz`` for gzip) or ``xlsx``, or taken from
     the file names; the output keeps the input's format by default. With ``resume=True`` a
     run that was interrupted continues where its last checkpoint left off.
     ``progress(done, total)`` is called after each chunk.
@@ -1355,13 +1360,15 @@ def label_file(
     ``abstain``: a head whose top score is below the model's threshold is labelled ``"unsure"``.
     ``encoding``: the input's, when it is not UTF-8 (e.g. ``cp1252``, Excel's on Windows); by default
     UTF-8, or UTF-16 when the input starts with its byte-order mark. A CSV read in another encoding
-    is written as UTF-8 with a byte-order mark (which Excel reads as UTF-8), as an Excel workbook
-    (``.xlsx``) is: its first sheet, or the one ``sheet`` names, labelled into CSV by default.
+    is written as UTF-8 with a byte-order mark (which Excel reads as UTF-8). An Excel workbook
+    (``.xlsx``: its first sheet with a header, or the one ``sheet`` names) is labelled into a workbook
+    by default; any input is, when the output is named ``.xlsx``.
 
     A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
     gzip) :class:`InputError`, before any writing.
     """
     from .parallel import auto_workers, available_cores, label_chunks
+    from .spreadsheets import SheetWriter
 
     workers = auto_workers(classifier) if workers is None else workers
     if workers < 0:
@@ -1383,7 +1390,7 @@ def label_file(
         from_xlsx = in_fmt == "xlsx"
         if sheet is not None and not from_xlsx:
             raise ValueError(f"--sheet names a sheet of an Excel workbook (.xlsx); this input is {in_fmt}")
-        if from_xlsx:  # labelled as the CSV of one sheet, written as CSV for Excel to open
+        if from_xlsx:  # labelled as the CSV of one sheet
             stream, notes = xlsx_as_csv(stream, sheet, "stdin" if from_stdin else str(input_path), text_field)
             summary.notes.extend(notes)
             in_fmt, transcoded = "csv", True
@@ -1393,7 +1400,11 @@ def label_file(
             in_fmt = "csv"
             summary.notes.append("read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
                                  "line is a header that names the text column")
-        output_path, out_fmt, out_gz = _output_of(input_path, output_path, output_format, in_fmt, in_gz)
+        output_path, out_fmt, out_gz = _output_of(input_path, output_path, output_format,
+                                                  "xlsx" if from_xlsx else in_fmt, in_gz)
+        if out_fmt == "xlsx" and resume:
+            raise ValueError("--resume continues a JSONL or CSV output; an .xlsx is written whole at the end")
+        sheet_out = SheetWriter() if out_fmt == "xlsx" else None
         to_stdout = str(output_path) == "-"
         summary.output = "-" if to_stdout else str(output_path)
 
@@ -1412,7 +1423,7 @@ def label_file(
                 are = "are" if len(rows) > 1 else "is"
                 summary.notes.append(f"the header is row {len(rows) + 1}: the {plural(len(rows), 'row')} above it "
                                      f"({first[:40]!r}{', ...' if len(rows) > 1 else ''}) "
-                                     + (f"{are} written back above it" if out_fmt == "csv" else f"{are} not written"))
+                                     + (f"{are} written back above it" if out_fmt in ("csv", "xlsx") else f"{are} not written"))
 
             def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
                 return map(_csv_item, read_csv(stream, on_blank, dialect=(csv_encoding, delimiter),
@@ -1434,8 +1445,8 @@ def label_file(
 
         def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
             counter = _Counting(text_out)
-            sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble)
-                    if out_fmt == "csv" else _JsonlSink(counter))
+            sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble,
+                             writer=sheet_out) if out_fmt in ("csv", "xlsx") else _JsonlSink(counter))
             items = reader(stream, on_blank=_count_blank)
             for _ in range(skip):
                 if next(items, None) is None:
@@ -1467,6 +1478,14 @@ def label_file(
         if to_stdout:
             run(sys.stdout, 0, None, lambda *a: sys.stdout.flush())
             sys.stdout.flush()
+        elif sheet_out is not None:  # a workbook is written whole, at the end: no checkpoints
+            out = Path(output_path)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            part = out.with_name(f".{out.name}.part")
+            run(io.StringIO(), 0, None, lambda *a: None)
+            sheet_out.save(part)
+            os.replace(part, out)
+            summary.notes.extend(sheet_out.notes())
         else:
             out = Path(output_path)
             out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,5 @@
-"""Excel workbooks (``.xlsx``) read as CSV: one sheet's rows, streamed, for the CSV reader.
+"""Excel workbooks (``.xlsx``): read as CSV (one sheet's rows, streamed, for the CSV reader), and
+written from the rows a CSV output would hold (:class:`SheetWriter`).
 
 A workbook is read with openpyxl (read-only: rows are streamed, not loaded whole), one sheet
 (the first, or the one named), and its rows are handed on as the lines of a UTF-8 CSV, so that
@@ -11,13 +12,16 @@ a row's empty cells at its end are as many as the widest row above it has (Excel
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
+import re
 from datetime import datetime, time
 from itertools import islice
-from typing import IO, Any, Callable, Iterator
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Iterator
 
-__all__ = ["read_xlsx_as_csv", "XLSX_MAGIC"]
+__all__ = ["read_xlsx_as_csv", "SheetWriter", "XLSX_MAGIC"]
 
 #: The first bytes of an ``.xlsx`` file (a zip archive)
 XLSX_MAGIC = b"PK\x03\x04"
@@ -118,3 +122,74 @@ class _CsvOfRows(io.RawIOBase):
         if not self.closed:
             self.on_close()
         super().close()
+
+
+#: Excel's limits: rows in a sheet, characters in a cell
+MAX_ROWS, MAX_CELL = 1_048_576, 32_767
+_WHOLE = re.compile(r"-?(0|[1-9][0-9]{0,14})")  # beyond 15 digits Excel rounds: an id stays text
+_DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
+_DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+
+
+class SheetWriter:
+    """A new workbook of one sheet, written row by row as ``csv.writer`` writes (``writerow``,
+    ``writerows``; streamed: openpyxl's write-only mode), then ``save``d. Cells given as text that
+    is a number or a date written as :func:`read_xlsx_as_csv` writes one become one again (an id of
+    16 or more digits, or ``007``, stays text); text that starts with ``=`` stays text, not a formula
+    (a comment is never run as one); characters a sheet cannot hold become U+FFFD, and a cell is cut
+    at Excel's 32,767 characters, both counted in :meth:`notes`."""
+
+    def __init__(self, title: str = "labeled"):
+        import openpyxl
+
+        self.book = openpyxl.Workbook(write_only=True)
+        self.sheet = self.book.create_sheet(re.sub(r"[\\/*?:\[\]]", "_", title)[:31] or "labeled")
+        self.rows = self.replaced = self.cut = 0
+
+    def writerow(self, row: Iterable[Any]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        self.rows += 1
+        if self.rows > MAX_ROWS:
+            raise ValueError(f"more rows than an Excel sheet holds ({MAX_ROWS:,}): label into CSV or JSONL instead")
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(self.sheet, value=self._value(value))
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
+            cells.append(cell)
+        self.sheet.append(cells)
+
+    def writerows(self, rows: Iterable[Iterable[Any]]) -> None:
+        for row in rows:
+            self.writerow(row)
+
+    def save(self, path: str | Path) -> None:
+        self.book.save(path)
+
+    def notes(self) -> list[str]:
+        """What a sheet could not hold as it was given."""
+        return ([f"{self.replaced:,} cells held characters a sheet cannot (control characters): written as U+FFFD"]
+                if self.replaced else []) + (
+            [f"{self.cut:,} cells were longer than Excel's {MAX_CELL:,} characters: cut there (CSV or JSONL keep them whole)"]
+            if self.cut else [])
+
+    def _value(self, value: Any) -> Any:
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        if not isinstance(value, str):
+            return value
+        if value == "":
+            return None
+        if _WHOLE.fullmatch(value):
+            return int(value)
+        if _DECIMAL.fullmatch(value) and repr(float(value)) == value:
+            return float(value)
+        if _DATE_TIME.fullmatch(value):
+            with contextlib.suppress(ValueError):
+                return datetime.fromisoformat(value)
+        text, n = ILLEGAL_CHARACTERS_RE.subn("\ufffd", value)
+        self.replaced += bool(n)
+        if len(text) > MAX_CELL:
+            text, self.cut = text[:MAX_CELL], self.cut + 1
+        return text
