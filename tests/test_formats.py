@@ -368,6 +368,25 @@ def test_any_export_is_labelled_into_a_workbook_that_reads_back(tmp_path, tiny_c
             label_file(src, output, tiny_classifier, **bad)
 
 
+def test_a_sheet_holds_what_excel_can_and_says_what_it_cut(tmp_path, monkeypatch):
+    import openpyxl
+
+    from commentnlp import spreadsheets
+
+    writer = spreadsheets.SheetWriter("a/b:c")
+    writer.writerows([["text", "n"], ["x" * 40_000, "1.50"], ["bell\x07", "1.5"]])
+    writer.save(tmp_path / "s.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "s.xlsx")
+    assert book.sheetnames == ["a_b_c"]  # characters a sheet's name cannot hold
+    rows = list(book.active.iter_rows(values_only=True))
+    assert rows[1] == ("x" * 32_767, "1.50") and rows[2] == ("bell\ufffd", 1.5)  # "1.50" is not what 1.5 prints
+    assert writer.notes() == ["1 cells held characters a sheet cannot (control characters): written as U+FFFD",
+                              "1 cells were longer than Excel's 32,767 characters: cut there (CSV or JSONL keep them whole)"]
+    monkeypatch.setattr(spreadsheets, "MAX_ROWS", 2)
+    with pytest.raises(ValueError, match=r"more rows than an Excel sheet holds \(2\): label into CSV or JSONL instead"):
+        spreadsheets.SheetWriter().writerows([["a"], ["b"], ["c"]])
+
+
 def test_a_sheet_that_breaks_off_is_a_value_error():
     from commentnlp.spreadsheets import _CsvOfRows
 
