@@ -383,8 +383,12 @@ def test_a_sheet_holds_what_excel_can_and_says_what_it_cut(tmp_path, monkeypatch
     assert writer.notes() == ["1 cells held characters a sheet cannot (control characters): written as U+FFFD",
                               "1 cells were longer than Excel's 32,767 characters: cut there (CSV or JSONL keep them whole)"]
     monkeypatch.setattr(spreadsheets, "MAX_ROWS", 2)
+    full = spreadsheets.SheetWriter()
     with pytest.raises(ValueError, match=r"more rows than an Excel sheet holds \(2\): label into CSV or JSONL instead"):
-        spreadsheets.SheetWriter().writerows([["a"], ["b"], ["c"]])
+        full.writerows([["a"], ["b"], ["c"]])
+    temporary = full.sheet._writer.out
+    full.discard()  # a failed run's workbook: no temporary file left behind
+    assert not os.path.exists(temporary)
 
 
 def test_a_sheet_that_breaks_off_is_a_value_error():

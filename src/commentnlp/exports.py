@@ -1482,7 +1482,11 @@ def label_file(
             out = Path(output_path)
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
-            run(io.StringIO(), 0, None, lambda *a: None)
+            try:
+                run(io.StringIO(), 0, None, lambda *a: None)
+            except BaseException:
+                sheet_out.discard()
+                raise
             sheet_out.save(part)
             os.replace(part, out)
             summary.notes.extend(sheet_out.notes())

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import os
 import re
 from datetime import datetime, time
 from itertools import islice
@@ -166,6 +167,12 @@ class SheetWriter:
 
     def save(self, path: str | Path) -> None:
         self.book.save(path)
+
+    def discard(self) -> None:
+        """Drop a workbook that will not be saved (its run failed), and its sheet's temporary file."""
+        with contextlib.suppress(Exception):  # openpyxl's internals: nothing to save, nothing to report
+            self.sheet.close()
+            os.remove(self.sheet._writer.out)
 
     def notes(self) -> list[str]:
         """What a sheet could not hold as it was given."""
