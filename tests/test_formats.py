@@ -346,7 +346,7 @@ def test_an_excel_workbook_is_labelled_into_a_workbook(tmp_path, tiny_classifier
     assert label_file(tmp_path / "named.csv", tmp_path / "x.csv", tiny_classifier, input_format="xlsx").labeled == 2
 
 
-def test_any_export_is_labelled_into_a_workbook_that_reads_back(tmp_path, tiny_classifier):
+def test_any_export_is_labelled_into_a_workbook_that_reads_back(tmp_path, tiny_classifier, monkeypatch):
     src = tmp_path / "e.jsonl"
     src.write_text('{"id": "007", "message": "where can I buy it", "n": 12, "at": "2026-11-03T10:00:00Z"}\n'
                    '{"id": "1234567890123456789", "message": "ok\\u0001 " }\n{"message": null}\n', encoding="utf-8")
@@ -360,6 +360,12 @@ def test_any_export_is_labelled_into_a_workbook_that_reads_back(tmp_path, tiny_c
     assert [r["id"] for r in again] == ["007", "1234567890123456789", ""]  # ids stay text, as written
     assert [{k: v for k, v in r.items() if k != "message"} for r in again] == \
         [{k: v for k, v in r.items() if k != "message"} for r in as_csv]
+    # interrupted: no workbook, no part of one (it cannot be resumed)
+    restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=1)
+    with pytest.raises(KeyboardInterrupt):
+        label_file(src, tmp_path / "cut.xlsx", tiny_classifier)
+    restore()
+    assert not list(tmp_path.glob("*cut.xlsx*"))
     for bad, error in (({"output_path": "-", "output_format": "xlsx"}, "an Excel workbook is not written to stdout"),
                        ({"output_path": tmp_path / "e.xlsx", "resume": True}, "--resume continues a JSONL or CSV output"),
                        ({"output_path": tmp_path / "e.xlsx.gz"}, "an Excel workbook is compressed already")):
