@@ -110,7 +110,7 @@ def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
                                       progress=lambda done, total: bar.update(task, completed=done, total=total))
             return label_file(input, output, clf, **options)
     except KeyboardInterrupt:
-        fail("interrupted; run the same command with --resume to continue", 130)
+        fail("interrupted; run the same command with --resume to continue (an .xlsx output starts over)", 130)
     except (ValueError, WorkerError) as exc:
         fail(str(exc))
     except OSError as exc:  # the input's read errors are InputErrors (ValueError): this is the output
