@@ -125,6 +125,9 @@ def test_label_takes_several_inputs(tiny_model_dir, tmp_path, monkeypatch):
     assert "note: left out 3 labelled output(s) of an earlier run" in result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.labeled.jsonl", "b.labeled.jsonl", "c.labeled.csv"]
     assert (tmp_path / "out" / "a.labeled.jsonl").read_bytes() == (tmp_path / "a.labeled.jsonl").read_bytes()
+    result = runner.invoke(app, [*args, "a.jsonl", "c.csv", "-o", "new/dir"])  # made, as the README's example needs
+    assert result.exit_code == 0 and sorted(p.name for p in (tmp_path / "new" / "dir").iterdir()) == \
+        ["a.labeled.jsonl", "c.labeled.csv"]
     for bad, error in ((["a.jsonl", "b.jsonl", "-o", "x.jsonl"], "with several inputs, -o names a directory"),
                        (["a.jsonl", "-"], "not with '-' (stdin)"), (["a.jsonl", "nope.jsonl"], "input file not found")):
         result = runner.invoke(app, [*args, *bad])

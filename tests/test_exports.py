@@ -389,6 +389,8 @@ def test_an_output_directory_gets_the_default_name_in_it(tmp_path, tiny_classifi
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["e.labeled.jsonl"]  # no .part, no checkpoint
     label_file(src, tmp_path / "out", tiny_classifier, output_format="csv.gz")
     assert (tmp_path / "out" / "e.labeled.csv.gz").is_file()
+    label_file(src, f"{tmp_path / 'new'}/", tiny_classifier)  # a name ending in "/": a directory, made
+    assert (tmp_path / "new" / "e.labeled.jsonl").is_file()
 
 
 def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):

@@ -1308,11 +1308,12 @@ class _Counting:
 def _output_of(input_path: str | Path, output_path: str | Path | None, output_format: str | None, in_fmt: str,
                in_gz: bool) -> tuple[str | Path, str, bool]:
     """``(output path, format, gzipped)`` of a labelling run: the path given (``"-"``: stdout), the
-    default name in the directory given, or the default beside the input; a ValueError when it cannot
-    be written."""
+    default name in the directory given (an existing one, or a name ending in ``/``, made when written),
+    or the default beside the input; a ValueError when it cannot be written."""
     from_stdin = str(input_path) == "-"
     written_as = "jsonl" if in_fmt == "txt" else in_fmt  # plain text in, JSON lines out
-    into = None if output_path is None or str(output_path) == "-" or not Path(output_path).is_dir() else Path(output_path)
+    named_dir = output_path is not None and str(output_path).endswith(("/", os.sep))  # labeled/: a directory to make
+    into = Path(output_path) if output_path is not None and (named_dir or Path(output_path).is_dir()) else None
     if output_path is None or into is not None:
         default_format = output_format or (written_as + (".gz" if in_gz else ""))
         output_path = ("-" if into is None else into / f"labeled.{default_format}") if from_stdin else \

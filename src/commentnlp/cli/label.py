@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 from pathlib import Path
 from typing import List, Optional
@@ -44,7 +45,7 @@ def label_cli(
     """
     from ..exports import check_input_file
 
-    inputs = _inputs_to_label(inputs, output, engine)
+    inputs, output = _inputs_to_label(inputs, output, engine)
     if text_field is not None and not text_field.strip():
         fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
     if engine == "spark" and encoding is not None:
@@ -75,16 +76,19 @@ def label_cli(
         typer.echo(f"{len(inputs)} files, {totals[0]} records: {totals[1]} labeled, {totals[2]} with errors", err=True)
 
 
-def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> list[str]:
-    """The inputs to label, or a usage error: several only as files (no stdin, no Spark) into their
-    default names, beside them or in the directory ``-o`` names; a glob's earlier outputs
-    (``*.labeled.*``) are left out, with a note."""
+def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tuple[list[str], str | None]:
+    """``(inputs, output)`` to label, or a usage error: several only as files (no stdin, no Spark)
+    into their default names, beside them or in the directory ``-o`` names (made if need be); a glob's
+    earlier outputs (``*.labeled.*``) are left out, with a note."""
     if len(inputs) == 1:
-        return inputs
+        return inputs, output
     if "-" in inputs or engine != "local":
         fail("several inputs are labelled as files, one after the other: not with '-' (stdin) or --engine spark", 2)
-    if output is not None and not Path(output).is_dir():
-        fail(f"with several inputs, -o names a directory to write them in ({output} is not one)", 2)
+    looks_a_file = Path(output or "").suffix.lower() in (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".xlsx", ".gz")
+    if output is not None and not Path(output).is_dir() and (Path(output).exists() or looks_a_file):
+        fail(f"with several inputs, -o names a directory to write them in ({output} is a file's name)", 2)
+    if output is not None and not output.endswith(("/", os.sep)):
+        output += "/"  # a directory, made when written
     ours = [i for i in inputs if ".labeled." in Path(i).name]
     if ours and len(ours) < len(inputs):
         typer.echo(f"note: left out {len(ours)} labelled output(s) of an earlier run ({Path(ours[0]).name}"
@@ -94,7 +98,7 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> list
     twice = next((n for n in names if names.count(n) > 1), None)
     if output is not None and twice:
         fail(f"two inputs are named {twice}: their outputs in {output} would have the same name", 2)
-    return list(dict.fromkeys(inputs))  # a file named twice is labelled once
+    return list(dict.fromkeys(inputs)), output  # a file named twice is labelled once
 
 
 def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
