@@ -302,14 +302,14 @@ def test_one_report_of_several_exports(tmp_path):
 
 
 def test_report_reads_every_format_label_writes(tmp_path, tiny_classifier):
-    """label's CSV (its label and score columns) and gzip outputs give the same report as its JSONL."""
+    """label's CSV (its label and score columns), Excel and gzip outputs give the same report as its JSONL."""
     from commentnlp.exports import label_file
 
     src = tmp_path / "export.jsonl"
     rows = [{"id": i, "message": m["message"], "created_time": m["created_time"]} for i, m in enumerate(mixed_records(days=1))]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows) + "{broken\n" + '{"id": 99, "message": null}\n')
     summaries = {}
-    for name in ("l.jsonl", "l.csv", "l.jsonl.gz", "l.csv.gz"):
+    for name in ("l.jsonl", "l.csv", "l.jsonl.gz", "l.csv.gz", "l.xlsx"):
         label_file(src, tmp_path / name, tiny_classifier)
         summaries[name] = build_report(tmp_path / name, tmp_path / f"{name}.html", max_queue=3)
         summaries[name].pop("output")
