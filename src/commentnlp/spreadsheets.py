@@ -2,7 +2,7 @@
 written from the rows a CSV output would hold (:class:`SheetWriter`).
 
 A workbook is read with openpyxl (read-only: rows are streamed, not loaded whole), one sheet
-(the first, or the one named), and its rows are handed on as the lines of a UTF-8 CSV, so that
+(the first whose header names the comments' column, or the one named), and its rows are handed on as the lines of a UTF-8 CSV, so that
 everything the CSV reader does (the header row, found below a title; duplicate column names;
 rows of the wrong width) holds for a sheet too. Cells are written as Excel shows them: a date as
 ``2026-11-01 10:00:00``, a whole number without ``.0``, TRUE/FALSE as ``true``/``false``, an empty
@@ -22,10 +22,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator
 
-__all__ = ["read_xlsx_as_csv", "SheetWriter", "XLSX_MAGIC"]
-
-#: The first bytes of an ``.xlsx`` file (a zip archive)
-XLSX_MAGIC = b"PK\x03\x04"
+__all__ = ["read_xlsx_as_csv", "SheetWriter"]
 
 
 def read_xlsx_as_csv(stream: IO[bytes], sheet: str | None = None,
@@ -51,11 +48,11 @@ def read_xlsx_as_csv(stream: IO[bytes], sheet: str | None = None,
         raise ValueError(f"sheet {sheet!r} is {what}; its sheets: {', '.join(map(repr, names))}")
     if not names:
         raise ValueError("the workbook has no sheet of rows (only charts)")
-    chosen = sheet
-    if chosen is None:
-        with_header = (n for n in names if names_text is not None and any(
-            names_text([_cell_text(c) for c in row]) for row in islice(book[n].iter_rows(values_only=True), MAX_PREAMBLE_ROWS)))
-        chosen = next(with_header, names[0])
+    def has_header(name: str) -> bool:
+        first_rows = islice(book[name].iter_rows(values_only=True), MAX_PREAMBLE_ROWS)
+        return names_text is not None and any(names_text([_cell_text(c) for c in row]) for row in first_rows)
+
+    chosen = sheet if sheet is not None else next((n for n in names if has_header(n)), names[0])
     notes = ([f"read sheet {chosen!r} of {len(names)} ({', '.join(map(repr, names))}); name another with --sheet"]
              if len(names) > 1 and sheet is None else [])
     rows = book[chosen].iter_rows(values_only=True)
@@ -127,7 +124,7 @@ class _CsvOfRows(io.RawIOBase):
 
 #: Excel's limits: rows in a sheet, characters in a cell
 MAX_ROWS, MAX_CELL = 1_048_576, 32_767
-_WHOLE = re.compile(r"-?(0|[1-9][0-9]{0,14})")  # beyond 15 digits Excel rounds: an id stays text
+_WHOLE = re.compile(r"0|-?[1-9][0-9]{0,14}")  # beyond 15 digits Excel rounds: an id stays text
 _DECIMAL = re.compile(r"-?[0-9]+\.[0-9]+")
 _DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
