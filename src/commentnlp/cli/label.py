@@ -14,7 +14,7 @@ from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, lo
 
 @command("label")
 def label_cli(
-    inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Exports of comments: JSONL, CSV or an Excel workbook (.xlsx), optionally .gz ('-' for stdin); several are labelled one after the other."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Exports of comments: JSONL, CSV or an Excel workbook (.xlsx), optionally .gz ('-' for stdin); several are labelled one after the other."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout), or a directory to write <input>.labeled.<ext> in. Default: <input>.labeled.<ext> beside the input."),
     input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), xlsx, jsonl.gz, csv.gz, txt.gz."),
     output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, xlsx, jsonl.gz, csv.gz (default: the input's; JSON lines for txt)."),

@@ -12,7 +12,7 @@ from ._util import command, fail
 
 @command("report")
 def report_cli(
-    inputs: List[str] = typer.Argument(..., metavar="INPUT...", help="Labeled export: what 'commentnlp label' writes (JSONL or CSV, optionally .gz; '-' for stdin); several make one report."),
+    inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Labeled export: what 'commentnlp label' writes (JSONL or CSV, optionally .gz; '-' for stdin); several make one report."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html (with several inputs, name it)."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title. Default: 'Comment report'."),
     max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
