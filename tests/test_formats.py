@@ -323,6 +323,8 @@ def test_an_excel_workbook_is_labelled_into_a_workbook(tmp_path, tiny_classifier
     assert summary.labeled == 0 and summary.notes == []
     with pytest.raises(exports.InputError, match=r"sheet 'Nope' is not in the workbook; its sheets: 'Summary', 'Comments'"):
         label_file(src, tmp_path / "x.jsonl", tiny_classifier, sheet="Nope")
+    with pytest.raises(ValueError, match=r"--encoding names a text file's encoding; a workbook \(.xlsx\) holds"):
+        label_file(src, tmp_path / "x.csv", tiny_classifier, encoding="cp1252")
     with pytest.raises(ValueError, match=r"--sheet names a sheet of an Excel workbook \(.xlsx\); this input is csv"):
         label_file(tmp_path / "export.csv", tmp_path / "x.csv", tiny_classifier, sheet="Comments")
     # a chart sheet first (it has no rows: an AttributeError traceback)

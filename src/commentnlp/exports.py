@@ -1391,6 +1391,8 @@ def label_file(
         from_xlsx = in_fmt == "xlsx"
         if sheet is not None and not from_xlsx:
             raise ValueError(f"--sheet names a sheet of an Excel workbook (.xlsx); this input is {in_fmt}")
+        if encoding is not None and from_xlsx:
+            raise ValueError("--encoding names a text file's encoding; a workbook (.xlsx) holds its text as Unicode")
         if from_xlsx:  # labelled as the CSV of one sheet
             stream, notes = xlsx_as_csv(stream, sheet, "stdin" if from_stdin else str(input_path), text_field)
             summary.notes.extend(notes)
