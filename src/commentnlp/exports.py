@@ -622,13 +622,18 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
                 return None, f"no text field (looked for {', '.join(TEXT_FIELDS)})"
             value = _nested(record, name)
     if not isinstance(value, str):
-        return None, f"{name!r} is {'null' if value is None else type(value).__name__}, not a string"
+        return None, f"{name!r} is {'null' if _missing(value) else type(value).__name__}, not a string"
     if not value.strip():
         return None, f"{name!r} is empty"
     return value, None
 
 
 _MISSING = object()
+
+
+def _missing(value: Any) -> bool:
+    """Whether a value stands for a missing one: null, NaN (JSON's, or pandas'), pandas' NA."""
+    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
 
 
 def _nested(record: Mapping[str, Any], path: str) -> Any:
@@ -721,11 +726,13 @@ def label_records(
     ``action`` added, or with an ``error`` (``"item 3: 'message' is null, not a string"``).
 
     Records are dicts as an export holds them (the text field found as ``label`` finds it, the
-    thread position read from their reply fields), or :class:`Item` s; they are read lazily, in
+    thread position read from their reply fields), or :class:`Item` s, or a pandas (or polars)
+    DataFrame's rows; they are read lazily, in
     chunks of ``chunk``. ``abstain``: a head below the model's threshold is labelled ``"unsure"``."""
-    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable) or hasattr(items, "columns"):
-        given = "a DataFrame: pass df.to_dict('records')" if hasattr(items, "columns") else (
-            "one record: pass a list of them, [record]" if isinstance(items, Mapping) else type(items).__name__)
+    if hasattr(items, "columns") and hasattr(items, "to_dict" if not hasattr(items, "to_dicts") else "to_dicts"):
+        items = items.to_dicts() if hasattr(items, "to_dicts") else items.to_dict("records")  # a DataFrame's rows
+    if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
+        given = "one record: pass a list of them, [record]" if isinstance(items, Mapping) else type(items).__name__
         raise TypeError(f"records must be dicts (an iterable of them), got {given}"
                         + (" (texts are labelled with classify)" if isinstance(items, str) else ""))
     summary = summary if summary is not None else LabelSummary()
