@@ -729,8 +729,10 @@ def label_records(
     thread position read from their reply fields), or :class:`Item` s, or a pandas (or polars)
     DataFrame's rows; they are read lazily, in
     chunks of ``chunk``. ``abstain``: a head below the model's threshold is labelled ``"unsure"``."""
-    if hasattr(items, "columns") and hasattr(items, "to_dict" if not hasattr(items, "to_dicts") else "to_dicts"):
-        items = items.to_dicts() if hasattr(items, "to_dicts") else items.to_dict("records")  # a DataFrame's rows
+    if hasattr(items, "columns") and hasattr(items, "to_dicts"):  # a polars DataFrame's rows
+        items = items.to_dicts()
+    elif hasattr(items, "columns") and hasattr(items, "to_dict"):  # a pandas DataFrame's rows
+        items = items.to_dict("records")
     if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
         given = "one record: pass a list of them, [record]" if isinstance(items, Mapping) else type(items).__name__
         raise TypeError(f"records must be dicts (an iterable of them), got {given}"
