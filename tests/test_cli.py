@@ -128,6 +128,12 @@ def test_label_takes_several_inputs(tiny_model_dir, tmp_path, monkeypatch):
     result = runner.invoke(app, [*args, "a.jsonl", "c.csv", "-o", "new/dir"])  # made, as the README's example needs
     assert result.exit_code == 0 and sorted(p.name for p in (tmp_path / "new" / "dir").iterdir()) == \
         ["a.labeled.jsonl", "c.labeled.csv"]
+    # one that cannot be read: the others are labelled, the end says which was not, and the exit code is 1
+    (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip")
+    result = runner.invoke(app, [*args, "a.jsonl", "bad.jsonl.gz", "c.csv", "-o", "out2"])
+    assert result.exit_code == 1 and "error: cannot read input bad.jsonl.gz: Not a gzipped file" in result.stderr
+    assert "2 files, 2 records: 2 labeled, 0 with errors; 1 not labelled: bad.jsonl.gz" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["a.labeled.jsonl", "c.labeled.csv"]
     for bad, error in ((["a.jsonl", "b.jsonl", "-o", "x.jsonl"], "with several inputs, -o names a directory"),
                        (["a.jsonl", "-"], "not with '-' (stdin)"), (["a.jsonl", "nope.jsonl"], "input file not found")):
         result = runner.invoke(app, [*args, *bad])

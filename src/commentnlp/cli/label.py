@@ -67,13 +67,25 @@ def label_cli(
                    output_format=output_format, resume=resume, workers=workers, abstain=abstain,
                    encoding=encoding, sheet=sheet)
     totals = [0, 0, 0]  # records, labeled, with errors
+    failed: list[str] = []  # inputs that could not be labelled at all (several: the others go on)
     for input in inputs:
-        summary = _label_one(input, output, clf, options, show)
+        summary, error = _label_one(input, output, clf, options, show)
+        if error is not None:
+            if len(inputs) == 1:
+                fail(error)
+            typer.echo(f"error: {error}" if input in error else f"error: {input}: {error}", err=True)
+            failed.append(input)
+            continue
         totals = [t + n for t, n in zip(totals, (summary.total, summary.labeled, summary.errors))]
         if not quiet:
             _print_summary(summary, input)
-    if not quiet and len(inputs) > 1:
-        typer.echo(f"{len(inputs)} files, {totals[0]} records: {totals[1]} labeled, {totals[2]} with errors", err=True)
+    if len(inputs) > 1:
+        if not quiet:
+            typer.echo(f"{len(inputs) - len(failed)} files, {totals[0]} records: {totals[1]} labeled, "
+                       f"{totals[2]} with errors" + (f"; {len(failed)} not labelled: {', '.join(failed)}" if failed else ""),
+                       err=True)
+        if failed:
+            raise typer.Exit(1)
 
 
 def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tuple[list[str], str | None]:
@@ -102,7 +114,8 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tupl
 
 
 def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
-    """``label_file`` of one input, with a progress bar on a terminal; errors end the command."""
+    """``(summary, None)`` of ``label_file`` on one input, with a progress bar on a terminal, or
+    ``(None, why it could not be labelled)``; an interrupt ends the command."""
     from ..exports import label_file
     from ..parallel import WorkerError
 
@@ -111,14 +124,14 @@ def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
             if show:
                 with _progress() as (bar, task):
                     return label_file(input, output, clf, **options,
-                                      progress=lambda done, total: bar.update(task, completed=done, total=total))
-            return label_file(input, output, clf, **options)
+                                      progress=lambda done, total: bar.update(task, completed=done, total=total)), None
+            return label_file(input, output, clf, **options), None
     except KeyboardInterrupt:
         fail("interrupted; run the same command with --resume to continue (an .xlsx output starts over)", 130)
     except (ValueError, WorkerError) as exc:
-        fail(str(exc))
+        return None, str(exc)
     except OSError as exc:  # the input's read errors are InputErrors (ValueError): this is the output
-        fail(f"cannot write output: {exc}")
+        return None, f"cannot write output: {exc}"
 
 
 def _print_summary(summary, input: str) -> None:
