@@ -106,11 +106,12 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tupl
         typer.echo(f"note: left out {len(ours)} labelled output(s) of an earlier run ({Path(ours[0]).name}"
                    f"{', ...' if len(ours) > 1 else ''}); name one alone to label it again", err=True)
         inputs = [i for i in inputs if i not in ours]
+    inputs = list(dict.fromkeys(inputs))  # a file named twice is labelled once
     names = [Path(i).name for i in inputs]
     twice = next((n for n in names if names.count(n) > 1), None)
     if output is not None and twice:
         fail(f"two inputs are named {twice}: their outputs in {output} would have the same name", 2)
-    return list(dict.fromkeys(inputs)), output  # a file named twice is labelled once
+    return inputs, output
 
 
 def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
