@@ -400,13 +400,14 @@ def test_a_sheet_holds_what_excel_can_and_says_what_it_cut(tmp_path, monkeypatch
 
 
 def test_a_sheet_that_breaks_off_is_a_value_error():
-    from commentnlp.spreadsheets import _CsvOfRows
+    from commentnlp.exports import ChunkStream
+    from commentnlp.spreadsheets import _csv_lines
 
     def rows():
-        yield b"text\n"
+        yield ("text",)
         raise KeyError("xl/worksheets/sheet1.xml")
 
-    stream = io.BufferedReader(_CsvOfRows(rows(), lambda: None))
+    stream = io.BufferedReader(ChunkStream(_csv_lines(rows())))
     with pytest.raises(ValueError, match=r"the workbook cannot be read further \(KeyError: "):
         stream.read()
 

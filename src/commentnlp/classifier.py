@@ -23,7 +23,7 @@ from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
 from .serialization import ModelConfig, read_config, resolve_model_path
-from .validation import is_whole
+from .validation import is_missing, is_whole
 
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
@@ -72,7 +72,7 @@ def reply_flags(is_reply: Any, n: int, single: bool = False) -> list[bool | None
     that says what is wrong. A single value stands for every text; numpy booleans count as
     booleans and NaN (a missing value in a pandas column) as unknown."""
     def flag(value: Any, where: str) -> bool | None:
-        if value is None or (isinstance(value, float) and value != value):
+        if is_missing(value):
             return None
         if isinstance(value, (bool, np.bool_)):
             return bool(value)

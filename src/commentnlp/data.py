@@ -10,9 +10,8 @@ import warnings
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (TOO_DEEP, InputError, Item, as_utf8, detect_format, is_tab_separated_table, json_documents,
-                      open_input, open_stdin, read_csv, read_text_lines, text_field_in, written_by_label,
-                      xlsx_as_csv)
+from .exports import (TOO_DEEP, InputError, Item, detect_format, json_documents, open_input, open_stdin, read_csv,
+                      read_text_lines, readable, text_field_in, written_by_label)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -57,11 +56,7 @@ def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]
             fmt, gz = detect_format(path)
             raw, f = open_input(path, gz, fmt)  # its read errors, gzip's included, are InputErrors
         with raw:  # stdin's stays open
-            if fmt == "xlsx":  # a workbook: its first sheet with a header, read as CSV
-                f, fmt = xlsx_as_csv(f, None, str(path))[0], "csv"
-            f, _ = as_utf8(f, None, keep_utf16=fmt == "csv")  # UTF-16 as Excel's "Unicode Text" or PowerShell write it
-            if fmt == "txt" and is_tab_separated_table(f, None):
-                fmt = "csv"
+            f, fmt, _, _ = readable(f, fmt, str(path))  # a workbook's sheet, UTF-16, a tab-separated .txt: as label reads them
             rows = {"csv": _csv_rows, "txt": _txt_rows}.get(fmt, _json_rows)
             for lineno, where, row in rows(path, f):
                 records.append(record(where, row))

@@ -40,12 +40,13 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import HEAD_NAMES, THREAD_POSITIONS
+from .validation import is_missing
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
            "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
            "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
-           "written_by_label", "likely_text_fields", "xlsx_as_csv", "reply_field_in"]
+           "written_by_label", "likely_text_fields", "xlsx_as_csv", "reply_field_in", "readable", "field_among"]
 
 #: Largest CSV field accepted (a C long on every platform): a 1 MB comment must not be an error.
 CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
@@ -355,6 +356,9 @@ def _repair(value: str) -> tuple[str, bool]:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
 
 
+#: The byte-order marks of UTF-16 (little- and big-endian)
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
 #: CSV field separators recognised in a header row: Excel writes ``;`` where the decimal mark is
 #: a comma, and tabs in its "Unicode Text" (UTF-16) export
 CSV_DELIMITERS = (",", ";", "\t", "|")
@@ -383,7 +387,7 @@ def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool, bool]:
     "Unicode Text" write one, and read a UTF-8 file without one as the ANSI code page) and whether
     its first line is Excel's ``sep=X`` (which names the delimiter)."""
     head = stream.peek(1 << 16)[: 1 << 16]
-    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
+    encoding = "utf-16" if head[:2] in UTF16_BOMS else "utf-8-sig"
     bom = encoding == "utf-16" or head.startswith(b"\xef\xbb\xbf")
     first = head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
     excel = _EXCEL_SEP.fullmatch(first)
@@ -440,9 +444,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             header = None  # Excel's "sep=;" line: the header is the next one
     ahead: list[tuple[int, list[str] | None, str | None]] = []  # rows read looking for a header further down
 
-    def names_text(row: list[str]) -> bool:
-        return is_header(row, text_field)
-
+    names_text = functools.partial(is_header, text_field=text_field)
     if not names_text(header):
         header, ahead = _header_further_down(reader, header, names_text, on_preamble)
     header = _unique_names([_repair(h)[0] for h in header])
@@ -567,6 +569,12 @@ def first_field(names: Iterable[str], candidates: tuple[str, ...]) -> str | None
     return found
 
 
+@functools.lru_cache(maxsize=1024)  # the records of an export share their fields
+def field_among(names: tuple[str, ...], candidates: tuple[str, ...]) -> str | None:
+    """:func:`first_field`, remembered for the field names records share (a record's ``tuple(record)``)."""
+    return first_field(names, candidates)
+
+
 def text_field_in(names: Iterable[str]) -> str | None:
     """The first of :data:`TEXT_FIELDS` among ``names``, as :func:`first_field` finds it."""
     return first_field(names, TEXT_FIELDS)
@@ -586,9 +594,8 @@ def likely_text_fields(input_path: str | Path) -> tuple[list[str], list[str]]:
         fmt, gz = detect_format(input_path)
         raw, stream = open_input(input_path, gz, fmt)
         with raw:
-            stream = xlsx_as_csv(stream, None, str(input_path))[0] if fmt == "xlsx" else \
-                as_utf8(stream, None, keep_utf16=fmt == "csv")[0]
-            items = read_csv(stream) if fmt in ("csv", "xlsx") else read_jsonl(stream)
+            stream, fmt, _, _ = readable(stream, fmt, str(input_path))
+            items = read_csv(stream) if fmt == "csv" else read_jsonl(stream)
             record = next((i.record for i in items if i.error is None), {})
     except (OSError, ValueError):
         return [], []
@@ -633,7 +640,7 @@ _MISSING = object()
 
 def _missing(value: Any) -> bool:
     """Whether a value stands for a missing one: null, NaN (JSON's, or pandas'), pandas' NA."""
-    return value is None or (isinstance(value, float) and value != value) or type(value).__name__ == "NAType"
+    return is_missing(value) or type(value).__name__ == "NAType"
 
 
 def _nested(record: Mapping[str, Any], path: str) -> Any:
@@ -656,22 +663,19 @@ def reply_of(record: Mapping[str, Any]) -> bool | None:
     "no parent" of database exports: top level). A value it cannot read gives None, so the text
     alone decides.
     """
-    found = _reply_field_among(tuple(record))
+    found = reply_field_in(record)
     return None if found is None else reply_value(found[1], record[found[0]])
+
+
+#: the one of :data:`REPLY_FIELDS` a field name stands for, by its spelling-free key (``parentId``: ``parent_id``)
+_REPLY_KINDS_BY_KEY = {_field_key(f): f for f in reversed(REPLY_FIELDS)}
 
 
 def reply_field_in(names: Iterable[str]) -> tuple[str, str] | None:
     """``(field, kind)``: the first of :data:`REPLY_FIELDS` among ``names``, as :func:`first_field`
     finds it (``Is Reply``, ``Parent ID``), and the one of :data:`REPLY_FIELDS` it stands for."""
-    found = first_field(names, REPLY_FIELDS)
-    if found is None:
-        return None
-    return found, next(f for f in REPLY_FIELDS if _field_key(f) == _field_key(found))
-
-
-@functools.lru_cache(maxsize=256)  # the records of an export share their fields
-def _reply_field_among(names: tuple[str, ...]) -> tuple[str, str] | None:
-    return reply_field_in(names)
+    found = field_among(tuple(names), REPLY_FIELDS)
+    return None if found is None else (found, _REPLY_KINDS_BY_KEY[_field_key(found)])
 
 
 def reply_value(name: str, value: Any) -> bool | None:
@@ -1244,10 +1248,6 @@ def _checked_stream(raw: IO[bytes], gz: bool, name: str) -> IO[bytes]:
     return io.BufferedReader(_CheckedInput(inner, name), buffer_size=1 << 16)  # type: ignore[arg-type]
 
 
-#: The byte-order marks of UTF-16 (little- and big-endian)
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
 def check_encoding(encoding: str | None) -> None:
     """A ValueError unless ``encoding`` is None or the name of a text encoding Python knows."""
     if encoding is None:
@@ -1269,29 +1269,61 @@ def as_utf8(stream: IO[bytes], encoding: str | None, keep_utf16: bool = False) -
         encoding = "utf-16"
     elif codecs.lookup(encoding).name == "utf-8":
         return stream, False
-    return io.BufferedReader(_Utf8Of(stream, encoding), buffer_size=1 << 16), True  # type: ignore[arg-type]
+    return io.BufferedReader(ChunkStream(_utf8_chunks(stream, encoding)), buffer_size=1 << 16), True  # type: ignore[arg-type]
 
 
-class _Utf8Of(io.RawIOBase):
-    """A byte stream in another encoding, read as UTF-8 (a byte it cannot decode becomes U+FFFD)."""
+def _utf8_chunks(inner: IO[bytes], encoding: str) -> Iterator[bytes]:
+    """A byte stream in another encoding, chunk by chunk, as UTF-8 (a byte it cannot decode: U+FFFD)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    while chunk := inner.read(1 << 16):
+        yield decoder.decode(chunk).encode("utf-8", "surrogatepass")
+    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
 
-    def __init__(self, inner: IO[bytes], encoding: str):
-        self.inner = inner
-        self.decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
-        self.pending = b""
-        self.done = False
+
+class ChunkStream(io.RawIOBase):
+    """Byte chunks from an iterator as a readable stream (to wrap in ``io.BufferedReader``):
+    a transcoded input (:func:`as_utf8`), a workbook's sheet as CSV lines; ``on_close`` is called
+    when it is closed."""
+
+    def __init__(self, chunks: Iterable[bytes], on_close: Callable[[], None] | None = None):
+        self.chunks, self.on_close, self.pending = iter(chunks), on_close, b""
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[override]
-        while not self.pending and not self.done:
-            chunk = self.inner.read(1 << 16)
-            self.done = not chunk
-            self.pending = self.decoder.decode(chunk, final=self.done).encode("utf-8", "surrogatepass")
-        n = min(len(buffer), len(self.pending))
-        buffer[:n], self.pending = self.pending[:n], self.pending[n:]
+        parts, size = [self.pending], len(self.pending)
+        while size < len(buffer):  # joined once: many small chunks (a sheet's lines) fill one read
+            chunk = next(self.chunks, None)
+            if chunk is None:
+                break
+            parts.append(chunk)
+            size += len(chunk)
+        data = b"".join(parts)
+        n = min(len(buffer), len(data))
+        buffer[:n], self.pending = data[:n], data[n:]
         return n
+
+    def close(self) -> None:
+        if not self.closed and self.on_close is not None:
+            self.on_close()
+        super().close()
+
+
+def readable(stream: IO[bytes], fmt: str, name: str, *, encoding: str | None = None, sheet: str | None = None,
+             text_field: str | None = None, find_table: bool = True) -> tuple[IO[bytes], str, list[str], bool]:
+    """``(stream, format, notes, transcoded)``: an opened input (:func:`open_input`) as the readers
+    read it: a workbook as the CSV of its sheet (:func:`xlsx_as_csv`), UTF-16 or ``encoding`` as
+    UTF-8 (:func:`as_utf8`), a ``.txt`` whose first line is a tab-separated header as CSV (unless
+    ``find_table`` is false: a format given as txt); ``transcoded``: the input was not UTF-8."""
+    if fmt == "xlsx":
+        stream, notes = xlsx_as_csv(stream, sheet, name, text_field)
+        return stream, "csv", notes, True
+    stream, transcoded = as_utf8(stream, encoding, keep_utf16=fmt == "csv")
+    if fmt == "txt" and find_table and is_tab_separated_table(stream, text_field):
+        return stream, "csv", ["read as a tab-separated table (as Excel saves \"Unicode Text\"): its first line is a "
+                               "header that names the text column"], transcoded
+    return stream, fmt, [], transcoded
 
 
 def is_tab_separated_table(stream: IO[bytes], text_field: str | None) -> bool:
@@ -1402,18 +1434,13 @@ def label_file(
             raise ValueError(f"--sheet names a sheet of an Excel workbook (.xlsx); this input is {in_fmt}")
         if encoding is not None and from_xlsx:
             raise ValueError("--encoding names a text file's encoding; a workbook (.xlsx) holds its text as Unicode")
-        if from_xlsx:  # labelled as the CSV of one sheet
-            stream, notes = xlsx_as_csv(stream, sheet, "stdin" if from_stdin else str(input_path), text_field)
-            summary.notes.extend(notes)
-            in_fmt, transcoded = "csv", True
-        else:
-            stream, transcoded = as_utf8(stream, encoding, keep_utf16=in_fmt == "csv")
-        if in_fmt == "txt" and input_format == "auto" and is_tab_separated_table(stream, text_field):
-            in_fmt = "csv"
-            summary.notes.append("read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
-                                 "line is a header that names the text column")
+        stream, read_as, notes, transcoded = readable(stream, in_fmt, "stdin" if from_stdin else str(input_path),
+                                                      encoding=encoding, sheet=sheet, text_field=text_field,
+                                                      find_table=input_format == "auto")
+        summary.notes.extend(notes)
         output_path, out_fmt, out_gz = _output_of(input_path, output_path, output_format,
-                                                  "xlsx" if from_xlsx else in_fmt, in_gz)
+                                                  "xlsx" if from_xlsx else read_as, in_gz)
+        in_fmt = read_as
         if out_fmt == "xlsx" and resume:
             raise ValueError("--resume continues a JSONL or CSV output; an .xlsx is written whole at the end")
         sheet_out = SheetWriter() if out_fmt == "xlsx" else None

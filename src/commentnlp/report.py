@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import calendar
 import contextlib
-import functools
 import heapq
 import math
 import os
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
-from .exports import (detect_format, first_field, open_input, open_stdin, plural, read_csv, read_jsonl,
+from .exports import (detect_format, field_among, open_input, open_stdin, plural, read_csv, read_jsonl,
                       record_of_csv_row, text_of, xlsx_as_csv)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
@@ -207,13 +206,8 @@ def _time_field(record: dict[str, Any]) -> str | None:
         value = record.get(name)
         if value is not None and value != "":
             return name
-    name = _time_field_among(tuple(record))
+    name = field_among(tuple(record), TIME_FIELDS)
     return name if name is not None and record[name] is not None and record[name] != "" else None
-
-
-@functools.lru_cache(maxsize=256)  # the records of an export share their fields
-def _time_field_among(names: tuple[str, ...]) -> str | None:
-    return first_field(names, TIME_FIELDS)
 
 
 def _value(head: str, value: Any) -> str | None:

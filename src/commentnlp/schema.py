@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .validation import is_number
+from .validation import is_missing, is_number
 
 __all__ = [
     "Head",
@@ -105,7 +105,7 @@ def parse_label(head: str, value: Any) -> str | None:
     true/false, 1/0, yes/no. Missing, ``null``, NaN (a dataframe's empty cell) and blank values mean
     "this record does not label that head".
     """
-    if value is None or (is_number(value) and value != value) or (isinstance(value, str) and not value.strip()):
+    if is_missing(value) or (isinstance(value, str) and not value.strip()):
         return None
     spec = HEADS_BY_NAME[head]
     if spec.is_binary:

@@ -32,7 +32,7 @@ def read_xlsx_as_csv(stream: IO[bytes], sheet: str | None = None,
     ``names_text`` (a header naming the comments' column; a cover sheet comes first in many
     exports), else the first; the notes say which sheet was read when the workbook has several.
     A ValueError when the workbook cannot be read or has no such sheet."""
-    from .exports import MAX_PREAMBLE_ROWS
+    from .exports import MAX_PREAMBLE_ROWS, ChunkStream
 
     try:
         import openpyxl
@@ -56,16 +56,22 @@ def read_xlsx_as_csv(stream: IO[bytes], sheet: str | None = None,
     notes = ([f"read sheet {chosen!r} of {len(names)} ({', '.join(map(repr, names))}); name another with --sheet"]
              if len(names) > 1 and sheet is None else [])
     rows = book[chosen].iter_rows(values_only=True)
-    return io.BufferedReader(_CsvOfRows(_csv_lines(rows), book.close), buffer_size=1 << 16), notes
+    return io.BufferedReader(ChunkStream(_csv_lines(rows), book.close), buffer_size=1 << 16), notes
 
 
 def _csv_lines(rows: Iterator[tuple[Any, ...]]) -> Iterator[bytes]:
     """Each sheet row as one CSV line (UTF-8), its trailing empty cells dropped, then padded to the
-    widest row so far; a row with no value as an empty line."""
+    widest row so far; a row with no value as an empty line. A ValueError when the sheet breaks off."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     width = 0
-    for row in rows:
+    while True:
+        try:
+            row = next(rows, None)
+        except Exception as exc:  # a sheet whose XML breaks off part way
+            raise ValueError(f"the workbook cannot be read further ({type(exc).__name__}: {exc})") from None
+        if row is None:
+            return
         cells = list(row)
         while cells and (cells[-1] is None or cells[-1] == ""):
             cells.pop()
@@ -92,34 +98,6 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, time):
         return value.isoformat()
     return str(value)
-
-
-class _CsvOfRows(io.RawIOBase):
-    """The CSV lines of a sheet as a readable byte stream; ``close`` closes the workbook."""
-
-    def __init__(self, lines: Iterator[bytes], on_close):
-        self.lines, self.on_close, self.pending = lines, on_close, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        while len(self.pending) < len(buffer):
-            try:
-                line = next(self.lines, None)
-            except Exception as exc:  # a sheet whose XML breaks off part way
-                raise ValueError(f"the workbook cannot be read further ({type(exc).__name__}: {exc})") from None
-            if line is None:
-                break
-            self.pending += line
-        n = min(len(buffer), len(self.pending))
-        buffer[:n], self.pending = self.pending[:n], self.pending[n:]
-        return n
-
-    def close(self) -> None:
-        if not self.closed:
-            self.on_close()
-        super().close()
 
 
 #: Excel's limits: rows in a sheet, characters in a cell

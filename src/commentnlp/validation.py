@@ -21,6 +21,11 @@ def is_number(value: Any) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
+def is_missing(value: Any) -> bool:
+    """Whether a value stands for none: null, or NaN (a dataframe's empty cell, JSON's NaN)."""
+    return value is None or (is_number(value) and value != value)
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'epochs'?)`` for the choice closest to a misspelt ``name`` (any case), or ``""``."""
     choices = list(choices)
