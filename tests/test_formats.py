@@ -135,6 +135,25 @@ def test_tsv_in_tsv_out(tmp_path, tiny_classifier):
     assert (tmp_path / "out.tsv").read_text(encoding="utf-8").split("\n")[0].startswith("id\ttext\t")
 
 
+def test_csv_in_tsv_out_reads_the_input_by_its_own_separator(tmp_path, tiny_classifier):
+    # the .tsv output's tab was the separator the comma CSV (and a workbook's sheet) was read with: every row "no text field"
+    src = tmp_path / "c.csv"
+    src.write_text('id,message\n1,where can I buy it\n2,"love it, thanks"\n', encoding="utf-8")
+    summary = label_file(src, tmp_path / "c.tsv", tiny_classifier)
+    assert (summary.labeled, summary.errors) == (2, 0)
+    rows = list(csv.DictReader(open(tmp_path / "c.tsv", encoding="utf-8", newline=""), delimiter="\t"))
+    assert [r["message"] for r in rows] == ["where can I buy it", "love it, thanks"] and rows[1]["intent"]
+
+
+def test_output_without_a_format_extension_keeps_the_inputs_format(tmp_path, tiny_classifier):
+    src = tmp_path / "c.csv"
+    src.write_text("id,message\n1,where can I buy it\n", encoding="utf-8")
+    label_file(src, tmp_path / "out", tiny_classifier)  # was JSON lines, though --output-format says "the input's"
+    assert (tmp_path / "out").read_text(encoding="utf-8").startswith("id,message,style,")
+    label_file(src, tmp_path / "out.json", tiny_classifier)  # a JSON name still means JSON lines
+    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))["id"] == "1"
+
+
 def test_csv_in_csv_out_keeps_every_row(tmp_path, tiny_classifier):
     src = tmp_path / "export.csv"
     rows = [["id", "message", "likes"], ["1", 'she said "buy it, now"\nsecond line, with comma', "3"],

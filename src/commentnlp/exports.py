@@ -842,6 +842,7 @@ def jsonl_line(record: dict[str, Any]) -> str:
 
 #: File name endings read and written as CSV (a ``.tsv`` output is tab-separated).
 _CSV_SUFFIXES = (".csv", ".tsv")
+_JSON_SUFFIXES = (".jsonl", ".ndjson", ".json", ".jsonlines", ".ldjson")
 #: File name endings of formats that are neither JSONL nor CSV, and what to do instead.
 _OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet",
                   ".xls": "an Excel 97-2003 workbook: save it as .xlsx or CSV", ".avro": "convert it to JSONL or Parquet",
@@ -873,6 +874,12 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
     if fmt == "xlsx" and gz:
         raise ValueError(f"{path or given}: an Excel workbook is compressed already (it is a zip archive): no .gz")
     return fmt, gz
+
+
+def _names_a_format(path: str | Path) -> bool:
+    """Whether a file name's extension names a format (``.csv``, ``.jsonl``, ``.json``, ...; ``.gz`` aside)."""
+    name = str(path).lower().removesuffix(".gz")
+    return name.endswith((*_CSV_SUFFIXES, *_JSON_SUFFIXES, ".txt", ".xlsx", *_OTHER_FORMATS))
 
 
 def default_output_path(input_path: str | Path, output_format: str | None = None) -> Path:
@@ -1361,8 +1368,9 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
             default_output_path(input_path if into is None else into / Path(input_path).name, default_format)
     to_stdout = str(output_path) == "-"
     on_stdout = "csv" if written_as == "xlsx" else written_as  # a workbook's rows, as CSV: stdout is a stream
-    out_fmt, out_gz = detect_format(None if to_stdout else output_path,
-                                    output_format or ("auto" if not to_stdout else on_stdout))
+    if output_format is None and (to_stdout or not _names_a_format(output_path)):  # -o out, -o /dev/stdout
+        output_format = on_stdout if to_stdout else written_as + (".gz" if str(output_path).lower().endswith(".gz") else "")
+    out_fmt, out_gz = detect_format(None if to_stdout else output_path, output_format or "auto")
     if out_fmt not in FORMATS:
         raise ValueError(f"label writes JSONL, CSV or XLSX, not {out_fmt}: name the output .jsonl, .csv or .xlsx")
     if to_stdout and out_gz:
@@ -1476,15 +1484,16 @@ def label_file(
                 summary.notes.extend(notes)
                 reader = lambda _stream, on_blank: iter(items)  # noqa: E731
                 total = len(items) if progress else None  # records, not the lines the file has
-        if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv"):
-            delimiter = "\t"
+        # the input's separator, or a tab for a .tsv output (a name the reader above must not see: it reads the input)
+        out_delimiter = "\t" if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv") \
+            else delimiter
 
         def _count_blank(_line: int) -> None:
             summary.blank_lines += 1
 
         def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
             counter = _Counting(text_out)
-            sink = (_CsvSink(counter, columns, delimiter=delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble,
+            sink = (_CsvSink(counter, columns, delimiter=out_delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble,
                              writer=sheet_out) if out_fmt in ("csv", "xlsx") else _JsonlSink(counter))
             items = reader(stream, on_blank=_count_blank)
             for _ in range(skip):

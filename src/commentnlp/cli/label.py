@@ -17,7 +17,7 @@ def label_cli(
     inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Exports of comments: JSONL, CSV or an Excel workbook (.xlsx), optionally .gz ('-' for stdin); several are labelled one after the other."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout), or a directory to write <input>.labeled.<ext> in. Default: <input>.labeled.<ext> beside the input."),
     input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), xlsx, jsonl.gz, csv.gz, txt.gz."),
-    output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, xlsx, jsonl.gz, csv.gz (default: the input's; JSON lines for txt)."),
+    output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, xlsx, jsonl.gz, csv.gz (default: from the output's name, else the input's; JSON lines for txt)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold (to review by hand)."),
     engine: str = typer.Option("local", "--engine", help="local (one process, the default) or spark (Parquet/JSON files or directories; needs pyspark)."),
