@@ -1,8 +1,11 @@
 import gzip
 import io
 import json
+import os
 import shutil
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -159,6 +162,29 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     assert summary.resumed == 1024 and summary.total == 3000
     assert dst.read_bytes() == expected.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expected.jsonl", "in.jsonl", "out.jsonl"]
+
+
+def test_output_is_never_the_input(tmp_path, tiny_classifier):
+    src = tmp_path / "c.jsonl"
+    src.write_text('{"message": "where can I buy it"}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="is the input"):  # an .xlsx lost its other sheets this way, silently
+        label_file(src, tmp_path / "." / "c.jsonl", tiny_classifier)
+    assert src.read_text(encoding="utf-8") == '{"message": "where can I buy it"}\n'
+
+
+def test_a_device_or_pipe_output_is_written_into_not_replaced(tmp_path, tiny_classifier):
+    src = tmp_path / "c.csv"
+    src.write_text("id,message\n1,where can I buy it\n", encoding="utf-8")
+    fifo = tmp_path / "out.csv"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    summary = label_file(src, fifo, tiny_classifier)  # it became a regular file (as root, -o /dev/null replaced it)
+    assert reader.communicate(timeout=30)[0].decode().startswith("id,message,style,") and not fifo.is_file()
+    assert summary.labeled == 1 and not list(tmp_path.glob(".*part*"))
+    label_file(src, "/dev/null", tiny_classifier)
+    assert not Path("/dev/null").is_file()
+    with pytest.raises(ValueError, match="device or a pipe"):
+        label_file(src, "/dev/null", tiny_classifier, resume=True)
 
 
 def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, tiny_classifier, monkeypatch):

@@ -127,6 +127,32 @@ def test_self_contained_and_atomic(tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["report.html"]  # no temp file left behind
 
 
+def test_output_is_never_an_input_and_devices_are_written_into(tmp_path, capsys):
+    src = write(tmp_path / "x.labeled.jsonl", mixed_records())
+    before = src.read_bytes()
+    for out in (src, tmp_path / "." / "x.labeled.jsonl"):  # the data was overwritten with HTML, exit code 0
+        with pytest.raises(ValueError, match="is the input"):
+            build_report(src, out)
+    html = write(tmp_path / "r.labeled.html", [])
+    with pytest.raises(ValueError, match="is the input"):  # an HTML report named as the input: its own default path
+        build_report(html, default_report_path(html))
+    assert src.read_bytes() == before
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(["cat", str(fifo)], stdout=subprocess.PIPE)
+    build_report(src, fifo)  # it was replaced by a regular file (as root: /dev/null itself), its reader left waiting
+    assert reader.communicate(timeout=30)[0].startswith(b"<!doctype html>") and not fifo.is_file()
+    build_report(src, "-")
+    assert capsys.readouterr().out.startswith("<!doctype html>") and not (tmp_path / "-").exists()
+
+
+def test_a_file_named_twice_is_counted_once(tmp_path, monkeypatch):
+    src = write(tmp_path / "x.labeled.jsonl", mixed_records())
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["report", "x.labeled.jsonl", "./x.labeled.jsonl", str(src), "-o", "r.html"])
+    assert result.exit_code == 0 and result.output.startswith("10 records ->"), result.output
+
+
 def test_trend_per_day_with_iso_and_unix_times(tmp_path):
     records = mixed_records(days=1)
     records[1]["created_time"] = int(datetime(2026, 3, 3, 12, tzinfo=timezone.utc).timestamp())  # unix seconds

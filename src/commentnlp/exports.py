@@ -29,6 +29,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 import time
 import warnings
@@ -1158,6 +1159,33 @@ class _CheckedInput(io.RawIOBase):
         return len(data)
 
 
+def distinct_files(paths: Iterable[str]) -> list[str]:
+    """``paths`` without a file named again (``a.jsonl``, ``./a.jsonl``), in their order."""
+    seen: dict[str, str] = {}
+    for path in paths:
+        seen.setdefault(path if path == "-" else os.path.realpath(path), path)
+    return list(seen.values())
+
+
+def is_device_or_pipe(path: str | Path) -> bool:
+    """Whether ``path`` names a device or a named pipe (``/dev/null``, a FIFO): an output written
+    straight into, never replaced by a finished file (which, run as root, replaced /dev/null)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
+def check_not_an_input(output: str | Path, inputs: Iterable[str | Path], writes: str) -> None:
+    """A ValueError when the output file ``output`` is one of ``inputs`` (it would be replaced)."""
+    if str(output) == "-" or not os.path.isfile(output):
+        return
+    for source in inputs:
+        if str(source) != "-" and os.path.isfile(source) and os.path.samefile(source, output):
+            raise ValueError(f"the output {output} is the input {source}: {writes} would replace it; name another output")
+
+
 def check_input_file(input_path: str | Path) -> None:
     """Raise a clear error unless ``input_path`` is ``"-"`` (stdin) or an existing file."""
     if str(input_path) == "-" or Path(input_path).is_file():
@@ -1448,6 +1476,10 @@ def label_file(
         summary.notes.extend(notes)
         output_path, out_fmt, out_gz = _output_of(input_path, output_path, output_format,
                                                   "xlsx" if from_xlsx else read_as, in_gz)
+        check_not_an_input(output_path, [input_path], "the labelled export")
+        direct = is_device_or_pipe(output_path)  # /dev/null, a FIFO: written into, no .part file
+        if direct and resume:
+            raise ValueError(f"--resume continues an output file; {output_path} is a device or a pipe")
         in_fmt = read_as
         if out_fmt == "xlsx" and resume:
             raise ValueError("--resume continues a JSONL or CSV output; an .xlsx is written whole at the end")
@@ -1535,9 +1567,13 @@ def label_file(
             except BaseException:
                 sheet_out.discard()
                 raise
-            sheet_out.save(part)
-            os.replace(part, out)
+            sheet_out.save(out if direct else part)
+            if not direct:
+                os.replace(part, out)
             summary.notes.extend(sheet_out.notes())
+        elif direct:
+            with _open_text_out(Path(output_path), out_gz, append=False) as text_out:
+                run(text_out, 0, None, lambda *a: text_out.flush())
         else:
             out = Path(output_path)
             out.parent.mkdir(parents=True, exist_ok=True)

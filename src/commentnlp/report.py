@@ -20,6 +20,7 @@ import heapq
 import math
 import os
 import re
+import sys
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,8 +30,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
-from .exports import (detect_format, field_among, open_input, open_stdin, plural, read_csv, read_jsonl,
-                      record_of_csv_row, text_of, xlsx_as_csv)
+from .exports import (check_not_an_input, detect_format, field_among, is_device_or_pipe, open_input, open_stdin,
+                      plural, read_csv, read_jsonl, record_of_csv_row, text_of, xlsx_as_csv)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -471,7 +472,8 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     ``exports.TEXT_FIELDS`` present).
 
     Lines that are not JSON objects and records carrying an ``error`` are counted, never fatal.
-    The output appears only when complete (temporary file, then ``os.replace``).
+    The output (``"-"``: stdout) appears only when complete (temporary file, then ``os.replace``);
+    a device or a pipe is written into.
     """
     if max_queue < 0:
         raise ValueError("max_queue must be >= 0")
@@ -479,6 +481,7 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     out = Path(output_path)
     if out.is_dir():
         raise IsADirectoryError(f"the report's output is a directory: {out} (name an HTML file)")
+    check_not_an_input(out, sources, "the report")
     stats = _Stats(max_queue=max_queue, text_field=text_field)
     for source in sources:
         _read_into(stats, source, text_field)
@@ -488,6 +491,11 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     page = _render(stats, unit, buckets, title or "Comment report",
                    names[0] if len(names) == 1 else f"{names[0]} and {plural(len(names) - 1, 'other file')}")
 
+    if str(output_path) == "-" or is_device_or_pipe(out):
+        with contextlib.nullcontext(sys.stdout) if str(output_path) == "-" else out.open("w", encoding="utf-8") as sink:
+            sink.write(page)
+            sink.flush()
+        return _summary(stats, unit, buckets, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
     try:

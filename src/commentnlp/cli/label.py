@@ -92,6 +92,8 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tupl
     """``(inputs, output)`` to label, or a usage error: several only as files (no stdin, no Spark)
     into their default names, beside them or in the directory ``-o`` names (made if need be); a glob's
     earlier outputs (``*.labeled.*``) are left out, with a note."""
+    from ..exports import distinct_files
+
     if len(inputs) == 1:
         return inputs, output
     if "-" in inputs or engine != "local":
@@ -106,7 +108,7 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tupl
         typer.echo(f"note: left out {len(ours)} labelled output(s) of an earlier run ({Path(ours[0]).name}"
                    f"{', ...' if len(ours) > 1 else ''}); name one alone to label it again", err=True)
         inputs = [i for i in inputs if i not in ours]
-    inputs = list(dict.fromkeys(inputs))  # a file named twice is labelled once
+    inputs = distinct_files(inputs)  # a file named twice (a.csv, ./a.csv) is labelled once
     names = [Path(i).name for i in inputs]
     twice = next((n for n in names if names.count(n) > 1), None)
     if output is not None and twice:

@@ -13,7 +13,7 @@ from ._util import command, fail
 @command("report")
 def report_cli(
     inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Labeled export: what 'commentnlp label' writes (JSONL or CSV, optionally .gz; '-' for stdin); several make one report."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write. Default: <input> with .html (with several inputs, name it)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write ('-' for stdout). Default: <input> with .html (with several inputs, name it)."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title. Default: 'Comment report'."),
     max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t",
@@ -28,9 +28,10 @@ def report_cli(
 
     Unreadable lines and records with an 'error' are counted in the report, not fatal.
     """
-    from ..exports import check_input_file
+    from ..exports import check_input_file, distinct_files
     from ..report import build_report, default_report_path
 
+    inputs = distinct_files(inputs)  # a file named twice (a.jsonl, ./a.jsonl) is counted once
     if inputs == ["-"] and not output:
         fail("reading the export from stdin: name the report file with -o", 2)
     if len(inputs) > 1 and "-" in inputs:
