@@ -174,7 +174,7 @@ def test_onnx_map_runs_int8_batches_side_by_side_in_order(tiny_model_dir, quanti
     got = backend.map(batches)
     assert backend.side_by_side == quantize and (backend._parallel is not None) == quantize
     if quantize:  # a one-thread session of its own, one batch per core
-        assert backend._parallel[0].get_session_options().intra_op_num_threads == 1
+        assert backend._parallel[1].get_session_options().intra_op_num_threads == 1
     assert len(got) == len(batches)
     for batch, logits in zip(batches, got):
         for head, expected in backend(*batch).items():
@@ -191,6 +191,28 @@ def test_onnx_map_runs_batches_side_by_side_only_with_one_for_every_core(tiny_mo
     assert backend._parallel is None
     backend.map(batches[:4])
     assert backend._parallel is not None
+
+
+def test_onnx_map_in_a_forked_child_after_the_parent_ran_batches_side_by_side(tiny_model_dir):
+    # gunicorn --preload, a fork-started multiprocessing pool: the child had the parent's thread pool without its
+    # threads, and waited for them forever
+    import os
+    import signal
+
+    from commentnlp.backends import OnnxBackend
+
+    clf = Classifier.load(tiny_model_dir, backend="onnx")
+    backend = OnnxBackend(tiny_model_dir, quantize=True, threads=2)
+    batches = [(ids, mask) for _, ids, mask in clf.batches_for_ids(clf.encode(TEXTS), batch_size=1)]
+    expected = backend.map(batches)
+    assert backend._parallel is not None
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover (the child's exit code is the result)
+        signal.alarm(60)  # a hang ends the child with SIGALRM
+        got = backend.map(batches)
+        os._exit(0 if all(np.allclose(g[h], e[h], atol=1e-6) for g, e in zip(got, expected) for h in e) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 @pytest.mark.parametrize("backend", ["onnx", "onnx-cascade"])

@@ -259,7 +259,9 @@ class OnnxBackend:
         self.heads = list(read_config(model_dir).heads)
         self.threads = threads or os.cpu_count() or 1
         self.session = onnx_session(self.path, session_options(self.threads, spin))
-        self._parallel: tuple[object, ThreadPoolExecutor] | None = None  # opened on first use
+        # opened on first use, in this process: a forked child (gunicorn --preload, a multiprocessing pool) has
+        # none of its parent's pool threads, and waited for them forever
+        self._parallel: tuple[int, object, ThreadPoolExecutor] | None = None
         self._lock = threading.Lock()
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
@@ -275,11 +277,13 @@ class OnnxBackend:
         when there are at least as many as cores (fewer run one at a time on every core)."""
         if not self.side_by_side or len(batches) < self.threads:
             return [self(*batch) for batch in batches]
+        if self._parallel is not None and self._parallel[0] != os.getpid():  # forked: the lock may be held too
+            self._parallel, self._lock = None, threading.Lock()
         with self._lock:
             if self._parallel is None:
-                self._parallel = (onnx_session(self.path, session_options(1)),
+                self._parallel = (os.getpid(), onnx_session(self.path, session_options(1)),
                                   ThreadPoolExecutor(self.threads, thread_name_prefix="commentnlp-onnx"))
-        session, pool = self._parallel
+        _, session, pool = self._parallel
         return list(pool.map(lambda batch: self._run(session, *batch), batches))
 
     def _run(self, session, input_ids: np.ndarray, attention_mask: np.ndarray) -> dict[str, np.ndarray]:
