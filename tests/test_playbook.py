@@ -57,6 +57,14 @@ def test_custom_rules_and_errors(tmp_path):
     ('[[rule]]\nwen = { troll = true }\naction = "x"\n', r"rule 1 has unknown 'wen': a rule holds id, when and action"),  # was "rule 1 has no 'action'"
     ('[[rules]]\naction = "x"\n', r"unknown 'rules': a playbook holds a \[links\] table and \[\[rule\]\] tables"),
     ('links = "https://acme.example"\n', r"'links' must be a table"),
+    # two rules with one id: a support request got the where-to-buy action when they shared a batch
+    ('[[rule]]\nid = "reply"\nwhen = { intent = "where_to_buy" }\naction = "a"\n'
+     '[[rule]]\nid = "reply"\nwhen = { intent = "support_request" }\naction = "b"\n', r"two rules have the id 'reply'"),
+    # placeholders that passed, then raised AttributeError/IndexError/ValueError at the first comment with that action
+    *(((f'[[rule]]\naction = "Reply {p} soon"\n', "is not a link's name")) for p in
+      ("{customer.name}", "{}", "{0}", "{links[0]}", "{support_url!x}", "{support_url:d}")),
+    ('[[rule]]\nwhen = "spam"\naction = "x"\n', r"'when' must be a table"),
+    ('[[rule]]\nwhen = { intnet = "spam" }\naction = "x"\n', r"unknown head 'intnet'; did you mean 'intent'\?"),
 ])
 def test_playbook_mistakes_are_named(tmp_path, toml, error):
     path = tmp_path / "brand.toml"
@@ -78,3 +86,22 @@ def test_unsure_heads_go_to_a_person_and_rules_may_match_unsure(tmp_path):
     own.write_text('[[rule]]\nid = "ask"\nwhen = { sentiment = "unsure" }\naction = "Ask them."\n'
                    '[[rule]]\nid = "rest"\naction = "Like it."\n')
     assert Playbook.from_toml(own).match({"sentiment": "unsure"}).id == "ask"
+
+
+def test_rules_built_in_python_are_checked_and_read_like_the_files():
+    from commentnlp.playbook import Rule
+
+    pb = Playbook([Rule("t", {"troll": True, "intent": "Where to buy"}, "Ignore."), Rule("rest", {}, "Like.")])
+    assert pb.match(labels(troll=True, intent="where_to_buy")).id == "t"  # was TypeError: 'bool' is not iterable
+    with pytest.raises(PlaybookError, match="unknown head 'mood'"):  # never matched, silently
+        Playbook([Rule("x", {"mood": "sad"}, "x")])
+    with pytest.raises(PlaybookError, match="is not a link's name"):
+        Playbook([Rule("x", {}, "Hi {user.name}")])
+
+
+def test_same_template_or_id_as_the_fallback_gets_its_own_action(tmp_path):
+    from commentnlp.playbook import Rule
+
+    pb = Playbook([Rule("review", {"intent": ("spam",)}, "Hide {what}."), Rule("buy", {"intent": ("where_to_buy",)}, "Buy.")],
+                  {"what": "it"})
+    assert pb.action_for(labels(intent="spam")) == "Hide it." and pb.action_for(labels()) == "Review manually."

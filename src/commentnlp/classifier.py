@@ -396,9 +396,9 @@ class Classifier:
             labels = {name: picked[i] for name, _, _, picked in heads}
             scores = {name: dict(zip(values, rows[i])) for name, values, rows, _ in heads}
             rule = self.playbook.match(labels)
-            if rule.id not in actions:
-                actions[rule.id] = self.playbook.render(rule.action)
-            out.append(Prediction(text=text, scores=scores, action=actions[rule.id], action_id=rule.id, **labels))
+            if rule.action not in actions:  # by its template: the fallback rule may share a user rule's id
+                actions[rule.action] = self.playbook.render(rule.action)
+            out.append(Prediction(text=text, scores=scores, action=actions[rule.action], action_id=rule.id, **labels))
         return out
 
 

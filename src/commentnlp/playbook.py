@@ -50,11 +50,19 @@ class Rule:
 class Playbook:
     """Ordered rules plus the links their templates may use."""
 
-    def __init__(self, rules: list[Rule], links: Mapping[str, str] | None = None):
+    def __init__(self, rules: list[Rule], links: Mapping[str, str] | None = None, *, origin: str = "playbook"):
+        """Rules are checked here, wherever they come from: their ``when`` read as labels
+        (``{"troll": True}``, ``{"intent": "Where to buy"}``), their ids distinct (an id names the
+        action in the output) and each action a template whose placeholders are link names."""
         if not rules:
-            raise PlaybookError("a playbook needs at least one rule")
-        self.rules = rules
-        self.links = dict(links or {})
+            raise PlaybookError(f"{origin}: a playbook needs at least one rule")
+        self.rules = [_checked_rule(rule, i, origin) for i, rule in enumerate(rules, 1)]
+        ids = [rule.id for rule in self.rules]
+        twice = next((i for i in ids if ids.count(i) > 1), None)
+        if twice is not None:
+            raise PlaybookError(f"{origin}: two rules have the id {twice!r}: an id names the action in the output, "
+                                "give each rule its own")
+        self.links = {str(k): str(v) for k, v in (links or {}).items()}
 
     @classmethod
     def from_toml(cls, path: str | Path, base: "Playbook | None" = None) -> "Playbook":
@@ -74,7 +82,7 @@ class Playbook:
         links.update({str(k): str(v) for k, v in own_links.items()})
         raw_rules = data.get("rule")
         if raw_rules is None and base is not None:
-            return cls._checked(cls(base.rules, links), own_links, origin)
+            return cls._checked(cls(base.rules, links, origin=origin), own_links, origin)
         if raw_rules is not None and not isinstance(raw_rules, list):
             raise PlaybookError(f"{origin}: write each rule as [[rule]] (double brackets: one table per rule)")
         rules = []
@@ -85,29 +93,18 @@ class Playbook:
                                     "id, when and action")
             if "action" not in raw:
                 raise PlaybookError(f"{origin}: rule {i} has no 'action'")
-            when = {}
-            for head, value in (raw.get("when") or {}).items():
-                if head not in HEADS_BY_NAME:
-                    raise PlaybookError(f"{origin}: rule {i} matches unknown head {head!r}")
-                values = value if isinstance(value, list) else [value]
-                try:  # "unsure": a head the model abstained on (label --abstain)
-                    when[head] = tuple(UNSURE if v == UNSURE else parse_label(head, v) for v in values)
-                except ValueError as exc:
-                    raise PlaybookError(f"{origin}: rule {i}: {exc}") from None
+            when = raw.get("when") or {}
+            if not isinstance(when, dict):
+                raise PlaybookError(f"{origin}: rule {i}: 'when' must be a table, e.g. when = {{ intent = \"spam\" }}")
             rules.append(Rule(str(raw.get("id", f"rule_{i}")), when, str(raw["action"])))
-        return cls._checked(cls(rules, links), own_links, origin)
+        return cls._checked(cls(rules, links, origin=origin), own_links, origin)
 
     @staticmethod
     def _checked(playbook: "Playbook", own_links: Mapping[str, Any], origin: str) -> "Playbook":
-        """``playbook``, once every action is a valid template and each of the file's own links is
-        used by some action (an unused one is a misspelt name, whose action keeps its placeholder).
-        A {placeholder} that no link fills is kept as written: a blank for the CM to fill."""
-        used: set[str] = set()
-        for rule in playbook.rules:
-            try:
-                used |= {name for _, name, _, _ in string.Formatter().parse(rule.action) if name is not None}
-            except ValueError as exc:
-                raise PlaybookError(f"{origin}: rule {rule.id!r}: {exc} (write {{{{ or }}}} for a brace)") from None
+        """``playbook``, once each of the file's own links is used by some action (an unused one is
+        a misspelt name, whose action keeps its placeholder). A {placeholder} that no link fills is
+        kept as written: a blank for the CM to fill."""
+        used = {name for rule in playbook.rules for name in _placeholders(rule.action, rule.id, origin)}
         for name in own_links:
             if name not in used:
                 close = difflib.get_close_matches(name, sorted(used), n=1)
@@ -129,6 +126,43 @@ class Playbook:
 
     def render(self, template: str) -> str:
         return string.Formatter().vformat(template, (), _KeepMissing(self.links))
+
+
+def _checked_rule(rule: Rule, i: int, origin: str) -> Rule:
+    """``rule`` with its ``when`` as schema strings (a PlaybookError naming what is wrong)."""
+    if not isinstance(rule, Rule):
+        raise PlaybookError(f"{origin}: rule {i} is a {type(rule).__name__}, not a Rule")
+    when = {}
+    for head, value in rule.when.items():
+        if head not in HEADS_BY_NAME:
+            close = difflib.get_close_matches(str(head), list(HEADS_BY_NAME), n=1)
+            raise PlaybookError(f"{origin}: rule {i} matches unknown head {head!r}"
+                                + (f"; did you mean {close[0]!r}?" if close else f" (heads: {', '.join(HEADS_BY_NAME)})"))
+        values = list(value) if isinstance(value, (list, tuple)) else [value]
+        try:  # "unsure": a head the model abstained on (label --abstain)
+            when[head] = tuple(UNSURE if v == UNSURE else parse_label(head, v) for v in values)
+        except ValueError as exc:
+            raise PlaybookError(f"{origin}: rule {i}: {exc}") from None
+        if None in when[head]:
+            raise PlaybookError(f"{origin}: rule {i}: an empty {head!r} value matches no comment")
+    _placeholders(str(rule.action), rule.id, origin)
+    return Rule(str(rule.id), when, str(rule.action))
+
+
+def _placeholders(template: str, rule_id: str, origin: str) -> list[str]:
+    """The link names an action template uses, or a PlaybookError: a placeholder is a link's name,
+    ``{support_url}``, nothing more (``{}``, ``{0}``, ``{a.b}``, ``{a[0]}``, ``{a!r}``, ``{a:>9}``
+    failed when a comment got that action, not when the playbook was read)."""
+    try:
+        fields = [(name, spec, conv) for _, name, spec, conv in string.Formatter().parse(template) if name is not None]
+    except ValueError as exc:
+        raise PlaybookError(f"{origin}: rule {rule_id!r}: {exc} (write {{{{ or }}}} for a brace)") from None
+    for name, spec, conv in fields:
+        if not name.isidentifier() or spec or conv:
+            shown = "{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
+            raise PlaybookError(f"{origin}: rule {rule_id!r}: {shown} is not a link's name: a placeholder names a "
+                                "link, e.g. {support_url} (write {{ or }} for a brace)")
+    return [name for name, _, _ in fields]
 
 
 _DEFAULT: Playbook | None = None
