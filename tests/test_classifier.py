@@ -310,6 +310,9 @@ def test_is_reply_takes_one_flag_for_a_batch_and_pandas_or_numpy_columns(tiny_cl
     # a pandas column with a missing value: NaN is unknown, as None is
     mixed = [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=[True, None, False])]
     assert [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=pd.Series([True, np.nan, False]))] == mixed
+    # a nullable boolean column ("is_reply[1] is NAType"), a float column of 1.0/0.0 as pandas reads 0/1 with gaps
+    for column in (pd.Series([True, pd.NA, False], dtype="boolean"), pd.Series([1.0, np.nan, 0.0])):
+        assert [p.to_dict() for p in tiny_classifier.predict(texts, is_reply=column)] == mixed
     proba = tiny_classifier.predict_proba(texts, is_reply=[True, False, True])
     for head, p in tiny_classifier.predict_proba(texts, is_reply=np.array([True, False, True])).items():
         np.testing.assert_array_equal(p, proba[head])  # numpy booleans were no position (`r is True`)

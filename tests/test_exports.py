@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from commentnlp import Classifier, exports
@@ -452,6 +454,12 @@ def test_blank_lines_hold_no_record_and_are_counted(tmp_path, tiny_classifier):
     ({"Is Reply": "TRUE"}, True), ({"Parent ID": ""}, False), ({"Parent ID": "123"}, True),
     ({"Comment Type": "reply"}, True), ({"isReply": 0}, False), ({"Parent": "Unilever"}, None),
     ({"is_reply": False, "Is Reply": "true"}, False),  # a field spelt as listed comes first
+    # a database export's "no parent" (SQL NULL, psql's \\N): each top-level comment was a reply, +4.6 to community
+    *(({"parent_id": v}, False) for v in ("NULL", "null", "\\N", "N/A", "None", "-", "undefined")),
+    ({"is_reply": "t"}, True), ({"is_reply": "f"}, False),  # psql's booleans were unknown
+    # numpy's and pandas' values, as in a DataFrame's records: np.int64(0) was a parent, np.bool_ unknown
+    ({"parent_id": np.int64(0)}, False), ({"parent_id": np.int64(7)}, True), ({"is_reply": np.bool_(True)}, True),
+    ({"is_reply": np.int64(1)}, True), ({"parent_id": pd.NA}, False), ({"is_reply": pd.NA}, None),
 ])
 def test_reply_of_reads_the_usual_export_fields(record, expected):
     assert reply_of(record) is expected

@@ -23,7 +23,7 @@ from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
 from .serialization import ModelConfig, read_config, resolve_model_path
-from .validation import is_missing, is_whole
+from .validation import as_bool, is_missing, is_number, is_whole
 
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
 
@@ -74,13 +74,15 @@ def reply_flags(is_reply: Any, n: int, single: bool = False) -> list[bool | None
     def flag(value: Any, where: str) -> bool | None:
         if is_missing(value):
             return None
-        if isinstance(value, (bool, np.bool_)):
+        if as_bool(value) is not None:
+            return as_bool(value)
+        if is_number(value) and value in (0, 1):  # a float column of 1.0/0.0 with NaN for unknown
             return bool(value)
         raise TypeError(f"{where} is {type(value).__name__}, expected True, False or None")
 
     if is_reply is None:
         return None
-    if single or isinstance(is_reply, (bool, np.bool_)):
+    if single or as_bool(is_reply) is not None:
         return [flag(is_reply, "is_reply")] * n
     if isinstance(is_reply, (str, bytes, Mapping)) or not isinstance(is_reply, Iterable):
         raise TypeError(f"is_reply must be True, False or None, or one of them per text, "

@@ -40,8 +40,8 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
-from .schema import HEAD_NAMES, THREAD_POSITIONS
-from .validation import is_missing
+from .schema import FALSE_WORDS, HEAD_NAMES, THREAD_POSITIONS, TRUE_WORDS
+from .validation import as_bool, is_missing, is_number
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
@@ -83,7 +83,8 @@ NESTED_TEXT_FIELDS = ("snippet.topLevelComment.snippet.textOriginal", "snippet.t
 REPLY_FIELDS = ("is_reply", "comment_type", "parent_id", "parentId", "in_reply_to_status_id",
                 "in_reply_to_status_id_str", "parent")
 _REPLY_KINDS = {**THREAD_POSITIONS, "comment": False, "top-level": False, "top_level": False}
-_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
+#: A parent id that says "no parent" as database exports write it (SQL's NULL, psql's \\N, "N/A").
+_NO_PARENT = frozenset({"", "null", "none", "nil", "\\n", "n/a", "na", "nan", "-", "undefined"})
 
 #: Records per chunk, with or without worker processes: the output is checkpointed after each one,
 #: and the model's batches are formed within it (sorted by length), so a comment's batch-mates, and
@@ -660,8 +661,8 @@ def reply_of(record: Mapping[str, Any]) -> bool | None:
     Read from the first of :data:`REPLY_FIELDS` present (:func:`reply_field_in`: also in any case and
     spelling, as a sheet names it: ``Is Reply``, ``Parent ID``): ``is_reply`` (a bool, 1/0, 1.0/0.0 as
     pandas writes a numeric column with nulls, or "true"/"false" in a CSV), ``comment_type``
-    ("reply" or "initial"), or a parent id (empty, null, NaN or a number equal to 0, the usual
-    "no parent" of database exports: top level). A value it cannot read gives None, so the text
+    ("reply" or "initial"), or a parent id (empty, null, NaN, a number equal to 0, or the word
+    NULL, ``\\N``, N/A or None: the usual "no parent" of database exports: top level). A value it cannot read gives None, so the text
     alone decides.
     """
     found = reply_field_in(record)
@@ -683,28 +684,29 @@ def reply_value(name: str, value: Any) -> bool | None:
     """:func:`reply_of` for the value of one of :data:`REPLY_FIELDS`, ``name``."""
     if name == "comment_type":
         return _REPLY_KINDS.get(value.strip().lower()) if isinstance(value, str) else None
+    flag = as_bool(value)
     if name == "is_reply":
-        if isinstance(value, bool):
-            return value
+        if flag is not None:
+            return flag
         word = value.strip().lower() if isinstance(value, str) else None
-        if word in _TRUE or word in _FALSE:
-            return word in _TRUE
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
         number = _number(value)
         return None if number not in (0.0, 1.0) else number == 1.0  # NaN is in neither
     if name == "parent":  # Graph API's parent comment object; another kind of "parent" says nothing
-        return bool(value) if isinstance(value, Mapping) else False if value is None else None
-    if value is None or isinstance(value, bool):
-        return False if value is None else None
+        return bool(value) if isinstance(value, Mapping) else False if is_missing(value) else None
+    if is_missing(value) or flag is not None:
+        return None if flag is not None else False
     number = _number(value)
     if number is not None:
         return not (number == 0 or number != number)  # 0, 0.0 or NaN: no parent
-    return str(value).strip() != ""
+    return str(value).strip().lower() not in _NO_PARENT
 
 
 def _number(value: Any) -> float | None:
-    """``value`` as a number if it is one: an int, a float, or a numeric string ("0.0" in a CSV
-    written by pandas from a column with nulls, which also gives floats in JSON and in Spark)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    """``value`` as a number if it is one: an int, a float (numpy's too), or a numeric string ("0.0"
+    in a CSV written by pandas from a column with nulls, which also gives floats in JSON and in Spark)."""
+    if is_number(value):
         return float(value)
     try:
         return float(value) if isinstance(value, str) else None

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from .validation import is_missing, is_number
+from .validation import as_bool, is_missing, is_number
 
 __all__ = [
     "Head",
@@ -94,7 +94,9 @@ class LabelError(ValueError):
 
 
 #: how a spreadsheet or a dataframe writes a boolean ``troll`` label (read case-insensitively)
-_TRUE, _FALSE = ("true", "1", "1.0", "yes", "y"), ("false", "0", "0.0", "no", "n")
+#: Words read as true and false (any case): ``t``/``f`` as PostgreSQL exports its booleans.
+TRUE_WORDS = frozenset({"true", "1", "1.0", "yes", "y", "t"})
+FALSE_WORDS = frozenset({"false", "0", "0.0", "no", "n", "f"})
 
 
 def parse_label(head: str, value: Any) -> str | None:
@@ -109,13 +111,13 @@ def parse_label(head: str, value: Any) -> str | None:
         return None
     spec = HEADS_BY_NAME[head]
     if spec.is_binary:
-        if isinstance(value, bool) or getattr(getattr(value, "dtype", None), "kind", "") == "b":  # numpy's bool too
+        if as_bool(value) is not None:  # numpy's bool too
             return "true" if value else "false"
         if is_number(value) and value in (0, 1):  # numpy's numbers too
             return "true" if value else "false"
         key = value.strip().lower() if isinstance(value, str) else None
-        if key in _TRUE or key in _FALSE:
-            return "true" if key in _TRUE else "false"
+        if key in TRUE_WORDS or key in FALSE_WORDS:
+            return "true" if key in TRUE_WORDS else "false"
         raise LabelError(f"{value!r} is not a valid 'troll' label; expected true or false")
     if not isinstance(value, str):
         raise LabelError(f"{value!r} is not a valid {head!r} label; expected a string")

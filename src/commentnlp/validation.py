@@ -8,7 +8,7 @@ import difflib
 from numbers import Integral, Real
 from typing import Any, Iterable
 
-__all__ = ["is_whole", "is_number", "did_you_mean"]
+__all__ = ["is_whole", "is_number", "is_missing", "as_bool", "did_you_mean"]
 
 
 def is_whole(value: Any, minimum: int = 0) -> bool:
@@ -22,8 +22,15 @@ def is_number(value: Any) -> bool:
 
 
 def is_missing(value: Any) -> bool:
-    """Whether a value stands for none: null, or NaN (a dataframe's empty cell, JSON's NaN)."""
-    return value is None or (is_number(value) and value != value)
+    """Whether a value stands for none: null, NaN (a dataframe's empty cell, JSON's NaN), or
+    pandas' ``NA``/``NaT`` (the empty cell of a nullable column)."""
+    return value is None or (is_number(value) and value != value) or type(value).__name__ in ("NAType", "NaTType")
+
+
+def as_bool(value: Any) -> bool | None:
+    """A boolean value as a bool (numpy's too), else None (an array of them too)."""
+    numpy_bool = getattr(getattr(value, "dtype", None), "kind", "") == "b" and getattr(value, "ndim", 0) == 0
+    return bool(value) if isinstance(value, bool) or numpy_bool else None
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
