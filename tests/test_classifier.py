@@ -431,6 +431,47 @@ def test_a_device_that_is_not_there_is_a_clear_error(monkeypatch):
         resolve_device("cuda:2")
 
 
+@pytest.mark.parametrize("visible, cpu", [("-1", True), ("", True), ("-1,0", True), (" -1", True), ("0", False)])
+def test_cuda_visible_devices_that_hide_every_gpu_mean_the_cpu_without_torch(monkeypatch, visible, cpu):
+    """CUDA_VISIBLE_DEVICES=-1, the usual "no GPU", imported torch (1.3 s, 185 MB) to find none."""
+    import builtins
+
+    from commentnlp import backends
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch":
+            raise AssertionError("torch imported")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    if cpu:
+        assert backends.resolve_device("auto") == "cpu"
+    else:
+        assert not backends.no_gpu_visible(visible)
+
+
+def test_texts_that_are_a_dataframe_are_refused(tiny_classifier):
+    import pandas as pd
+
+    df = pd.DataFrame({"message": ["where can I buy this?", "my order never arrived", "love it"]})
+    for call in (lambda: classify(df, model=tiny_classifier), lambda: tiny_classifier.predict_proba(df)):
+        with pytest.raises(TypeError, match=r"got a DataFrame: pass its text column \(df\['message'\]\)"):
+            call()  # labelled the column names: one prediction, for "message"
+    assert [p.text for p in classify(df["message"], model=tiny_classifier)] == list(df["message"])
+
+
+def test_the_default_model_by_name_or_by_none_is_loaded_once(monkeypatch):
+    from commentnlp import classifier
+
+    loads = []
+    monkeypatch.setattr(classifier, "_loaded", {})
+    monkeypatch.setattr(classifier.Classifier, "load", classmethod(lambda cls, path=None: loads.append(path) or object()))
+    assert classifier.load_cached(None) is classifier.load_cached("commentnlp-minilm") and len(loads) == 1
+
+
 def test_repr_says_which_model_and_backend(tiny_model_dir):
     clf = Classifier.load(tiny_model_dir, backend="onnx-cascade")
     assert repr(clf) == (f"Classifier(model={str(tiny_model_dir)!r}, backend='onnx-cascade', device='cpu', "

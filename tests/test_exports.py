@@ -113,6 +113,20 @@ def test_label_records_reads_a_dataframes_rows_and_refuses_what_is_not_records(t
     assert list(label_records(df.to_dict("records"), tiny_classifier))[:2] == out[:2]  # as its records give
 
 
+@pytest.mark.parametrize("chunk", [0, -1, 1.5, None])
+def test_label_records_refuses_a_chunk_that_is_no_size(tiny_classifier, chunk):
+    # 0 gave no records at all; -1 and 1.5 islice's "Stop argument for islice() must be None or an integer"
+    with pytest.raises(ValueError, match=f"chunk must be a whole number >= 1, not {chunk!r}"):
+        label_records([{"message": "hi"}], tiny_classifier, chunk=chunk)
+
+
+def test_label_records_takes_a_model_as_classify_does(tiny_model_dir, tiny_classifier):
+    # None or a name was an AttributeError once iterated
+    records = [{"message": "where can I buy it"}]
+    assert list(label_records(records, str(tiny_model_dir)))[0]["labels"] == \
+        list(label_records(records, tiny_classifier))[0]["labels"]
+
+
 def test_text_field_may_be_a_dotted_path_into_nested_objects():
     """YouTube's API nests a comment's text: snippet.topLevelComment.snippet.textOriginal."""
     path = "snippet.topLevelComment.snippet.textOriginal"

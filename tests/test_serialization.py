@@ -109,6 +109,8 @@ def _copy(src, dst):
     (lambda d: (d / "heads.safetensors").unlink(), "heads.safetensors is missing"),
     (lambda d: (d / "adapter.safetensors").write_bytes(b"\x00" * 10), "cannot read"),
     (lambda d: (d / "tokenizer.json").unlink(), "tokenizer.json is missing"),
+    # a bare Exception naming no file, after the ONNX graphs were built (the CLI printed a traceback)
+    (lambda d: (d / "tokenizer.json").write_text("{not json"), r"cannot read .*tokenizer\.json: key must be a string"),
 ])
 def test_damaged_model_dirs_give_clear_errors(tmp_path, tiny_model_dir, damage, message):
     d = _copy(tiny_model_dir, tmp_path / "m")

@@ -48,8 +48,8 @@ def resolve_device(device: str) -> str:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', not {device!r}")
     if device == "cpu":
         return device
-    if device == "auto" and not Path("/proc/driver/nvidia/version").exists() \
-            and not os.environ.get("CUDA_VISIBLE_DEVICES"):
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if device == "auto" and (no_gpu_visible(visible) or (not visible and not Path("/proc/driver/nvidia/version").exists())):
         return "cpu"
     import torch
 
@@ -62,6 +62,15 @@ def resolve_device(device: str) -> str:
     if device != "cuda" and int(device.split(":")[1]) >= count:
         raise ValueError(f"device {device!r} asked for, but this machine has {count} GPU(s): cuda:0 to cuda:{count - 1}")
     return device
+
+
+def no_gpu_visible(cuda_visible_devices: str | None) -> bool:
+    """Whether ``$CUDA_VISIBLE_DEVICES`` hides every GPU: ``-1`` or an empty list, the usual "no GPU"
+    (CUDA lists devices up to the first that is not one)."""
+    if cuda_visible_devices is None:
+        return False
+    first = cuda_visible_devices.split(",")[0].strip()
+    return first == "" or first.startswith("-")
 
 
 def onnx_available() -> bool:

@@ -22,7 +22,7 @@ from .calibration import apply_decision_thresholds, softmax
 from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
 from .preprocessing import normalize
-from .serialization import ModelConfig, read_config, resolve_model_path
+from .serialization import ModelConfig, read_config, read_tokenizer, resolve_model_path
 from .validation import as_bool, is_missing, is_number, is_whole
 
 __all__ = ["Classifier", "Prediction", "classify", "UNSURE"]
@@ -52,6 +52,9 @@ def text_list(texts: Any, one_text_allowed: bool = False) -> list[str]:
     if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
         expected = "a str or a list of str" if one_text_allowed else "a list of str (one text: wrap it in a list)"
         raise TypeError(f"texts must be {expected}, got {type(texts).__name__}")
+    if hasattr(texts, "columns"):  # iterating a DataFrame gives its column names
+        raise TypeError(f"texts must be a list of str, got a {type(texts).__name__}: pass its text column "
+                        "(df['message']), or label its rows with commentnlp.exports.label_records(df)")
     if isinstance(texts, Mapping):
         raise TypeError(f"texts must be a list of str, got a {type(texts).__name__}: pass the text "
                         "itself (e.g. record['message']) or a list of texts, not the record")
@@ -124,9 +127,7 @@ class Classifier:
     """
 
     def __init__(self, model_dir: Path, config: ModelConfig, backend, playbook: Playbook | None = None,
-                 recheck=None, recheck_margin: float = CASCADE_MARGIN):
-        from tokenizers import Tokenizer
-
+                 recheck=None, recheck_margin: float = CASCADE_MARGIN, tokenizer=None):
         self.model_dir = Path(model_dir)
         self.config = config
         self.backend = backend
@@ -136,9 +137,7 @@ class Classifier:
         self.playbook = playbook or default_playbook()
         self.heads: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in config.heads.items()}
         self.classes_ = self.heads
-        self._tokenizer = Tokenizer.from_file(str(self.model_dir / "tokenizer.json"))
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length=config.max_length)
+        self._tokenizer = tokenizer or read_tokenizer(self.model_dir, config.max_length)
         pad = self._tokenizer.token_to_id("[PAD]")
         self._pad_id = 0 if pad is None else pad
         on_gpu = self._on_gpu = str(getattr(backend, "device", "cpu")).startswith("cuda")
@@ -191,6 +190,7 @@ class Classifier:
             raise ValueError(f"threads must be None (every core) or a whole number >= 1, not {threads!r}")
         model_dir = resolve_model_path(path)
         config = read_config(model_dir)
+        tokenizer = read_tokenizer(model_dir, config.max_length)  # before the graphs are built: its errors first
         if playbook is not None and not isinstance(playbook, Playbook):
             playbook = Playbook.from_toml(playbook, base=default_playbook())
         resolved = resolve_device(device)
@@ -206,7 +206,7 @@ class Classifier:
                 recheck = OnnxBackend(model_dir, quantize=second[0], threads=threads, cache=onnx_cache, spin=False)
         else:
             engine = TorchBackend(model_dir, device=resolved)
-        clf = cls(model_dir, config, engine, playbook, recheck=recheck)
+        clf = cls(model_dir, config, engine, playbook, recheck=recheck, tokenizer=tokenizer)
         clf._load_args = {**requested, "playbook": clf.playbook}  # for pickling: see __reduce__
         return clf
 
@@ -444,7 +444,7 @@ _load_lock = threading.Lock()
 
 def load_cached(path: str | Path | None = None) -> Classifier:
     """Load a model once per process (thread-safe); ``None`` is the bundled default model."""
-    key = str(resolve_model_path(path).resolve()) if path is not None else ""
+    key = str(resolve_model_path(path).resolve())  # the default model by name or by None: one copy
     clf = _loaded.get(key)
     if clf is None:
         with _load_lock:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 from .schema import FALSE_WORDS, HEAD_NAMES, THREAD_POSITIONS, TRUE_WORDS
-from .validation import as_bool, is_missing, is_number
+from .validation import as_bool, is_missing, is_number, is_whole
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
@@ -735,7 +735,15 @@ def label_records(
     Records are dicts as an export holds them (the text field found as ``label`` finds it, the
     thread position read from their reply fields), or :class:`Item` s, or a pandas (or polars)
     DataFrame's rows; they are read lazily, in
-    chunks of ``chunk``. ``abstain``: a head below the model's threshold is labelled ``"unsure"``."""
+    chunks of ``chunk``. ``abstain``: a head below the model's threshold is labelled ``"unsure"``.
+    ``classifier``: a :class:`~commentnlp.Classifier`, or a model as ``classify`` takes it (None: the
+    default model, a bundled model's name or a directory), loaded once per process."""
+    if not is_whole(chunk, 1):  # 0 gave no records at all, silently
+        raise ValueError(f"chunk must be a whole number >= 1, not {chunk!r}")
+    if classifier is None or isinstance(classifier, (str, Path)):
+        from .classifier import load_cached
+
+        classifier = load_cached(classifier)
     if hasattr(items, "columns") and hasattr(items, "to_dicts"):  # a polars DataFrame's rows
         items = items.to_dicts()
     elif hasattr(items, "columns") and hasattr(items, "to_dict"):  # a pandas DataFrame's rows

@@ -48,6 +48,7 @@ __all__ = [
     "resolve_base_model",
     "load_base_encoder",
     "read_config",
+    "read_tokenizer",
     "write_config",
     "model_fingerprint",
     "save_model",
@@ -342,6 +343,21 @@ def _load_safetensors(path: Path, as_numpy: bool = False) -> dict:
         return load_file(str(path))
     except Exception as exc:  # corrupted or truncated file
         raise ModelLoadError(f"cannot read {path}: {exc}") from None
+
+
+def read_tokenizer(model_dir: str | Path, max_length: int):
+    """The model's fast tokenizer (``tokenizer.json``), no padding, cut at ``max_length`` tokens;
+    a clear error if the file is unreadable (it was a bare ``Exception`` naming no file)."""
+    from tokenizers import Tokenizer
+
+    path = Path(model_dir) / TOKENIZER_FILE
+    try:
+        tokenizer = Tokenizer.from_file(str(path))
+    except Exception as exc:  # missing, not JSON, not a tokenizer
+        raise ModelLoadError(f"cannot read {path}: {exc}") from None
+    tokenizer.no_padding()
+    tokenizer.enable_truncation(max_length=max_length)
+    return tokenizer
 
 
 def share_tensor_files(model_dir: str | Path, files: Iterable[Path] | None = None) -> None:
