@@ -23,6 +23,11 @@ def test_mentions_and_support_handles():
 
 def test_urls_and_link_placeholders():
     assert normalize("check https://t.co/xyz and www.spam.biz/x {link}") == "check http and http http"
+    # a bare domain's link, from the first word of its run (the quadratic "\b\S+" of old read them the same)
+    assert normalize("see shop.acme.COM/deals now, (shop.io/x) or acme.com") == "see http now, ( http or acme.com"
+    assert normalize("a." * 40 + "x.com/p q") == "http q" and normalize("a." * 2000) == ("a." * 2000)[:2000]
+    long_run = normalize(".com/ " + "a." * 300 + "b.net/c")  # from at most 100 characters before its ".net/"
+    assert long_run.startswith(".com/ a.a.") and long_run.endswith("a http") and 6 + 490 < len(long_run) < 6 + 510
 
 
 def test_html_entities_escapes_and_whitespace():

@@ -34,7 +34,12 @@ MAX_CHARS = 2000
 
 _ESCAPE = re.compile(r"\\x[0-9a-fA-F]{2}|\\u[0-9a-fA-F]{4}|\\[nrt]")
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\ufe0f\u00ad\ud800-\udfff]")  # with lone surrogates
-_URL = re.compile(r"(?:https?://|www\.)\S+|\{link\}|\b\S+\.(?:com|net|org|ly|io|co)/\S*", re.IGNORECASE)
+# a bare domain's link (shop.acme.com/deals) is looked for only in texts with a ".com/" and the like, and from at
+# most 100 characters before it: "\b\S+" scanned every word's rest of the run again ("a.a.a.a...", 4,000
+# characters: 0.33 s a comment; now 0.03 s with a ".com/" in it, 0.2 ms without); a real link reads the same
+_URL = re.compile(r"(?:https?://|www\.)\S+|\{link\}", re.IGNORECASE)
+_DOMAIN_URL = re.compile(r"(?:https?://|www\.)\S+|\{link\}|\b\S{1,100}\.(?:com|net|org|ly|io|co)/\S*", re.IGNORECASE)
+_DOMAIN_SLASH = re.compile(r"\.(?:com|net|org|ly|io|co)/", re.IGNORECASE)
 _SUPPORT_HANDLE = re.compile(r"@\w*(?:cares|support|help|service|team)\b", re.IGNORECASE)
 _MENTION = re.compile(r"(?<![\w@])@\w+")
 _REPEAT = re.compile(r"(.)\1{3,}", re.DOTALL)
@@ -56,7 +61,7 @@ def normalize(text: str) -> str:
     text = html.unescape(text)
     text = _ESCAPE.sub(" ", text)
     text = _INVISIBLE.sub("", text)
-    text = _URL.sub(" http ", text)
+    text = (_DOMAIN_URL if _DOMAIN_SLASH.search(text) else _URL).sub(" http ", text)
     text = _SUPPORT_HANDLE.sub("@support", text)
     text = _MENTION.sub(lambda m: m.group(0) if m.group(0) == "@support" else "@user", text)
     text = _REPEAT.sub(lambda m: m.group(1) * 3, text)
