@@ -375,6 +375,29 @@ def test_a_pretty_printed_record_is_one_record_and_a_broken_one_is_reported_by_l
     assert json.loads(open(tmp_path / "bad.out.jsonl").readline())["error"].startswith("line 1: not valid JSON")
 
 
+@pytest.mark.parametrize("data, ids", [
+    # a crawl's last page lists nothing: every line became "no text field", the real comments lost with it
+    (json.dumps(_page([1], "x")) + "\n" + json.dumps({"data": [], "paging": {}}) + "\n", ["1_1"]),
+    (json.dumps([_page([1, 2], "x"), {"data": []}]), ["1_1", "1_2"]),  # in an array: one error record
+    (json.dumps({"items": [], "nextPageToken": None}), []),  # alone: 1 error record and a --text-field hint
+    (json.dumps({"data": {"comments": [], "has_more": False}}), []),
+])
+def test_an_api_page_listing_no_records_is_read_as_none(tmp_path, tiny_classifier, data, ids):
+    (tmp_path / "pages.json").write_text(data, encoding="utf-8")
+    summary = label_file(tmp_path / "pages.json", tmp_path / "out.jsonl", tiny_classifier)
+    out = [json.loads(line) for line in open(tmp_path / "out.jsonl", encoding="utf-8")]
+    assert [r["id"] for r in out] == ids and summary.errors == 0 and "API response" in summary.notes[0]
+
+
+def test_records_written_one_after_another_over_several_lines_are_each_a_record(tmp_path, tiny_classifier):
+    # jq's default output (jq '.data[]' page.json): every line was "not valid JSON"
+    records = [{"id": 1, "message": "where to buy"}, {"id": 2, "message": "second"}]
+    (tmp_path / "jq.json").write_text("".join(json.dumps(r, indent=2) + "\n" for r in records), encoding="utf-8")
+    summary = label_file(tmp_path / "jq.json", tmp_path / "out.jsonl", tiny_classifier)
+    assert [json.loads(line)["id"] for line in open(tmp_path / "out.jsonl")] == [1, 2] and summary.labeled == 2
+    assert summary.notes == ["read 2 JSON values written one after another (as jq writes them), not one per line"]
+
+
 def test_a_binary_file_is_named_for_what_it_is_whatever_its_name(tmp_path, tiny_classifier, monkeypatch):
     """An Excel workbook saved as .csv was labelled line by line: every line 'invalid UTF-8'."""
     import zipfile

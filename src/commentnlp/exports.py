@@ -215,16 +215,18 @@ API_LIST_KEYS = ("data", "items", "data.comments")
 
 def _api_list_key(value: Any) -> str | None:
     """The key under which ``value``, an API response (``{"data": [...], "paging": {...}}``),
-    lists its records; None for a record (it has a text field) or anything else."""
+    lists its records (none, on a crawl's last page); None for a record (it has a text field) or
+    anything else."""
     if not isinstance(value, dict) or text_field_in(value) is not None:
         return None
-    return next((k for k in API_LIST_KEYS if _records_at(value, k) is not None), None)
+    return next((k for k in API_LIST_KEYS if _records_at(value, k, empty=True) is not None), None)
 
 
-def _records_at(value: dict[str, Any], path: str) -> list[dict[str, Any]] | None:
-    """The non-empty list of objects at a dotted ``path`` of ``value`` (an API's records), or None."""
+def _records_at(value: dict[str, Any], path: str, empty: bool = False) -> list[dict[str, Any]] | None:
+    """The list of objects at a dotted ``path`` of ``value`` (an API's records; an empty one only
+    if ``empty``), or None."""
     found = _nested(value, path)
-    return found if isinstance(found, list) and found and all(isinstance(v, dict) for v in found) else None
+    return found if isinstance(found, list) and (found or empty) and all(isinstance(v, dict) for v in found) else None
 
 
 def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
@@ -248,8 +250,8 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
             return None
         values.append(value)
         pos = _BLANKS.match(text, pos).end()
-    if len(values) > 1 and any(_api_list_key(v) is None for v in values):
-        return None  # several values, not all API responses: JSON lines (a bad first line opening with '[')
+    if len(values) > 1 and not all(isinstance(v, dict) for v in values):
+        return None  # several values, not all objects: JSON lines (a bad first line opening with '[')
     if len(text) > MAX_DEPTH and any(deeper_than(v, MAX_DEPTH + 3) for v in values):
         return None  # a record too deep to write back: JSON lines, each line carried through as its text
     records: list[Any] = []
@@ -267,6 +269,9 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
             records.append(record)
             records += _nested_replies(record, replies)
     notes = [f"read the records listed under {key!r} of {plural(n, 'API response')}" for key, n in pages.items()]
+    if len(values) > 1 and len(values) > sum(pages.values()):  # records written one after another, over several lines
+        notes.append(f"read {plural(len(values), 'JSON value')} written one after another (as jq writes them), not one "
+                     "per line")
     notes += [f"labelled {plural(n, 'reply', 'replies')} nested in their comments (under {path!r}) as records of their own, "
               f"each after its comment (which keeps them too)" for path, n in replies.items()]
     if left_out:
