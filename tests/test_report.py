@@ -458,3 +458,26 @@ def test_unsure_comments_get_a_queue_to_read_least_sure_first(tmp_path):
     assert "lol whatever" not in section
     build_report(write(tmp_path / "y.jsonl", records[-1:]), tmp_path / "s.html")
     assert 'id="queue-unsure"' not in (tmp_path / "s.html").read_text(encoding="utf-8")  # no --abstain: no section
+    # the CSV label writes: its unsure rows had empty scores, so the queue showed "–" in file order
+    import io
+
+    from commentnlp.exports import _CsvSink
+
+    text = io.StringIO()
+    sink = _CsvSink(text)
+    for r in records:
+        sink.write(r)
+    sink.flush()
+    (tmp_path / "x.csv").write_text(text.getvalue(), encoding="utf-8")
+    build_report(tmp_path / "x.csv", tmp_path / "c.html")
+    csv_section = (tmp_path / "c.html").read_text(encoding="utf-8").split('id="queue-unsure"')[1].split("</section>")[0]
+    assert csv_section.index("hmm") < csv_section.index("is it any good") < csv_section.index("you clowns again")
+    assert "41%" in csv_section or "0.41" in csv_section
+
+
+def test_an_unsure_intent_is_unsure_over_time_too(tmp_path):
+    records = mixed_records(days=1)
+    records[0]["labels"]["intent"] = "unsure"  # the intent section said "Unsure 1", the chart per day "Other"
+    build_report(write(tmp_path / "x.jsonl", records), tmp_path / "r.html")
+    trend = (tmp_path / "r.html").read_text(encoding="utf-8").split('id="trend"')[1].split("</section>")[0]
+    assert ">Unsure<" in trend and ">Other<" not in trend

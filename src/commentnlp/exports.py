@@ -40,7 +40,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
-from .schema import FALSE_WORDS, HEAD_NAMES, THREAD_POSITIONS, TRUE_WORDS
+from .schema import FALSE_WORDS, HEAD_NAMES, THREAD_POSITIONS, TRUE_WORDS, UNSURE
 from .validation import as_bool, is_missing, is_number, is_whole
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
@@ -987,8 +987,8 @@ class _CsvSink:
                 extra[k] = v
         for head, label in (record.get("labels") or {}).items():
             flat[head] = "true" if label is True else "false" if label is False else label
-            key = flat[head]
-            flat[f"{head}_score"] = (record.get("scores") or {}).get(head, {}).get(key, "")
+            scores = (record.get("scores") or {}).get(head, {})  # unsure: the top score, below the head's threshold
+            flat[f"{head}_score"] = scores.get(flat[head], "") if flat[head] != UNSURE else max(scores.values(), default="")
         if extra:
             flat["extra"] = _json_text(extra)
         self.writer.writerow([_cell(flat.get(c, "")) for c in self.columns])

@@ -368,9 +368,9 @@ class _Stats:
             " Dates such as 03/11/2026 are read month first, as US exports write them: no date of this export has "
             "a day above 12 to tell.")
 
-    # day row: [n, with sentiment, negative, with troll, trolls, *intents, other intent]
+    # day row: [n, with sentiment, negative, with troll, trolls, *intents, unsure intent, other intent]
     def _add_day(self, days: dict, day: Any, labels: dict[str, str | None]) -> None:
-        row = days.setdefault(day, [0] * (6 + len(INTENTS)))
+        row = days.setdefault(day, [0] * (7 + len(INTENTS)))
         row[0] += 1
         if labels.get("sentiment") is not None:
             row[1] += 1
@@ -380,7 +380,7 @@ class _Stats:
             row[4] += labels["troll"] == "true"
         intent = labels.get("intent")
         if intent is not None:
-            row[5 + (INTENTS.index(intent) if intent in INTENTS else len(INTENTS))] += 1
+            row[5 + (INTENTS.index(intent) if intent in INTENTS else len(INTENTS) + (intent != UNSURE))] += 1
 
     def _enqueue(self, queue: str, record: dict[str, Any], when: datetime | None) -> None:
         self.queue_sizes[queue] += 1
@@ -443,7 +443,7 @@ def _buckets(days: dict[date, list[int]]) -> tuple[str, list[_Bucket]]:
         for i, v in enumerate(row):
             acc[i] += v
     out, cur, end = [], key(first), key(last)
-    width = 6 + len(INTENTS)
+    width = 7 + len(INTENTS)
     while cur <= end:
         row = sums.get(cur, [0] * width)
         out.append(_Bucket(cur, row[0], row[2] / row[1] if row[1] else None,
@@ -788,7 +788,7 @@ def _intent_time_chart(buckets: list[_Bucket], unit: str) -> str:
     c = _Chart(buckets, unit, 1120, 260, (1.0, 0.25), _fmt_pct)
     c.axes()
     bw = max(1.0, c.band * 0.78)
-    names = [*INTENTS, "other"]
+    names = [*INTENTS, *EXTRA_VALUES]
     for i, b in enumerate(buckets):
         total = sum(b.intents)
         if not total:
@@ -829,7 +829,7 @@ def _trend_section(stats: _Stats, unit: str, buckets: list[_Bucket]) -> str:
     undated = stats.labeled - stats.dated
     note = f" {plural(undated, 'labeled record')} without a usable timestamp left out{unread}." if undated else ""
     per = {"day": "Per day (UTC)", "week": "Per week (UTC, weeks start on Monday)", "month": "Per month (UTC)"}[unit]
-    intents = [v for v in INTENTS] + (["other"] if any(b.intents[-1] for b in buckets) else [])
+    intents = [*INTENTS, *(v for i, v in enumerate(EXTRA_VALUES, len(INTENTS)) if any(b.intents[i] for b in buckets))]
     return f"""<section class="card" id="trend"><h2>Over time</h2>
 <p class="lead">{_e(per)}, {plural(stats.dated, 'labeled comment')}.{_e(note)}{_e(stats.slash_note)} Hover a bar or point for its numbers.</p>
 <div class="grid2">
