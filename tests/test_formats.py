@@ -145,6 +145,23 @@ def test_csv_in_tsv_out_reads_the_input_by_its_own_separator(tmp_path, tiny_clas
     assert [r["message"] for r in rows] == ["where can I buy it", "love it, thanks"] and rows[1]["intent"]
 
 
+@pytest.mark.parametrize("out_name", ["out.csv", "out.xlsx"])
+def test_a_csv_with_a_header_and_no_rows_gives_its_header_and_the_label_columns(tmp_path, tiny_classifier, out_name):
+    # a day without comments: the output was 0 bytes (pandas: EmptyDataError), its sep= line lost
+    src = tmp_path / "h.csv"
+    src.write_text("sep=;\nid;message\n", encoding="utf-8")
+    summary = label_file(src, tmp_path / out_name, tiny_classifier)
+    assert summary.total == 0
+    if out_name.endswith(".csv"):
+        lines = (tmp_path / out_name).read_text(encoding="utf-8").splitlines()
+        assert lines[0] == "sep=;" and lines[1].startswith("id;message;style;intent;") and len(lines) == 2
+    else:
+        import openpyxl
+
+        rows = list(openpyxl.load_workbook(tmp_path / out_name).active.values)
+        assert len(rows) == 1 and rows[0][:3] == ("id", "message", "style")
+
+
 def test_output_without_a_format_extension_keeps_the_inputs_format(tmp_path, tiny_classifier):
     src = tmp_path / "c.csv"
     src.write_text("id,message\n1,where can I buy it\n", encoding="utf-8")

@@ -413,14 +413,15 @@ MAX_PREAMBLE_ROWS = 30
 def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
              dialect: tuple[str, str] | None = None,
              on_preamble: Callable[[list[list[str]]], None] | None = None,
-             text_field: str | None = None) -> Iterator[Item]:
+             text_field: str | None = None, on_header: Callable[[list[str]], None] | None = None) -> Iterator[Item]:
     """Parse a CSV byte stream with a header row (quoted fields may hold delimiters and newlines).
 
     ``dialect`` is ``(encoding, delimiter)``; by default :func:`sniff_csv` finds them. Empty rows
     hold no record: they are skipped and reported to ``on_blank(line_number)``. When the first row
     names no text field (``text_field``, or by default one of :data:`TEXT_FIELDS`) but one of the
     next :data:`MAX_PREAMBLE_ROWS`, wider than every row above it, does, as in an export that opens with a title, that row is the header,
-    and the rows before it are given to ``on_preamble`` (once, before the first record).
+    and the rows before it are given to ``on_preamble`` (once, before the first record). The
+    header's names go to ``on_header`` (once, before the first record).
     """
     allow_long_csv_fields()
     if dialect is None:
@@ -455,6 +456,8 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
     if not names_text(header):
         header, ahead = _header_further_down(reader, header, names_text, on_preamble)
     header = _unique_names([_repair(h)[0] for h in header])
+    if on_header:
+        on_header(header)
 
     def rows() -> Iterator[tuple[int, list[str] | None, str | None]]:
         """``(first line, row or None, csv error)`` of the rows after the header."""
@@ -936,7 +939,7 @@ class _CsvSink:
 
     def __init__(self, out: IO[str], columns: list[str] | None = None, delimiter: str = ",",
                  bom: bool = False, excel_sep: bool = False, rows_above: list[list[str]] | None = None,
-                 writer: Any = None):
+                 writer: Any = None, input_columns: list[str] | None = None):
         #: what writes the rows: a CSV writer on ``out``, or a sheet's (:class:`~commentnlp.spreadsheets.SheetWriter`)
         self.writer = writer if writer is not None else csv.writer(out, delimiter=delimiter)
         self.columns = columns
@@ -948,6 +951,8 @@ class _CsvSink:
         self._flat = set(columns or ()) - self.RESERVED  # record fields written to their own column
         #: the first chunk's records, held until its end: the header holds the fields of all of them
         self._first: list[dict[str, Any]] = []
+        #: the input's header, filled as it is read: the output's when no record comes (a day without comments)
+        self.input_columns = input_columns if input_columns is not None else []
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
         inputs = [k for k in first if k not in OUTPUT_FIELDS and k not in self.RESERVED]
@@ -963,9 +968,9 @@ class _CsvSink:
         """Write the first chunk's records under a header of all their fields, in the order they
         first appear (at a checkpoint, and at the end): a field that the first record lacks (a reply's
         ``parent_id``) gets its column, and a bad first line does not make the header ``raw``."""
-        if self.columns is not None or not self._first:
+        if self.columns is not None or not (self._first or self.input_columns):
             return
-        readable = [r for r in self._first if not r.keys() <= {"raw", "error"}] or self._first
+        readable = [r for r in self._first if not r.keys() <= {"raw", "error"}] or self._first or [self.input_columns]
         self.columns = self.header_for(dict.fromkeys(k for r in readable for k in r))
         self._flat = set(self.columns) - self.RESERVED
         self._out.write(self.preamble)
@@ -1504,7 +1509,8 @@ def label_file(
 
         total = None if from_stdin or from_xlsx or progress is None else _count_lines(Path(input_path), in_gz)
         bom = excel_sep = False
-        preamble: list[list[str]] = []  # rows of a CSV input above its header row
+        preamble: list[list[str]] = []  # rows of a CSV input above its header
+        input_header: list[str] = []  # a CSV input's, written as the output's even when no row follows row
         if in_fmt == "txt":
             delimiter, reader = ",", read_text_lines  # type: ignore[assignment]
         elif in_fmt == "csv":
@@ -1521,7 +1527,8 @@ def label_file(
 
             def reader(stream: IO[bytes], on_blank: Callable[[int], None]) -> Iterator[Item]:
                 return map(_csv_item, read_csv(stream, on_blank, dialect=(csv_encoding, delimiter),
-                                               on_preamble=on_preamble, text_field=text_field))
+                                               on_preamble=on_preamble, text_field=text_field,
+                                               on_header=input_header.extend))
         else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
             delimiter = ","
             reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
@@ -1541,7 +1548,8 @@ def label_file(
         def run(text_out: IO[str], skip: int, columns: list[str] | None, on_chunk) -> None:
             counter = _Counting(text_out)
             sink = (_CsvSink(counter, columns, delimiter=out_delimiter, bom=bom, excel_sep=excel_sep, rows_above=preamble,
-                             writer=sheet_out) if out_fmt in ("csv", "xlsx") else _JsonlSink(counter))
+                             writer=sheet_out, input_columns=input_header) if out_fmt in ("csv", "xlsx")
+                    else _JsonlSink(counter))
             items = reader(stream, on_blank=_count_blank)
             for _ in range(skip):
                 if next(items, None) is None:
