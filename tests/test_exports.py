@@ -167,7 +167,7 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     src.write_text("\n".join(json.dumps({"text": f"t{i} 😍" if i % 7 else None}) for i in range(3000)) + "\n")
     expected = tmp_path / "expected.jsonl"
     monkeypatch.setattr(exports, "CHUNK", 1024)
-    label_file(src, expected, tiny_classifier)
+    whole = label_file(src, expected, tiny_classifier)
     dst = tmp_path / "out.jsonl"
     restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=2)
     with pytest.raises(KeyboardInterrupt):
@@ -177,6 +177,9 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     summary = label_file(src, dst, tiny_classifier, resume=True)
     assert summary.resumed == 1024 and summary.total == 3000
     assert dst.read_bytes() == expected.read_bytes()
+    # the summary covers the whole output, as the uninterrupted run's does (it counted this run's 1,976 only)
+    assert (summary.labeled, summary.errors, summary.reasons, summary.actions) == \
+        (whole.labeled, whole.errors, whole.reasons, whole.actions)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expected.jsonl", "in.jsonl", "out.jsonl"]
 
 

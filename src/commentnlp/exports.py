@@ -102,7 +102,8 @@ class LabelSummary:
     errors: int = 0
     blank_lines: int = 0
     reasons: Counter = field(default_factory=Counter)
-    #: records per suggested action (the playbook rule's id), of the records labelled in this run
+    #: records per suggested action (the playbook rule's id), of the records labelled (before an
+    #: interruption too, when resumed)
     actions: Counter = field(default_factory=Counter)
     #: how the input was read, where it is not one record per line or row (API responses)
     notes: list[str] = field(default_factory=list)
@@ -116,6 +117,16 @@ class LabelSummary:
         self.errors += other.errors
         self.reasons.update(other.reasons)
         self.actions.update(other.actions)
+
+    def counts(self) -> dict[str, Any]:
+        """The counts a checkpoint keeps, so that a resumed run's summary covers the whole output."""
+        return {"labeled": self.labeled, "errors": self.errors, "reasons": dict(self.reasons),
+                "actions": dict(self.actions)}
+
+    def restore(self, counts: Mapping[str, Any]) -> None:
+        """Take the counts of an interrupted run (:meth:`counts`) as this run's start."""
+        self.labeled, self.errors = int(counts["labeled"]), int(counts["errors"])
+        self.reasons, self.actions = Counter(counts["reasons"]), Counter(counts["actions"])
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors, "blank_lines": self.blank_lines,
@@ -1086,10 +1097,11 @@ def _read_checkpoint(part: Path) -> dict[str, Any] | None:
 
 
 def _write_checkpoint(part: Path, records: int, chars: int, columns: list[str] | None,
-                      run: dict[str, Any] | None = None) -> None:
+                      run: dict[str, Any] | None = None, counts: dict[str, Any] | None = None) -> None:
     ck = part.with_name(part.name + ".json")
     tmp = ck.with_name(ck.name + ".tmp")
-    tmp.write_text(json.dumps({"records": records, "chars": chars, "columns": columns, "run": run}), encoding="utf-8")
+    tmp.write_text(json.dumps({"records": records, "chars": chars, "columns": columns, "run": run, "counts": counts}),
+                   encoding="utf-8")
     os.replace(tmp, ck)
 
 
@@ -1609,10 +1621,12 @@ def label_file(
                 _restore_part(part, out_gz, checkpoint["chars"])
                 skip, base_chars, columns = checkpoint["records"], checkpoint["chars"], checkpoint.get("columns")
                 summary.resumed = skip
+                with contextlib.suppress(KeyError, TypeError, ValueError):  # a checkpoint of an earlier version has none
+                    summary.restore(checkpoint["counts"])
             with _open_text_out(part, out_gz, append=bool(checkpoint)) as text_out:
                 def on_chunk(done: int, chars: int, cols: list[str] | None) -> None:
                     text_out.flush()
-                    _write_checkpoint(part, done, base_chars + chars, cols, identity)
+                    _write_checkpoint(part, done, base_chars + chars, cols, identity, summary.counts())
 
                 run(text_out, skip, columns, on_chunk)
             os.replace(part, out)  # atomic: the final name only ever holds a complete file

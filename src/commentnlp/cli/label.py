@@ -139,7 +139,7 @@ def _label_one(input: str, output: str | None, clf, options: dict, show: bool):
 
 def _print_summary(summary, input: str) -> None:
     """What a run did, to stderr: counts, actions, reasons for errors, notes and hints."""
-    rate = summary.total / summary.seconds if summary.seconds else 0.0
+    rate = (summary.total - summary.resumed) / summary.seconds if summary.seconds else 0.0  # of this run
     resumed = f" ({summary.resumed} from the interrupted run)" if summary.resumed else ""
     msg = (f"{summary.total} records{resumed} -> {summary.output}: {summary.labeled} labeled, "
            f"{summary.errors} with errors ({rate:.0f} records/s)")
