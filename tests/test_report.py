@@ -219,6 +219,8 @@ def test_no_trend_without_timestamps(tmp_path):
     ("03.11.2026 10:00", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),  # dots: day first
     ("11/23/2026 12:30 AM", datetime(2026, 11, 23, 0, 30, tzinfo=timezone.utc)),
     ("23/11/2026 22:15", datetime(2026, 11, 23, 22, 15, tzinfo=timezone.utc)),
+    ("2026-11-03 10:00:00 UTC", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),  # BigQuery's
+    ("Tue, 03 Nov 2026 12:00:00 +0200", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),  # e-mail's, RSS's (RFC 2822)
     ("11/03/2026", None),  # March 11 or November 3: a report decides from the export's other dates
     ("Nov 31, 2026", None), ("13/13/2026", None), ("00/05/2026", None), ("11/03/2026 25:00", None),
 ])
@@ -473,6 +475,14 @@ def test_unsure_comments_get_a_queue_to_read_least_sure_first(tmp_path):
     csv_section = (tmp_path / "c.html").read_text(encoding="utf-8").split('id="queue-unsure"')[1].split("</section>")[0]
     assert csv_section.index("hmm") < csv_section.index("is it any good") < csv_section.index("you clowns again")
     assert "41%" in csv_section or "0.41" in csv_section
+
+
+def test_youtube_comments_are_dated_by_their_nested_published_at(tmp_path):
+    # what label writes of a YouTube API response: "No timestamps in these records"
+    thread = rec("where to buy?", snippet={"topLevelComment": {"snippet": {"publishedAt": "2026-11-03T10:00:00Z"}}})
+    reply = rec("amazon", snippet={"publishedAt": "2026-11-04T09:00:00Z"}, parent_id="t1")
+    summary = build_report(write(tmp_path / "yt.jsonl", [thread, reply]), tmp_path / "r.html")
+    assert summary["dated"] == 2 and summary["trend"]["unit"] == "day"
 
 
 def test_an_unsure_intent_is_unsure_over_time_too(tmp_path):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import contextlib
+import email.utils
 import heapq
 import math
 import os
@@ -30,8 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
-from .exports import (check_not_an_input, detect_format, field_among, is_device_or_pipe, open_input, open_stdin,
-                      plural, read_csv, read_jsonl, record_of_csv_row, text_of, xlsx_as_csv)
+from .exports import (_nested, check_not_an_input, detect_format, field_among, is_device_or_pipe, open_input,
+                      open_stdin, plural, read_csv, read_jsonl, record_of_csv_row, text_of, xlsx_as_csv)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -40,6 +41,8 @@ __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_repor
 #: ``publishedAt``): ISO 8601, unix seconds or milliseconds, or a date as exports write it
 #: (:func:`parse_time`).
 TIME_FIELDS = ("created_time", "created_at", "create_time", "published_at", "timestamp", "date", "time")
+#: Where YouTube's Data API nests a comment's time (a thread's, a reply's), as it nests its text
+NESTED_TIME_FIELDS = ("snippet.topLevelComment.snippet.publishedAt", "snippet.publishedAt")
 
 INTENTS: tuple[str, ...] = HEADS_BY_NAME["intent"].values
 #: Values outside the schema ("unsure" from label --abstain, anything else -> "other").
@@ -173,12 +176,16 @@ def _parse_written(s: str) -> datetime | SlashDate | None:
     :data:`SlashDate` when its numbers do not tell which is the month."""
     if len(s) > 64 or not any(c.isdigit() for c in s[-4:] + s[:10]):
         return None
+    written = s
     s = re.sub(r"\s*,\s*|\s+at\s+|\s+", " ", s).strip().removesuffix(" UTC").removesuffix(" GMT")
     match = next((m for m in (p.fullmatch(s) for p in _WRITTEN) if m), None)
     if match is None:
         with contextlib.suppress(ValueError):
             return datetime.strptime(s, _TWITTER).astimezone(timezone.utc)
-        return None
+        with contextlib.suppress(TypeError, ValueError, IndexError):  # e-mail's (RFC 2822): Tue, 03 Nov 2026 10:00:00 +0000
+            when = email.utils.parsedate_to_datetime(written)
+            return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+        return _parse_iso(s) if s[:4].isdigit() else None  # ISO with " UTC" after it (BigQuery's)
     g = match.groupdict()
     hour, minute, second = int(g["H"] or 0), int(g["M"] or 0), int(g["S"] or 0)
     if g["half"]:
@@ -200,15 +207,17 @@ def _parse_written(s: str) -> datetime | SlashDate | None:
         return None
 
 
-def _time_field(record: dict[str, Any]) -> str | None:
-    """The first of :data:`TIME_FIELDS` a record has with a value (by name, else in any case and
-    spelling: ``Date``, ``publishedAt``)."""
+def _time_field(record: dict[str, Any]) -> tuple[str, Any] | None:
+    """``(name, value)`` of the first of :data:`TIME_FIELDS` a record has with a value (by name, else
+    in any case and spelling: ``Date``, ``publishedAt``; else YouTube's nested ``snippet...publishedAt``)."""
     for name in TIME_FIELDS:
         value = record.get(name)
         if value is not None and value != "":
-            return name
+            return name, value
     name = field_among(tuple(record), TIME_FIELDS)
-    return name if name is not None and record[name] is not None and record[name] != "" else None
+    if name is not None and record[name] is not None and record[name] != "":
+        return name, record[name]
+    return next(((p, v) for p in NESTED_TIME_FIELDS for v in [_nested(record, p)] if isinstance(v, str) and v), None)
 
 
 def _value(head: str, value: Any) -> str | None:
@@ -315,8 +324,8 @@ class _Stats:
         for head, value in labels.items():
             if value is not None:
                 self.heads[head][value] += 1
-        field_name = _time_field(record)
-        when = _parse_time(record[field_name]) if field_name is not None else None
+        field_name, stamp = _time_field(record) or (None, None)
+        when = _parse_time(stamp) if field_name is not None else None
         if isinstance(when, tuple):  # 03/11/2026: which is the month is known once all are read
             a, b, year, _ = when
             self.dated += 1
@@ -325,13 +334,13 @@ class _Stats:
         elif when is not None and PLAUSIBLE_YEARS[0] <= when.year < PLAUSIBLE_YEARS[1]:
             self.dated += 1
             self._add_day(self.days, when.date(), labels)
-            slashes = _SLASHES.match(str(record[field_name]).strip())
+            slashes = _SLASHES.match(str(stamp).strip())
             if slashes:  # 23/11/2026 or 11/23/2026: how the export writes its dates
                 self.slash_order["day first" if int(slashes.group(1)) > 12 else "month first"] += 1
         else:
             when = None
             if field_name is not None and self.undatable is None:  # a format the report does not read
-                self.undatable = f"{field_name} {str(record[field_name])[:40]!r}"
+                self.undatable = f"{field_name} {str(stamp)[:40]!r}"
         troll = labels.get("troll") == "true"
         intent, sentiment = labels.get("intent"), labels.get("sentiment")
         if intent == "where_to_buy" and not troll:
