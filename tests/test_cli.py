@@ -78,6 +78,19 @@ def test_label_to_stdout_with_text_field(tmp_path, tiny_model_dir):
     assert row["msg"] == "hello" and set(row["labels"]) == {"style", "intent", "sentiment", "troll"}
 
 
+@pytest.mark.parametrize("option, message", [
+    (["--format", "json"], "unknown format 'json'"), (["--output-format", "tsv"], "unknown format 'tsv'"),
+    (["--output-format", "txt"], "label writes jsonl, csv or xlsx"), (["--device", "tpu"], "--device must be"),
+    (["--backend", "foo"], "--backend must be one of"), (["--encoding", "nope"], "unknown encoding 'nope'"),
+])
+def test_wrong_option_values_are_usage_errors(tmp_path, tiny_model_dir, option, message):
+    # exit code 1 (a fatal error) though the README and --help say 2 is wrong usage
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "x"}\n')
+    result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), *option])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
 def test_fatal_errors_are_one_line_and_nonzero(tmp_path, tiny_model_dir):
     result = runner.invoke(app, ["label", str(tmp_path / "missing.jsonl"), "--model", str(tiny_model_dir)])
     assert result.exit_code == 1 and "input file not found" in result.output and "Traceback" not in result.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+import re
 import sys
 from contextlib import contextmanager
 from typing import Callable, Iterator, NoReturn, TypeVar
@@ -84,8 +85,12 @@ def load_classifier(model: str | None, device: str = "auto", playbook: str | Non
     from ..playbook import PlaybookError
     from ..serialization import ModelLoadError
 
-    from ..classifier import Classifier
+    from ..classifier import BACKENDS, Classifier
 
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", device):  # wrong usage: exit code 2
+        fail(f"--device must be auto, cpu or cuda[:N], not {device!r}", 2)
+    if backend not in BACKENDS:
+        fail(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}", 2)
     try:
         return Classifier.load(model, device=device, playbook=playbook, backend=backend)
     except (ModelLoadError, PlaybookError, ValueError) as exc:
