@@ -127,6 +127,14 @@ def test_label_records_takes_a_model_as_classify_does(tiny_model_dir, tiny_class
         list(label_records(records, tiny_classifier))[0]["labels"]
 
 
+def test_a_text_of_invisible_characters_only_is_empty():
+    # zero-width spaces, half an emoji: nothing the model reads, labelled social/amplify as if a comment
+    for text in ("\u200b\u200b", " \ufeff\u200d ", "\ud83d"):
+        assert text_of({"message": text}) == (None, "'message' is empty (only invisible characters)")
+    assert text_of({"message": " \t"}) == (None, "'message' is empty")
+    assert text_of({"message": "\u200bok"}) == ("\u200bok", None) and text_of({"message": "😍"}) == ("😍", None)
+
+
 def test_text_field_may_be_a_dotted_path_into_nested_objects():
     """YouTube's API nests a comment's text: snippet.topLevelComment.snippet.textOriginal."""
     path = "snippet.topLevelComment.snippet.textOriginal"

@@ -40,6 +40,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
+from .preprocessing import is_blank
 from .schema import FALSE_WORDS, HEAD_NAMES, THREAD_POSITIONS, TRUE_WORDS, UNSURE
 from .validation import as_bool, is_missing, is_number, is_whole
 
@@ -651,8 +652,8 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
             value = _nested(record, name)
     if not isinstance(value, str):
         return None, f"{name!r} is {'null' if _missing(value) else type(value).__name__}, not a string"
-    if not value.strip():
-        return None, f"{name!r} is empty"
+    if is_blank(value):
+        return None, f"{name!r} is empty" + ("" if not value.strip() else " (only invisible characters)")
     return value, None
 
 
