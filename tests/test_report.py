@@ -485,6 +485,20 @@ def test_youtube_comments_are_dated_by_their_nested_published_at(tmp_path):
     assert summary["dated"] == 2 and summary["trend"]["unit"] == "day"
 
 
+def test_a_youtube_response_labelled_into_csv_is_read_back_with_its_text_and_time(tmp_path, tiny_classifier):
+    # the text and time sit in the 'snippet' column as JSON: the report's comments were blank, undated, and
+    # labelling that CSV again was "no text field"
+    from commentnlp.exports import label_file
+
+    thread = {"id": "t1", "snippet": {"topLevelComment": {"snippet": {
+        "textOriginal": "where can I buy it?", "publishedAt": "2026-11-03T10:00:00Z"}}}}
+    (tmp_path / "yt.json").write_text(json.dumps({"items": [thread]}), encoding="utf-8")
+    label_file(tmp_path / "yt.json", tmp_path / "yt.csv", tiny_classifier)
+    summary = build_report(tmp_path / "yt.csv", tmp_path / "r.html")
+    assert (summary["labeled"], summary["untexted"], summary["dated"]) == (1, 0, 1)
+    assert label_file(tmp_path / "yt.csv", tmp_path / "again.csv", tiny_classifier).labeled == 1
+
+
 def test_an_unsure_intent_is_unsure_over_time_too(tmp_path):
     records = mixed_records(days=1)
     records[0]["labels"]["intent"] = "unsure"  # the intent section said "Unsure 1", the chart per day "Other"

@@ -638,7 +638,7 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
         if text_field in record:
             value = record[text_field]
         else:
-            value = _nested(record, text_field)
+            value = _nested(record, text_field, cells=True)
             if value is _MISSING:
                 return None, f"no {text_field!r} field"
     else:
@@ -646,10 +646,10 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
         if name is not None:
             value = record[name]
         else:  # a resource of YouTube's Data API holds its text in nested objects
-            name = next((path for path in NESTED_TEXT_FIELDS if _nested(record, path) is not _MISSING), None)
+            name = next((path for path in NESTED_TEXT_FIELDS if _nested(record, path, cells=True) is not _MISSING), None)
             if name is None:
                 return None, f"no text field (looked for {', '.join(TEXT_FIELDS)})"
-            value = _nested(record, name)
+            value = _nested(record, name, cells=True)
     if not isinstance(value, str):
         return None, f"{name!r} is {'null' if _missing(value) else type(value).__name__}, not a string"
     if is_blank(value):
@@ -665,10 +665,15 @@ def _missing(value: Any) -> bool:
     return is_missing(value) or type(value).__name__ == "NAType"
 
 
-def _nested(record: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path of nested objects (``a.b.c``), or ``_MISSING``."""
+def _nested(record: Mapping[str, Any], path: str, cells: bool = False) -> Any:
+    """The value at a dotted path of nested objects (``a.b.c``), or ``_MISSING``; with ``cells``,
+    an object on the way may be a CSV cell holding it as JSON, as ``label`` writes one (YouTube's
+    ``snippet`` column)."""
     value: Any = record
     for key in path.split("."):
+        if cells and isinstance(value, str) and value.startswith("{"):
+            with contextlib.suppress(ValueError, RecursionError):
+                value = json.loads(value)
         if not isinstance(value, Mapping) or key not in value:
             return _MISSING
         value = value[key]

@@ -217,7 +217,8 @@ def _time_field(record: dict[str, Any]) -> tuple[str, Any] | None:
     name = field_among(tuple(record), TIME_FIELDS)
     if name is not None and record[name] is not None and record[name] != "":
         return name, record[name]
-    return next(((p, v) for p in NESTED_TIME_FIELDS for v in [_nested(record, p)] if isinstance(v, str) and v), None)
+    return next(((p, v) for p in NESTED_TIME_FIELDS for v in [_nested(record, p, cells=True)] if isinstance(v, str) and v),
+                None)
 
 
 def _value(head: str, value: Any) -> str | None:
