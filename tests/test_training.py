@@ -418,3 +418,50 @@ def test_a_missing_data_file_names_its_setting(tmp_path):
     with pytest.raises(DataError, match=r"^\[data\] train: no file matches .*mine_\*.csv$"):
         train(cfg, log=lambda _: None)
 
+
+
+def test_a_model_is_saved_only_where_nothing_else_is_overwritten(tmp_path, tiny_model_dir, monkeypatch):
+    """Training wrote into any directory: a project's README.md and config.json were overwritten and
+    its encoder/ folder deleted; '' saved into the working directory; the shipped model's directory
+    (by name, relative or absolute path, as training/configs/default.toml names it) was replaced."""
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+    from commentnlp.serialization import default_model_path
+    from commentnlp.trainer import check_output_dir, train
+
+    cfg, _ = toy_config(tmp_path)
+    project = tmp_path / "proj"
+    (project / "encoder").mkdir(parents=True)
+    (project / "README.md").write_text("mine")
+    (project / "config.json").write_text("{}")
+    (project / "encoder" / "notes.txt").write_text("notes")
+    cfg.training.output_dir = str(project)
+    with pytest.raises(ConfigError, match=r"proj is a directory that holds other files than a saved model "
+                                          r"\(README.md, config.json, encoder\)"):
+        train(cfg, log=lambda _: None)
+    assert (project / "README.md").read_text() == "mine" and (project / "encoder" / "notes.txt").is_file()
+    result = CliRunner().invoke(app, ["train", "--data.train", cfg.data.train[0], "-o", str(project)])
+    assert result.exit_code == 1 and result.output.startswith("error: training.output_dir") and "Traceback" not in result.output
+    for empty in ("", "  "):
+        cfg.training.output_dir = empty
+        with pytest.raises(ConfigError, match="training.output_dir must name the directory to save the model to"):
+            train(cfg, log=lambda _: None)
+    shipped = default_model_path()
+    monkeypatch.chdir(shipped.parents[1])
+    for path in ("models/commentnlp-minilm", str(shipped), f"{shipped}/../commentnlp-minilm-l3", "models/commentnlp-minilm/sub"):
+        cfg.training.output_dir = path
+        with pytest.raises(ConfigError, match=r"is the bundled model commentnlp-minilm(-l3)?, .*--training.overwrite_bundled true"):
+            train(cfg, log=lambda _: None)
+    monkeypatch.chdir(tmp_path)
+    cfg.training.output_dir = "commentnlp-minilm"  # a new directory that --model commentnlp-minilm would not load
+    with pytest.raises(ConfigError, match="is the name of a bundled model"):
+        train(cfg, log=lambda _: None)
+    # the maintainers' retrain of the shipped model says so; a model directory, or an empty one, may be saved over
+    cfg.training.output_dir, cfg.training.overwrite_bundled = str(shipped), True
+    assert check_output_dir(cfg) == shipped
+    cfg.training.overwrite_bundled = False
+    (tmp_path / "empty").mkdir()
+    for ok in (tiny_model_dir, tmp_path / "empty", tmp_path / "new" / "deeper"):
+        cfg.training.output_dir = str(ok)
+        assert check_output_dir(cfg) == ok

@@ -44,6 +44,8 @@ __all__ = [
     "default_model_path",
     "BUNDLED_MODELS",
     "bundled_model_path",
+    "bundled_model_at",
+    "is_model_dir",
     "resolve_model_path",
     "resolve_base_model",
     "load_base_encoder",
@@ -134,6 +136,40 @@ def default_model_path() -> Path:
 def names_bundled_model(path: str | Path | None) -> bool:
     """Whether ``path`` stands for a bundled model (None: the default) rather than a directory here."""
     return path is None or (str(path) in BUNDLED_MODELS and not Path(path).exists())
+
+
+def bundled_model_at(path: str | Path | None) -> str | None:
+    """The name of the bundled model whose directory ``path`` is or lies in (by its name, None for
+    the default, or any path that resolves to it: ``models/commentnlp-minilm``, its absolute path,
+    a symbolic link to it), else None. What must never be written to by a retrain or a threshold."""
+    if names_bundled_model(path):
+        return BUNDLED_MODELS[0] if path is None else str(path)
+    try:
+        target = Path(path).resolve()  # type: ignore[arg-type]
+    except (OSError, RuntimeError):  # a symlink loop: not a bundled model
+        return None
+    here = Path(__file__).resolve()
+    for name in BUNDLED_MODELS:
+        for candidate in (here.parent / "models" / name, here.parents[2] / "models" / name):
+            candidate = candidate.resolve()
+            if target == candidate or candidate in target.parents:
+                return name
+            try:
+                if target.exists() and candidate.exists() and os.path.samefile(target, candidate):
+                    return name  # the same directory by another way in (a bind mount)
+            except OSError:
+                pass
+    return None
+
+
+def is_model_dir(path: str | Path) -> bool:
+    """Whether ``path`` holds a saved commentnlp model (a ``config.json`` in its format), complete or
+    not: what a retrain may save over."""
+    try:
+        data = json.loads((Path(path) / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("format") == FORMAT
 
 
 def resolve_model_path(path: str | Path | None) -> Path:

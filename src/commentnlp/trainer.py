@@ -302,6 +302,39 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
     return config, data_digests([*d.train, *d.dev, *d.test, *d.corpus_labels, *d.threshold_labels])
 
 
+def check_output_dir(config: TrainingConfig) -> Path:
+    """The directory ``training.output_dir`` names, or a :class:`ConfigError` (before any data is
+    read or any step trained) if a model must not be saved there: a bundled model's directory
+    (unless ``training.overwrite_bundled``), a file, or a directory holding anything but a saved
+    model (a previous model is saved over, as a retrain does)."""
+    from .serialization import BUNDLED_MODELS, bundled_model_at, is_model_dir
+
+    args = config.training
+    out = Path(args.output_dir)
+    bundled = bundled_model_at(out) if str(out) not in BUNDLED_MODELS else None
+    if bundled and not args.overwrite_bundled:
+        raise ConfigError(f"training.output_dir {out} is the bundled model {bundled}, which everything that uses "
+                          f"this install loads by default: save to another directory (-o models/mine), or add "
+                          f"--training.overwrite_bundled true to replace the shipped model on purpose")
+    if str(out) in BUNDLED_MODELS and not out.exists():
+        raise ConfigError(f"training.output_dir {out} is the name of a bundled model: --model {out} would load the "
+                          f"shipped one instead of yours from other directories; name it otherwise, e.g. -o models/mine")
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"training.output_dir {out} is a file, not a directory: give a new directory for the model")
+    if out.is_dir() and not is_model_dir(out):
+        others = sorted(p.name for p in out.iterdir() if not p.name.startswith(_STAGE_PREFIX))
+        if others:
+            shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+            raise ConfigError(f"training.output_dir {out} is a directory that holds other files than a saved model "
+                              f"({shown}), which saving would overwrite or delete: give a new or empty directory, "
+                              f"or a model directory to retrain")
+    return out
+
+
+#: Where a model is saved and finalised before it replaces what ``training.output_dir`` holds.
+_STAGE_PREFIX = ".partial-"
+
+
 def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     """Train a model as ``config`` says and save it to ``config.training.output_dir``."""
     import torch
@@ -312,6 +345,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
 
     t0 = time.time()
     config.validate()
+    check_output_dir(config)
     config, digests = _pin_data_files(config)
     args = config.training
     if isinstance(args.teacher, str):  # set from Python as one path

@@ -69,6 +69,8 @@ class DataArgs:
 @dataclass
 class TrainArgs:
     output_dir: str = "models/custom"  # not the bundled model's directory: a retrain never overwrites it by default
+    #: let ``output_dir`` be a bundled model's directory (the maintainers' retrain of the shipped model)
+    overwrite_bundled: bool = False
     seed: int = 42
     epochs: int = 10
     batch_size: int = 32
@@ -146,6 +148,9 @@ class TrainingConfig:
             ("training.distill_weight", t.distill_weight >= 0, "0 or more"),
             ("training.distill_temperature", t.distill_temperature > 0, "above 0"),
         ]
+        if not isinstance(t.output_dir, str) or not t.output_dir.strip():
+            raise ConfigError(f"training.output_dir must name the directory to save the model to "
+                              f"(e.g. -o models/mine), not {t.output_dir!r}")
         for name, ok, expected in checks:
             if not ok:
                 section, key = name.split(".")
