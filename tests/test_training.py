@@ -465,3 +465,45 @@ def test_a_model_is_saved_only_where_nothing_else_is_overwritten(tmp_path, tiny_
     for ok in (tiny_model_dir, tmp_path / "empty", tmp_path / "new" / "deeper"):
         cfg.training.output_dir = str(ok)
         assert check_output_dir(cfg) == ok
+
+
+def test_an_output_directory_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch):
+    """A file named as the output, a read-only directory or /proc/nope were found out after training:
+    a FileExistsError or SafetensorError traceback, or a bare errno message."""
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+    from commentnlp.trainer import check_output_dir, train
+
+    cfg, _ = toy_config(tmp_path)
+    (tmp_path / "afile").write_text("")
+    for out, error in ((tmp_path / "afile", "afile is a file, not a directory"),
+                       (tmp_path / "afile" / "sub", "cannot save a model there (")):
+        cfg.training.output_dir = str(out)
+        with pytest.raises(ConfigError, match=re.escape(error)):
+            train(cfg, log=lambda _: None)
+    if Path("/proc/self").is_dir():
+        cfg.training.output_dir = "/proc/nope/model"
+        with pytest.raises(ConfigError, match=r"^training.output_dir /proc/nope/model: cannot save a model there \("):
+            check_output_dir(cfg)
+
+    real_write = Path.write_bytes
+
+    def read_only(self, data):  # as on a read-only mount (root ignores a directory's mode bits)
+        if self.parent.name in ("ro", "m"):
+            raise OSError(30, "Read-only file system")
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", read_only)
+    (tmp_path / "ro").mkdir()
+    cfg.training.output_dir = str(tmp_path / "ro")
+    with pytest.raises(ConfigError, match=r"ro: cannot save a model there \(Read-only file system\)"):
+        train(cfg, log=lambda _: None)
+    cfg.training.output_dir = str(tmp_path / "ro" / "a" / "m")
+    with pytest.raises(ConfigError, match="Read-only file system"):
+        check_output_dir(cfg)
+    assert not (tmp_path / "ro" / "a").exists()  # what the check made is removed again
+    result = CliRunner().invoke(app, ["train", "--data.train", cfg.data.train[0], "-o", str(tmp_path / "afile")])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip().splitlines() == [f"error: training.output_dir {tmp_path / 'afile'} is a file, not a "
+                                                   "directory: give a new directory for the model"]

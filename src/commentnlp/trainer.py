@@ -9,6 +9,7 @@ a self-describing model directory (see :mod:`commentnlp.serialization`) whose
 from __future__ import annotations
 
 import copy
+import os
 import random
 import re
 import sys
@@ -328,7 +329,34 @@ def check_output_dir(config: TrainingConfig) -> Path:
             raise ConfigError(f"training.output_dir {out} is a directory that holds other files than a saved model "
                               f"({shown}), which saving would overwrite or delete: give a new or empty directory, "
                               f"or a model directory to retrain")
+    _check_writable(out)
     return out
+
+
+def _check_writable(out: Path) -> None:
+    """A :class:`ConfigError` unless directory ``out`` can be created and written (tried, then undone:
+    the directories this made are removed again), so that a model trained for half an hour is not
+    lost on a read-only or missing mount."""
+    made: list[Path] = []
+    try:
+        missing = out
+        while not missing.exists() and missing != missing.parent:
+            made.append(missing)
+            missing = missing.parent
+        if not missing.is_dir():
+            raise NotADirectoryError(20, f"{missing} is not a directory")
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f"{_STAGE_PREFIX}write-test-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"training.output_dir {out}: cannot save a model there ({exc.strerror or exc})") from None
+    finally:
+        for d in made:  # deepest first
+            try:
+                d.rmdir()
+            except OSError:
+                pass
 
 
 #: Where a model is saved and finalised before it replaces what ``training.output_dir`` holds.
