@@ -507,3 +507,58 @@ def test_an_output_directory_that_cannot_be_written_is_refused_before_training(t
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.strip().splitlines() == [f"error: training.output_dir {tmp_path / 'afile'} is a file, not a "
                                                    "directory: give a new directory for the model"]
+
+
+def test_evaluation_and_threshold_settings_are_checked_before_training(tmp_path, tiny_base, monkeypatch):
+    """An evaluate glob failed after the model was saved ('data file not found: evals/*.jsonl'),
+    threshold_labels without datasets_dir after training, and two evaluation files of one name
+    were reported as one; each left a saved model without its calibration, which loaded silently."""
+    from commentnlp import trainer
+    from commentnlp.data import DataError
+    from commentnlp.serialization import read_config
+
+    cfg, test = toy_config(tmp_path, base=str(tiny_base), epochs=1, max_steps=1)
+    for folder in ("a", "b"):
+        (tmp_path / "evals" / folder).mkdir(parents=True)
+        write(tmp_path / "evals" / folder / "real.jsonl", test[:10] if folder == "a" else test[10:30])
+    cfg.data.evaluate = [str(tmp_path / "evals" / "*" / "real.jsonl")]
+    trained = trainer.train(cfg, log=lambda _: None)
+    metrics = read_config(tmp_path / "model").metrics
+    assert metrics["a/real.jsonl"]["n"] == 10 and metrics["b/real.jsonl"]["n"] == 20
+    assert trained["metrics"]["b/real.jsonl"]["n"] == 20
+    assert read_config(tmp_path / "model").training["config"]["data"]["evaluate"] == [
+        str(tmp_path / "evals" / f / "real.jsonl") for f in ("a", "b")]  # pinned, as train/dev/test are
+    assert [p.name for p in (tmp_path / "model").iterdir() if p.name.startswith(".")] == []
+
+    def never(*args, **kwargs):
+        raise AssertionError("trained")
+
+    monkeypatch.setattr(trainer, "_build_model", never)
+    cfg.training.output_dir = str(tmp_path / "new")
+    cfg.data.threshold_labels = {"rd100.jsonl": ["intent"]}
+    with pytest.raises(ConfigError, match=r"data.threshold_labels needs data.datasets_dir"):
+        trainer.train(cfg, log=lambda _: None)
+    cfg.data.threshold_labels = {}
+    cfg.data.evaluate = [str(tmp_path / "nothing_*.jsonl")]
+    with pytest.raises(DataError, match=r"^\[data\] evaluate: no file matches .*nothing_\*.jsonl"):
+        trainer.train(cfg, log=lambda _: None)
+    (tmp_path / "evals" / "bad.jsonl").write_text('{"text": "x", "intent": "nope"}\n')
+    cfg.data.evaluate = [str(tmp_path / "evals" / "bad.jsonl")]
+    with pytest.raises(DataError, match=r"^\[data\] evaluate: .*bad.jsonl:1"):
+        trainer.train(cfg, log=lambda _: None)
+    assert not (tmp_path / "new").exists()
+    # whatever fails once the weights are saved leaves no half-saved model, and the previous one whole
+    monkeypatch.undo()
+    before = {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir() if p.is_file()}
+
+    def broken(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(trainer, "finalize", broken)
+    cfg.data.evaluate = []
+    for out in (tmp_path / "model", tmp_path / "new"):
+        cfg.training.output_dir = str(out)
+        with pytest.raises(OSError, match="No space left"):
+            trainer.train(cfg, log=lambda _: None)
+    assert not (tmp_path / "new").exists()
+    assert {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()} == before

@@ -12,6 +12,7 @@ import copy
 import os
 import random
 import re
+import shutil
 import sys
 import time
 from datetime import datetime, timezone
@@ -285,7 +286,7 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
     on, even if more appear while it runs.
     """
     config = copy.deepcopy(config)
-    for key in ("train", "dev", "test", "corpus_labels"):
+    for key in ("train", "dev", "test", "corpus_labels", "evaluate", "exclude"):
         try:
             files = []
             for pattern in getattr(config.data, key):
@@ -293,7 +294,7 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
                 if not matched:  # a glob that matches nothing is a mistake, not an empty split
                     raise DataError(f"no file matches {pattern}")
                 files += matched
-            setattr(config.data, key, [str(p) for p in files])
+            setattr(config.data, key, list(dict.fromkeys(str(p) for p in files)))  # a file named twice: once
         except DataError as exc:  # name the setting: a config copied from the repository names data/*.jsonl
             hint = " ('test = []' for no test split)" if key == "test" else ""
             raise DataError(f"[data] {key}: {exc}{hint}") from None
@@ -385,6 +386,9 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     train_records, dev_records, test_records = split_data(config, log)
     log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
     _check_every_head_is_taught(train_records, bool(args.teacher))
+    # read now, not after training: a bad evaluation or threshold file is told before any step is trained
+    eval_sets = evaluation_sets(config)
+    threshold_set = threshold_records(config, [*train_records, *dev_records, *test_records], log)
 
     model, tokenizer = _build_model(config)
     model.to(device)
@@ -481,12 +485,63 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     )
     out_dir = Path(args.output_dir)
     model.to("cpu")
-    save_model(out_dir, model, tokenizer, model_config, training_texts=_training_text_hashes(train_records, dev_records))
-    metrics = finalize(out_dir, dev_records, {"test": test_records, **{Path(p).name: p for p in config.data.evaluate}}, log,
-                       threshold_set=threshold_records(config, [*train_records, *dev_records, *test_records], log))
+    # saved and finalised beside what the directory holds, which it replaces only once complete: a
+    # failure (a full disk) leaves no half-saved, uncalibrated model that loads without a warning
+    existed = out_dir.exists()
+    for stale in out_dir.glob(f"{_STAGE_PREFIX}*") if existed else []:  # of a run that was killed
+        shutil.rmtree(stale, ignore_errors=True)
+    stage = out_dir / f"{_STAGE_PREFIX}{os.getpid()}"
+    try:
+        save_model(stage, model, tokenizer, model_config, training_texts=_training_text_hashes(train_records, dev_records))
+        metrics = finalize(stage, dev_records, {"test": test_records, **eval_sets}, log, threshold_set=threshold_set)
+        _replace_model(stage, out_dir)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if not existed:
+            shutil.rmtree(out_dir, ignore_errors=True)
+        raise
     log(f"saved {out_dir} in {time.time() - t0:.0f}s (best epoch {best_epoch})")
     return TrainResult(output_dir=str(out_dir), history=history, metrics=metrics,
                        best_epoch=best_epoch, seconds=round(time.time() - t0, 1))
+
+
+def _replace_model(stage: Path, out_dir: Path) -> None:
+    """Move the model saved in ``stage`` into ``out_dir``, replacing the model files it held (and
+    removing those of the old model the new one has not: an encoder/ beside an adapter would mislead)."""
+    from .serialization import (ACTIVATION_RANGES_NAME, ADAPTER_NAME, CONFIG_NAME, ENCODER_DIR,
+                                TRAINING_TEXTS_NAME)
+
+    def remove(path: Path) -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif path.exists() or path.is_symlink():
+            path.unlink()
+
+    remove(out_dir / CONFIG_NAME)  # first: a move cut short leaves no config naming a mix of two models
+    for name in (ADAPTER_NAME, ENCODER_DIR, ACTIVATION_RANGES_NAME, TRAINING_TEXTS_NAME):
+        if not (stage / name).exists():
+            remove(out_dir / name)
+    for entry in sorted(stage.iterdir(), key=lambda p: p.name == CONFIG_NAME):  # config.json last
+        remove(out_dir / entry.name)
+        entry.rename(out_dir / entry.name)
+    stage.rmdir()
+
+
+def evaluation_sets(config: TrainingConfig) -> dict[str, list[dict]]:
+    """The records of the ``[data] evaluate`` files, by a name each (the file's name, with as many of
+    its parent folders as tell two files of one name apart: ``a/real.jsonl``, ``b/real.jsonl``)."""
+    from .data import read_labeled
+
+    paths = list(dict.fromkeys(str(p) for p in expand(config.data.evaluate)))
+    names = [Path(p).name for p in paths]
+    for depth in range(2, max((len(Path(p).parts) for p in paths), default=0) + 1):
+        if len(set(names)) == len(names) and not {"dev", "test"} & set(names):
+            break
+        names = ["/".join(Path(p).parts[-depth:]) for p in paths]
+    try:
+        return {name: read_labeled(p) for name, p in zip(names, paths)}
+    except DataError as exc:
+        raise DataError(f"[data] evaluate: {exc}") from None
 
 
 def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str, Any], log: Log = _stderr,
@@ -542,7 +597,7 @@ def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
     record its training texts' hashes, :func:`record_training_texts`)."""
     config, train, dev, test = _recorded_splits(model_dir, log)
     write_training_texts(model_dir, _training_text_hashes(train, dev))
-    return finalize(model_dir, dev, {"test": test, **{Path(p).name: p for p in config.data.evaluate}}, log,
+    return finalize(model_dir, dev, {"test": test, **evaluation_sets(config)}, log,
                     threshold_set=threshold_records(config, [*train, *dev, *test], log))
 
 

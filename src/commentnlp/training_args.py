@@ -155,6 +155,8 @@ class TrainingConfig:
             if not ok:
                 section, key = name.split(".")
                 raise ConfigError(f"{name} must be {expected}, not {getattr(getattr(self, section), key)!r}")
+        if d.threshold_labels and not d.datasets_dir:
+            raise ConfigError("data.threshold_labels needs data.datasets_dir (the corpora its label rows point into)")
         for name in ("corpus_native", "corpus_unlabeled"):
             for corpus, rows in getattr(d, name).items():
                 if not is_whole(rows):
