@@ -1,5 +1,6 @@
 import gzip
 import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -376,11 +377,16 @@ def test_find_threshold_never_writes_into_a_bundled_model_but_saves_a_copy(tmp_p
     data.write_text("".join(json.dumps({"text": f"where can i buy it {i}" if i % 3 else f"lol {i}",
                                         "intent": "where_to_buy" if i % 3 else "social"}) + "\n" for i in range(30)))
     args = ["find-threshold", "--data", str(data), "--head", "intent", "--label", "where_to_buy"]
-    for model in ([], ["--model", "commentnlp-minilm"]):
+    # by name, and by any path to its directory (they were written to)
+    for model in ([], ["--model", "commentnlp-minilm"], ["--model", str(default_model_path())],
+                  ["--model", os.path.relpath(default_model_path())], ["--model", f"{default_model_path()}/"]):
         result = runner.invoke(app, [*args, *model, "--write"])
         assert result.exit_code == 2 and "error: the bundled model commentnlp-minilm is shared" in result.output
         assert "--output models/mine" in result.output
     assert (default_model_path() / "config.json").read_bytes() == shipped
+    result = runner.invoke(app, [*args, "--model", str(tiny_model_dir), "--output", str(default_model_path() / "mine")])
+    assert result.exit_code == 2 and "lies in the bundled model commentnlp-minilm" in result.output
+    assert not (default_model_path() / "mine").exists()
     # --output saves a copy with the threshold, which loads as any model directory
     result = runner.invoke(app, [*args, "--model", str(tiny_model_dir), "--output", str(tmp_path / "mine")])
     assert result.exit_code == 0, result.output

@@ -26,12 +26,15 @@ def find_threshold_cli(
 
     from ..calibration import find_decision_threshold
     from ..data import DataError, read_labeled
-    from ..serialization import BUNDLED_MODELS, names_bundled_model, read_config, write_config
+    from ..serialization import BUNDLED_MODELS, bundled_model_at, read_config, write_config
 
     if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
         fail(f"--output {output} already exists; give a new directory for the copy of the model")
-    if write and not output and names_bundled_model(model):
-        fail(f"the bundled model {model or BUNDLED_MODELS[0]} is shared by everything that uses this install; "
+    if output and output not in BUNDLED_MODELS and bundled_model_at(output):  # a name alone is a new directory here
+        fail(f"--output {output} lies in the bundled model {bundled_model_at(output)}; give a directory outside it", 2)
+    bundled = bundled_model_at(model) if write and not output else None
+    if bundled:  # by name, or any path to its directory (models/commentnlp-minilm, its absolute path)
+        fail(f"the bundled model {bundled} is shared by everything that uses this install; "
              f"save a copy with the threshold instead: --output models/mine (then --model models/mine)", 2)
     clf = load_classifier(model, "cpu", None, backend="exact")
     if head not in clf.heads:
