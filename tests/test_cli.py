@@ -333,7 +333,7 @@ def test_find_threshold_writes_config(tmp_path, tiny_model_dir):
     model = tmp_path / "m"
     shutil.copytree(tiny_model_dir, model)
     data = tmp_path / "dev.jsonl"
-    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(60)))
+    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(120)))
     result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data),
                                  "--head", "troll", "--label", "true", "--write"])
     assert result.exit_code == 0, result.output
@@ -358,7 +358,7 @@ def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp
     write_config(model, config)
     data = tmp_path / "dev.jsonl"
     intents = ["spam", "social", "feedback"]
-    data.write_text("".join(json.dumps({"text": f"text {i}", "intent": intents[i % 3]}) + "\n" for i in range(60)))
+    data.write_text("".join(json.dumps({"text": f"text {i}", "intent": intents[i % 3]}) + "\n" for i in range(120)))
     result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data),
                                  "--head", "intent", "--label", "spam", "--write"])
     assert result.exit_code == 0, result.output
@@ -375,7 +375,7 @@ def test_find_threshold_never_writes_into_a_bundled_model_but_saves_a_copy(tmp_p
     shipped = (default_model_path() / "config.json").read_bytes()
     data = tmp_path / "dev.jsonl"
     data.write_text("".join(json.dumps({"text": f"where can i buy it {i}" if i % 3 else f"lol {i}",
-                                        "intent": "where_to_buy" if i % 3 else "social"}) + "\n" for i in range(30)))
+                                        "intent": "where_to_buy" if i % 3 else "social"}) + "\n" for i in range(60)))
     args = ["find-threshold", "--data", str(data), "--head", "intent", "--label", "where_to_buy"]
     # by name, and by any path to its directory (they were written to)
     for model in ([], ["--model", "commentnlp-minilm"], ["--model", str(default_model_path())],
@@ -407,11 +407,44 @@ def test_find_threshold_write_to_a_read_only_model_is_one_error_line(tmp_path, t
 
     monkeypatch.setattr(serialization, "write_config", read_only)
     data = tmp_path / "dev.jsonl"
-    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(30)))
+    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(120)))
     result = runner.invoke(app, ["find-threshold", "--model", str(tiny_model_dir), "--data", str(data),
                                  "--head", "troll", "--label", "true", "--write"])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
     assert f"error: cannot save the threshold in {tiny_model_dir / 'config.json'}: Permission denied" in result.output
+
+
+def test_find_threshold_saves_no_threshold_fitted_on_too_few_examples(tmp_path, tiny_model_dir):
+    """With no troll in the data, --write removed the model's troll threshold ('no threshold does
+    better'); with one, it saved 0.7 for F1 1.000. Training fits none below 30 examples."""
+    from commentnlp.data import text_hashes
+    from commentnlp.serialization import read_config, write_config
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    config = read_config(model)
+    config.decision_thresholds = {"troll": {"true": 0.4}}
+    write_config(model, config)
+    data = tmp_path / "dev.jsonl"
+    args = ["find-threshold", "--model", str(model), "--data", str(data), "--head", "troll", "--label", "true"]
+    for trolls, shown in ((0, "0 examples "), (1, "1 example "), (29, "29 examples ")):
+        data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i < trolls}) + "\n" for i in range(100)))
+        for extra in (["--write"], ["-o", str(tmp_path / "copy")]):
+            result = runner.invoke(app, [*args, *extra])
+            assert result.exit_code == 1, result.output
+            assert f"error: {data} holds {shown}of troll=true among 100 records; a threshold fitted on fewer than 30 " \
+                   f"is noise (training fits none then): nothing was saved" in result.output
+        assert read_config(model).decision_thresholds == {"troll": {"true": 0.4}} and not (tmp_path / "copy").exists()
+        with pytest.warns(UserWarning, match=f"holds {shown}of troll=true"):  # the sweep alone says so
+            assert runner.invoke(app, args).exit_code == 0
+    # data the model was trained on: said, as evaluate says it
+    write_config(model, config)
+    from commentnlp.serialization import write_training_texts
+
+    write_training_texts(model, {"train": text_hashes([f"text {i}" for i in range(50)]), "dev": text_hashes([])})
+    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 2 == 0}) + "\n" for i in range(100)))
+    with pytest.warns(UserWarning, match=r"^50 of the 100 records were in the training data of m \(50 in train"):
+        assert runner.invoke(app, args).exit_code == 0
 
 
 def test_output_to_a_pipe_closed_early_ends_quietly(tmp_path, tiny_model_dir):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -48,6 +49,17 @@ def find_threshold_cli(
         fail(str(exc))
     if not records:
         fail(f"{data} has no records labelled for {head}")
+    from ..evaluation import seen_in_training
+    from ..trainer import MIN_THRESHOLD_POSITIVES
+
+    positives = sum(str(r[head]).lower() == label.lower() for r in records)
+    if positives < MIN_THRESHOLD_POSITIVES:
+        few = (f"{data} holds {positives} example{'s' * (positives != 1)} of {head}={label} among {len(records)} records; "
+               f"a threshold fitted on fewer than {MIN_THRESHOLD_POSITIVES} is noise (training fits none then)")
+        if write or output:  # and never removes a model's threshold for want of examples
+            fail(f"{few}: nothing was saved; label more examples of {head}={label}")
+        warnings.warn(few, UserWarning, stacklevel=1)
+    seen_in_training(clf, [r["text"] for r in records])  # a warning if the model was trained on them
     values = list(clf.heads[head])
     probs = clf.predict_proba([r["text"] for r in records])[head]
     y = np.array([values.index(r[head]) for r in records])
