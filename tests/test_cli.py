@@ -447,6 +447,35 @@ def test_find_threshold_saves_no_threshold_fitted_on_too_few_examples(tmp_path, 
         assert runner.invoke(app, args).exit_code == 0
 
 
+def test_find_threshold_rewrites_the_model_card_and_says_its_figures_predate_the_threshold(tmp_path, tiny_model_dir):
+    """The model card kept showing the old thresholds after --write or --output."""
+    from commentnlp.model_card import model_card
+    from commentnlp.serialization import read_config, write_config
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    config = read_config(model)
+    config.decision_thresholds = {"troll": {"true": 0.9876}}
+    config.metrics = {"dev": {"n": 10, "summary": {"troll_macro_f1": 0.5}}}
+    write_config(model, config)
+    (model / "README.md").write_text(model_card(config))
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(120)))
+    args = ["find-threshold", "--model", str(model), "--data", str(data), "--head", "troll", "--label", "true"]
+    for target, extra in ((tmp_path / "copy", ["-o", str(tmp_path / "copy")]), (model, ["--write"])):
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        saved = read_config(target)
+        new = saved.decision_thresholds.get("troll", {}).get("true")
+        card = (target / "README.md").read_text()
+        assert "0.9876" not in card.split("## Evaluation")[1].split("Decision thresholds")[1].split("(searched")[0]
+        assert f"{saved.decision_thresholds or 'none'}" in card
+        assert "The figures below were computed before a decision threshold changed** (`troll=true` 0.9876 -> " \
+               f"{new if new is not None else 'none (argmax)'} on {data} (40 examples; commentnlp find-threshold))" in card
+        assert saved.metrics["decision_thresholds_fitted_on"]["troll=true"] == f"{data} (40 examples; commentnlp find-threshold)"
+        assert saved.metrics["dev"]["n"] == 10  # kept, and marked as of the earlier threshold
+
+
 def test_output_to_a_pipe_closed_early_ends_quietly(tmp_path, tiny_model_dir):
     """`commentnlp label x -o - | head -1` said 'error: cannot write output: [Errno 32] Broken pipe' (exit 1)."""
     import subprocess

@@ -58,6 +58,19 @@ def _soup(training: dict[str, Any]) -> str:
             + " (`training/soup.py`); the lines above describe the first of them.\n")
 
 
+def _changed_after_evaluation(metrics: dict[str, Any]) -> str:
+    """A warning that figures below predate a decision threshold set since (``find-threshold``)."""
+    changed = metrics.get("thresholds_changed_after_evaluation") or {}
+    if not changed:
+        return ""
+    what = "; ".join(f"`{label}` {c.get('before') if c.get('before') is not None else 'none (argmax)'} -> "
+                     f"{c.get('after') if c.get('after') is not None else 'none (argmax)'} on {c.get('data')}"
+                     for label, c in changed.items())
+    return (f"**The figures below were computed before a decision threshold changed** ({what}): they are those "
+            f"of the earlier threshold. Run `commentnlp evaluate --model <this dir> --data <file>` for the current "
+            f"ones.\n\n")
+
+
 def model_card(config: ModelConfig) -> str:
     """Render the model card of a saved model."""
     t = config.training
@@ -94,7 +107,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 {_soup(t)}- Full settings are in `config.json` (`training.config`).
 
 ## Evaluation
-Macro-F1 per head, one-vs-rest F1 of `where_to_buy`, F1 of `troll = true`:
+{_changed_after_evaluation(config.metrics)}Macro-F1 per head, one-vs-rest F1 of `where_to_buy`, F1 of `troll = true`:
 
 {metrics_table(config.metrics)}
 `real_dev.jsonl` is 500 real comments labeled with the same schema, never trained on.

@@ -27,6 +27,7 @@ def find_threshold_cli(
 
     from ..calibration import find_decision_threshold
     from ..data import DataError, read_labeled
+    from ..model_card import model_card
     from ..serialization import BUNDLED_MODELS, bundled_model_at, read_config, write_config
 
     if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
@@ -76,15 +77,22 @@ def find_threshold_cli(
                 fail(f"cannot copy the model to {target}: {exc.strerror or exc}")
         config = read_config(target)
         thresholds = config.decision_thresholds.setdefault(head, {})  # the head's other labels keep theirs
+        earlier = thresholds.get(label)
         if t is None:
             thresholds.pop(label, None)
         else:
             thresholds[label] = t
         if not thresholds:
             del config.decision_thresholds[head]
+        source = f"{'stdin' if data == '-' else data} ({positives} examples; commentnlp find-threshold)"
+        config.metrics.setdefault("decision_thresholds_fitted_on", {})[f"{head}={label}"] = source
+        if earlier != t:  # the figures recorded with the model were computed with the earlier threshold
+            config.metrics.setdefault("thresholds_changed_after_evaluation", {})[f"{head}={label}"] = {
+                "before": earlier, "after": t, "data": source}
         try:
             write_config(target, config)
+            (target / "README.md").write_text(model_card(config), encoding="utf-8")
         except OSError as exc:
             fail(f"cannot save the threshold in {target / 'config.json'}: {exc.strerror or exc}; "
                  "save a copy of the model with it instead: --output DIR")
-        typer.echo(f"saved in {target / 'config.json'}")
+        typer.echo(f"saved in {target / 'config.json'} (and its model card, README.md)")
