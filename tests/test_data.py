@@ -1,5 +1,6 @@
 import gzip
 import json
+import re
 import warnings
 
 import pytest
@@ -385,3 +386,83 @@ def test_threshold_records_are_held_out_real_comments(tmp_path):
         threshold_records(cfg, [])
     cfg.data.threshold_labels = {}
     assert threshold_records(cfg, []) == []
+
+
+def test_the_dedupe_key_keeps_emoji_and_symbols():
+    """'this is 🔥' (positive) and 'this is 💩' (a troll) were one text, and training kept only the first."""
+    assert dedupe_key("this is 🔥") != dedupe_key("this is 💩")
+    assert dedupe_key("This is🔥!!") == dedupe_key("this is 🔥") == "this is 🔥"
+    assert dedupe_key("❤️ it") == dedupe_key("❤ it")  # a variation selector is no symbol of its own
+    assert dedupe_key("Earn $500/day") != dedupe_key("Earn 500/day")
+    assert dedupe_key("Hello,   World!") == dedupe_key("hello world") == "hello world"  # as before
+    assert dedupe_key("???") == "???"
+
+
+def test_gather_says_what_it_leaves_out(tmp_path):
+    """Duplicates, even labelled otherwise, and evaluation texts were dropped without a word."""
+    a = tmp_path / "a.jsonl"
+    rows = [("this is 🔥", "positive"), ("this is 💩", "negative"), ("This is 🔥!", "positive"), ("THIS IS 🔥", "negative"),
+            ("an eval text here", "neutral")]
+    a.write_text("".join(json.dumps({"text": t, "sentiment": s}) + "\n" for t, s in rows))
+    ev = tmp_path / "eval.jsonl"
+    ev.write_text(json.dumps({"text": "An eval text, here"}) + "\n")
+    logged = []
+    kept = gather([a], exclude=[ev], log=logged.append, what="train")
+    assert [(r["text"], r["sentiment"]) for r in kept] == rows[:2]
+    assert logged == ["train: left out 2 duplicate texts (case, punctuation and spacing aside), 1 of them labelled "
+                      "otherwise than the first, which is kept", "train: left out 1 text of the evaluation files"]
+
+
+def test_records_with_an_empty_text_are_left_out_with_a_warning(tmp_path, tiny_classifier):
+    """They were trained on and scored by evaluate (n counted them), while label refuses an empty text."""
+    from commentnlp.evaluation import evaluate
+
+    p = tmp_path / "d.jsonl"
+    p.write_text("".join(json.dumps({"text": t, "intent": "social"}) + "\n" for t in ["ok", "", "  \n", "fine"]))
+    with pytest.warns(UserWarning, match=re.escape(f"2 records with an empty text left out ({p}:2, {p}:3): there is nothing")):
+        assert [r["text"] for r in read_labeled(p)] == ["ok", "fine"]
+    with pytest.warns(UserWarning, match="2 records with an empty text left out"):
+        assert evaluate(tiny_classifier, p)["n"] == 2
+    with pytest.warns(UserWarning, match="2 records with an empty text left out"):
+        assert len(gather([p])) == 2
+
+
+def test_seen_in_training_hashes_with_the_key_the_model_was_saved_with(tmp_path, tiny_model_dir):
+    import shutil
+
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    from commentnlp.data import text_hashes
+    from commentnlp.evaluation import seen_in_training
+    from commentnlp.serialization import write_training_texts
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    write_training_texts(model, {"train": text_hashes(["this is 🔥"]), "dev": text_hashes([])})
+    assert seen_in_training(model, ["this is 💩"])["either"] == 0
+    with pytest.warns(UserWarning):
+        assert seen_in_training(model, ["This is 🔥!"])["either"] == 1
+    # a model saved before the key kept emoji (the bundled ones): its hashes are of the old key
+    save_file({"train": np.unique(text_hashes(["where can I buy it 😍"], key_version=1)), "dev": text_hashes([])},
+              str(model / "training_texts.safetensors"))
+    with pytest.warns(UserWarning):
+        assert seen_in_training(model, ["Where can I buy it?"])["either"] == 1
+
+
+def test_a_model_saved_before_the_key_kept_emoji_splits_its_data_as_it_was_trained(tmp_path):
+    """Its recorded train/dev counts (which finalize.py checks) and its baselines' training data."""
+    from commentnlp.baselines import baseline_training_records
+    from commentnlp.data import dedupe_key_version
+    from commentnlp.serialization import ModelConfig
+
+    a = tmp_path / "a.jsonl"
+    a.write_text("".join(json.dumps({"text": t, "intent": "social"}) + "\n"
+                         for t in ["this is 🔥", "this is 💩", *(f"text {i}" for i in range(20))]))
+    with dedupe_key_version(1):
+        assert len(gather([a])) == 21
+    assert len(gather([a])) == 22
+    recorded = {"data": {"train": [str(a)]}}
+    old = ModelConfig(training={"config": recorded})  # no "dedupe_key": saved before it was recorded
+    assert len(baseline_training_records(old)) == 21 - 2  # 10% held out as dev
+    assert len(baseline_training_records(ModelConfig(training={"config": recorded, "dedupe_key": 2}))) == 22 - 2

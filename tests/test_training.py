@@ -529,6 +529,7 @@ def test_evaluation_and_threshold_settings_are_checked_before_training(tmp_path,
     assert read_config(tmp_path / "model").training["config"]["data"]["evaluate"] == [
         str(tmp_path / "evals" / f / "real.jsonl") for f in ("a", "b")]  # pinned, as train/dev/test are
     assert [p.name for p in (tmp_path / "model").iterdir() if p.name.startswith(".")] == []
+    assert read_config(tmp_path / "model").training["dedupe_key"] == 2  # how its data split, for finalize.py
 
     def never(*args, **kwargs):
         raise AssertionError("trained")

@@ -159,7 +159,7 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     """
     import sys
 
-    from .data import data_digests, split_data
+    from .data import data_digests, dedupe_key_version, split_data
     from .training_args import TrainingConfig
 
     training = model_config.training or {}
@@ -171,7 +171,8 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     if changed:
         print(f"warning: {', '.join(changed)} changed since the model was trained; the baselines are fitted "
               "on the files as they are now", file=sys.stderr)
-    return split_data(TrainingConfig.from_dict(recorded))[0]
+    with dedupe_key_version(training.get("dedupe_key", 1)):  # its duplicates found as when it was trained
+        return split_data(TrainingConfig.from_dict(recorded))[0]
 
 
 def comparison_table(model_summary: Mapping[str, float], baselines: Mapping[str, Mapping[str, Any]],

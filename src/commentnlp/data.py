@@ -6,7 +6,10 @@ import glob
 import json
 import random
 import re
+import unicodedata
 import warnings
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
@@ -19,7 +22,7 @@ if TYPE_CHECKING:
 
     from .training_args import TrainingConfig
 
-__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "text_hashes", "split_data",
+__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "dedupe_key_version", "text_hashes", "split_data",
            "data_digests", "EvaluationTexts"]
 
 
@@ -31,8 +34,22 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
     """Read labeled records (LABELING.md): JSONL (or one JSON array of records), or CSV with a
     ``text`` column and a column per labelled head (an empty cell: not labelled); ``.gz`` for
     gzipped; ``"-"``: stdin, its format found from its first bytes. Labels are validated and
-    normalised (troll -> "true"/"false")."""
-    records = _read_records(path, _labeled)
+    normalised (troll -> "true"/"false"). Records whose text is empty or blank are left out with a
+    warning naming their lines (training, evaluate and find-threshold all read data here)."""
+    empty: list[str] = []
+
+    def labeled(where: str, row: Any) -> dict[str, Any] | None:
+        record = _labeled(where, row)
+        if record["text"].strip():
+            return record
+        empty.append(where)  # nothing to learn or score: `label` refuses an empty text too
+        return None
+
+    records = [r for r in _read_records(path, labeled) if r is not None]
+    if empty:
+        warnings.warn(f"{len(empty)} record{'s' * (len(empty) > 1)} with an empty text left out "
+                      f"({', '.join(empty[:3])}{', ...' if len(empty) > 3 else ''}): there is nothing to learn "
+                      "or score in an empty comment", UserWarning, stacklevel=2)
     if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
         nested = any(isinstance(r.get("labels"), dict) for r in records)
         raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
@@ -182,20 +199,62 @@ def data_digests(patterns: Iterable[str | Path]) -> dict[str, str]:
     return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()[:16] for p in expand(patterns)}
 
 
+_NON_WORD = re.compile(r"\W+")
+
+
+def _symbols_of(run: "re.Match[str]") -> str:
+    """A run of non-word characters as its symbols (emoji, $, +), spaced, or one space."""
+    kept = [c for c in run.group() if unicodedata.category(c)[0] == "S"]
+    return f" {' '.join(kept)} " if kept else " "
+
+
 def dedupe_key(text: str) -> str:
-    """Key used to find the same comment twice (case, punctuation and spacing ignored)."""
-    key = re.sub(r"\W+", " ", text.lower()).strip()
-    return key or text.strip()  # emoji-only comments keep their emoji
+    """Key used to find the same comment twice: case, punctuation and spacing ignored, emoji and
+    other symbols kept ("this is 🔥" and "this is 💩" are two comments: LABELING.md, emoji carry
+    sentiment; an emoji's variation selector aside, "❤️" and "❤" are one).
+
+    Inside ``with dedupe_key_version(1)``, the key of earlier versions, which dropped emoji: how
+    the data of a model saved then splits as it was trained on."""
+    return _DEDUPE_KEYS[_KEY_VERSION.get()](text)
 
 
-def text_hashes(texts: Iterable[str]) -> "np.ndarray":
+def _dedupe_key_v2(text: str) -> str:
+    key = " ".join(_NON_WORD.sub(_symbols_of, text.lower()).split())
+    return key or text.strip()
+
+
+def _dedupe_key_v1(text: str) -> str:
+    """The key of commentnlp before emoji were kept: what the hashes of models saved then were made of."""
+    key = _NON_WORD.sub(" ", text.lower()).strip()
+    return key or text.strip()
+
+
+#: The version of :func:`dedupe_key` (recorded with a model's training settings and text hashes).
+DEDUPE_KEY_VERSION = 2
+_DEDUPE_KEYS = {1: _dedupe_key_v1, 2: _dedupe_key_v2}
+_KEY_VERSION: ContextVar[int] = ContextVar("dedupe_key_version", default=DEDUPE_KEY_VERSION)
+
+
+@contextmanager
+def dedupe_key_version(version: int) -> Iterator[None]:
+    """Make :func:`dedupe_key` the key of that version (1: before emoji were kept) inside the block."""
+    token = _KEY_VERSION.set(int(version))
+    try:
+        yield
+    finally:
+        _KEY_VERSION.reset(token)
+
+
+def text_hashes(texts: Iterable[str], key_version: int = DEDUPE_KEY_VERSION) -> "np.ndarray":
     """64-bit hashes of the :func:`dedupe_key` of ``texts`` (uint64): what a saved model keeps of
-    its training texts, to recognise them in an evaluation set without holding them."""
+    its training texts, to recognise them in an evaluation set without holding them
+    (``key_version``: the key a model saved before emoji were kept hashed, 1)."""
     import hashlib
 
     import numpy as np
 
-    return np.array([int.from_bytes(hashlib.blake2b(dedupe_key(t).encode("utf-8", "surrogatepass"),
+    key = _DEDUPE_KEYS[key_version]
+    return np.array([int.from_bytes(hashlib.blake2b(key(t).encode("utf-8", "surrogatepass"),
                                                      digest_size=8).digest(), "little") for t in texts],
                     dtype=np.uint64)
 
@@ -230,6 +289,8 @@ def gather(
     ignore_heads: Mapping[str, Iterable[str]] | None = None,
     exclude: Iterable[str | Path] = (),
     seed: int = 0,
+    log: Callable[[str], None] = lambda _: None,
+    what: str = "data",
 ) -> list[dict[str, Any]]:
     """Collect labeled records from project files and (optionally) the shared corpora.
 
@@ -242,7 +303,9 @@ def gather(
     * ``exclude``: evaluation files whose texts must never be trained on; any record with
       the same text is dropped.
 
-    Records are de-duplicated by text; the first occurrence wins.
+    Records are de-duplicated by text (:func:`dedupe_key`); the first occurrence wins, and ``log``
+    says how many were left out as ``what`` (and how many of those labelled a head otherwise than
+    the record kept), and how many for being evaluation texts.
     """
     records: list[dict[str, Any]] = []
     for path in expand(files):
@@ -268,15 +331,24 @@ def gather(
             rng.shuffle(rows)
             records.extend(rows[:cap])
     banned = EvaluationTexts(exclude).keys
-    seen: set[str] = set()
-    out = []
+    kept: dict[str, dict[str, Any]] = {}
+    duplicates = conflicting = evaluation = 0
     for r in records:
         key = dedupe_key(r["text"])
-        if key in seen or key in banned:
-            continue
-        seen.add(key)
-        out.append(r)
-    return out
+        if key in banned:
+            evaluation += 1
+        elif key in kept:
+            duplicates += 1
+            first = kept[key]
+            conflicting += any(r.get(h) is not None and first.get(h) is not None and r[h] != first[h] for h in HEAD_NAMES)
+        else:
+            kept[key] = r
+    if duplicates:
+        log(f"{what}: left out {duplicates} duplicate text{'s' * (duplicates > 1)} (case, punctuation and spacing "
+            f"aside), {conflicting} of them labelled otherwise than the first, which is kept")
+    if evaluation:
+        log(f"{what}: left out {evaluation} text{'s' * (evaluation > 1)} of the evaluation files")
+    return list(kept.values())
 
 
 def heads_by_file(patterns: Mapping[str, Iterable[str]] | None, label_files: list[Path],
@@ -369,18 +441,18 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     """
     d = config.data
     exclude = list(d.exclude) + list(d.evaluate)
-    train = gather(d.train, exclude=exclude)
+    train = gather(d.train, exclude=exclude, log=log, what="train")
     if d.dev or not train:  # with no training records (corpora may bring them), nothing to hold out
-        dev = gather(d.dev, exclude=exclude)
+        dev = gather(d.dev, exclude=exclude, log=log, what="dev")
     else:
         train, dev = _hold_out_dev(train, d.dev_fraction, config.training.seed)
         log(f"dev: {len(dev)} records ({d.dev_fraction:.0%} of the train files') held out; "
             f"[data] dev = [...] for a fixed split")
-    test = gather(d.test) if d.test else []
+    test = gather(d.test, log=log, what="test") if d.test else []
     if d.datasets_dir:
         corpus = gather([], datasets_dir=d.datasets_dir, corpus_labels=d.corpus_labels,
                         corpus_native=d.corpus_native, ignore_heads=d.ignore_heads, exclude=exclude,
-                        seed=config.training.seed)
+                        seed=config.training.seed, log=log, what="corpora")
         rng = random.Random(config.training.seed)
         rng.shuffle(corpus)
         # project-labelled corpus rows give the dev split its real-comment share

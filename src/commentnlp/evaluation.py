@@ -199,13 +199,13 @@ def seen_in_training(classifier, texts: Sequence[str]) -> dict[str, int] | None:
     import warnings
 
     from .data import text_hashes
-    from .serialization import read_training_texts
+    from .serialization import read_training_texts, training_texts_key_version
 
     model_dir = Path(getattr(classifier, "model_dir", classifier))
     known = read_training_texts(model_dir)
     if known is None:
         return None
-    hashes = text_hashes(texts)
+    hashes = text_hashes(texts, training_texts_key_version(model_dir))  # the key the model's hashes were made of
     hits = {split: np.isin(hashes, known[split]) for split in sorted(known, key=("train", "dev").index)}
     seen = {split: int(hit.sum()) for split, hit in hits.items()}
     seen["either"] = int(np.logical_or.reduce(list(hits.values())).sum()) if hits else 0

@@ -454,7 +454,10 @@ def write_training_texts(model_dir: str | Path, hashes: dict[str, Any] | None) -
     import numpy as np
     from safetensors.numpy import save_file
 
-    save_file({split: np.unique(np.asarray(h, dtype=np.uint64)) for split, h in hashes.items()}, str(path))
+    from .data import DEDUPE_KEY_VERSION
+
+    save_file({split: np.unique(np.asarray(h, dtype=np.uint64)) for split, h in hashes.items()}, str(path),
+              metadata={"dedupe_key": str(DEDUPE_KEY_VERSION)})
     share_tensor_files(model_dir, [path])
 
 
@@ -462,6 +465,18 @@ def read_training_texts(model_dir: str | Path) -> dict[str, Any] | None:
     """``{split: sorted uint64 hashes}`` of a model's training texts, or ``None`` if it has no record of them."""
     path = Path(model_dir) / TRAINING_TEXTS_NAME
     return _load_safetensors(path, as_numpy=True) if path.is_file() else None
+
+
+def training_texts_key_version(model_dir: str | Path) -> int:
+    """The version of ``data.dedupe_key`` a model's training-text hashes were made of (1: saved
+    before the key kept emoji, without that record)."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(Path(model_dir) / TRAINING_TEXTS_NAME), "np") as f:
+            return int((f.metadata() or {}).get("dedupe_key", 1))
+    except Exception:  # unreadable: read_training_texts says so
+        return 1
 
 
 @contextmanager

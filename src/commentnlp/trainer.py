@@ -24,8 +24,8 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_class_offset, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import (DataError, data_digests, encode_labels, expand, heads_by_file, split_data, text_hashes,
-                   threshold_records)
+from .data import (DEDUPE_KEY_VERSION, DataError, data_digests, dedupe_key_version, encode_labels, expand,
+                   heads_by_file, split_data, text_hashes, threshold_records)
 from .evaluation import evaluate_labels, summary
 from .exports import reply_of
 from .preprocessing import normalize
@@ -476,6 +476,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
             "data_sha256": digests,
             "best_epoch": best_epoch,
             "history": history,
+            "dedupe_key": DEDUPE_KEY_VERSION,  # how its data split: refinalize and the baselines split it so again
             "n_train": len(train_records),
             "n_dev": len(dev_records),
             "trained_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -597,8 +598,9 @@ def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
     record its training texts' hashes, :func:`record_training_texts`)."""
     config, train, dev, test = _recorded_splits(model_dir, log)
     write_training_texts(model_dir, _training_text_hashes(train, dev))
-    return finalize(model_dir, dev, {"test": test, **evaluation_sets(config)}, log,
-                    threshold_set=threshold_records(config, [*train, *dev, *test], log))
+    with dedupe_key_version(_recorded_key_version(model_dir)):
+        threshold_set = threshold_records(config, [*train, *dev, *test], log)
+    return finalize(model_dir, dev, {"test": test, **evaluation_sets(config)}, log, threshold_set=threshold_set)
 
 
 def record_training_texts(model_dir: str | Path, log: Log = _stderr) -> dict[str, int]:
@@ -621,11 +623,19 @@ def _recorded_splits(model_dir: str | Path, log: Log) -> tuple[TrainingConfig, l
     changed = [f for f, digest in saved.get("data_sha256", {}).items() if digests.get(f) != digest]
     if changed:
         raise DataError(f"the data {model_dir} was trained on changed since: {', '.join(changed)}")
-    train, dev, test = split_data(config, log)
+    with dedupe_key_version(_recorded_key_version(model_dir)):  # duplicates found as when it was trained
+        train, dev, test = split_data(config, log)
     if (saved.get("n_train", len(train)), saved.get("n_dev", len(dev))) != (len(train), len(dev)):
         raise DataError(f"the data of {model_dir} splits into {len(train)} train / {len(dev)} dev records, "
                         f"not the {saved['n_train']} / {saved['n_dev']} it was trained on")
     return config, train, dev, test
+
+
+def _recorded_key_version(model_dir: str | Path) -> int:
+    """The version of ``data.dedupe_key`` a saved model's data were split with (1: saved before it was recorded)."""
+    from .serialization import read_config
+
+    return int(read_config(model_dir).training.get("dedupe_key", 1))
 
 
 def _training_text_hashes(train: list[dict], dev: list[dict]) -> dict[str, Any]:
