@@ -563,3 +563,29 @@ def test_evaluation_and_threshold_settings_are_checked_before_training(tmp_path,
             trainer.train(cfg, log=lambda _: None)
     assert not (tmp_path / "new").exists()
     assert {p.name: p.read_bytes() for p in (tmp_path / "model").iterdir()} == before
+
+
+def test_ignore_heads_applies_to_the_train_and_dev_files_and_is_checked(tmp_path):
+    """It did nothing for a user's own train/dev files (only corpus labels were read through it),
+    and a head given as a string, not a list, was accepted."""
+    from commentnlp.data import DataError, split_data
+    from commentnlp.trainer import _pin_data_files
+
+    cfg, _ = toy_config(tmp_path)
+    cfg.data.ignore_heads = {str(tmp_path / "tr*.jsonl"): ["troll"], str(tmp_path / "dev.jsonl"): ["troll", "style"]}
+    cfg.validate()
+    pinned, _ = _pin_data_files(cfg)
+    train, dev, test = split_data(pinned)
+    assert all(r["troll"] is None for r in train + dev) and all(r["style"] is None for r in dev)
+    assert all(r["style"] is not None for r in train) and all(r["troll"] is not None for r in test)
+    for heads, error in (("troll", r"""data.ignore_heads\['x.jsonl'\] must be a list of heads, e.g. \{"x.jsonl" = \["troll"\]\}, not 'troll'"""),
+                         (["trol"], r"data.ignore_heads\['x.jsonl'\] names head 'trol' \(did you mean 'troll'\?\)")):
+        cfg.data.ignore_heads = {"x.jsonl": heads}
+        with pytest.raises(ConfigError, match=error):
+            cfg.validate()
+    for pattern, error in ((str(tmp_path / "nothing_*.jsonl"), "matches none of the files trained on (train, dev)"),
+                           (str(tmp_path / "test.jsonl"), "matches none of the files trained on (train, dev)"),
+                           ("x.jsonl", "data file not found: x.jsonl")):
+        cfg.data.ignore_heads = {pattern: ["troll"]}
+        with pytest.raises(DataError, match=r"^\[data\] ignore_heads: .*" + re.escape(error)):
+            _pin_data_files(cfg)

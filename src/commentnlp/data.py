@@ -299,7 +299,8 @@ def gather(
     * ``corpus_native``: ``{corpus: max_rows}`` of corpora whose own labels map onto ours.
     * ``corpus_unlabeled``: ``{corpus: max_rows}`` of corpus texts taken with no label at all
       (a transfer set for distillation: only a teacher's soft labels train on them).
-    * ``ignore_heads``: ``{label-file glob: heads}`` whose labels in those files are dropped.
+    * ``ignore_heads``: ``{label-file glob: heads}`` whose labels in those files (of ``files`` or
+      ``corpus_labels``) are dropped.
     * ``exclude``: evaluation files whose texts must never be trained on; any record with
       the same text is dropped.
 
@@ -308,8 +309,14 @@ def gather(
     the record kept), and how many for being evaluation texts.
     """
     records: list[dict[str, Any]] = []
-    for path in expand(files):
-        records.extend(read_labeled(path))
+    project = expand(files)
+    ignored_here = heads_by_file(ignore_heads, project) if ignore_heads else {}
+    for path in project:
+        rows = read_labeled(path)
+        for head in ignored_here.get(str(path), ()):
+            for r in rows:
+                r[head] = None
+        records.extend(rows)
     if datasets_dir:
         from . import corpora
 
@@ -441,9 +448,9 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     """
     d = config.data
     exclude = list(d.exclude) + list(d.evaluate)
-    train = gather(d.train, exclude=exclude, log=log, what="train")
+    train = gather(d.train, exclude=exclude, ignore_heads=d.ignore_heads, log=log, what="train")
     if d.dev or not train:  # with no training records (corpora may bring them), nothing to hold out
-        dev = gather(d.dev, exclude=exclude, log=log, what="dev")
+        dev = gather(d.dev, exclude=exclude, ignore_heads=d.ignore_heads, log=log, what="dev")
     else:
         train, dev = _hold_out_dev(train, d.dev_fraction, config.training.seed)
         log(f"dev: {len(dev)} records ({d.dev_fraction:.0%} of the train files') held out; "

@@ -299,6 +299,16 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
             hint = " ('test = []' for no test split)" if key == "test" else ""
             raise DataError(f"[data] {key}: {exc}{hint}") from None
     d = config.data
+    labelled = [Path(f) for f in [*d.train, *d.dev, *(d.corpus_labels if d.datasets_dir else [])]]
+    for pattern in d.ignore_heads:  # one that matches no file would leave the heads it names trained on
+        try:
+            matched = heads_by_file({pattern: []}, labelled)
+        except DataError as exc:
+            raise DataError(f"[data] ignore_heads: {exc}") from None
+        if not matched:
+            raise DataError(f"[data] ignore_heads: {pattern} matches none of the files trained on (train, dev"
+                            f"{', corpus_labels' if d.datasets_dir else ''}): "
+                            f"{', '.join(map(str, labelled[:3]))}{', ...' if len(labelled) > 3 else ''}")
     d.threshold_labels = {f: sorted(heads) for f, heads in
                           heads_by_file(d.threshold_labels, expand(d.threshold_labels), "threshold_labels").items()}
     return config, data_digests([*d.train, *d.dev, *d.test, *d.corpus_labels, *d.threshold_labels])

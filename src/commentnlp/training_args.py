@@ -55,7 +55,8 @@ class DataArgs:
     corpus_native: dict[str, int] = field(default_factory=dict)
     #: ``{corpus: max_rows}`` of corpus texts trained on with no labels: only with ``training.teacher``
     corpus_unlabeled: dict[str, int] = field(default_factory=dict)
-    #: ``{label-file glob: [heads]}``: labels of these heads in these files are not trained on
+    #: ``{label-file glob: [heads]}``: labels of these heads in these files (train, dev or
+    #: corpus_labels files) are not trained on
     ignore_heads: dict[str, list[str]] = field(default_factory=dict)
     #: share of corpus records moved to the dev split (early stopping)
     corpus_dev_fraction: float = 0.1
@@ -155,6 +156,15 @@ class TrainingConfig:
             if not ok:
                 section, key = name.split(".")
                 raise ConfigError(f"{name} must be {expected}, not {getattr(getattr(self, section), key)!r}")
+        for name in ("ignore_heads", "threshold_labels"):
+            for pattern, heads in getattr(d, name).items():
+                if not isinstance(heads, list) or not all(isinstance(h, str) for h in heads):
+                    raise ConfigError(f"data.{name}[{pattern!r}] must be a list of heads, e.g. "
+                                      f'{{"{pattern}" = ["troll"]}}, not {heads!r}')
+                unknown = [h for h in heads if h not in HEAD_NAMES]
+                if unknown:
+                    raise ConfigError(f"data.{name}[{pattern!r}] names head {unknown[0]!r}"
+                                      f"{did_you_mean(unknown[0], HEAD_NAMES)}; heads: {', '.join(HEAD_NAMES)}")
         if d.threshold_labels and not d.datasets_dir:
             raise ConfigError("data.threshold_labels needs data.datasets_dir (the corpora its label rows point into)")
         for name in ("corpus_native", "corpus_unlabeled"):
