@@ -38,3 +38,46 @@ def test_the_comparison_table_bolds_the_best_figure_of_each_row():
     rows = table.splitlines()[2:]
     assert rows[0] == "| intent_macro_f1 | 0.500 | **0.700** | – |"
     assert rows[1] == "| where_to_buy_f1 | **0.800** | 0.600 | **0.800** |"  # a tie: both
+
+
+def test_baselines_of_a_model_whose_data_is_not_at_hand_say_what_to_give(tmp_path, tiny_model_dir, monkeypatch):
+    """finalize.py --baselines on a model trained without [data] evaluate was an IndexError traceback;
+    evaluate --baselines away from the training directory said 'data file not found: train210.csv'."""
+    import importlib.util
+    import json
+    import shutil
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+    from commentnlp.serialization import read_config, write_config
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    config = read_config(model)
+    config.training = {"config": {"data": {"train": ["train210.csv"]}}}
+    write_config(model, config)
+    spec = importlib.util.spec_from_file_location("finalize", Path(__file__).parents[1] / "training" / "finalize.py")
+    finalize = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(finalize)
+    result = CliRunner().invoke(finalize.app, [str(model), "--baselines"])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert result.output.strip() == (f"error: {model} was trained without [data] evaluate files, the baselines' "
+                                     "default data: name the labelled records to evaluate them on (finalize.py "
+                                     "--baselines-data FILE)")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text("".join(json.dumps({"text": f"text {i}", "intent": "social" if i % 2 else "spam"}) + "\n" for i in range(8)))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    result = CliRunner().invoke(app, ["evaluate", str(gold), "-m", str(model), "--baselines"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.strip() == (f"error: the model's training data train210.csv is not found from {tmp_path / 'elsewhere'}: "
+                                     "its config records the paths as given where it was trained; run this there, or "
+                                     "give the training data for the baselines: --train-data FILE")
+    import inspect
+
+    from commentnlp.cli.evaluate import evaluate_cli
+
+    help_text = inspect.signature(evaluate_cli).parameters["train_data"].default.help
+    assert help_text.startswith("Labelled training records for the baselines, read as --data is (JSONL, CSV")

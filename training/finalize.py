@@ -13,28 +13,40 @@ without it. Run from the repository root (recorded paths are relative).
 """
 
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from commentnlp.trainer import add_baselines, record_training_texts, refinalize
+from commentnlp.data import read_labeled
+from commentnlp.serialization import ModelLoadError, read_config
+from commentnlp.trainer import add_baselines, baselines_data, record_training_texts, refinalize
 
-app = typer.Typer(add_completion=False)
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
 
 @app.command()
 def main(
     model_dir: Path = typer.Argument(..., exists=True, file_okay=False, help="Saved model directory."),
     baselines: bool = typer.Option(False, "--baselines", help="Also fit and record the baselines."),
+    baselines_file: Optional[str] = typer.Option(None, "--baselines-data", help="Labelled records to evaluate the "
+                                                 "baselines on (default: the model's first [data] evaluate file)."),
     training_texts_only: bool = typer.Option(False, "--training-texts-only",
                                              help="Only write the hashes of the model's train and dev texts."),
 ) -> None:
     """Re-calibrate, re-evaluate and (with --baselines) re-baseline a saved model."""
-    if training_texts_only:
-        print(record_training_texts(model_dir))
-        return
-    refinalize(model_dir)
-    if baselines:
-        add_baselines(model_dir)
+    try:
+        if training_texts_only:
+            print(record_training_texts(model_dir))
+            return
+        if baselines:  # before the model is finalised again: a missing file is told at once
+            baselines_file = baselines_file or baselines_data(read_config(model_dir), model_dir)
+            read_labeled(baselines_file)
+        refinalize(model_dir)
+        if baselines:
+            add_baselines(model_dir, baselines_file)
+    except (ValueError, ModelLoadError, OSError) as exc:  # DataError and ConfigError are ValueErrors
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(1)
 
 
 if __name__ == "__main__":

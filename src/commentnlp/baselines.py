@@ -162,10 +162,23 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     from .data import data_digests, dedupe_key_version, split_data
     from .training_args import TrainingConfig
 
+    from pathlib import Path
+
+    from .data import DataError
+
     training = model_config.training or {}
     recorded = training.get("config")
     if not recorded or not recorded.get("data"):
         raise ValueError("the model does not record its training data; pass --train-data")
+    data = recorded["data"]
+    missing = [f for key in ("train", "dev", "test", "evaluate", "exclude", "corpus_labels") for f in data.get(key) or []
+               if not any(ch in f for ch in "*?[") and not Path(f).exists()]
+    if missing:
+        relative = not Path(missing[0]).is_absolute()
+        raise DataError(f"the model's training data {missing[0]} is not found"
+                        + (f" from {Path.cwd()}: its config records the paths as given where it was trained; "
+                           "run this there, or" if relative else ";")
+                        + " give the training data for the baselines: --train-data FILE")
     then = training.get("data_sha256") or {}
     changed = [f for f, digest in data_digests(then).items() if digest != then[f]] if then else []
     if changed:

@@ -652,6 +652,16 @@ def _training_text_hashes(train: list[dict], dev: list[dict]) -> dict[str, Any]:
     return {"train": text_hashes(r["text"] for r in train), "dev": text_hashes(r["text"] for r in dev)}
 
 
+def baselines_data(config, model_dir: str | Path) -> str:
+    """The file :func:`add_baselines` evaluates on by default: the first ``[data] evaluate`` file a
+    saved model's config records, or a DataError saying to name one."""
+    evaluate = TrainingConfig.from_dict((config.training or {}).get("config") or {}).data.evaluate
+    if not evaluate:
+        raise DataError(f"{model_dir} was trained without [data] evaluate files, the baselines' default data: "
+                        f"name the labelled records to evaluate them on (finalize.py --baselines-data FILE)")
+    return evaluate[0]
+
+
 def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Log = _stderr) -> dict:
     """Fit the baselines on the model's training data, evaluate them on ``data`` (default: the
     first evaluation file of its config) and record them in config.json and the model card."""
@@ -664,7 +674,7 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
 
     model_dir = Path(model_dir)
     config = read_config(model_dir)
-    data = data or TrainingConfig.from_dict(config.training["config"]).data.evaluate[0]
+    data = data or baselines_data(config, model_dir)
     records = read_labeled(data)
     clf = Classifier.load(model_dir, backend="exact")
     _, predicted = predict_records(clf, records)

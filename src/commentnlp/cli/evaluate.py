@@ -53,7 +53,7 @@ def evaluate_cli(
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("exact", "--backend", help=BACKEND_HELP + " Default here: exact, the model's own figures."),
     baselines: bool = typer.Option(False, "--baselines", help="Also fit and evaluate the baselines (majority, TF-IDF + logistic regression, VADER, where-to-buy rules, profanity check) on the model's own training data."),
-    train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Training JSONL for the baselines (default: the data recorded in the model's config)."),
+    train_data: Optional[List[str]] = typer.Option(None, "--train-data", help="Labelled training records for the baselines, read as --data is (JSONL, CSV, ...; repeat for several files). Default: the model's training split, from the data files its config records (paths as given where it was trained)."),
     ci: bool = typer.Option(False, "--ci", help="Add 95% bootstrap intervals (1,000 resamples) to the headline figures and, with --baselines, the paired margin over the best baseline."),
     compare: Optional[str] = typer.Option(None, "--compare", help="A second model directory: evaluate it on the same records and print the difference per headline figure (model minus it) with a paired 95% bootstrap interval."),
 ) -> None:
