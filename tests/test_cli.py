@@ -274,6 +274,17 @@ def test_train_with_overrides(tmp_path, tiny_base):
     assert result.exit_code == 2 and "give a TOML config, or the labelled data to train on" in result.output
 
 
+def test_train_refuses_a_setting_given_twice(tmp_path):
+    """--data.train a.jsonl --data.train b.jsonl trained on b.jsonl alone."""
+    result = runner.invoke(app, ["train", "--data.train", "a.jsonl", "--data.train=b.jsonl", "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2 and result.output.strip() == (
+        "error: --data.train is given twice ('a.jsonl', then 'b.jsonl'); give it once (several values as a TOML list: "
+        "--data.train '[\"a.jsonl\", \"b.jsonl\"]')")
+    result = runner.invoke(app, ["train", "--data.train", "a.jsonl", "--training.output_dir", "x", "-o", "y"])
+    assert result.exit_code == 2 and "error: two output directories: -o y and --training.output_dir x; give one" in result.output
+    assert not (tmp_path / "m").exists()
+
+
 def test_evaluate_with_baselines(tmp_path, tiny_model_dir):
     from toydata import toy_records
 

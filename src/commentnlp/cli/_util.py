@@ -113,7 +113,11 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
             value = args[i]
         else:
             value = "true"
-        out[key.replace("-", "_")] = value
+        key = key.replace("-", "_")
+        if key in out:  # the last one won, silently: --data.train a.jsonl --data.train b.jsonl trained on b alone
+            fail(f"--{key} is given twice ({out[key]!r}, then {value!r}); give it once (several values as a TOML "
+                 f"list: --{key} '[\"a.jsonl\", \"b.jsonl\"]')", 2)
+        out[key] = value
         i += 1
     return out
 

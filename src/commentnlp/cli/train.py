@@ -39,6 +39,9 @@ def train_cli(
         fail("give a TOML config, or the labelled data to train on: e.g. commentnlp train --data.train "
              "my_labels.csv -o models/mine", 2)
     if output:
+        if "training.output_dir" in overrides:
+            fail(f"two output directories: -o {output} and --training.output_dir "
+                 f"{overrides['training.output_dir']}; give one", 2)
         overrides["training.output_dir"] = json.dumps(output)
     try:
         cfg = TrainingConfig.from_toml(config, overrides)
