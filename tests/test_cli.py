@@ -274,6 +274,16 @@ def test_train_with_overrides(tmp_path, tiny_base):
     assert result.exit_code == 2 and "give a TOML config, or the labelled data to train on" in result.output
 
 
+@pytest.mark.parametrize("name", ["train.csv", "labels.jsonl.gz", "sheet.XLSX"])
+def test_train_given_a_data_file_for_its_config_says_how_to_name_it(tmp_path, name):
+    """It said 'train.csv is not valid TOML'."""
+    (tmp_path / name).write_text("text,intent\nhi,social\n")
+    result = runner.invoke(app, ["train", str(tmp_path / name)])
+    assert result.exit_code == 2 and result.output.strip() == (
+        f"error: {tmp_path / name} is labelled data, not a TOML config: commentnlp train --data.train "
+        f"{tmp_path / name} -o models/mine")
+
+
 def test_train_refuses_a_setting_given_twice(tmp_path):
     """--data.train a.jsonl --data.train b.jsonl trained on b.jsonl alone."""
     result = runner.invoke(app, ["train", "--data.train", "a.jsonl", "--data.train=b.jsonl", "-o", str(tmp_path / "m")])
