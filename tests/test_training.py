@@ -589,3 +589,26 @@ def test_ignore_heads_applies_to_the_train_and_dev_files_and_is_checked(tmp_path
         cfg.data.ignore_heads = {pattern: ["troll"]}
         with pytest.raises(DataError, match=r"^\[data\] ignore_heads: .*" + re.escape(error)):
             _pin_data_files(cfg)
+
+
+def test_the_loss_in_the_history_is_the_mean_over_the_steps_run(tmp_path, tiny_base, monkeypatch):
+    """With training.max_steps 1 it was divided by the steps of a whole epoch (7 here)."""
+    from commentnlp import modeling
+    from commentnlp.trainer import train
+
+    losses = []
+    real = modeling.multi_head_loss
+
+    def recorded(*args, **kwargs):
+        loss = real(*args, **kwargs)
+        losses.append(float(loss.detach()))
+        return loss
+
+    monkeypatch.setattr(modeling, "multi_head_loss", recorded)
+    for max_steps in (1, 3):
+        losses.clear()
+        (tmp_path / str(max_steps)).mkdir()
+        cfg, _ = toy_config(tmp_path / str(max_steps), base=str(tiny_base), epochs=1, max_steps=max_steps)
+        history = train(cfg, log=lambda _: None)["history"]
+        assert len(losses) == max_steps
+        assert history[0]["loss"] == pytest.approx(sum(losses) / max_steps, abs=1e-4)

@@ -432,7 +432,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     history, best_score, best_state, best_epoch, bad, step = [], -1.0, None, 0, 0, 0
     for epoch in range(1, args.epochs + 1):
         model.train()
-        running, t_epoch = 0.0, time.time()
+        running, ran, t_epoch = 0.0, 0, time.time()
         for idx in sortish_batches(lengths, args.batch_size, rng):
             input_ids, mask = pad_batch(train_ids, idx, pad_id)
             logits = model(torch.from_numpy(input_ids).to(device), torch.from_numpy(mask).to(device))
@@ -447,13 +447,14 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
             optimizer.step()
             scheduler.step()
             running += float(loss.detach())
+            ran += 1
             step += 1
             if args.max_steps and step >= args.max_steps:
                 break
         dev_logits = _logits(model, dev_ids, args.eval_batch_size, device, pad_id)
         report = _report(dev_records, dev_logits)
         score = _selection_score(report)
-        history.append({"epoch": epoch, "loss": round(running / max(1, steps_per_epoch), 4), "dev_score": round(score, 4),
+        history.append({"epoch": epoch, "loss": round(running / max(1, ran), 4), "dev_score": round(score, 4),
                         **summary(report), "seconds": round(time.time() - t_epoch, 1)})
         log(f"epoch {epoch}: loss {history[-1]['loss']}, dev mean macro-F1 {score:.4f} "
             f"({', '.join(f'{k} {v:.3f}' for k, v in summary(report).items())}) [{history[-1]['seconds']}s]")
