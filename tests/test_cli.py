@@ -245,6 +245,21 @@ def test_evaluate_report_and_json(tmp_path, tiny_model_dir):
     assert result.exit_code == 0, result.output
 
 
+def test_evaluate_on_no_records_is_an_error(tmp_path, tiny_model_dir):
+    """It printed '0 records' with exit code 0; with --baselines, a raw scikit-learn message."""
+    empty, gold = tmp_path / "empty.jsonl", tmp_path / "gold.jsonl"
+    empty.write_text("")
+    gold.write_text(json.dumps({"text": "where can i buy it", "intent": "where_to_buy"}) + "\n")
+    for extra in ([], ["--baselines", "--train-data", str(gold)]):
+        result = runner.invoke(app, ["evaluate", str(empty), "-m", str(tiny_model_dir), *extra])
+        assert result.exit_code == 1 and result.output.strip() == f"error: {empty} holds no records to evaluate"
+    result = runner.invoke(app, ["evaluate", "-", "-m", str(tiny_model_dir)], input=b"")
+    assert result.exit_code == 1 and "error: stdin holds no records to evaluate" in result.output
+    result = runner.invoke(app, ["evaluate", str(gold), "-m", str(tiny_model_dir), "--baselines", "--train-data", str(empty)])
+    assert result.exit_code == 1 and result.output.strip().splitlines()[-1] == (
+        f"error: no training records for the baselines in {empty}")
+
+
 def test_train_with_overrides(tmp_path, tiny_base):
     from toydata import toy_records
 

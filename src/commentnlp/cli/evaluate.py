@@ -70,6 +70,8 @@ def evaluate_cli(
         records = read_labeled(data)  # before the model loads: a data error is told at once
     except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
         fail(str(exc))
+    if not records:  # it printed "0 records" (exit 0), and --baselines a raw scikit-learn message
+        fail(f"{'stdin' if data == '-' else data} holds no records to evaluate")
     clf = load_classifier(model, device, None, backend=backend)
     try:
         _, predicted = predict_records(clf, records, batch_size)
@@ -81,6 +83,8 @@ def evaluate_cli(
             from ..baselines import baseline_training_records, run_baselines
 
             train = gather(train_data) if train_data else baseline_training_records(clf.config)
+            if not train:
+                fail(f"no training records for the baselines in {', '.join(train_data or ['the model data'])}")
             result["baselines"] = run_baselines(train, records, reference=predicted if ci else None)
         if compare:
             other_clf = load_classifier(compare, device, None, backend=backend)
