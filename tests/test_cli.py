@@ -164,6 +164,13 @@ def test_label_names_the_likely_text_field_when_none_has_a_known_name(tiny_model
             "(its fields: ID, Hit Sentence, Source Name, Comment Count)") in result.stderr
     again = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), "--text-field", "Hit Sentence"])
     assert again.exit_code == 0 and "1 labeled, 0 with errors" in again.stderr
+    # with a title above the header (Brandwatch), the hint named the title as the only field
+    src.write_text("Brandwatch export\nDate range: Nov\n\nid,Hit Sentence,Date\n1,where can i buy it,2026-11-03\n",
+                   encoding="utf-8")
+    result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir)])
+    assert ("e.g. --text-field 'Hit Sentence' (its fields: id, Hit Sentence, Date)") in result.stderr, result.stderr
+    again = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), "--text-field", "Hit Sentence"])
+    assert again.exit_code == 0 and "1 labeled, 0 with errors" in again.stderr
 
 
 def test_classify_reads_piped_stdin_without_a_dash(tiny_model_dir, monkeypatch):

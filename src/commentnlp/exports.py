@@ -609,7 +609,8 @@ _TEXTY = ("comment", "message", "text", "content", "body", "sentence", "snippet"
 def likely_text_fields(input_path: str | Path) -> tuple[list[str], list[str]]:
     """``(fields, likely)``: the fields of an export's first record, and those whose names suggest
     the comment's text (``Hit Sentence``, ``Comment Message``), for a hint when no field has a known
-    name; nothing for stdin or an input that cannot be read."""
+    name; nothing for stdin or an input that cannot be read. A CSV that opens with a title: the
+    fields of the header row below it (wider than the title, naming such a field)."""
     if str(input_path) == "-":
         return [], []
     try:
@@ -617,13 +618,21 @@ def likely_text_fields(input_path: str | Path) -> tuple[list[str], list[str]]:
         raw, stream = open_input(input_path, gz, fmt)
         with raw:
             stream, fmt, _, _ = readable(stream, fmt, str(input_path))
-            items = read_csv(stream) if fmt == "csv" else read_jsonl(stream)
-            record = next((i.record for i in items if i.error is None), {})
+            items = list(islice(read_csv(stream) if fmt == "csv" else read_jsonl(stream), MAX_PREAMBLE_ROWS + 1))
     except (OSError, ValueError):
         return [], []
+    record = next((i.record for i in items if i.error is None), {})
+
+    def texty(name: str) -> bool:
+        return any(part in _field_key(name) for part in _TEXTY) and not _field_key(name).endswith(("id", "count", "url"))
+
+    header = next((cells for cells in (i.record.get("raw") for i in items if i.error is not None)
+                   if isinstance(cells, list) and len(cells) > max(1, len(record))
+                   and any(isinstance(c, str) and texty(c) for c in cells)), None) if fmt == "csv" else None
+    if header is not None:  # the header under a title: its rows were "row has 3 fields, the header has 1"
+        return [str(c) for c in header], [c for c in header if isinstance(c, str) and texty(c)]
     fields = [k for k in record if isinstance(k, str)]
-    likely = [k for k in fields if any(part in _field_key(k) for part in _TEXTY)
-              and isinstance(record[k], str) and record[k].strip() and not _field_key(k).endswith(("id", "count", "url"))]
+    likely = [k for k in fields if texty(k) and isinstance(record[k], str) and record[k].strip()]
     return fields, likely
 
 
