@@ -400,6 +400,27 @@ def test_an_api_page_listing_no_records_is_read_as_none(tmp_path, tiny_classifie
     assert [r["id"] for r in out] == ids and summary.errors == 0 and "API response" in summary.notes[0]
 
 
+def test_a_record_holding_an_empty_list_under_an_api_key_is_a_record(tmp_path, tiny_classifier):
+    # {"items": []} beside an id and a comment was read as an empty API page: the records vanished
+    lines = [{"id": 1, "comment_body": "where can I buy this", "items": []},
+             {"id": 2, "comment_body": "love it", "items": [{"sku": "A1"}]}, {"id": 3, "note": "x", "data": []}]
+    (tmp_path / "items.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    summary = label_file(tmp_path / "items.jsonl", tmp_path / "out.jsonl", tiny_classifier, text_field="comment_body")
+    out = [json.loads(line) for line in open(tmp_path / "out.jsonl", encoding="utf-8")]
+    assert [r["id"] for r in out] == [1, 2, 3] and (summary.labeled, summary.errors) == (2, 1)
+    assert out[2]["error"] == "line 3: no 'comment_body' field"
+
+
+def test_json_lines_with_a_long_first_line_are_still_json_lines(tmp_path, tiny_classifier):
+    # read whole (past the 64 KiB peek), they were taken for records pretty-printed one after another
+    lines = [json.dumps({"id": "c1", "message": "where can I buy " + "x" * 70000}), "", json.dumps({"id": "c2", "message": None})]
+    (tmp_path / "long.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = label_file(tmp_path / "long.jsonl", tmp_path / "out.jsonl", tiny_classifier)
+    out = [json.loads(line) for line in open(tmp_path / "out.jsonl", encoding="utf-8")]
+    assert out[1]["error"] == "line 3: 'message' is null, not a string" and summary.blank_lines == 1
+    assert summary.notes == []
+
+
 def test_records_written_one_after_another_over_several_lines_are_each_a_record(tmp_path, tiny_classifier):
     # jq's default output (jq '.data[]' page.json): every line was "not valid JSON"
     records = [{"id": 1, "message": "where to buy"}, {"id": 2, "message": "second"}]

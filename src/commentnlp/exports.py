@@ -225,13 +225,25 @@ def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
 API_LIST_KEYS = ("data", "items", "data.comments")
 
 
-def _api_list_key(value: Any) -> str | None:
+#: Fields an API response has beside its list of records (paging, cursors, its kind): a response
+#: listing none (a crawl's last page) is known by having nothing else
+_PAGE_FIELDS = frozenset({"paging", "next", "previous", "summary", "nextPageToken", "prevPageToken", "pageInfo", "kind",
+                          "etag", "cursor", "has_more", "error", "search_id"})
+
+
+def _api_list_key(value: Any, text_field: str | None = None) -> str | None:
     """The key under which ``value``, an API response (``{"data": [...], "paging": {...}}``),
-    lists its records (none, on a crawl's last page); None for a record (it has a text field) or
-    anything else."""
-    if not isinstance(value, dict) or text_field_in(value) is not None:
+    lists its records (none, on a crawl's last page, when it holds nothing but paging); None for a
+    record (it has a text field: ``text_field``, or one of the usual ones) or anything else."""
+    if not isinstance(value, dict):
         return None
-    return next((k for k in API_LIST_KEYS if _records_at(value, k, empty=True) is not None), None)
+    if text_field_in(value) is not None or (text_field is not None and text_of(value, text_field)[1] is None):
+        return None
+    for key in API_LIST_KEYS:
+        found = _records_at(value, key, empty=True)
+        if found or (found is not None and all(name.rsplit(".", 1)[-1] in _PAGE_FIELDS for name in _beside(value, key))):
+            return key
+    return None
 
 
 def _records_at(value: dict[str, Any], path: str, empty: bool = False) -> list[dict[str, Any]] | None:
@@ -241,29 +253,32 @@ def _records_at(value: dict[str, Any], path: str, empty: bool = False) -> list[d
     return found if isinstance(found, list) and (found or empty) and all(isinstance(v, dict) for v in found) else None
 
 
-def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
+def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[list[Item], list[str]] | None:
     """The records of JSON documents that are not JSON lines: an array of records (scrapers export
     comments as one), a record written over several lines, an API response listing records under
     ``data`` or ``items`` (its records are read; its other fields, such as ``paging``, are not
     written; replies nested in a record are read as records of their own, after it), or several
-    such responses, one after another or in an array. Returns the records' items (errors name their
-    position, ``item N``) and notes on what was read; None when ``data`` is none of these (it is
-    then read as JSON lines)."""
+    such responses, one after another or in an array, or records pretty-printed one after another
+    (as ``jq`` writes them). Returns the records' items (errors name their position, ``item N``) and
+    notes on what was read; None when ``data`` is none of these, JSON lines among them (it is then
+    read as JSON lines). ``text_field``: an object that has it is a record, not a response."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    decoder, values = json.JSONDecoder(), []
+    decoder, values, multiline = json.JSONDecoder(), [], False
     pos = _BLANKS.match(text).end()
     while pos < len(text):
         try:
-            value, pos = decoder.raw_decode(text, pos)
+            value, end = decoder.raw_decode(text, pos)
         except (ValueError, RecursionError):  # read as JSON lines, where the line says what is wrong
             return None
         values.append(value)
-        pos = _BLANKS.match(text, pos).end()
-    if len(values) > 1 and not all(isinstance(v, dict) for v in values):
-        return None  # several values, not all objects: JSON lines (a bad first line opening with '[')
+        multiline = multiline or "\n" in text[pos:end]
+        pos = _BLANKS.match(text, end).end()
+    keys = [_api_list_key(v, text_field) for v in values]
+    if len(values) > 1 and not all(keys) and not (multiline and all(isinstance(v, dict) for v in values)):
+        return None  # several values, not all responses nor pretty-printed records: JSON lines
     if len(text) > MAX_DEPTH and any(deeper_than(v, MAX_DEPTH + 3) for v in values):
         return None  # a record too deep to write back: JSON lines, each line carried through as its text
     records: list[Any] = []
@@ -271,7 +286,7 @@ def read_json_documents(data: bytes) -> tuple[list[Item], list[str]] | None:
     replies: Counter = Counter()
     left_out: set[str] = set()
     for value in [v for value in values for v in (value if isinstance(value, list) else [value])]:
-        key = _api_list_key(value)  # an API response, alone or in an array of them (a saved crawl)
+        key = _api_list_key(value, text_field)  # an API response, alone or in an array of them (a saved crawl)
         if key is None:
             records.append(value)
             continue
@@ -336,18 +351,19 @@ def _item(position: int, value: Any) -> Item:
     return Item(position, {"raw": value}, f"not a JSON object (got {type(value).__name__})", where="item")
 
 
-def json_documents(stream: IO[bytes]) -> tuple[tuple[list[Item], list[str]] | None, IO[bytes]]:
+def json_documents(stream: IO[bytes], text_field: str | None = None,
+                   ) -> tuple[tuple[list[Item], list[str]] | None, IO[bytes]]:
     """``(documents, stream)``: the records and notes of the JSON documents a peekable stream holds
     (:func:`holds_json_documents`, :func:`read_json_documents`), or None and a stream to read as
     JSON lines from its start (the stream itself, or what was read of it, when it held none)."""
-    if not holds_json_documents(stream):
+    if not holds_json_documents(stream, text_field):
         return None, stream
     data = stream.read()
-    documents = read_json_documents(data)
+    documents = read_json_documents(data, text_field)
     return documents, stream if documents is not None else io.BufferedReader(io.BytesIO(data))  # type: ignore[return-value]
 
 
-def holds_json_documents(stream: IO[bytes]) -> bool:
+def holds_json_documents(stream: IO[bytes], text_field: str | None = None) -> bool:
     """Whether a peekable byte stream is read whole as JSON documents (:func:`read_json_documents`)
     rather than as JSON lines: it starts with an array, with an object its first line does not hold
     whole (pretty-printed), with an API response listing records, or with one line longer than can
@@ -361,7 +377,7 @@ def holds_json_documents(stream: IO[bytes]) -> bool:
         return head.startswith(b"{")
     first = head[:end].strip()
     try:
-        return _api_list_key(json.loads(first)) is not None
+        return _api_list_key(json.loads(first), text_field) is not None
     except (ValueError, RecursionError):  # a record written over several lines (or a bad line: JSON lines after all)
         return first.startswith(b"{")
 
@@ -1559,7 +1575,7 @@ def label_file(
         else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
             delimiter = ","
             reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
-            documents, stream = json_documents(stream)  # an array, a pretty-printed record, API responses
+            documents, stream = json_documents(stream, text_field)  # an array, a pretty-printed record, API responses
             if documents is not None:
                 items, notes = documents
                 summary.notes.extend(notes)
