@@ -288,6 +288,10 @@ def test_cli_engine_spark(spark, texts, tmp_path):
     again = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(out)])
     assert again.exit_code == 1 and "already exists" in again.output and again.exception.__class__ is SystemExit
     assert "remove it or choose another -o" in again.output
+    # Spark's own output formats (a usage error for a moment, when label's were checked for every engine)
+    result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(tmp_path / "j"),
+                                      "--output-format", "json"])
+    assert result.exit_code == 0 and list((tmp_path / "j").glob("part-*.json")), result.output
     result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(tmp_path / "z"), "--partitions", "0"])
     assert result.exit_code == 2 and "--partitions" in result.output
     result = CliRunner().invoke(app, ["label", str(src), "--engine", "nope"])

@@ -46,14 +46,6 @@ def label_cli(
     from ..exports import FORMATS, check_encoding, check_input_file, detect_format
 
     inputs, output = _inputs_to_label(inputs, output, engine)
-    try:  # wrong values are wrong usage (exit code 2), told before the model loads
-        if input_format != "auto":
-            detect_format(None, input_format)
-        if output_format is not None and detect_format(None, output_format)[0] not in FORMATS:
-            raise ValueError(f"--output-format: label writes jsonl, csv or xlsx (optionally .gz), not {output_format!r}")
-        check_encoding(encoding)
-    except ValueError as exc:
-        fail(str(exc), 2)
     if text_field is not None and not text_field.strip():
         fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
     if engine == "spark" and encoding is not None:
@@ -64,6 +56,14 @@ def label_cli(
         return
     if engine != "local":
         fail(f"--engine must be 'local' or 'spark', not {engine!r}", 2)
+    try:  # wrong values are wrong usage (exit code 2), told before the model loads (Spark reads other formats)
+        if input_format != "auto":
+            detect_format(None, input_format)
+        if output_format is not None and detect_format(None, output_format)[0] not in FORMATS:
+            raise ValueError(f"--output-format: label writes jsonl, csv or xlsx (optionally .gz), not {output_format!r}")
+        check_encoding(encoding)
+    except ValueError as exc:
+        fail(str(exc), 2)
     for input in inputs:
         try:
             check_input_file(input)  # before the model loads
