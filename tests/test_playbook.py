@@ -99,6 +99,13 @@ def test_rules_built_in_python_are_checked_and_read_like_the_files():
         Playbook([Rule("x", {}, "Hi {user.name}")])
 
 
+def test_a_link_named_as_toml_allows_fills_its_placeholder(tmp_path):
+    path = tmp_path / "p.toml"  # {store-locator} was refused as "not a link's name" for a moment
+    path.write_text('[links]\n"store-locator" = "https://acme.example/stores"\n"2nd site" = "https://b.example"\n'
+                    '[[rule]]\naction = "See {store-locator} or {2nd site}."\n', encoding="utf-8")
+    assert Playbook.from_toml(path).action_for(labels()) == "See https://acme.example/stores or https://b.example."
+
+
 def test_same_template_or_id_as_the_fallback_gets_its_own_action(tmp_path):
     from commentnlp.playbook import Rule
 
