@@ -317,6 +317,14 @@ def test_train_refuses_a_setting_given_twice(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_train_names_the_file_an_os_error_came_from(tmp_path, tiny_base):
+    """A data file that is a directory was "cannot save the model to m: Is a directory"."""
+    (tmp_path / "data.jsonl").mkdir()
+    result = runner.invoke(app, ["train", "--data.train", str(tmp_path / "data.jsonl"), "--model.base_model", str(tiny_base),
+                                 "-o", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "data.jsonl" in result.output and "cannot save" not in result.output, result.output
+
+
 def test_evaluate_with_baselines(tmp_path, tiny_model_dir):
     from toydata import toy_records
 

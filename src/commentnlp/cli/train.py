@@ -61,7 +61,7 @@ def train_cli(
         result = train(cfg)
     except (ConfigError, DataError, ModelLoadError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    except OSError as exc:  # e.g. the disk filled up while saving
-        fail(f"cannot save the model to {cfg.training.output_dir}: {exc.strerror or exc}")
+    except OSError as exc:  # a data file that is a directory, a disk that filled up while saving: the file it names
+        fail(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc))
     typer.echo(json.dumps({"output_dir": result["output_dir"], "best_epoch": result["best_epoch"],
                            "seconds": result["seconds"]}))
