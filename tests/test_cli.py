@@ -525,6 +525,12 @@ def test_find_threshold_rewrites_the_model_card_and_says_its_figures_predate_the
                f"{new if new is not None else 'none (argmax)'} on {data} (40 examples; commentnlp find-threshold))" in card
         assert saved.metrics["decision_thresholds_fitted_on"]["troll=true"] == f"{data} (40 examples; commentnlp find-threshold)"
         assert saved.metrics["dev"]["n"] == 10  # kept, and marked as of the earlier threshold
+    # a second change keeps the threshold the figures were computed with (it named the one just replaced)
+    config = read_config(model)
+    config.decision_thresholds["troll"] = {"true": 0.5}
+    write_config(model, config)
+    assert runner.invoke(app, [*args, "--write"]).exit_code == 0
+    assert read_config(model).metrics["thresholds_changed_after_evaluation"]["troll=true"]["before"] == 0.9876
 
 
 def test_output_to_a_pipe_closed_early_ends_quietly(tmp_path, tiny_model_dir):

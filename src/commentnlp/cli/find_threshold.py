@@ -86,9 +86,17 @@ def find_threshold_cli(
             del config.decision_thresholds[head]
         source = f"{'stdin' if data == '-' else data} ({positives} examples; commentnlp find-threshold)"
         config.metrics.setdefault("decision_thresholds_fitted_on", {})[f"{head}={label}"] = source
-        if earlier != t:  # the figures recorded with the model were computed with the earlier threshold
-            config.metrics.setdefault("thresholds_changed_after_evaluation", {})[f"{head}={label}"] = {
-                "before": earlier, "after": t, "data": source}
+        # the figures recorded with the model were computed with the threshold before the first change
+        changed = config.metrics.get("thresholds_changed_after_evaluation", {})
+        before = changed[f"{head}={label}"]["before"] if f"{head}={label}" in changed else earlier
+        if t == before:  # back to what the figures were computed with
+            changed.pop(f"{head}={label}", None)
+        else:
+            changed[f"{head}={label}"] = {"before": before, "after": t, "data": source}
+        if changed:
+            config.metrics["thresholds_changed_after_evaluation"] = changed
+        else:
+            config.metrics.pop("thresholds_changed_after_evaluation", None)
         try:
             write_config(target, config)
             (target / "README.md").write_text(model_card(config), encoding="utf-8")
