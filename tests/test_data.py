@@ -418,12 +418,13 @@ def test_records_with_an_empty_text_are_left_out_with_a_warning(tmp_path, tiny_c
     from commentnlp.evaluation import evaluate
 
     p = tmp_path / "d.jsonl"
-    p.write_text("".join(json.dumps({"text": t, "intent": "social"}) + "\n" for t in ["ok", "", "  \n", "fine"]))
-    with pytest.warns(UserWarning, match=re.escape(f"2 records with an empty text left out ({p}:2, {p}:3): there is nothing")):
+    texts = ["ok", "", "  \n", "fine", "\u200b", "&nbsp;"]  # as label reads them: invisible characters only are empty
+    p.write_text("".join(json.dumps({"text": t, "intent": "social"}) + "\n" for t in texts))
+    with pytest.warns(UserWarning, match=re.escape(f"4 records with an empty text left out ({p}:2, {p}:3, {p}:5, ...)")):
         assert [r["text"] for r in read_labeled(p)] == ["ok", "fine"]
-    with pytest.warns(UserWarning, match="2 records with an empty text left out"):
+    with pytest.warns(UserWarning, match="4 records with an empty text left out"):
         assert evaluate(tiny_classifier, p)["n"] == 2
-    with pytest.warns(UserWarning, match="2 records with an empty text left out"):
+    with pytest.warns(UserWarning, match="4 records with an empty text left out"):
         assert len(gather([p])) == 2
 
 

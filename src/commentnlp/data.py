@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
 from .exports import (TOO_DEEP, InputError, Item, detect_format, json_documents, open_input, open_stdin, read_csv,
                       read_text_lines, readable, text_field_in, written_by_label)
+from .preprocessing import is_blank
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
 
     def labeled(where: str, row: Any) -> dict[str, Any] | None:
         record = _labeled(where, row)
-        if record["text"].strip():
+        if not is_blank(record["text"]):  # as label reads it: spaces or invisible characters only are empty
             return record
         empty.append(where)  # nothing to learn or score: `label` refuses an empty text too
         return None

@@ -732,34 +732,37 @@ def reply_field_in(names: Iterable[str]) -> tuple[str, str] | None:
 
 def reply_value(name: str, value: Any) -> bool | None:
     """:func:`reply_of` for the value of one of :data:`REPLY_FIELDS`, ``name``."""
-    if name == "comment_type":
-        return _REPLY_KINDS.get(value.strip().lower()) if isinstance(value, str) else None
+    if isinstance(value, str):  # a CSV's cells, most JSON: read first, with no other type to tell
+        word = value.strip().lower()
+        if name == "comment_type":
+            return _REPLY_KINDS.get(word)
+        if name == "is_reply":
+            if word in TRUE_WORDS or word in FALSE_WORDS:
+                return word in TRUE_WORDS
+            number = _number_in(word)
+            return None if number not in (0.0, 1.0) else number == 1.0  # NaN is in neither
+        if name == "parent":
+            return None
+        number = _number_in(word)
+        return word not in _NO_PARENT if number is None else not (number == 0 or number != number)
     flag = as_bool(value)
+    if name == "comment_type":
+        return None
     if name == "is_reply":
-        if flag is not None:
-            return flag
-        word = value.strip().lower() if isinstance(value, str) else None
-        if word in TRUE_WORDS or word in FALSE_WORDS:
-            return word in TRUE_WORDS
-        number = _number(value)
-        return None if number not in (0.0, 1.0) else number == 1.0  # NaN is in neither
+        return flag if flag is not None else (None if not is_number(value) or value not in (0, 1) else bool(value == 1))
     if name == "parent":  # Graph API's parent comment object; another kind of "parent" says nothing
         return bool(value) if isinstance(value, Mapping) else False if is_missing(value) else None
     if is_missing(value) or flag is not None:
         return None if flag is not None else False
-    number = _number(value)
-    if number is not None:
-        return not (number == 0 or number != number)  # 0, 0.0 or NaN: no parent
-    return str(value).strip().lower() not in _NO_PARENT
+    return bool(value != 0) if is_number(value) else True  # 0 or 0.0: no parent
 
 
-def _number(value: Any) -> float | None:
-    """``value`` as a number if it is one: an int, a float (numpy's too), or a numeric string ("0.0"
-    in a CSV written by pandas from a column with nulls, which also gives floats in JSON and in Spark)."""
-    if is_number(value):
-        return float(value)
+def _number_in(word: str) -> float | None:
+    """A numeric string as a number ("0.0" in a CSV written by pandas from a column with nulls), else None."""
+    if not word or word[0] not in "0123456789+-.in":  # most ids are not numbers: no exception raised for them
+        return None
     try:
-        return float(value) if isinstance(value, str) else None
+        return float(word)
     except ValueError:
         return None
 
