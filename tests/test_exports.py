@@ -211,6 +211,8 @@ def test_a_device_or_pipe_output_is_written_into_not_replaced(tmp_path, tiny_cla
     assert summary.labeled == 1 and not list(tmp_path.glob(".*part*"))
     label_file(src, "/dev/null", tiny_classifier)
     assert not Path("/dev/null").is_file()
+    # /dev/stdout with stdout sent to a file follows its link to a regular file: it is written into all the same
+    assert exports.is_device_or_pipe("/dev/stdout") and not exports.is_device_or_pipe(src)
     with pytest.raises(ValueError, match="device or a pipe"):
         label_file(src, "/dev/null", tiny_classifier, resume=True)
 

@@ -462,7 +462,9 @@ def test_a_model_is_saved_only_where_nothing_else_is_overwritten(tmp_path, tiny_
     assert check_output_dir(cfg) == shipped
     cfg.training.overwrite_bundled = False
     (tmp_path / "empty").mkdir()
-    for ok in (tiny_model_dir, tmp_path / "empty", tmp_path / "new" / "deeper"):
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / ".gitkeep").write_text("")  # a placeholder in an empty folder was "other files"
+    for ok in (tiny_model_dir, tmp_path / "empty", tmp_path / "new" / "deeper", tmp_path / "kept"):
         cfg.training.output_dir = str(ok)
         assert check_output_dir(cfg) == ok
 

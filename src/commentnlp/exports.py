@@ -126,8 +126,9 @@ class LabelSummary:
 
     def restore(self, counts: Mapping[str, Any]) -> None:
         """Take the counts of an interrupted run (:meth:`counts`) as this run's start."""
-        self.labeled, self.errors = int(counts["labeled"]), int(counts["errors"])
-        self.reasons, self.actions = Counter(counts["reasons"]), Counter(counts["actions"])
+        labeled, errors = int(counts["labeled"]), int(counts["errors"])  # all read before any is taken
+        reasons, actions = Counter(counts["reasons"]), Counter(counts["actions"])
+        self.labeled, self.errors, self.reasons, self.actions = labeled, errors, reasons, actions
 
     def to_dict(self) -> dict[str, Any]:
         return {"total": self.total, "resumed": self.resumed, "labeled": self.labeled, "errors": self.errors, "blank_lines": self.blank_lines,
@@ -1236,6 +1237,8 @@ def distinct_files(paths: Iterable[str]) -> list[str]:
 def is_device_or_pipe(path: str | Path) -> bool:
     """Whether ``path`` names a device or a named pipe (``/dev/null``, a FIFO): an output written
     straight into, never replaced by a finished file (which, run as root, replaced /dev/null)."""
+    if str(path).startswith(("/dev/", "/proc/")):  # /dev/stdout: its link is never replaced, whatever it points at
+        return True
     try:
         mode = os.stat(path).st_mode
     except OSError:

@@ -27,7 +27,7 @@ from .calibration import (expected_calibration_error, find_decision_threshold, f
 from .data import (DEDUPE_KEY_VERSION, DataError, data_digests, dedupe_key_version, encode_labels, expand,
                    heads_by_file, split_data, text_hashes, threshold_records)
 from .evaluation import evaluate_labels, summary
-from .exports import reply_of
+from .exports import distinct_files, reply_of
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES, THREAD_POSITIONS
 from .serialization import write_training_texts
@@ -334,7 +334,7 @@ def check_output_dir(config: TrainingConfig) -> Path:
     if out.exists() and not out.is_dir():
         raise ConfigError(f"training.output_dir {out} is a file, not a directory: give a new directory for the model")
     if out.is_dir() and not is_model_dir(out):
-        others = sorted(p.name for p in out.iterdir() if not p.name.startswith(_STAGE_PREFIX))
+        others = sorted(p.name for p in out.iterdir() if not p.name.startswith("."))  # .gitkeep, .DS_Store, a stage
         if others:
             shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
             raise ConfigError(f"training.output_dir {out} is a directory that holds other files than a saved model "
@@ -544,7 +544,7 @@ def evaluation_sets(config: TrainingConfig) -> dict[str, list[dict]]:
     its parent folders as tell two files of one name apart: ``a/real.jsonl``, ``b/real.jsonl``)."""
     from .data import read_labeled
 
-    paths = list(dict.fromkeys(str(p) for p in expand(config.data.evaluate)))
+    paths = distinct_files(str(p) for p in expand(config.data.evaluate))  # a/x.jsonl and ./a/x.jsonl: once
     names = [Path(p).name for p in paths]
     for depth in range(2, max((len(Path(p).parts) for p in paths), default=0) + 1):
         if len(set(names)) == len(names) and not {"dev", "test"} & set(names):
