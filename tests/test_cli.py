@@ -416,6 +416,9 @@ def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp
     thresholds = read_config(model).decision_thresholds["intent"]
     assert thresholds["where_to_buy"] == 0.3  # the golden question's threshold was dropped before
     assert set(thresholds) <= {"where_to_buy", "spam"}
+    again = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data),
+                                "--head", "intent", "--label", "spam", "--write"])
+    assert again.exit_code == 0 and "already: nothing to save" in again.output and "saved" not in again.output
 
 
 def test_find_threshold_never_writes_into_a_bundled_model_but_saves_a_copy(tmp_path, tiny_model_dir):

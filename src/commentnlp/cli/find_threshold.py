@@ -78,6 +78,10 @@ def find_threshold_cli(
         config = read_config(target)
         thresholds = config.decision_thresholds.setdefault(head, {})  # the head's other labels keep theirs
         earlier = thresholds.get(label)
+        if earlier == t and not output:  # it said "saved" though nothing changed
+            typer.echo(f"the model's {head}={label} threshold is {earlier if t is not None else 'none (argmax)'} "
+                       f"already: nothing to save")
+            return
         if t is None:
             thresholds.pop(label, None)
         else:
