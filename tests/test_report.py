@@ -221,6 +221,11 @@ def test_no_trend_without_timestamps(tmp_path):
     ("23/11/2026 22:15", datetime(2026, 11, 23, 22, 15, tzinfo=timezone.utc)),
     ("2026-11-03 10:00:00 UTC", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),  # BigQuery's
     ("Tue, 03 Nov 2026 12:00:00 +0200", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),  # e-mail's, RSS's (RFC 2822)
+    # a written date's offset: read by e-mail's parser for a moment, 11:30 PM -0500 was 11:30 UTC, 12 hours off
+    ("Nov 2, 2026 11:30 PM -0500", datetime(2026, 11, 3, 4, 30, tzinfo=timezone.utc)),
+    ("Nov 2, 2026 11:30 PM +0000", datetime(2026, 11, 2, 23, 30, tzinfo=timezone.utc)),
+    ("Mon Nov 02 2026 23:30:00 GMT-0500 (Eastern Standard Time)", datetime(2026, 11, 3, 4, 30, tzinfo=timezone.utc)),
+    ("Nov 2, 2026 11:30 PM EST", None),  # a zone's name other than e-mail's: not guessed
     ("11/03/2026", None),  # March 11 or November 3: a report decides from the export's other dates
     ("Nov 31, 2026", None), ("13/13/2026", None), ("00/05/2026", None), ("11/03/2026 25:00", None),
 ])
@@ -475,6 +480,16 @@ def test_unsure_comments_get_a_queue_to_read_least_sure_first(tmp_path):
     csv_section = (tmp_path / "c.html").read_text(encoding="utf-8").split('id="queue-unsure"')[1].split("</section>")[0]
     assert csv_section.index("hmm") < csv_section.index("is it any good") < csv_section.index("you clowns again")
     assert "41%" in csv_section or "0.41" in csv_section
+
+
+def test_several_exports_each_read_slash_dates_in_their_own_order(tmp_path):
+    # pooled, a day-first export's majority moved a month-first export's 05/06/2015 to June 5
+    eu = [rec(f"eu{d}", Date=f"{d:02d}/05/2015 10:00") for d in (3, 13, 14, 15, 16)]  # day first: 13/05
+    us = [rec("us", Date="05/06/2015 10:00"), rec("us2", Date="05/20/2015 10:00")]  # month first: 05/20
+    summary = build_report([write(tmp_path / "eu.jsonl", eu), write(tmp_path / "us.jsonl", us)], tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "May 3, 2015 – May 20, 2015" in page and summary["dated"] == 7
+    assert "read in the order each file&#x27;s other dates show: day first in eu.jsonl, month first in us.jsonl" in page
 
 
 def test_youtube_comments_are_dated_by_their_nested_published_at(tmp_path):

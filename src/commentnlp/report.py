@@ -157,7 +157,10 @@ def _parse_iso(s: str) -> datetime | None:
 
 _MONTHS = {name.lower(): i for i in range(1, 13)
            for name in (calendar.month_name[i], calendar.month_abbr[i], calendar.month_name[i][:4])}
-_TIME = r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?: ?(?P<half>[AaPp][Mm]))?)?"
+_TIME = (r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?: ?(?P<half>[AaPp][Mm]))?"
+         r"(?: ?(?:GMT|UTC)?(?P<tz>[+-]\d{2}):?(?P<tzm>\d{2}))?)?")  # an offset: -0500, GMT-0500 (JavaScript's)
+#: e-mail's and RSS's dates (RFC 2822), read by ``email.utils``: only those (it reads others hours wrong)
+_RFC2822 = re.compile(r"(?:[A-Za-z]{3},? )?\d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|GMT|UTC?|[ECMP][SD]T)")
 #: Dates as exports and spreadsheets write them (:func:`parse_time`), once commas, " at " and a
 #: trailing UTC or GMT are dropped: with the month's name, year first with slashes, day first with
 #: dots, and with slashes (``a/b/year``: which of a and b is the month may not tell)
@@ -176,15 +179,17 @@ def _parse_written(s: str) -> datetime | SlashDate | None:
     :data:`SlashDate` when its numbers do not tell which is the month."""
     if len(s) > 64 or not any(c.isdigit() for c in s[-4:] + s[:10]):
         return None
-    written = s
+    written = re.sub(r"\s+", " ", s).strip()
+    s = re.sub(r"\s*\([^()]*\)$", "", s)  # JavaScript's "GMT-0500 (Eastern Standard Time)": the zone's name
     s = re.sub(r"\s*,\s*|\s+at\s+|\s+", " ", s).strip().removesuffix(" UTC").removesuffix(" GMT")
     match = next((m for m in (p.fullmatch(s) for p in _WRITTEN) if m), None)
     if match is None:
         with contextlib.suppress(ValueError):
             return datetime.strptime(s, _TWITTER).astimezone(timezone.utc)
-        with contextlib.suppress(TypeError, ValueError, IndexError):  # e-mail's (RFC 2822): Tue, 03 Nov 2026 10:00:00 +0000
-            when = email.utils.parsedate_to_datetime(written)
-            return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+        if _RFC2822.fullmatch(written):  # Tue, 03 Nov 2026 10:00:00 +0000
+            with contextlib.suppress(TypeError, ValueError, IndexError):
+                when = email.utils.parsedate_to_datetime(written)
+                return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
         return _parse_iso(s) if s[:4].isdigit() else None  # ISO with " UTC" after it (BigQuery's)
     g = match.groupdict()
     hour, minute, second = int(g["H"] or 0), int(g["M"] or 0), int(g["S"] or 0)
@@ -202,9 +207,13 @@ def _parse_written(s: str) -> datetime | SlashDate | None:
         month = _MONTHS.get(g["mon"].lower(), 0) if g.get("mon") else int(g["m"])
         day = int(g["d"])
     try:
-        return datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
+        when = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
     except ValueError:
         return None
+    if g["tz"]:  # 11:30 PM -0500 is 04:30 the next day in UTC
+        sign = -1 if g["tz"][0] == "-" else 1
+        when -= sign * timedelta(hours=int(g["tz"][1:]), minutes=int(g["tzm"]))
+    return when
 
 
 def _time_field(record: dict[str, Any]) -> tuple[str, Any] | None:
@@ -299,8 +308,9 @@ class _Stats:
     #: dates showed which comes first, by a number above 12 (:meth:`resolve_slash_dates`)
     slash_days: dict[tuple[int, int, int], list[int]] = field(default_factory=dict)
     slash_order: Counter = field(default_factory=Counter)
-    #: how dates with slashes were read, for the report to say
+    #: how dates with slashes were read, for the report to say; per file when several had them
     slash_note: str = ""
+    slash_orders: dict[str, str] = field(default_factory=dict)
 
     def add_reason(self, reason: str) -> None:
         if reason in self.reasons or len(self.reasons) < MAX_REASONS:
@@ -353,12 +363,15 @@ class _Stats:
         if labels.get("troll") == UNSURE or (intent == UNSURE and labels.get("troll") == "false"):
             self._enqueue("unsure", record, when)
 
-    def resolve_slash_dates(self) -> None:
+    def resolve_slash_dates(self, source: str = "") -> None:
         """Add the days of dates such as 03/11/2026 to :attr:`days`: month first, as US exports write
-        them, unless more dates of the export had a day above 12 first (23/11/2026) than second."""
+        them, unless more dates of the export (``source``, one file: each is read as it writes them)
+        had a day above 12 first (23/11/2026) than second."""
+        order, self.slash_order = self.slash_order, Counter()  # the next file's dates tell its own order
         if not self.slash_days:
             return
-        day_first = self.slash_order["day first"] > self.slash_order["month first"]
+        day_first = order["day first"] > order["month first"]
+        self.slash_orders[source] = "day first" if day_first else "month first"
         for (a, b, year), row in self.slash_days.items():
             month, day = (b, a) if day_first else (a, b)
             if PLAUSIBLE_YEARS[0] <= year < PLAUSIBLE_YEARS[1]:
@@ -368,8 +381,12 @@ class _Stats:
             else:
                 self.dated -= row[0]
         self.slash_days = {}
-        n = self.slash_order["day first" if day_first else "month first"]
+        n = order["day first" if day_first else "month first"]
         have = "has" if n == 1 else "have"
+        if len(self.slash_orders) > 1:  # several files with such dates, each read in its own order
+            self.slash_note = (" Dates such as 03/11/2026 are read in the order each file's other dates show: "
+                               + ", ".join(f"{order} in {name}" for name, order in self.slash_orders.items()) + ".")
+            return
         self.slash_note = (
             f" Dates such as 03/11/2026 are read day first: {plural(n, 'date')} of this export, such as 23/11/2026, "
             f"{have} a day above 12 first." if day_first else
@@ -495,7 +512,7 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     stats = _Stats(max_queue=max_queue, text_field=text_field)
     for source in sources:
         _read_into(stats, source, text_field)
-    stats.resolve_slash_dates()
+        stats.resolve_slash_dates("stdin" if str(source) == "-" else Path(source).name)  # each file as it writes dates
     unit, buckets = _buckets(stats.days)
     names = [Path(s).name for s in sources]
     page = _render(stats, unit, buckets, title or "Comment report",
