@@ -485,10 +485,12 @@ def test_unsure_comments_get_a_queue_to_read_least_sure_first(tmp_path):
 def test_several_exports_each_read_slash_dates_in_their_own_order(tmp_path):
     # pooled, a day-first export's majority moved a month-first export's 05/06/2015 to June 5
     eu = [rec(f"eu{d}", Date=f"{d:02d}/05/2015 10:00") for d in (3, 13, 14, 15, 16)]  # day first: 13/05
-    us = [rec("us", Date="05/06/2015 10:00"), rec("us2", Date="05/20/2015 10:00")]  # month first: 05/20
+    us = [rec("us", "where_to_buy", Date="05/06/2015 10:00"), rec("us2", Date="05/20/2015 10:00")]  # month first: 05/20
     summary = build_report([write(tmp_path / "eu.jsonl", eu), write(tmp_path / "us.jsonl", us)], tmp_path / "r.html")
     page = (tmp_path / "r.html").read_text(encoding="utf-8")
     assert "May 3, 2015 – May 20, 2015" in page and summary["dated"] == 7
+    queue = page.split('id="queue-where_to_buy"')[1].split("</section>")[0]
+    assert "05/06/2015 10:00" in queue  # a queue row showed no time for such a date
     assert "read in the order each file&#x27;s other dates show: day first in eu.jsonl, month first in us.jsonl" in page
 
 

@@ -341,7 +341,7 @@ class _Stats:
             a, b, year, _ = when
             self.dated += 1
             self._add_day(self.slash_days, (a, b, year), labels)
-            when = None
+            when = str(stamp).strip()[:40]  # a queue row shows it as written (the order is known at the end)
         elif when is not None and PLAUSIBLE_YEARS[0] <= when.year < PLAUSIBLE_YEARS[1]:
             self.dated += 1
             self._add_day(self.days, when.date(), labels)
@@ -409,7 +409,7 @@ class _Stats:
         if intent is not None:
             row[5 + (INTENTS.index(intent) if intent in INTENTS else len(INTENTS) + (intent != UNSURE))] += 1
 
-    def _enqueue(self, queue: str, record: dict[str, Any], when: datetime | None) -> None:
+    def _enqueue(self, queue: str, record: dict[str, Any], when: datetime | str | None) -> None:
         self.queue_sizes[queue] += 1
         if self.max_queue <= 0:
             return
@@ -431,7 +431,7 @@ class _Stats:
             text = text[:MAX_TEXT].rstrip() + "…"
         meta = [str(record[k])[:60] for k in ("id", "platform", "page") if record.get(k) not in (None, "")]
         if when is not None:
-            meta.append(when.strftime("%Y-%m-%d %H:%M UTC"))
+            meta.append(when if isinstance(when, str) else when.strftime("%Y-%m-%d %H:%M UTC"))
         row = _Row(text, str(record.get("action") or ""), score, meta)
         if len(heap) >= self.max_queue:
             heapq.heapreplace(heap, (key, row))
