@@ -494,6 +494,14 @@ def test_several_exports_each_read_slash_dates_in_their_own_order(tmp_path):
     assert "read in the order each file&#x27;s other dates show: day first in eu.jsonl, month first in us.jsonl" in page
 
 
+def test_a_comment_date_column_dates_the_comment_not_its_posts_date(tmp_path):
+    # a Facebook comment scrape (../shared/datasets/fb_dei_brand_comments) has post_date and comment_date: no trend
+    records = [rec("a", post_date="2025-01-23 09:00:00", comment_date="2025-01-25"),
+               rec("b", post_date="2025-01-23 09:00:00", comment_date="2025-01-27")]
+    summary = build_report(write(tmp_path / "fb.jsonl", records), tmp_path / "r.html")
+    assert summary["dated"] == 2 and "Jan 25, 2025 – Jan 27, 2025" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
 def test_youtube_comments_are_dated_by_their_nested_published_at(tmp_path):
     # what label writes of a YouTube API response: "No timestamps in these records"
     thread = rec("where to buy?", snippet={"topLevelComment": {"snippet": {"publishedAt": "2026-11-03T10:00:00Z"}}})

@@ -40,7 +40,8 @@ __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_repor
 #: Field names tried, in order, for a record's timestamp, in any case and spelling (``Date``,
 #: ``publishedAt``): ISO 8601, unix seconds or milliseconds, or a date as exports write it
 #: (:func:`parse_time`).
-TIME_FIELDS = ("created_time", "created_at", "create_time", "published_at", "timestamp", "date", "time")
+TIME_FIELDS = ("created_time", "created_at", "create_time", "published_at", "comment_date", "comment_time", "timestamp",
+               "date", "time")
 #: Where YouTube's Data API nests a comment's time (a thread's, a reply's), as it nests its text
 NESTED_TIME_FIELDS = ("snippet.topLevelComment.snippet.publishedAt", "snippet.publishedAt")
 
