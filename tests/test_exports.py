@@ -192,6 +192,17 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expected.jsonl", "in.jsonl", "out.jsonl"]
 
 
+def test_a_gzipped_output_is_the_same_bytes_run_after_run(tmp_path, tiny_classifier):
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"where can I buy it {i}"}) + "\n" for i in range(20)))
+    label_file(src, tmp_path / "a.jsonl.gz", tiny_classifier)
+    time.sleep(1.1)  # the gzip header held the time of writing
+    label_file(src, tmp_path / "b.jsonl.gz", tiny_classifier)
+    assert (tmp_path / "a.jsonl.gz").read_bytes() == (tmp_path / "b.jsonl.gz").read_bytes()
+
+
 def test_output_is_never_the_input(tmp_path, tiny_classifier):
     src = tmp_path / "c.jsonl"
     src.write_text('{"message": "where can I buy it"}\n', encoding="utf-8")

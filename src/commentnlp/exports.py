@@ -1115,8 +1115,11 @@ class _JsonlSink:
 
 def _open_text_out(path: Path, gz: bool, append: bool) -> IO[str]:
     mode = "a" if append else "w"
-    if gz:
-        return io.TextIOWrapper(gzip.open(path, mode + "b"), encoding="utf-8", newline="")
+    if gz:  # no time or name in the gzip header (the name was the .part file's): the same labels give the same bytes
+        raw = open(path, mode + "b")
+        compressed = gzip.GzipFile(filename="", mode=mode + "b", fileobj=raw, mtime=0)
+        compressed.myfileobj = raw  # closed with it, as a file GzipFile opens itself
+        return io.TextIOWrapper(compressed, encoding="utf-8", newline="")
     return path.open(mode, encoding="utf-8", newline="")
 
 
