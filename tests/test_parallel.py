@@ -196,3 +196,44 @@ def test_abstain_marks_unsure_heads_alike_with_and_without_workers(tmp_path, tin
     assert one.actions == two.actions and one.actions["review_unsure_intent"] == len(untrolled)
     plain = label_file(src, tmp_path / "plain.jsonl", clf)
     assert "review_unsure_intent" not in plain.actions
+
+
+def test_workers_end_when_the_labelling_process_is_killed(tmp_path, tiny_model_dir):
+    """kill -9 left the spawned workers waiting for work forever (~90 MB each), and their scratch folder."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"comment number {i} where can I buy it"}) + "\n" for i in range(200000)))
+    script = ("import sys; from commentnlp import Classifier; from commentnlp.exports import label_file\n"
+              "label_file(sys.argv[1], sys.argv[2], Classifier.load(sys.argv[3], backend='onnx'), workers=2)\n")
+    run = subprocess.Popen([sys.executable, "-c", script, str(src), str(tmp_path / "out.jsonl"), str(tiny_model_dir)],
+                           stderr=subprocess.DEVNULL)
+    children: list[str] = []
+    for _ in range(600):  # the two workers (and multiprocessing's resource tracker) started
+        time.sleep(0.1)
+        children = " ".join(open(f).read() for f in (f"/proc/{run.pid}/task/{t}/children"
+                                                      for t in os.listdir(f"/proc/{run.pid}/task"))).split()
+        if len(children) >= 3 or run.poll() is not None:
+            break
+    assert run.poll() is None and len(children) >= 3, "the run ended before it could be killed"
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait()
+    def running(pid: str) -> bool:  # an ended process its new parent has not reaped yet is a zombie, Z
+        try:
+            return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+        except OSError:
+            return False
+
+    for _ in range(150):
+        if not any(map(running, children)):
+            break
+        time.sleep(0.1)
+    alive = [pid for pid in children if running(pid)]
+    assert not alive, f"processes {alive} outlived the labelling process"
+    scratch = parallel._scratch_dir()  # the next run removes the killed run's chunk files
+    assert not [d for d in os.listdir(os.path.dirname(scratch)) if d.startswith(f"commentnlp-label-{run.pid}-")]
+    os.rmdir(scratch)

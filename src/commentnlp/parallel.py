@@ -17,6 +17,7 @@ forever; a message this small goes in one atomic write, and a killed worker is a
 
 from __future__ import annotations
 
+import glob
 import itertools
 import json
 import multiprocessing
@@ -24,6 +25,8 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from collections import Counter, deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -62,14 +65,60 @@ def auto_workers(classifier) -> int:
     return max(0, min(MAX_AUTO_WORKERS, available_cores() - 2)) if on_gpu else 0
 
 
-def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens: int) -> None:
+def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens: int, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops the pool
     os.environ["RAYON_NUM_THREADS"] = "1"  # the workers are the parallelism: one tokenizer thread each
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     global _classifier
     from .classifier import Classifier
 
     _classifier = Classifier(model_dir, config, None, playbook)
     _classifier.batch_size, _classifier.max_batch_tokens = batch_size, max_batch_tokens  # the device's batching
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: end when the labelling process, ``parent``, is gone (``kill -9``: nothing told the
+    workers, which waited for work forever, ~90 MB each), also when it went while this one started."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def _scratch_dir() -> str:
+    """A private temporary directory for this run's chunk files, named by this process; those of runs
+    whose process is gone (killed) are removed."""
+    for stale in glob.glob(os.path.join(tempfile.gettempdir(), f"{_SCRATCH_PREFIX}*-*")):
+        pid = os.path.basename(stale)[len(_SCRATCH_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(stale, ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
+
+
+_SCRATCH_PREFIX = "commentnlp-label-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's
+        return True
+    return True
+
+
+def _spawn_workers(pool: ProcessPoolExecutor, workers: int) -> None:
+    """Start the pool's processes now, with Ctrl-C ignored from their first instruction (a process
+    started with SIGINT ignored keeps it so): a Ctrl-C while they imported printed their tracebacks.
+    Ctrl-C stays this process's to handle, and its handler is back once they are started."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        for _ in range(workers):  # each submit to a pool with no idle process starts one
+            pool.submit(os.getpid)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _items(block: list[Item] | list[RawLine]) -> list[Item]:
@@ -141,12 +190,14 @@ def label_chunks(
     if workers < 1:
         raise ValueError("workers must be >= 1")
     depth = 2 * workers
-    scratch = tempfile.mkdtemp(prefix="commentnlp-label-")
+    scratch = _scratch_dir()
     names = itertools.count()
     batching = (classifier.batch_size if batch_size is None else batch_size, classifier.max_batch_tokens)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker,
-                               initargs=(classifier.model_dir, classifier.config, classifier.playbook, *batching))
+                               initargs=(classifier.model_dir, classifier.config, classifier.playbook, *batching,
+                                         os.getpid()))
+    _spawn_workers(pool, workers)
     device = ThreadPoolExecutor(1, thread_name_prefix="commentnlp-forward")  # the model runs beside the I/O
     prepared: deque[tuple[list, Future]] = deque()  # being tokenised and batched by a worker
     computing: deque[tuple[list, Future]] = deque()  # in the forward thread
