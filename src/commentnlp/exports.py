@@ -267,7 +267,7 @@ def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[lis
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return None
-    decoder, values, multiline = json.JSONDecoder(), [], False
+    decoder, values, keys, multiline = json.JSONDecoder(), [], [], False
     pos = _BLANKS.match(text).end()
     while pos < len(text):
         try:
@@ -275,11 +275,12 @@ def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[lis
         except (ValueError, RecursionError):  # read as JSON lines, where the line says what is wrong
             return None
         values.append(value)
+        keys.append(_api_list_key(value, text_field))
         multiline = multiline or "\n" in text[pos:end]
+        if len(values) > 1 and not all(keys) and not (multiline and all(isinstance(v, dict) for v in values)):
+            return None  # several values, not all responses nor pretty-printed records: JSON lines (told early:
+            # a JSONL read whole for its long first line is not parsed whole too)
         pos = _BLANKS.match(text, end).end()
-    keys = [_api_list_key(v, text_field) for v in values]
-    if len(values) > 1 and not all(keys) and not (multiline and all(isinstance(v, dict) for v in values)):
-        return None  # several values, not all responses nor pretty-printed records: JSON lines
     if len(text) > MAX_DEPTH and any(deeper_than(v, MAX_DEPTH + 3) for v in values):
         return None  # a record too deep to write back: JSON lines, each line carried through as its text
     records: list[Any] = []
