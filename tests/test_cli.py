@@ -397,16 +397,24 @@ def test_find_threshold_writes_config(tmp_path, tiny_model_dir):
     assert "error: 'True' is not a label of troll (did you mean 'true'?); labels: false, true" in result.output
 
 
-def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp_path, tiny_model_dir):
-    import shutil
-
+def model_with_thresholds(tmp_path, tiny_model_dir, thresholds, **settings):
+    """A copy of the tiny model with these decision thresholds (and other config settings)."""
     from commentnlp.serialization import read_config, write_config
 
     model = tmp_path / "m"
     shutil.copytree(tiny_model_dir, model)
     config = read_config(model)
-    config.decision_thresholds = {"intent": {"where_to_buy": 0.3}}
+    config.decision_thresholds = thresholds
+    for name, value in settings.items():
+        setattr(config, name, value)
     write_config(model, config)
+    return model
+
+
+def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp_path, tiny_model_dir):
+    from commentnlp.serialization import read_config
+
+    model = model_with_thresholds(tmp_path, tiny_model_dir, {"intent": {"where_to_buy": 0.3}})
     data = tmp_path / "dev.jsonl"
     intents = ["spam", "social", "feedback"]
     data.write_text("".join(json.dumps({"text": f"text {i}", "intent": intents[i % 3]}) + "\n" for i in range(120)))
@@ -472,13 +480,9 @@ def test_find_threshold_saves_no_threshold_fitted_on_too_few_examples(tmp_path, 
     """With no troll in the data, --write removed the model's troll threshold ('no threshold does
     better'); with one, it saved 0.7 for F1 1.000. Training fits none below 30 examples."""
     from commentnlp.data import text_hashes
-    from commentnlp.serialization import read_config, write_config
+    from commentnlp.serialization import read_config
 
-    model = tmp_path / "m"
-    shutil.copytree(tiny_model_dir, model)
-    config = read_config(model)
-    config.decision_thresholds = {"troll": {"true": 0.4}}
-    write_config(model, config)
+    model = model_with_thresholds(tmp_path, tiny_model_dir, {"troll": {"true": 0.4}})
     data = tmp_path / "dev.jsonl"
     args = ["find-threshold", "--model", str(model), "--data", str(data), "--head", "troll", "--label", "true"]
     for trolls, shown in ((0, "0 examples "), (1, "1 example "), (29, "29 examples ")):
@@ -492,7 +496,6 @@ def test_find_threshold_saves_no_threshold_fitted_on_too_few_examples(tmp_path, 
         with pytest.warns(UserWarning, match=f"holds {shown}of troll=true"):  # the sweep alone says so
             assert runner.invoke(app, args).exit_code == 0
     # data the model was trained on: said, as evaluate says it
-    write_config(model, config)
     from commentnlp.serialization import write_training_texts
 
     write_training_texts(model, {"train": text_hashes([f"text {i}" for i in range(50)]), "dev": text_hashes([])})
@@ -506,12 +509,9 @@ def test_find_threshold_rewrites_the_model_card_and_says_its_figures_predate_the
     from commentnlp.model_card import model_card
     from commentnlp.serialization import read_config, write_config
 
-    model = tmp_path / "m"
-    shutil.copytree(tiny_model_dir, model)
+    model = model_with_thresholds(tmp_path, tiny_model_dir, {"troll": {"true": 0.9876}},
+                                  metrics={"dev": {"n": 10, "summary": {"troll_macro_f1": 0.5}}})
     config = read_config(model)
-    config.decision_thresholds = {"troll": {"true": 0.9876}}
-    config.metrics = {"dev": {"n": 10, "summary": {"troll_macro_f1": 0.5}}}
-    write_config(model, config)
     (model / "README.md").write_text(model_card(config))
     data = tmp_path / "dev.jsonl"
     data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(120)))
