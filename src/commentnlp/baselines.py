@@ -158,13 +158,10 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     paths are as recorded at training time (relative to the repository root).
     """
     import sys
-
-    from .data import data_digests, dedupe_key_version, split_data
-    from .training_args import TrainingConfig
-
     from pathlib import Path
 
-    from .data import DataError
+    from .data import DataError, data_digests, dedupe_key_version, split_data
+    from .training_args import TrainingConfig
 
     training = model_config.training or {}
     recorded = training.get("config")
