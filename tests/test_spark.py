@@ -294,5 +294,12 @@ def test_cli_engine_spark(spark, texts, tmp_path):
     assert result.exit_code == 0 and list((tmp_path / "j").glob("part-*.json")), result.output
     result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(tmp_path / "z"), "--partitions", "0"])
     assert result.exit_code == 2 and "--partitions" in result.output
+    # local-only options were ignored (--abstain gave no "unsure"); a model that is not there was a traceback
+    for extra, message in ((["--abstain"], "--abstain: not with --engine spark"),
+                           (["--output-format", "jsonl"], "--engine spark writes parquet or json, not 'jsonl'")):
+        result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(tmp_path / "y"), *extra])
+        assert result.exit_code == 2 and message in result.output, result.output
+    result = CliRunner().invoke(app, ["label", str(src), "--engine", "spark", "-o", str(tmp_path / "y"), "-m", "nomodel"])
+    assert result.exit_code == 1 and result.output.startswith("error: ") and "Traceback" not in result.output
     result = CliRunner().invoke(app, ["label", str(src), "--engine", "nope"])
     assert result.exit_code == 2 and "--engine must be" in result.output

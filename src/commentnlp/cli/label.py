@@ -50,7 +50,14 @@ def label_cli(
         fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
     if engine == "spark" and encoding is not None:
         fail("--encoding reads JSONL, CSV and text exports; Spark reads Parquet and JSON as UTF-8", 2)
-    if engine == "spark":
+    if engine == "spark":  # options of the local engine only: refused, not ignored (--abstain gave no "unsure")
+        local_only = [name for name, given in (("--abstain", abstain), ("--resume", resume), ("--workers", workers is not None),
+                                               ("--sheet", sheet is not None), ("--format", input_format != "auto"),
+                                               ("--device", device != "auto")) if given]
+        if local_only:
+            fail(f"{', '.join(local_only)}: not with --engine spark (it reads Parquet or JSON, on the CPU)", 2)
+        if output_format not in (None, "parquet", "json"):
+            fail(f"--engine spark writes parquet or json, not {output_format!r}", 2)
         _label_with_spark(inputs[0], output, text_field, model, batch_size, output_format, master, partitions, quiet,
                           backend=backend, playbook=playbook)
         return
@@ -177,13 +184,19 @@ def _label_with_spark(input, output, text_field, model, batch_size, output_forma
     """``--engine spark``: label Parquet/JSON (files, directories or URIs) with commentnlp.spark."""
     from ..spark import label_files  # pyspark itself is imported (and its absence reported) on use
 
-    target = output or str(Path(input).with_name(Path(input).name.split(".")[0] + ".labeled"))
+    from ..serialization import ModelLoadError
+
+    source = Path(input).resolve() if Path(input).name in ("", ".", "..") else Path(input)  # "." has no name
+    target = output or str(source.with_name(source.name.split(".")[0] + ".labeled"))
     try:
         result = label_files(input, target, text_col=text_field, output_format=output_format or "parquet",
                              master=master, partitions=partitions, model=model, batch_size=batch_size,
                              backend=backend, playbook=playbook)
-    except (ValueError, OSError, ImportError) as exc:  # OSError: input not found, output exists
+    except (ValueError, OSError, ImportError, ModelLoadError) as exc:  # OSError: input not found, output exists
         fail(str(exc))
+    except Exception as exc:  # Spark's own (a file that is not Parquet: a Java stack trace of 300 lines)
+        first = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+        fail(f"Spark could not label {input}: {first[:300]}")
     if not quiet:
         typer.echo(f"{result.get('rows')} records -> {target}: {result.get('labeled')} labeled, "
                    f"{result.get('errors')} with errors ({result.get('seconds', 0):.0f}s)", err=True)
