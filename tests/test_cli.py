@@ -190,6 +190,14 @@ def test_classify_refuses_an_empty_text(tiny_model_dir):
     assert result.exit_code == 2 and "error: text 2 is empty" in result.output
 
 
+def test_classify_refuses_a_dash_among_texts_and_a_text_that_is_not_utf8(tiny_model_dir):
+    # "-" was labelled as a comment and stdin never read; a Latin-1 argument's raw byte went into --json's output
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "-", "and a text"], input="from stdin\n")
+    assert result.exit_code == 2 and "'-' reads the texts from stdin" in result.output
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "--json", "caf\udce9 is great"])
+    assert result.exit_code == 2 and "text 1 is not UTF-8" in result.output
+
+
 def test_classify_warns_when_a_text_is_a_file_name(tiny_model_dir, tmp_path, monkeypatch):
     """`commentnlp classify comments.txt` labelled the file's name as a comment, silently."""
     monkeypatch.chdir(tmp_path)

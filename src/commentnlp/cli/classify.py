@@ -26,6 +26,15 @@ def _stdin_lines() -> list[str]:
     return lines
 
 
+def _is_utf8(text: str) -> bool:
+    """Whether an argument was UTF-8 (Python gives a byte that was not as a lone surrogate)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _stdin_piped() -> bool:
     return not sys.stdin.isatty()
 
@@ -44,6 +53,11 @@ def classify_cli(
     if not texts and not _stdin_piped():
         fail("give one or more texts, e.g. commentnlp classify \"where can I buy it?\", or pipe them in "
              "one per line", 2)
+    if texts and "-" in texts and len(texts) > 1:  # "-" was labelled as a comment, stdin never read
+        fail("'-' reads the texts from stdin, one per line: give it alone, or the texts as arguments", 2)
+    bad = next((i for i, t in enumerate(texts or [], 1) if not t.isascii() and not _is_utf8(t)), None)
+    if bad is not None:  # --json wrote the raw byte: not UTF-8 JSON
+        fail(f"text {bad} is not UTF-8 (the terminal's encoding?); give it as UTF-8 text", 2)
     from_stdin = not texts or texts == ["-"]
     if from_stdin:
         texts = _stdin_lines()
