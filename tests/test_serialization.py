@@ -261,3 +261,15 @@ def test_the_command_line_prints_that_warning_as_one_line(tiny_model_dir, tmp_pa
     assert [line.split(" ")[0] for line in lines[1:]] == ["building", "built", "building", "built"]
     assert f"model.fp32.v{backends.GRAPH_FORMAT}.onnx" in lines[1] and "int8" in lines[3]
     assert result.stdout.startswith("hi\n")
+
+
+def test_a_file_or_folder_named_like_a_bundled_model_says_it_hides_it(tmp_path, monkeypatch):
+    """An empty ./commentnlp-minilm-l3 made `--model commentnlp-minilm-l3` "model directory not found"."""
+    from commentnlp.serialization import resolve_model_path
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "commentnlp-minilm-l3").write_text("")
+    (tmp_path / "commentnlp-minilm").mkdir()
+    for name, kind in (("commentnlp-minilm-l3", "file"), ("commentnlp-minilm", "folder")):
+        with pytest.raises(ModelLoadError, match=f"the {kind} of that name here, not a model, hides the bundled model"):
+            resolve_model_path(name)

@@ -186,6 +186,9 @@ def resolve_model_path(path: str | Path | None) -> Path:
     if not Path(path).exists():
         raise ModelLoadError(f"model directory not found: {path}{did_you_mean(Path(path).name, BUNDLED_MODELS)} "
                              f"(the bundled models, by name: {', '.join(BUNDLED_MODELS)})")
+    if str(path) in BUNDLED_MODELS and not (Path(path) / CONFIG_NAME).is_file():  # it said "not found"/"not a model"
+        raise ModelLoadError(f"{path}: the {'folder' if Path(path).is_dir() else 'file'} of that name here, not a model, "
+                             f"hides the bundled model {path}; run from another directory, or rename it")
     return Path(path)
 
 
