@@ -59,9 +59,12 @@ def test_bundled_models_resolve_by_name_unless_a_local_path_has_that_name(tmp_pa
     assert resolve_model_path(None) == MODELS / "commentnlp-minilm"
     assert resolve_model_path("commentnlp-minilm-l3") == MODELS / "commentnlp-minilm-l3"
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "commentnlp-minilm-l3").mkdir()  # a local directory of that name wins
+    (tmp_path / "commentnlp-minilm-l3").mkdir()  # a local folder of that name that is no model: said to hide it
+    with pytest.raises(ModelLoadError, match="the folder of that name here, not a model, hides the bundled model"):
+        resolve_model_path("commentnlp-minilm-l3")
+    (tmp_path / "commentnlp-minilm-l3" / "config.json").write_text("{}")  # a local model directory of that name wins
     assert resolve_model_path("commentnlp-minilm-l3") == Path("commentnlp-minilm-l3")
-    with pytest.raises(ModelLoadError, match="not a commentnlp model"):
+    with pytest.raises(ModelLoadError, match="not a commentnlp model config"):
         read_config(resolve_model_path("commentnlp-minilm-l3"))
     with pytest.raises(ModelLoadError, match=r"model directory not found: commentnlp-minilm-L3 \(did you mean "
                                              r"'commentnlp-minilm-l3'\?\) \(the bundled models, by name: commentnlp-minilm, "):

@@ -174,7 +174,8 @@ def is_model_dir(path: str | Path) -> bool:
 
 def resolve_model_path(path: str | Path | None) -> Path:
     """A model directory from a path, the name of a bundled model (:data:`BUNDLED_MODELS`) that
-    is not also a path here, or None (the default model)."""
+    is not also a path here (a model directory of that name here wins; anything else of that name
+    is an error saying it hides the bundled one), or None (the default model)."""
     if path is not None and not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"model must be a model directory, a bundled model's name or None (the default "
                         f"model), got {type(path).__name__}")
