@@ -224,6 +224,14 @@ def test_a_device_or_pipe_output_is_written_into_not_replaced(tmp_path, tiny_cla
     assert not Path("/dev/null").is_file()
     # /dev/stdout with stdout sent to a file follows its link to a regular file: it is written into all the same
     assert exports.is_device_or_pipe("/dev/stdout") and not exports.is_device_or_pipe(src)
+    if Path("/dev/shm").is_dir():  # a regular file under /dev is a file: written whole, then renamed, as any
+        shm = Path("/dev/shm") / f"commentnlp-test-{os.getpid()}.csv"
+        try:
+            label_file(src, shm, tiny_classifier, resume=True)
+            assert shm.read_text(encoding="utf-8").startswith("id,message,style,")
+            assert not exports.is_device_or_pipe(shm)
+        finally:
+            shm.unlink(missing_ok=True)
     with pytest.raises(ValueError, match="device or a pipe"):
         label_file(src, "/dev/null", tiny_classifier, resume=True)
 
@@ -412,6 +420,17 @@ def test_an_api_page_listing_no_records_is_read_as_none(tmp_path, tiny_classifie
     summary = label_file(tmp_path / "pages.json", tmp_path / "out.jsonl", tiny_classifier)
     out = [json.loads(line) for line in open(tmp_path / "out.jsonl", encoding="utf-8")]
     assert [r["id"] for r in out] == ids and summary.errors == 0 and "API response" in summary.notes[0]
+
+
+def test_a_crawl_whose_last_line_is_an_error_object_keeps_its_pages(tmp_path, tiny_classifier):
+    # Facebook's rate-limit answer after two pages: every line became "no text field", the comments lost
+    lines = [_page([1, 2], "x"), _page([3], "y"), {"error": {"message": "(#4) limit reached", "code": 4}}]
+    (tmp_path / "crawl.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), encoding="utf-8")
+    summary = label_file(tmp_path / "crawl.jsonl", tmp_path / "out.jsonl", tiny_classifier)
+    out = [json.loads(line) for line in open(tmp_path / "out.jsonl", encoding="utf-8")]
+    assert [r.get("id") for r in out] == ["1_1", "1_2", "1_3", None] and (summary.labeled, summary.errors) == (3, 1)
+    assert out[3]["error"].startswith("item 4: no text field") and out[3]["error"] != ""
+    assert not any("jq" in note for note in summary.notes)
 
 
 def test_a_record_holding_an_empty_list_under_an_api_key_is_a_record(tmp_path, tiny_classifier):

@@ -277,10 +277,12 @@ def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[lis
         values.append(value)
         keys.append(_api_list_key(value, text_field))
         multiline = multiline or "\n" in text[pos:end]
-        if len(values) > 1 and not all(keys) and not (multiline and all(isinstance(v, dict) for v in values)):
-            return None  # several values, not all responses nor pretty-printed records: JSON lines (told early:
-            # a JSONL read whole for its long first line is not parsed whole too)
+        if len(values) > 1 and not any(keys) and not multiline:
+            return None  # several values, no response, none over several lines: JSON lines (told at the second
+            # value: a JSONL read whole for its long first line is not parsed whole too)
         pos = _BLANKS.match(text, end).end()
+    if len(values) > 1 and not all(isinstance(v, dict) for v in values):
+        return None  # several values, not all objects: JSON lines (a bad first line opening with '[')
     if len(text) > MAX_DEPTH and any(deeper_than(v, MAX_DEPTH + 3) for v in values):
         return None  # a record too deep to write back: JSON lines, each line carried through as its text
     records: list[Any] = []
@@ -298,7 +300,7 @@ def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[lis
             records.append(record)
             records += _nested_replies(record, replies)
     notes = [f"read the records listed under {key!r} of {plural(n, 'API response')}" for key, n in pages.items()]
-    if len(values) > 1 and len(values) > sum(pages.values()):  # records written one after another, over several lines
+    if multiline and len(values) > 1 and len(values) > sum(pages.values()):  # records pretty-printed one after another
         notes.append(f"read {plural(len(values), 'JSON value')} written one after another (as jq writes them), not one "
                      "per line")
     notes += [f"labelled {plural(n, 'reply', 'replies')} nested in their comments (under {path!r}) as records of their own, "
@@ -1241,8 +1243,8 @@ def distinct_files(paths: Iterable[str]) -> list[str]:
 def is_device_or_pipe(path: str | Path) -> bool:
     """Whether ``path`` names a device or a named pipe (``/dev/null``, a FIFO): an output written
     straight into, never replaced by a finished file (which, run as root, replaced /dev/null)."""
-    if str(path).startswith(("/dev/", "/proc/")):  # /dev/stdout: its link is never replaced, whatever it points at
-        return True
+    if str(path).startswith(("/dev/", "/proc/")) and os.path.islink(path):  # /dev/stdout: never replaced, whatever
+        return True  # it points at (a regular file under /dev/shm is a file)
     try:
         mode = os.stat(path).st_mode
     except OSError:
