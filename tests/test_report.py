@@ -226,6 +226,9 @@ def test_no_trend_without_timestamps(tmp_path):
     ("Nov 2, 2026 11:30 PM +0000", datetime(2026, 11, 2, 23, 30, tzinfo=timezone.utc)),
     ("Mon Nov 02 2026 23:30:00 GMT-0500 (Eastern Standard Time)", datetime(2026, 11, 3, 4, 30, tzinfo=timezone.utc)),
     ("Nov 2, 2026 11:30 PM EST", None),  # a zone's name other than e-mail's: not guessed
+    ("Tue, 03 Nov 26 10:00:00 +0000", datetime(2026, 11, 3, 10, tzinfo=timezone.utc)),  # RSS's two-digit year
+    ("Mon Nov 02 2026 23:30:00 GMT+0100 (Central European Standard Time)",  # a zone name past 64 characters
+     datetime(2026, 11, 2, 22, 30, tzinfo=timezone.utc)),
     ("11/03/2026", None),  # March 11 or November 3: a report decides from the export's other dates
     ("Nov 31, 2026", None), ("13/13/2026", None), ("00/05/2026", None), ("11/03/2026 25:00", None),
 ])
@@ -491,7 +494,15 @@ def test_several_exports_each_read_slash_dates_in_their_own_order(tmp_path):
     assert "May 3, 2015 – May 20, 2015" in page and summary["dated"] == 7
     queue = page.split('id="queue-where_to_buy"')[1].split("</section>")[0]
     assert "05/06/2015 10:00" in queue  # a queue row showed no time for such a date
-    assert "read in the order each file&#x27;s other dates show: day first in eu.jsonl, month first in us.jsonl" in page
+    # two files of one name: each named by its path (the note spoke of one export); an offset moves the UTC day
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    late = [rec("late", Date="05/06/2015 11:30 PM -0500"), rec("us2", Date="05/20/2015 10:00")]
+    build_report([write(tmp_path / "a" / "c.jsonl", eu), write(tmp_path / "b" / "c.jsonl", late)], tmp_path / "s.html")
+    page = (tmp_path / "s.html").read_text(encoding="utf-8")
+    assert f"day first in {tmp_path / 'a' / 'c.jsonl'}, month first in {tmp_path / 'b' / 'c.jsonl'}" in page
+    assert "May 7 2015: 1 comment" in page and "May 6 2015: 1 comment" not in page  # 11:30 PM -0500: 04:30 UTC, May 7
+    assert "read in the order each file&#x27;s other dates show: day first in eu.jsonl, month first in us.jsonl" in \
+        (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 def test_a_comment_date_column_dates_the_comment_not_its_posts_date(tmp_path):

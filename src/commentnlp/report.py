@@ -161,7 +161,7 @@ _MONTHS = {name.lower(): i for i in range(1, 13)
 _TIME = (r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?: ?(?P<half>[AaPp][Mm]))?"
          r"(?: ?(?:GMT|UTC)?(?P<tz>[+-]\d{2}):?(?P<tzm>\d{2}))?)?")  # an offset: -0500, GMT-0500 (JavaScript's)
 #: e-mail's and RSS's dates (RFC 2822), read by ``email.utils``: only those (it reads others hours wrong)
-_RFC2822 = re.compile(r"(?:[A-Za-z]{3},? )?\d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|GMT|UTC?|[ECMP][SD]T)")
+_RFC2822 = re.compile(r"(?:[A-Za-z]{3},? )?\d{1,2} [A-Za-z]{3} (?:\d{2}|\d{4}) \d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|[A-Z]{1,3})")
 #: Dates as exports and spreadsheets write them (:func:`parse_time`), once commas, " at " and a
 #: trailing UTC or GMT are dropped: with the month's name, year first with slashes, day first with
 #: dots, and with slashes (``a/b/year``: which of a and b is the month may not tell)
@@ -178,10 +178,10 @@ _TWITTER = "%a %b %d %H:%M:%S %z %Y"  # Twitter's created_at: Tue Nov 03 10:00:0
 def _parse_written(s: str) -> datetime | SlashDate | None:
     """A date as an export writes it (:data:`_WRITTEN`, or Twitter's), else None; a
     :data:`SlashDate` when its numbers do not tell which is the month."""
+    s = re.sub(r"\s*\([^()]{1,60}\)$", "", s)  # JavaScript's "GMT-0500 (Eastern Standard Time)": the zone's name
     if len(s) > 64 or not any(c.isdigit() for c in s[-4:] + s[:10]):
         return None
     written = re.sub(r"\s+", " ", s).strip()
-    s = re.sub(r"\s*\([^()]*\)$", "", s)  # JavaScript's "GMT-0500 (Eastern Standard Time)": the zone's name
     s = re.sub(r"\s*,\s*|\s+at\s+|\s+", " ", s).strip().removesuffix(" UTC").removesuffix(" GMT")
     match = next((m for m in (p.fullmatch(s) for p in _WRITTEN) if m), None)
     if match is None:
@@ -201,8 +201,8 @@ def _parse_written(s: str) -> datetime | SlashDate | None:
     year = int(g["y"])
     if g.get("a"):
         a, b = int(g["a"]), int(g["b"])
-        if 1 <= a <= 12 and 1 <= b <= 12:
-            return (a, b, year, hour * 3600 + minute * 60 + second)  # the report decides from the others
+        if 1 <= a <= 12 and 1 <= b <= 12:  # the report decides from the others; the time in UTC (-0500: later)
+            return (a, b, year, hour * 3600 + minute * 60 + second - _offset_seconds(g))
         month, day = (b, a) if a > 12 else (a, b)
     else:
         month = _MONTHS.get(g["mon"].lower(), 0) if g.get("mon") else int(g["m"])
@@ -211,10 +211,14 @@ def _parse_written(s: str) -> datetime | SlashDate | None:
         when = datetime(year, month, day, hour, minute, second, tzinfo=timezone.utc)
     except ValueError:
         return None
-    if g["tz"]:  # 11:30 PM -0500 is 04:30 the next day in UTC
-        sign = -1 if g["tz"][0] == "-" else 1
-        when -= sign * timedelta(hours=int(g["tz"][1:]), minutes=int(g["tzm"]))
-    return when
+    return when - timedelta(seconds=_offset_seconds(g))  # 11:30 PM -0500 is 04:30 the next day in UTC
+
+
+def _offset_seconds(g: dict[str, Any]) -> int:
+    """The UTC offset a written date gives (``-0500``: -18,000), 0 when it gives none."""
+    if not g.get("tz"):
+        return 0
+    return (-1 if g["tz"][0] == "-" else 1) * (int(g["tz"][1:]) * 3600 + int(g["tzm"]) * 60)
 
 
 def _time_field(record: dict[str, Any]) -> tuple[str, Any] | None:
@@ -305,9 +309,10 @@ class _Stats:
     text_field: str | None = None
     #: the first time field whose value is not a timestamp read here, e.g. ``created_time 'yesterday'``
     undatable: str | None = None
-    #: day rows of dates such as 03/11/2026, by (first number, second number, year), and how many
+    #: day rows of dates such as 03/11/2026, by (first number, second number, year, days its UTC day is
+    #: after the written one: -1, 0 or 1), and how many
     #: dates showed which comes first, by a number above 12 (:meth:`resolve_slash_dates`)
-    slash_days: dict[tuple[int, int, int], list[int]] = field(default_factory=dict)
+    slash_days: dict[tuple[int, int, int, int], list[int]] = field(default_factory=dict)
     slash_order: Counter = field(default_factory=Counter)
     #: how dates with slashes were read, for the report to say; per file when several had them
     slash_note: str = ""
@@ -339,9 +344,9 @@ class _Stats:
         field_name, stamp = _time_field(record) or (None, None)
         when = _parse_time(stamp) if field_name is not None else None
         if isinstance(when, tuple):  # 03/11/2026: which is the month is known once all are read
-            a, b, year, _ = when
+            a, b, year, seconds = when
             self.dated += 1
-            self._add_day(self.slash_days, (a, b, year), labels)
+            self._add_day(self.slash_days, (a, b, year, seconds // 86400), labels)  # its UTC day: -1, 0 or +1
             when = str(stamp).strip()[:40]  # a queue row shows it as written (the order is known at the end)
         elif when is not None and PLAUSIBLE_YEARS[0] <= when.year < PLAUSIBLE_YEARS[1]:
             self.dated += 1
@@ -373,10 +378,10 @@ class _Stats:
             return
         day_first = order["day first"] > order["month first"]
         self.slash_orders[source] = "day first" if day_first else "month first"
-        for (a, b, year), row in self.slash_days.items():
+        for (a, b, year, shift), row in self.slash_days.items():
             month, day = (b, a) if day_first else (a, b)
             if PLAUSIBLE_YEARS[0] <= year < PLAUSIBLE_YEARS[1]:
-                acc = self.days.setdefault(date(year, month, day), [0] * len(row))
+                acc = self.days.setdefault(date(year, month, day) + timedelta(days=shift), [0] * len(row))
                 for i, v in enumerate(row):
                     acc[i] += v
             else:
@@ -511,11 +516,12 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
         raise IsADirectoryError(f"the report's output is a directory: {out} (name an HTML file)")
     check_not_an_input(out, sources, "the report")
     stats = _Stats(max_queue=max_queue, text_field=text_field)
+    names = [Path(s).name for s in sources]
     for source in sources:
         _read_into(stats, source, text_field)
-        stats.resolve_slash_dates("stdin" if str(source) == "-" else Path(source).name)  # each file as it writes dates
+        shown = Path(source).name if names.count(Path(source).name) == 1 else str(source)  # a/c.jsonl, b/c.jsonl
+        stats.resolve_slash_dates("stdin" if str(source) == "-" else shown)  # each file as it writes its dates
     unit, buckets = _buckets(stats.days)
-    names = [Path(s).name for s in sources]
     page = _render(stats, unit, buckets, title or "Comment report",
                    names[0] if len(names) == 1 else f"{names[0]} and {plural(len(names) - 1, 'other file')}")
 
