@@ -325,12 +325,21 @@ def test_train_refuses_a_setting_given_twice(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-def test_train_names_the_file_an_os_error_came_from(tmp_path, tiny_base):
+def test_train_names_the_file_an_os_error_came_from(tmp_path, tiny_base, monkeypatch):
     """A data file that is a directory was "cannot save the model to m: Is a directory"."""
     (tmp_path / "data.jsonl").mkdir()
     result = runner.invoke(app, ["train", "--data.train", str(tmp_path / "data.jsonl"), "--model.base_model", str(tiny_base),
                                  "-o", str(tmp_path / "m")])
     assert result.exit_code == 1 and "data.jsonl" in result.output and "cannot save" not in result.output, result.output
+    # an error that names no file (a full disk while saving) still says what it stopped: it was "[Errno 28] ..."
+    import errno
+
+    def full_disk(config):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("commentnlp.trainer.train", full_disk)
+    result = runner.invoke(app, ["train", "--data.train", "x.jsonl", "-o", str(tmp_path / "m")])
+    assert result.output.strip() == f"error: cannot save the model to {tmp_path / 'm'}: No space left on device"
 
 
 def test_evaluate_with_baselines(tmp_path, tiny_model_dir):

@@ -62,7 +62,7 @@ def test_custom_rules_and_errors(tmp_path):
      '[[rule]]\nid = "reply"\nwhen = { intent = "support_request" }\naction = "b"\n', r"two rules have the id 'reply'"),
     # placeholders that passed, then raised AttributeError/IndexError/ValueError at the first comment with that action
     *(((f'[[rule]]\naction = "Reply {p} soon"\n', "is not a link's name")) for p in
-      ("{customer.name}", "{}", "{0}", "{links[0]}", "{support_url!x}", "{support_url:d}")),
+      ("{customer.name}", "{}", "{0}", "{links[0]}", "{support_url!x}", "{support_url:d}", "{support_url }", "{ x}")),
     ('[[rule]]\nwhen = "spam"\naction = "x"\n', r"'when' must be a table"),
     ('[[rule]]\nwhen = { intnet = "spam" }\naction = "x"\n', r"unknown head 'intnet'; did you mean 'intent'\?"),
 ])

@@ -158,7 +158,7 @@ def _placeholders(template: str, rule_id: str, origin: str) -> list[str]:
     except ValueError as exc:
         raise PlaybookError(f"{origin}: rule {rule_id!r}: {exc} (write {{{{ or }}}} for a brace)") from None
     for name, spec, conv in fields:
-        if not name or name.isdigit() or "." in name or "[" in name or spec or conv:  # {store-locator} is one
+        if not name.strip() or name != name.strip() or name.isdigit() or "." in name or "[" in name or spec or conv:
             shown = "{" + name + (f"!{conv}" if conv else "") + (f":{spec}" if spec else "") + "}"
             raise PlaybookError(f"{origin}: rule {rule_id!r}: {shown} is not a link's name: a placeholder names a "
                                 "link, e.g. {support_url} (write {{ or }} for a brace)")

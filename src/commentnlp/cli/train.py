@@ -61,7 +61,8 @@ def train_cli(
         result = train(cfg)
     except (ConfigError, DataError, ModelLoadError, FileNotFoundError, ValueError) as exc:
         fail(str(exc))
-    except OSError as exc:  # a data file that is a directory, a disk that filled up while saving: the file it names
-        fail(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else str(exc))
+    except OSError as exc:  # a data file that is a directory (the file it names); a disk that filled up while saving
+        fail(f"{exc.filename}: {exc.strerror or exc}" if exc.filename else
+             f"cannot save the model to {cfg.training.output_dir}: {exc.strerror or exc}")
     typer.echo(json.dumps({"output_dir": result["output_dir"], "best_epoch": result["best_epoch"],
                            "seconds": result["seconds"]}))
