@@ -234,6 +234,13 @@ def test_workers_end_when_the_labelling_process_is_killed(tmp_path, tiny_model_d
         time.sleep(0.1)
     alive = [pid for pid in children if running(pid)]
     assert not alive, f"processes {alive} outlived the labelling process"
+    import tempfile
+
+    left = [os.path.join(tempfile.gettempdir(), d) for d in os.listdir(tempfile.gettempdir())
+            if d.startswith(f"commentnlp-label-{run.pid}-")]
+    assert left, "the killed run made no scratch folder"
+    for d in left:  # as ten minutes later (a run whose process is gone but whose folder is fresh may be another host's)
+        os.utime(d, (time.time() - 700, time.time() - 700))
     scratch = parallel._scratch_dir()  # the next run removes the killed run's chunk files
-    assert not [d for d in os.listdir(os.path.dirname(scratch)) if d.startswith(f"commentnlp-label-{run.pid}-")]
+    assert not [d for d in left if os.path.exists(d)]
     os.rmdir(scratch)

@@ -89,7 +89,8 @@ def _scratch_dir() -> str:
     whose process is gone (killed) are removed."""
     for stale in glob.glob(os.path.join(tempfile.gettempdir(), f"{_SCRATCH_PREFIX}*-*")):
         pid = os.path.basename(stale)[len(_SCRATCH_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        # untouched for 10 minutes too: a /tmp shared with other machines' processes (containers) holds theirs
+        if pid.isdigit() and not _alive(int(pid)) and time.time() - os.path.getmtime(stale) > 600:
             shutil.rmtree(stale, ignore_errors=True)
     return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
 
@@ -111,8 +112,8 @@ def _spawn_workers(pool: ProcessPoolExecutor, workers: int) -> None:
     """Start the pool's processes now, with Ctrl-C ignored from their first instruction (a process
     started with SIGINT ignored keeps it so): a Ctrl-C while they imported printed their tracebacks.
     Ctrl-C stays this process's to handle, and its handler is back once they are started."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
-        return
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGINT) is None:
+        return  # only the main thread sets handlers, and one set outside Python could not be put back
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for _ in range(workers):  # each submit to a pool with no idle process starts one

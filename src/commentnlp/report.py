@@ -159,7 +159,8 @@ def _parse_iso(s: str) -> datetime | None:
 _MONTHS = {name.lower(): i for i in range(1, 13)
            for name in (calendar.month_name[i], calendar.month_abbr[i], calendar.month_name[i][:4])}
 _TIME = (r"(?:[ T](?P<H>\d{1,2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?(?: ?(?P<half>[AaPp][Mm]))?"
-         r"(?: ?(?:GMT|UTC)?(?P<tz>[+-]\d{2}):?(?P<tzm>\d{2}))?)?")  # an offset: -0500, GMT-0500 (JavaScript's)
+         r"(?:(?: |GMT|UTC| GMT| UTC)(?P<tz>[+-]\d{2}):?(?P<tzm>\d{2}))?)?")  # an offset: -0500, GMT-0500 (JavaScript's),
+# after a space or GMT/UTC, not a range's end (10:00-12:00)
 #: e-mail's and RSS's dates (RFC 2822), read by ``email.utils``: only those (it reads others hours wrong)
 _RFC2822 = re.compile(r"(?:[A-Za-z]{3},? )?\d{1,2} [A-Za-z]{3} (?:\d{2}|\d{4}) \d{2}:\d{2}(?::\d{2})? (?:[+-]\d{4}|[A-Z]{1,3})")
 #: Dates as exports and spreadsheets write them (:func:`parse_time`), once commas, " at " and a
