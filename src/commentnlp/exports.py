@@ -763,7 +763,7 @@ def reply_value(name: str, value: Any) -> bool | None:
 
 def _number_in(word: str) -> float | None:
     """A numeric string as a number ("0.0" in a CSV written by pandas from a column with nulls), else None."""
-    if not word or word[0] not in "0123456789+-.in":  # most ids are not numbers: no exception raised for them
+    if not word or not (word[0].isdigit() or word[0] in "+-.in"):  # most ids are not numbers: no exception for them
         return None
     try:
         return float(word)
