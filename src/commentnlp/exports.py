@@ -120,12 +120,13 @@ class LabelSummary:
         self.actions.update(other.actions)
 
     def counts(self) -> dict[str, Any]:
-        """The counts a checkpoint keeps, so that a resumed run's summary covers the whole output."""
+        """The counts a checkpoint keeps (a resumed run's summary covers the whole output), and a
+        worker process sends with a chunk."""
         return {"labeled": self.labeled, "errors": self.errors, "reasons": dict(self.reasons),
                 "actions": dict(self.actions)}
 
     def restore(self, counts: Mapping[str, Any]) -> None:
-        """Take the counts of an interrupted run (:meth:`counts`) as this run's start."""
+        """Take the counts of :meth:`counts` (an interrupted run's, as this run's start; a chunk's)."""
         labeled, errors = int(counts["labeled"]), int(counts["errors"])  # all read before any is taken
         reasons, actions = Counter(counts["reasons"]), Counter(counts["actions"])
         self.labeled, self.errors, self.reasons, self.actions = labeled, errors, reasons, actions
@@ -944,10 +945,12 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
     return fmt, gz
 
 
-def _names_a_format(path: str | Path) -> bool:
-    """Whether a file name's extension names a format (``.csv``, ``.jsonl``, ``.json``, ...; ``.gz`` aside)."""
+def names_a_format(path: str | Path, readable: bool = False) -> bool:
+    """Whether a file name's extension names a format (``.csv``, ``.jsonl``, ``.json``, ``.xlsx``, ...;
+    ``.gz`` aside): one commentnlp reads, or (unless ``readable``) one it refuses with what to do
+    (``.parquet``, ``.xls``)."""
     name = str(path).lower().removesuffix(".gz")
-    return name.endswith((*_CSV_SUFFIXES, *_JSON_SUFFIXES, ".txt", ".xlsx", *_OTHER_FORMATS))
+    return name.endswith((*_CSV_SUFFIXES, *_JSON_SUFFIXES, ".txt", ".xlsx", *(() if readable else _OTHER_FORMATS)))
 
 
 def default_output_path(input_path: str | Path, output_format: str | None = None) -> Path:
@@ -1471,7 +1474,7 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
             default_output_path(input_path if into is None else into / Path(input_path).name, default_format)
     to_stdout = str(output_path) == "-"
     on_stdout = "csv" if written_as == "xlsx" else written_as  # a workbook's rows, as CSV: stdout is a stream
-    if output_format is None and (to_stdout or not _names_a_format(output_path)):  # -o out, -o /dev/stdout
+    if output_format is None and (to_stdout or not names_a_format(output_path)):  # -o out, -o /dev/stdout
         output_format = on_stdout if to_stdout else written_as + (".gz" if str(output_path).lower().endswith(".gz") else "")
     out_fmt, out_gz = detect_format(None if to_stdout else output_path, output_format or "auto")
     if out_fmt not in FORMATS:

@@ -27,7 +27,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections import Counter, deque
+from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
@@ -149,8 +149,7 @@ def _finish(block: list[Item] | list[RawLine], logits: dict[str, Any], text_fiel
     texts = texts_to_label(items, text_field)
     predictions = _classifier.predictions(texts, logits, abstain=abstain, is_reply=replies_to_label(items))
     records = output_records(items, predictions, summary)
-    counts = {"total": summary.total, "labeled": summary.labeled, "errors": summary.errors,
-              "reasons": dict(summary.reasons), "actions": dict(summary.actions)}
+    counts = {"total": summary.total, **summary.counts()}
     with open(path, "w", encoding="utf-8") as f:
         f.write(json.dumps(counts) + "\n")
         f.writelines(map(jsonl_line, records))
@@ -163,10 +162,11 @@ def _read_finished(path: str, jsonl: bool) -> tuple[str | list[dict[str, Any]], 
         counts = json.loads(f.readline())
         lines = f.read()
     os.unlink(path)
-    counts["reasons"], counts["actions"] = Counter(counts["reasons"]), Counter(counts["actions"])
+    part = LabelSummary(total=counts.pop("total"))
+    part.restore(counts)
     # JSON escapes newlines inside strings, so each "\n" ends a record
     output = lines if jsonl else [json.loads(line) for line in lines.split("\n")[:-1]]
-    return output, LabelSummary(**counts)
+    return output, part
 
 
 def label_chunks(

@@ -117,8 +117,7 @@ BUNDLED_MODELS = ("commentnlp-minilm", "commentnlp-minilm-l3")
 def bundled_model_path(name: str = BUNDLED_MODELS[0]) -> Path:
     """The directory of a model shipped with the package: ``commentnlp/models/<name>`` in an installed
     wheel, ``models/<name>`` in the repository (an editable install)."""
-    here = Path(__file__).resolve()
-    for candidate in (here.parent / "models" / name, here.parents[2] / "models" / name):
+    for candidate in _bundled_places(name):
         if (candidate / CONFIG_NAME).is_file():
             return candidate
     raise ModelLoadError(
@@ -126,6 +125,12 @@ def bundled_model_path(name: str = BUNDLED_MODELS[0]) -> Path:
         f"or models/{name} in the repository of an editable install); "
         "pass a model directory explicitly"
     )
+
+
+def _bundled_places(name: str) -> tuple[Path, Path]:
+    """Where a bundled model may be: in the installed package, or in the repository (editable install)."""
+    here = Path(__file__).resolve()
+    return here.parent / "models" / name, here.parents[2] / "models" / name
 
 
 def default_model_path() -> Path:
@@ -148,9 +153,8 @@ def bundled_model_at(path: str | Path | None) -> str | None:
         target = Path(path).resolve()  # type: ignore[arg-type]
     except (OSError, RuntimeError):  # a symlink loop: not a bundled model
         return None
-    here = Path(__file__).resolve()
     for name in BUNDLED_MODELS:
-        for candidate in (here.parent / "models" / name, here.parents[2] / "models" / name):
+        for candidate in _bundled_places(name):
             candidate = candidate.resolve()
             if target == candidate or candidate in target.parents:
                 return name

@@ -294,7 +294,7 @@ def _pin_data_files(config: TrainingConfig) -> tuple[TrainingConfig, dict[str, s
                 if not matched:  # a glob that matches nothing is a mistake, not an empty split
                     raise DataError(f"no file matches {pattern}")
                 files += matched
-            setattr(config.data, key, list(dict.fromkeys(str(p) for p in files)))  # a file named twice: once
+            setattr(config.data, key, distinct_files(str(p) for p in files))  # a file named twice (a.jsonl, ./a.jsonl): once
         except DataError as exc:  # name the setting: a config copied from the repository names data/*.jsonl
             hint = " ('test = []' for no test split)" if key == "test" else ""
             raise DataError(f"[data] {key}: {exc}{hint}") from None

@@ -107,13 +107,13 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tupl
     """``(inputs, output)`` to label, or a usage error: several only as files (no stdin, no Spark)
     into their default names, beside them or in the directory ``-o`` names (made if need be); a glob's
     earlier outputs (``*.labeled.*``) are left out, with a note."""
-    from ..exports import distinct_files
+    from ..exports import distinct_files, names_a_format
 
     if len(inputs) == 1:
         return inputs, output
     if "-" in inputs or engine != "local":
         fail("several inputs are labelled as files, one after the other: not with '-' (stdin) or --engine spark", 2)
-    looks_a_file = Path(output or "").suffix.lower() in (".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".xlsx", ".gz")
+    looks_a_file = names_a_format(output or "", readable=True) or str(output).lower().endswith(".gz")
     if output is not None and not Path(output).is_dir() and (Path(output).exists() or looks_a_file):
         fail(f"with several inputs, -o names a directory to write them in ({output} is a file's name)", 2)
     if output is not None and not output.endswith(("/", os.sep)):

@@ -11,17 +11,6 @@ import typer
 from ._util import command, fail, parse_overrides
 
 
-#: Extensions of labelled data files (as ``data.read_labeled`` reads them), plain or ``.gz``
-_DATA_SUFFIXES = {".jsonl", ".json", ".ndjson", ".csv", ".tsv", ".txt", ".xlsx"}
-
-
-def _is_data_file(path: Path) -> bool:
-    suffixes = [s.lower() for s in path.suffixes]
-    if suffixes[-1:] == [".gz"]:
-        suffixes = suffixes[:-1]
-    return bool(suffixes) and suffixes[-1] in _DATA_SUFFIXES
-
-
 @command("train", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train_cli(
     ctx: typer.Context,
@@ -34,6 +23,7 @@ def train_cli(
     commentnlp train --data.train my_labels.csv -o models/mine
     """
     from ..data import DataError
+    from ..exports import names_a_format
     from ..serialization import ModelLoadError
     from ..trainer import train
     from ..training_args import ConfigError, TrainingConfig
@@ -45,7 +35,7 @@ def train_cli(
         if any(arg.lower().endswith(".toml") for arg in args):
             fail(f"the TOML config comes first, then the overrides: commentnlp train CONFIG [--section.key value ...], "
                  f"e.g. commentnlp train training/configs/default.toml --training.epochs 3 (got {args[0]!r} first)", 2)
-    if config is not None and _is_data_file(config):  # was: "train.csv is not valid TOML"
+    if config is not None and names_a_format(config, readable=True):  # was: "train.csv is not valid TOML"
         fail(f"{config} is labelled data, not a TOML config: commentnlp train --data.train {config} -o models/mine", 2)
     overrides = parse_overrides(args)
     if config is None and "data.train" not in overrides:
