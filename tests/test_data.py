@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 
-from commentnlp.corpora import CORPORA, iter_corpus, join_corpus_labels, text_key
+from commentnlp.corpora import CORPORA, iter_corpus, join_corpus_labels, read_corpus_labels, text_key
 from commentnlp.data import DataError, dedupe_key, encode_labels, gather, read_labeled
 from commentnlp.schema import HEAD_NAMES
 
@@ -220,7 +220,7 @@ def test_corpus_readers_and_join(tmp_path):
                     ignore_heads={str(tmp_path / "lab*.jsonl"): ["troll", "sentiment"]})
     by_text = {r["text"]: r for r in masked}
     assert by_text["love this song"]["troll"] is None and by_text["love this song"]["sentiment"] is None
-    assert by_text["love this song"]["intent"] == "feedback" and by_text["check my channel&sub\nnow"]["troll"] is True
+    assert by_text["love this song"]["intent"] == "feedback" and by_text["check my channel&sub\nnow"]["troll"] == "true"
     with pytest.raises(ValueError, match="unknown heads"):
         gather([], datasets_dir=tmp_path, corpus_labels=[labels], ignore_heads={str(labels): ["trol"]})
     with pytest.raises(KeyError, match="unknown corpus"):
@@ -396,6 +396,26 @@ def test_the_dedupe_key_keeps_emoji_and_symbols():
     assert dedupe_key("Earn $500/day") != dedupe_key("Earn 500/day")
     assert dedupe_key("Hello,   World!") == dedupe_key("hello world") == "hello world"  # as before
     assert dedupe_key("???") == "???"
+
+
+def test_corpus_label_rows_are_validated_like_labeled_files(tmp_path):
+    """A corpus label file's labels were taken raw: "Where to buy" failed at encoding without a file or line,
+    a bool troll never equalled a labeled file's "true" (gather counted such duplicates as labelled otherwise),
+    and a broken line was a bare JSONDecodeError or KeyError."""
+    key = text_key("love this song")
+    good = {"corpus": "youtube_spam_collection", "key": key, "intent": "Where to buy", "troll": 1}
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text(json.dumps(good) + "\n\n")
+    assert list(read_corpus_labels(labels)) == [{**good, "style": None, "intent": "where_to_buy", "sentiment": None,
+                                                 "troll": "true"}]
+    for line, reason in [('{"corpus": "youtube_spam_collection", "key": "%s", "intent": "wtb"}' % key,
+                          "'wtb' is not a valid 'intent' label"),
+                         ("{not json", "not valid JSON"),
+                         ('{"key": "%s", "intent": "social"}' % key, 'a corpus label row is an object with "corpus" and "key" strings'),
+                         ("[1, 2]", 'a corpus label row is an object with "corpus" and "key" strings')]:
+        labels.write_text(json.dumps(good) + "\n" + line + "\n")
+        with pytest.raises(ValueError, match=re.escape(f"{labels}:2: {reason}")):
+            list(read_corpus_labels(labels))
 
 
 def test_gather_says_what_it_leaves_out(tmp_path):

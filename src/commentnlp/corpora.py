@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Callable, Collection, Iterator, Mapping
 
 from .exports import allow_long_csv_fields
+from .schema import HEAD_NAMES, LabelError, labels_of
 
 __all__ = ["CORPORA", "text_key", "iter_corpus", "iter_corpora", "read_corpus_labels", "join_corpus_labels"]
 
@@ -184,9 +185,29 @@ def iter_corpora(datasets_dir: str | Path, corpora: list[str] | None = None) -> 
 
 
 def read_corpus_labels(path: str | Path) -> Iterator[dict]:
-    """The rows of one project label file (JSONL ``{"corpus", "key", <heads>}``, blank lines skipped)."""
+    """The rows of one project label file (JSONL ``{"corpus", "key", <heads>}``, blank lines skipped).
+
+    Labels are validated and normalised as a labeled file's are (``"Where to buy"`` is
+    ``where_to_buy``, troll ``true``/``1``/``yes`` is ``"true"``); a bad row raises a ``ValueError``
+    naming the file and line.
+    """
     with Path(path).open(encoding="utf-8") as f:
-        yield from (json.loads(line) for line in f if line.strip())
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{where}: not valid JSON ({exc})") from None
+            if not isinstance(row, dict) or not all(isinstance(row.get(k), str) and row[k] for k in ("corpus", "key")):
+                raise ValueError(f'{where}: a corpus label row is an object with "corpus" and "key" strings '
+                                 'and the labels, e.g. {"corpus": "fb_dei_brand_comments", "key": "d7ab5b0208af8971", '
+                                 '"intent": "social"}')
+            try:
+                yield {**row, **labels_of(row)}
+            except LabelError as exc:
+                raise ValueError(f"{where}: {exc}") from None
 
 
 def join_corpus_labels(datasets_dir: str | Path, label_files: list[str | Path],
@@ -211,7 +232,7 @@ def join_corpus_labels(datasets_dir: str | Path, label_files: list[str | Path],
             if k in wanted and k not in found:
                 found.add(k)
                 labels = wanted[k]
-                rec.update({h: labels.get(h) for h in ("style", "intent", "sentiment", "troll")})
+                rec.update({h: labels.get(h) for h in HEAD_NAMES})
                 rec["source"] = f"corpus:{corpus}"
                 out.append(rec)
     missing = len(wanted) - len(found)
