@@ -188,6 +188,21 @@ def test_classify_reads_piped_stdin_without_a_dash(tiny_model_dir, monkeypatch):
 def test_classify_refuses_an_empty_text(tiny_model_dir):
     result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "fine", "  "])
     assert result.exit_code == 2 and "error: text 2 is empty" in result.output
+    # invisible characters only: label calls it empty, classify labelled it (community/social)
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "\u200b\u200d"])
+    assert result.exit_code == 2 and "error: text 1 holds only invisible characters" in result.output
+    result = runner.invoke(app, ["classify", "--model", str(tiny_model_dir), "--json", "-"], input="\u200b\nok\n \n")
+    assert result.exit_code == 0 and [json.loads(l)["text"] for l in result.stdout.splitlines()] == ["ok"]
+
+
+def test_classify_reads_stdin_as_label_reads_a_text_file(tiny_model_dir):
+    """UTF-16 from PowerShell was 'not UTF-8' with iconv-from-latin1 advice; lines ending in a CR alone were one text."""
+    args = ["classify", "--model", str(tiny_model_dir), "--json", "-"]
+    expected = runner.invoke(app, args, input="hello\nwhere can I buy it\n").stdout
+    assert [json.loads(l)["text"] for l in expected.splitlines()] == ["hello", "where can I buy it"]
+    for piped in ("hello\r\nwhere can I buy it\r\n".encode("utf-16"), b"hello\rwhere can I buy it\r"):
+        result = runner.invoke(app, args, input=piped)
+        assert result.exit_code == 0 and result.stdout == expected, result.output
 
 
 def test_classify_refuses_a_dash_among_texts_and_a_text_that_is_not_utf8(tiny_model_dir):

@@ -57,7 +57,7 @@ def test_a_text_file_is_one_comment_per_line_labelled_as_json_lines(tmp_path, ti
     summary = label_file(src, None, tiny_classifier, workers=0)
     out = [json.loads(line) for line in open(tmp_path / "comments.labeled.jsonl", encoding="utf-8")]
     assert [r.get("text") for r in out] == ["where can I buy it in Leeds?", "love it 😍", None]
-    assert "labels" in out[0] and out[2]["error"] == "line 4: invalid UTF-8 at byte 0"
+    assert "labels" in out[0] and out[2]["error"] == "line 4: invalid UTF-8 (at byte 0)"
     assert (summary.total, summary.labeled, summary.errors, summary.blank_lines) == (3, 2, 1, 1)
     label_file(src, tmp_path / "c.csv", tiny_classifier, workers=2)  # CSV too, and with workers
     assert [r["text"] for r in csv.DictReader(open(tmp_path / "c.csv", encoding="utf-8"))][:2] == \
@@ -195,7 +195,12 @@ def test_csv_in_csv_out_keeps_every_row(tmp_path, tiny_classifier):
     (b'"a,b";"c,d";text\n1;2;3\n', ("utf-8-sig", ";")),  # commas inside quotes do not count
     ("id\tmessage\n".encode("utf-16"), ("utf-16", "\t")), (b"id|message\n", ("utf-8-sig", "|")),
     (b"message\nhi; there, you\n", ("utf-8-sig", ",")), (b"", ("utf-8-sig", ",")),
-    (b"sep=;\r\nid,message,likes\r\n", ("utf-8-sig", ";")), (b"\xef\xbb\xbfsep=|\nid|message\n", ("utf-8-sig", "|"))])
+    (b"sep=;\r\nid,message,likes\r\n", ("utf-8-sig", ";")), (b"\xef\xbb\xbfsep=|\nid|message\n", ("utf-8-sig", "|")),
+    # a title above the header (its separator was taken from the title: a comma, or none)
+    (b"Social listening export\nid;Date;Message\n1;x;where, oh where?\n", ("utf-8-sig", ";")),
+    ("Export, brand X, Jan\n\nid\tDate\tFull Text\n".encode("utf-16"), ("utf-16", "\t")),
+    # lines ending in a CR alone: the "first line" was the whole head, commas in comments outvoting ';'
+    (b"id;message\r1;hello, world, great, love, it\r", ("utf-8-sig", ";")), (b"sep=;\rid,message\r", ("utf-8-sig", ";"))])
 def test_sniff_csv_reads_the_encoding_and_delimiter_from_the_header(header, expected):
     stream = io.BufferedReader(io.BytesIO(header))
     assert sniff_csv(stream) == expected
@@ -290,6 +295,78 @@ def test_utf16_json_lines_and_text_are_read(tmp_path, tiny_classifier):
     assert label_file(tmp_path / "ps.txt", None, tiny_classifier).labeled == 2
     assert [json.loads(line)["text"] for line in open(tmp_path / "ps.labeled.jsonl", encoding="utf-8")] == \
         ["où l'acheter?", "ok"]
+
+
+def test_an_export_below_a_title_is_labelled_with_its_own_separator(tmp_path, tiny_classifier):
+    """A ';' or tab export with a title row had every row 'no text field': the separator came from the title."""
+    src = tmp_path / "listening.csv"
+    src.write_bytes("Social listening export, Jan\r\n\r\nid\tDate\tFull Text\r\n1\t2026-01-01\twhere can I buy it, in Paris?\r\n"
+                    "2\t2026-01-02\tlove it\r\n".encode("utf-16"))
+    summary = label_file(src, None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (2, 0) and "the header is row 3" in summary.notes[0]
+    out = (tmp_path / "listening.labeled.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert out[0] == "Social listening export, Jan" and out[2].startswith("id\tDate\tFull Text\tstyle\t")
+    assert out[3].startswith("1\t2026-01-01\twhere can I buy it, in Paris?\t")
+
+
+def test_lines_ending_in_a_carriage_return_alone_are_lines(tmp_path, tiny_classifier):
+    """Excel's "CSV (Macintosh)" and old Mac text end lines in a CR alone: a .txt was one comment, a
+    JSONL one 'not valid JSON' record, a ';' CSV split at commas."""
+    (tmp_path / "mac.txt").write_bytes(b"first comment\rwhere can I buy it\r\rthird one\r")
+    summary = label_file(tmp_path / "mac.txt", None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (3, 0) and "a carriage return alone" in summary.notes[0]
+    assert [json.loads(line)["text"] for line in open(tmp_path / "mac.labeled.jsonl")] == \
+        ["first comment", "where can I buy it", "third one"]
+    (tmp_path / "mac.jsonl").write_bytes(b'{"text": "a"}\r{"text": "b"}\r{bad\r')
+    summary = label_file(tmp_path / "mac.jsonl", None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (2, 1)
+    assert json.loads((tmp_path / "mac.labeled.jsonl").read_text().splitlines()[2])["error"].startswith("line 3: ")
+    (tmp_path / "mac.csv").write_bytes(b"sep=;\rid;message\rc1;hello, world, great\rc2;where, oh where\r")
+    summary = label_file(tmp_path / "mac.csv", None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (2, 0)
+    rows = [i.record for i in read_csv(io.BytesIO((tmp_path / "mac.labeled.csv").read_bytes()))]
+    assert [r["message"] for r in rows] == ["hello, world, great", "where, oh where"]
+
+
+def test_an_encoding_reads_the_lines_not_in_utf8_and_changes_no_other(tmp_path, tiny_classifier):
+    """With --encoding, a byte it has no character for became U+FFFD without a word, and the UTF-8 lines
+    of a file joined from two exports were garbled (café -> cafÃ©), the summary having advised it."""
+    src = tmp_path / "joined.jsonl"
+    src.write_bytes('{"text": "café crème — great"}\n'.encode() + '{"text": "où acheter ça"}\n'.encode("cp1252")
+                    + b'{"text": "bad \x81 byte"}\n')
+    summary = label_file(src, None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (1, 2) and "name it with --encoding" in summary.notes[-1]
+    summary = label_file(src, None, tiny_classifier, encoding="cp1252")
+    assert (summary.labeled, summary.errors, dict(summary.reasons)) == (2, 1, {"invalid UTF-8": 1})
+    out = [json.loads(line) for line in open(tmp_path / "joined.labeled.jsonl", encoding="utf-8")]
+    assert [r.get("text") for r in out] == ["café crème — great", "où acheter ça", None]
+    assert out[2]["error"] == "line 3: invalid UTF-8 (at byte 14)"
+    # one reason however many such lines (it named each line's byte: 40 lines of summary)
+    (tmp_path / "many.jsonl").write_bytes(b"".join(b'{"text": "%s\xe9"}\n' % (b"x" * i) for i in range(5)))
+    assert dict(label_file(tmp_path / "many.jsonl", None, tiny_classifier).reasons) == {"invalid UTF-8": 5}
+    # a JSON document (an API response) is read whole: one clear error, not one record per line of it
+    doc = tmp_path / "page.json"
+    doc.write_bytes(json.dumps({"data": [{"message": "où"}, {"message": "ok"}]}, indent=2, ensure_ascii=False).encode("cp1252"))
+    with pytest.raises(exports.InputError, match=r"the JSON document is not UTF-8 \(line 4, byte \d+: b'\\xf9'\).*--encoding"):
+        label_file(doc, None, tiny_classifier)
+    assert label_file(doc, None, tiny_classifier, encoding="cp1252").labeled == 2
+
+
+def test_a_repeated_header_row_is_an_error_not_a_comment(tmp_path, tiny_classifier):
+    """Two CSVs joined with `cat` labelled their second header 'id,message' as a comment."""
+    src = tmp_path / "joined.csv"
+    src.write_text("id,message\n1,where to buy?\nid,message\n2,nice\n")
+    summary = label_file(src, None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (2, 1)
+    rows = list(csv.DictReader(open(tmp_path / "joined.labeled.csv", encoding="utf-8", newline="")))
+    assert [r["id"] for r in rows] == ["1", "id", "2"] and rows[1]["style"] == ""
+    assert rows[1]["error"] == "line 3: a repeat of the header row (CSV files joined together?)"
+
+
+def test_a_json_error_names_its_column_once():
+    """A raw tab in a string said 'Invalid control character at at column 14'."""
+    item = exports.parse_jsonl_line(1, b'{"text": "tab\there"}')
+    assert item.error == "not valid JSON (Invalid control character at column 14)"
 
 
 @pytest.mark.parametrize("encode", [lambda t: t.encode("utf-16"), lambda t: t.encode("utf-8")])

@@ -356,6 +356,28 @@ def test_report_reads_every_format_label_writes(tmp_path, tiny_classifier):
     assert default_report_path(tmp_path / "l.jsonl.gz") == tmp_path / "l.html"
 
 
+def test_a_labeled_csv_resaved_by_excel_is_read_with_its_encoding(tmp_path):
+    """Re-saved by Excel on Windows (cp1252), a labeled CSV's accented rows were dropped from the counts and
+    queues as 'unreadable lines', with no line, no hint and no --encoding to read them."""
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+
+    rows = "id,message,style,intent,sentiment,troll\r\n1,café ok,audience,feedback,positive,false\r\n" \
+           "2,où acheter,audience,where_to_buy,neutral,false\r\n3,plain,audience,social,neutral,false\r\n"
+    (tmp_path / "cp.csv").write_bytes(rows.encode("cp1252"))
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "cp.csv"), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0 and "1 labeled, 0 with errors, 2 unreadable lines (lines 2, 3)" in result.stderr
+    assert "hint: the export is not all UTF-8" in result.stderr and "--encoding" in result.stderr
+    result = CliRunner().invoke(app, ["report", str(tmp_path / "cp.csv"), "-o", str(tmp_path / "r.html"),
+                                      "--encoding", "cp1252"])
+    assert result.exit_code == 0 and "3 labeled, 0 with errors, 0 unreadable lines" in result.stderr
+    assert "hint" not in result.stderr and "où acheter" in (tmp_path / "r.html").read_text()
+    # Excel's "Unicode Text" (UTF-16, tab-separated, named .txt) needs no option
+    (tmp_path / "u.txt").write_bytes(rows.replace(",", "\t").encode("utf-16"))
+    assert build_report(tmp_path / "u.txt", tmp_path / "u.html")["labeled"] == 3
+
+
 def test_report_input_errors_are_one_line(tmp_path):
     (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip")
     result = runner.invoke(app, ["report", str(tmp_path / "bad.jsonl.gz")])

@@ -181,7 +181,7 @@ def read_text_lines(stream: IO[bytes], on_blank: Callable[[int], None] | None = 
         try:
             yield Item(lineno, {"text": raw.decode("utf-8")})
         except UnicodeDecodeError as exc:
-            yield Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 at byte {exc.start}")
+            yield Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 (at byte {exc.start})")
 
 
 #: Deepest nesting of a record read: Python's JSON parser and writer recurse, and fail near 1,000 levels
@@ -207,11 +207,11 @@ def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 at byte {exc.start}")
+        return Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 (at byte {exc.start})")
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
-        return Item(lineno, {"raw": line}, f"not valid JSON ({exc.msg} at column {exc.colno})")
+        return Item(lineno, {"raw": line}, f"not valid JSON ({exc.msg.removesuffix(' at')} at column {exc.colno})")
     except RecursionError:
         return Item(lineno, {"raw": line}, TOO_DEEP)
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and deeper_than(record):  # written back, it would fail
@@ -266,8 +266,13 @@ def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[lis
     read as JSON lines). ``text_field``: an object that has it is a record, not a response."""
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return None
+    except UnicodeDecodeError as exc:
+        if read_json_documents(data.decode("utf-8-sig", "replace").encode(), text_field) is None:
+            return None  # JSON lines: the lines that are not UTF-8 say so
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"the JSON document is not UTF-8 (line {line}, byte {exc.start}: "
+                         f"{data[exc.start:exc.start + 1]!r}), and a document is read whole: save it as UTF-8, or name "
+                         "its encoding (label's --encoding, e.g. cp1252, Excel's on Windows, or latin-1)") from None
     decoder, values, keys, multiline = json.JSONDecoder(), [], [], False
     pos = _BLANKS.match(text).end()
     while pos < len(text):
@@ -413,15 +418,21 @@ def _peekable(stream: IO[bytes]) -> IO[bytes]:
 _EXCEL_SEP = re.compile(r"sep=([^\r\n])\r?")
 
 
-def sniff_csv(stream: IO[bytes]) -> tuple[str, str]:
+def sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, str]:
     """``(encoding, delimiter)`` of a CSV byte stream, from the bytes it starts with (peeked, not
     consumed, so ``stream`` must have ``peek``: an open file, gzip or stdin does). UTF-16 when it
     starts with a UTF-16 byte-order mark, else UTF-8 (with or without one); the delimiter is the one
-    of :data:`CSV_DELIMITERS` found most often outside quotes in the header row (a comma when none is)."""
-    return _sniff_csv(stream)[:2]
+    of :data:`CSV_DELIMITERS` that splits one of the first rows into a header (:func:`is_header`,
+    naming ``text_field``; a title may stand above it), else the one found most often outside quotes
+    in the first row (a comma when none is)."""
+    return _sniff_csv(stream, text_field)[:2]
 
 
-def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool, bool]:
+#: A line's end: CR LF, LF, or a CR alone (Excel's "CSV (Macintosh)", classic Mac text)
+_LINE_END = re.compile(r"\r\n|\n|\r")
+
+
+def _sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, str, bool, bool]:
     """:func:`sniff_csv`'s ``(encoding, delimiter)``, and what the file has before its header row,
     for a CSV output to write back: whether it starts with a byte-order mark (Excel's "CSV UTF-8" and
     "Unicode Text" write one, and read a UTF-8 file without one as the ANSI code page) and whether
@@ -429,12 +440,19 @@ def _sniff_csv(stream: IO[bytes]) -> tuple[str, str, bool, bool]:
     head = stream.peek(1 << 16)[: 1 << 16]
     encoding = "utf-16" if head[:2] in UTF16_BOMS else "utf-8-sig"
     bom = encoding == "utf-16" or head.startswith(b"\xef\xbb\xbf")
-    first = head.decode(encoding, errors="replace").lstrip("\ufeff").split("\n", 1)[0]
-    excel = _EXCEL_SEP.fullmatch(first)
+    lines = _LINE_END.split(head.decode(encoding, errors="replace").lstrip("\ufeff"), MAX_PREAMBLE_ROWS + 1)
+    excel = _EXCEL_SEP.fullmatch(lines[0])
     if excel:
         return encoding, excel.group(1), bom, True
-    header = _QUOTED.sub("", first)
-    counts = [header.count(d) for d in CSV_DELIMITERS]
+    top = lines[:MAX_PREAMBLE_ROWS + 1]
+    split = {d: [next(csv.reader([line], delimiter=d), []) for line in top] for d in CSV_DELIMITERS}
+    for i in range(len(top)):  # the header, maybe below a title (which may hold a comma), found as read_csv finds it
+        for d in CSV_DELIMITERS:
+            row = split[d][i]
+            if (len(row) > 1 or i == 0) and all(len(row) > len(above) for above in split[d][:i]) \
+                    and is_header(row, text_field):
+                return encoding, d, bom, False
+    counts = [_QUOTED.sub("", lines[0]).count(d) for d in CSV_DELIMITERS]  # else the first row's most frequent
     return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", bom, False
 
 
@@ -459,7 +477,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
     allow_long_csv_fields()
     if dialect is None:
         stream = _peekable(stream)
-        dialect = sniff_csv(stream)
+        dialect = sniff_csv(stream, text_field)
     encoding, delimiter = dialect
     text = io.TextIOWrapper(stream, encoding=encoding, errors="surrogateescape", newline="")
     row_lines: list[str] = []  # the lines of the row being read
@@ -488,7 +506,8 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
     names_text = functools.partial(is_header, text_field=text_field)
     if not names_text(header):
         header, ahead = _header_further_down(reader, header, names_text, on_preamble)
-    header = _unique_names([_repair(h)[0] for h in header])
+    named = [_repair(h)[0] for h in header]
+    header = _unique_names(named)
     if on_header:
         on_header(header)
 
@@ -530,7 +549,9 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             fixed.append(v)
             bad = bad or b
         record = dict(zip(header, fixed))
-        if len(fixed) != len(header):
+        if fixed == named:  # files joined with their headers: that row is no comment
+            yield Item(line, record, "a repeat of the header row (CSV files joined together?)")
+        elif len(fixed) != len(header):
             record = {"raw": fixed}
             yield Item(line, record, f"row has {len(fixed)} fields, the header has {len(header)}")
         elif bad:
@@ -1382,15 +1403,40 @@ def as_utf8(stream: IO[bytes], encoding: str | None, keep_utf16: bool = False) -
         encoding = "utf-16"
     elif codecs.lookup(encoding).name == "utf-8":
         return stream, False
-    return io.BufferedReader(ChunkStream(_utf8_chunks(stream, encoding)), buffer_size=1 << 16), True  # type: ignore[arg-type]
+    chunks = _utf8_lines(stream, encoding) if _ascii_based(encoding) else _utf8_chunks(stream, encoding)
+    return io.BufferedReader(ChunkStream(chunks), buffer_size=1 << 16), True  # type: ignore[arg-type]
+
+
+def _ascii_based(encoding: str) -> bool:
+    """Whether an encoding writes ASCII (and so a line's end) as ASCII does, one byte a character: cp1252,
+    latin-1, Shift JIS... (not UTF-16, UTF-32 or UTF-7)."""
+    name = codecs.lookup(encoding).name
+    return not name.startswith(("utf-16", "utf-32", "utf-7")) and "\n a".encode(encoding) == b"\n a"
+
+
+def _utf8_lines(inner: IO[bytes], encoding: str) -> Iterator[bytes]:
+    """A byte stream in an ASCII-based encoding, line by line, as UTF-8; a line that already is UTF-8
+    (a file joined from two exports, one re-saved by Excel) is kept as it is, and a byte the
+    encoding cannot decode is kept too, so that its line is reported as not UTF-8 rather than changed."""
+    for line in inner:
+        if line.isascii():
+            yield line
+            continue
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            yield line.decode(encoding, "surrogateescape").encode("utf-8", "surrogateescape")
+        else:
+            yield line
 
 
 def _utf8_chunks(inner: IO[bytes], encoding: str) -> Iterator[bytes]:
-    """A byte stream in another encoding, chunk by chunk, as UTF-8 (a byte it cannot decode: U+FFFD)."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    """A byte stream in another encoding (UTF-16...), chunk by chunk, as UTF-8; a byte it cannot decode
+    is kept, so that its line is reported as not UTF-8 rather than changed."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
     while chunk := inner.read(1 << 16):
-        yield decoder.decode(chunk).encode("utf-8", "surrogatepass")
-    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
+        yield decoder.decode(chunk).encode("utf-8", "surrogateescape")
+    yield decoder.decode(b"", final=True).encode("utf-8", "surrogateescape")
 
 
 class ChunkStream(io.RawIOBase):
@@ -1433,10 +1479,27 @@ def readable(stream: IO[bytes], fmt: str, name: str, *, encoding: str | None = N
         stream, notes = xlsx_as_csv(stream, sheet, name, text_field)
         return stream, "csv", notes, True
     stream, transcoded = as_utf8(stream, encoding, keep_utf16=fmt == "csv")
+    notes = []
+    if fmt in ("jsonl", "txt"):  # a CSV reader reads such lines itself
+        stream, cr = lines_ending_in_cr(stream)
+        if cr:
+            notes.append("its lines end in a carriage return alone (an old Mac's, or Excel's \"CSV (Macintosh)\"): "
+                         "read as lines")
     if fmt == "txt" and find_table and is_tab_separated_table(stream, text_field):
-        return stream, "csv", ["read as a tab-separated table (as Excel saves \"Unicode Text\"): its first line is a "
-                               "header that names the text column"], transcoded
-    return stream, fmt, [], transcoded
+        return stream, "csv", [*notes, "read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
+                                          "line is a header that names the text column"], transcoded
+    return stream, fmt, notes, transcoded
+
+
+def lines_ending_in_cr(stream: IO[bytes]) -> tuple[IO[bytes], bool]:
+    """``(stream, whether its lines end in a CR alone)``: a peekable stream whose first 64 KiB hold a
+    carriage return and no line feed (an old Mac's text, Excel's "CSV (Macintosh)") read with line
+    feeds for them, so that its lines are lines; else the stream as it is."""
+    head = stream.peek(1 << 16)[: 1 << 16]  # type: ignore[attr-defined]
+    if b"\r" not in head or b"\n" in head:
+        return stream, False
+    chunks = (chunk.replace(b"\r", b"\n") for chunk in iter(functools.partial(stream.read, 1 << 16), b""))
+    return io.BufferedReader(ChunkStream(chunks), buffer_size=1 << 16), True  # type: ignore[arg-type]
 
 
 def is_tab_separated_table(stream: IO[bytes], text_field: str | None) -> bool:
@@ -1572,7 +1635,7 @@ def label_file(
         if in_fmt == "txt":
             delimiter, reader = ",", read_text_lines  # type: ignore[assignment]
         elif in_fmt == "csv":
-            csv_encoding, delimiter, bom, excel_sep = _sniff_csv(stream)  # a CSV output keeps them, as the input had them
+            csv_encoding, delimiter, bom, excel_sep = _sniff_csv(stream, text_field)  # a CSV output keeps them, as the input had them
             bom = bom or transcoded  # Excel reads a CSV as UTF-8 only with one
 
             def on_preamble(rows: list[list[str]]) -> None:  # a title above the header: kept in a CSV output

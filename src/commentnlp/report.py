@@ -31,8 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
-from .exports import (_nested, check_not_an_input, detect_format, field_among, is_device_or_pipe, open_input,
-                      open_stdin, plural, read_csv, read_jsonl, record_of_csv_row, text_of, xlsx_as_csv)
+from .exports import (_nested, check_encoding, check_not_an_input, detect_format, field_among, is_device_or_pipe,
+                      open_input, open_stdin, plural, read_csv, read_jsonl, readable, record_of_csv_row, text_of)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -298,6 +298,7 @@ class _Stats:
     labeled: int = 0
     errors: int = 0
     bad_lines: int = 0
+    bad_line_numbers: list = field(default_factory=list)  # the first few, as "file:line" with several files
     unlabeled: int = 0
     untexted: int = 0  # labeled records with no comment text (a --text-field that is not theirs)
     dated: int = 0
@@ -495,7 +496,7 @@ def _buckets(days: dict[date, list[int]]) -> tuple[str, list[_Bucket]]:
 
 
 def build_report(input_path: str | Path | Sequence[str | Path], output_path: str | Path, title: str | None = None,
-                 max_queue: int = 200, text_field: str | None = None) -> dict[str, Any]:
+                 max_queue: int = 200, text_field: str | None = None, encoding: str | None = None) -> dict[str, Any]:
     """Read a labeled export (or several: one report of them all) and write a self-contained HTML
     report; return its counts.
 
@@ -503,7 +504,8 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     columns, plain or ``.gz`` (by extension).
 
     ``text_field`` names the comment field as in ``label_file`` (default: the first of
-    ``exports.TEXT_FIELDS`` present).
+    ``exports.TEXT_FIELDS`` present). ``encoding`` names the input's, as ``label_file``'s does (a labeled
+    CSV re-saved by Excel on Windows is cp1252); UTF-16 with a byte-order mark is read without it.
 
     Lines that are not JSON objects and records carrying an ``error`` are counted, never fatal.
     The output (``"-"``: stdout) appears only when complete (temporary file, then ``os.replace``);
@@ -511,6 +513,7 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     """
     if max_queue < 0:
         raise ValueError("max_queue must be >= 0")
+    check_encoding(encoding)
     sources = [input_path] if isinstance(input_path, (str, Path)) else list(input_path)
     out = Path(output_path)
     if out.is_dir():
@@ -519,7 +522,7 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     stats = _Stats(max_queue=max_queue, text_field=text_field)
     names = [Path(s).name for s in sources]
     for source in sources:
-        _read_into(stats, source, text_field)
+        _read_into(stats, source, text_field, encoding, len(sources) > 1)
         shown = Path(source).name if names.count(Path(source).name) == 1 else str(source)  # a/c.jsonl, b/c.jsonl
         stats.resolve_slash_dates("stdin" if str(source) == "-" else shown)  # each file as it writes its dates
     unit, buckets = _buckets(stats.days)
@@ -544,20 +547,24 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     return _summary(stats, unit, buckets, out)
 
 
-def _read_into(stats: _Stats, input_path: str | Path, text_field: str | None) -> None:
-    """Add the records of one labeled export (``"-"``: stdin) to ``stats``."""
+def _read_into(stats: _Stats, input_path: str | Path, text_field: str | None, encoding: str | None = None,
+               several: bool = False) -> None:
+    """Add the records of one labeled export (``"-"``: stdin) to ``stats``; ``several``: lines are told
+    with their file's name."""
     if str(input_path) == "-":
         fmt, _, raw, stream = open_stdin()
     else:
         fmt, gz = detect_format(input_path)
         raw, stream = open_input(input_path, gz, fmt)
-    try:
-        if fmt == "xlsx":  # a labeled CSV saved as a workbook
-            stream, fmt = xlsx_as_csv(stream, None, str(input_path))[0], "csv"
+    try:  # a labeled CSV saved as a workbook, or by Excel as UTF-16 "Unicode Text" or in its code page
+        stream, fmt, _, _ = readable(stream, fmt, "stdin" if str(input_path) == "-" else str(input_path),
+                                     encoding=encoding, text_field=text_field)
         for item in read_csv(stream, text_field=text_field) if fmt == "csv" else read_jsonl(stream):
             if item.error is not None:
                 stats.records += 1
                 stats.bad_lines += 1
+                if len(stats.bad_line_numbers) < 5:
+                    stats.bad_line_numbers.append(f"{input_path}:{item.line}" if several else str(item.line))
                 stats.add_reason(f"unreadable line: {_reason(item.error)}")
             else:
                 stats.add(record_of_csv_row(item.record) if fmt == "csv" else item.record)
@@ -572,6 +579,7 @@ def _summary(stats: _Stats, unit: str, buckets: list[_Bucket], out: Path) -> dic
         "labeled": stats.labeled,
         "errors": stats.errors,
         "bad_lines": stats.bad_lines,
+        "bad_line_numbers": stats.bad_line_numbers,
         "unlabeled": stats.unlabeled,
         "untexted": stats.untexted,
         "reasons": dict(stats.reasons),

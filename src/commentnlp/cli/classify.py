@@ -13,15 +13,21 @@ from ._util import BACKEND_HELP, command, fail, load_classifier, quiet_broken_pi
 
 
 def _stdin_lines() -> list[str]:
-    """The non-blank lines of stdin as UTF-8 text; a line that is not UTF-8 is an error naming it."""
+    """The non-blank lines of stdin as UTF-8 text (UTF-16 with its byte-order mark, as PowerShell writes,
+    and lines ending in a CR alone are read as label reads them); a line that is not UTF-8 is an error
+    naming it."""
+    from ..exports import _peekable, as_utf8, lines_ending_in_cr
+    from ..preprocessing import is_blank
+
+    stream, _ = as_utf8(_peekable(typer.get_binary_stream("stdin")), None)
     lines = []
-    for number, raw in enumerate(typer.get_binary_stream("stdin"), 1):
+    for number, raw in enumerate(lines_ending_in_cr(stream)[0], 1):
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             fail(f"stdin line {number} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
                  "convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8")
-        if line.strip():
+        if not is_blank(line):  # as label reads a text: spaces or invisible characters only are empty
             lines.append(line.removeprefix("\ufeff") if number == 1 else line)
     return lines
 
@@ -61,9 +67,12 @@ def classify_cli(
     from_stdin = not texts or texts == ["-"]
     if from_stdin:
         texts = _stdin_lines()
-    empty = next((i for i, t in enumerate(texts, 1) if not t.strip()), None)
+    from ..preprocessing import is_blank
+
+    empty = next((i for i, t in enumerate(texts, 1) if is_blank(t)), None)
     if empty is not None:  # as label reports an empty text: there is nothing to label
-        fail(f"text {empty} is empty (an unset shell variable?); give the comment's text", 2)
+        fail(f"text {empty} is empty (an unset shell variable?); give the comment's text" if not texts[empty - 1].strip()
+             else f"text {empty} holds only invisible characters; give the comment's text", 2)
     for text in [] if from_stdin else texts:  # a file's name labelled as if it were a comment
         if len(text) < 256 and "\n" not in text and Path(text).is_file():
             typer.echo(f"warning: {text!r} is a file: this labels its name; label the file with "

@@ -18,6 +18,7 @@ def report_cli(
     max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t",
                                              help="Field holding the comment text, as given to 'label'."),
+    encoding: Optional[str] = typer.Option(None, "--encoding", help="The export's encoding when it is not UTF-8, as for label (e.g. cp1252: a labeled CSV re-saved by Excel on Windows)."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary line."),
 ) -> None:
     """Write one HTML report of a labeled export (or several): the label mix, trends and work queues.
@@ -43,14 +44,20 @@ def report_cli(
         for name in inputs:
             check_input_file(name)
         out = Path(output) if output else default_report_path(input)
-        summary = build_report(inputs, out, title=title, max_queue=max_queue, text_field=text_field)
+        summary = build_report(inputs, out, title=title, max_queue=max_queue, text_field=text_field,
+                               encoding=encoding)
     except (FileNotFoundError, IsADirectoryError, ValueError) as exc:  # missing, a directory, unreadable
         fail(str(exc))
     except OSError as exc:
         fail(f"cannot write the report: {exc}")
     if not quiet:
         typer.echo(f"{summary['records']} records -> {summary['output']}: {summary['labeled']} labeled, "
-                   f"{summary['errors']} with errors, {summary['bad_lines']} unreadable lines", err=True)
+                   f"{summary['errors']} with errors, {summary['bad_lines']} unreadable lines"
+                   + (f" (line{'s' * (summary['bad_lines'] > 1)} {', '.join(summary['bad_line_numbers'])}{', ...' * (summary['bad_lines'] > 5)})"
+                      if summary["bad_lines"] else ""), err=True)
+    if encoding is None and any(reason.startswith("unreadable line: invalid UTF-8") for reason in summary["reasons"]):
+        typer.echo("hint: the export is not all UTF-8: if it was saved in another encoding, name it with --encoding "
+                   "(e.g. cp1252, Excel's on Windows, or latin-1), and those lines are read", err=True)
     if summary["labeled"] == 0 and summary["records"] > summary["errors"]:
         typer.echo(f"hint: no record carries labels; report on what 'commentnlp label {input}' writes", err=True)
     elif summary["untexted"]:
