@@ -350,6 +350,10 @@ def test_an_encoding_reads_the_lines_not_in_utf8_and_changes_no_other(tmp_path, 
     with pytest.raises(exports.InputError, match=r"the JSON document is not UTF-8 \(line 4, byte \d+: b'\\xf9'\).*--encoding"):
         label_file(doc, None, tiny_classifier)
     assert label_file(doc, None, tiny_classifier, encoding="cp1252").labeled == 2
+    # an encoding given for a UTF-16 file (its byte-order mark says so) read it as garbage, labelled
+    (tmp_path / "u16.csv").write_bytes("id,message\r\n1,où\r\n".encode("utf-16"))
+    with pytest.raises(exports.InputError, match="starts with a UTF-16 byte-order mark, so it is UTF-16, not cp1252"):
+        label_file(tmp_path / "u16.csv", None, tiny_classifier, encoding="cp1252")
 
 
 def test_a_repeated_header_row_is_an_error_not_a_comment(tmp_path, tiny_classifier):

@@ -1401,6 +1401,9 @@ def as_utf8(stream: IO[bytes], encoding: str | None, keep_utf16: bool = False) -
         if keep_utf16 or stream.peek(2)[:2] not in UTF16_BOMS:  # type: ignore[attr-defined]
             return stream, False
         encoding = "utf-16"
+    elif stream.peek(2)[:2] in UTF16_BOMS and not codecs.lookup(encoding).name.startswith("utf-16"):  # type: ignore[attr-defined]
+        raise InputError(f"the input starts with a UTF-16 byte-order mark, so it is UTF-16, not {encoding}: "
+                         "leave --encoding out (UTF-16 is read without it)")
     elif codecs.lookup(encoding).name == "utf-8":
         return stream, False
     chunks = _utf8_lines(stream, encoding) if _ascii_based(encoding) else _utf8_chunks(stream, encoding)
