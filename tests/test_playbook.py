@@ -65,6 +65,7 @@ def test_custom_rules_and_errors(tmp_path):
       ("{customer.name}", "{}", "{0}", "{links[0]}", "{support_url!x}", "{support_url:d}", "{support_url }", "{ x}")),
     ('[[rule]]\nwhen = "spam"\naction = "x"\n', r"'when' must be a table"),
     ('[[rule]]\nwhen = { intnet = "spam" }\naction = "x"\n', r"unknown head 'intnet'; did you mean 'intent'\?"),
+    ("a = " + "[" * 5000 + "]" * 5000 + "\n", "is not a playbook commentnlp reads: its values are nested too deep"),  # a traceback
 ])
 def test_playbook_mistakes_are_named(tmp_path, toml, error):
     path = tmp_path / "brand.toml"

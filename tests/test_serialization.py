@@ -71,6 +71,47 @@ def test_training_text_hashes_round_trip_and_leave_the_fingerprint_alone(tmp_pat
     assert model_fingerprint(tmp_path / "a") == model_fingerprint(tmp_path / "b")  # cached graphs stay valid
 
 
+def test_the_fingerprint_follows_everything_the_graph_is_built_from(tmp_path, tiny_base):
+    """Cached ONNX graphs are keyed by it: a model whose encoder/config.json, or whose local base encoder's
+    weights, changed ran the stale graph (another model's scores), silently; a link to /dev/zero or a FIFO
+    named like weights was read (out of memory, or a hang, even for `info`)."""
+    import shutil
+
+    from safetensors.torch import load_file, save_file
+
+    from commentnlp.serialization import model_fingerprint, read_config
+
+    base = tmp_path / "base"
+    shutil.copytree(tiny_base, base)
+    model, tokenizer, config = build_lora_model(base, seed=4)
+    save_model(tmp_path / "m", model, tokenizer, config)
+    before = model_fingerprint(tmp_path / "m")
+    weights = load_file(base / "model.safetensors")
+    save_file({k: v + 1 for k, v in weights.items()}, base / "model.safetensors")  # same size, new weights
+    assert model_fingerprint(tmp_path / "m") != before
+    # settings that shape the graph count; a decision threshold does not
+    raw = json.loads((tmp_path / "m" / "config.json").read_text())
+    fingerprint = model_fingerprint(tmp_path / "m")
+    for key, value in [("thresholds", {"intent": 0.5}), ("num_layers", 1)]:
+        (tmp_path / "m" / "config.json").write_text(json.dumps({**raw, key: value}))
+        assert (model_fingerprint(tmp_path / "m") == fingerprint) == (key == "thresholds"), key
+    (tmp_path / "m" / "config.json").write_text(json.dumps(raw))
+    # a full fine-tune: its encoder's config too
+    full = tmp_path / "full"
+    shutil.copytree(tmp_path / "m", full)
+    (full / "config.json").write_text(json.dumps({**raw, "finetuning": "full"}))
+    shutil.copytree(base, full / "encoder")
+    fingerprint = model_fingerprint(full)
+    encoder_config = json.loads((full / "encoder" / "config.json").read_text())
+    (full / "encoder" / "config.json").write_text(json.dumps({**encoder_config, "hidden_act": "relu"}))
+    assert model_fingerprint(full) != fingerprint and read_config(full).finetuning == "full"
+    # only regular files are read
+    fingerprint = model_fingerprint(tmp_path / "m")
+    (tmp_path / "m" / "extra.safetensors").symlink_to("/dev/zero")
+    os.mkfifo(tmp_path / "m" / "pipe.safetensors")
+    assert model_fingerprint(tmp_path / "m") == fingerprint
+
+
 def test_saved_directory_is_self_describing(tiny_model_dir):
     files = {p.name for p in tiny_model_dir.iterdir()}
     assert {"config.json", "heads.safetensors", "adapter.safetensors", "tokenizer.json", "README.md"} <= files
@@ -111,12 +152,33 @@ def _copy(src, dst):
     (lambda d: (d / "tokenizer.json").unlink(), "tokenizer.json is missing"),
     # a bare Exception naming no file, after the ONNX graphs were built (the CLI printed a traceback)
     (lambda d: (d / "tokenizer.json").write_text("{not json"), r"cannot read .*tokenizer\.json: key must be a string"),
+    # a RecursionError traceback
+    (lambda d: (d / "config.json").write_text("[" * 100_000 + "]" * 100_000), "config.json is not a commentnlp model config"),
 ])
 def test_damaged_model_dirs_give_clear_errors(tmp_path, tiny_model_dir, damage, message):
     d = _copy(tiny_model_dir, tmp_path / "m")
     damage(d)
     with pytest.raises(ModelLoadError, match=message):
         Classifier.load(d, device="cpu")
+
+
+def test_an_unreadable_model_file_is_a_load_error(tmp_path, tiny_model_dir, monkeypatch):
+    """A config.json or weights file without read permission was a PermissionError traceback (info, classify...)."""
+    import pathlib
+
+    d = _copy(tiny_model_dir, tmp_path / "m")
+    for name in ("config.json", "heads.safetensors"):
+        locked = d / name
+
+        def refuse(self, *args, _real=pathlib.Path.open, _locked=locked, **kwargs):
+            if self == _locked:
+                raise PermissionError(13, "Permission denied", str(self))
+            return _real(self, *args, **kwargs)
+
+        with monkeypatch.context() as m:
+            m.setattr(pathlib.Path, "open", refuse)
+            with pytest.raises(ModelLoadError, match=f"cannot read {re.escape(str(locked))}: Permission denied"):
+                Classifier.load(d, device="cpu")
 
 
 @pytest.mark.parametrize("edit,message", [

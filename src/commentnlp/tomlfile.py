@@ -32,3 +32,5 @@ def read_toml(path: str | Path, what: str, error: type[Exception]) -> dict[str, 
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise error(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and tables
+        raise error(f"{path} is not a {what} commentnlp reads: its values are nested too deep") from None
