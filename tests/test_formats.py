@@ -594,6 +594,27 @@ def test_resume_gzip_csv_after_interruption(tmp_path, tiny_classifier, monkeypat
     assert gzip.decompress(out.read_bytes()) == gzip.decompress(expected.read_bytes())
 
 
+@pytest.mark.parametrize("out_name", ["e.labeled.jsonl", "e.labeled.csv.gz", "e.labeled.xlsx"])
+def test_a_link_planted_at_the_part_file_is_never_written_through(tmp_path, tiny_classifier, out_name):
+    """In a shared folder, a link at `.e.labeled.jsonl.part` made label overwrite the file it named."""
+    src = tmp_path / "e.jsonl"
+    src.write_text('{"text": "where can I buy it"}\n')
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    part = tmp_path / f".{out_name}.part"
+    part.symlink_to(victim)
+    for resume in ([False, True] if "xlsx" not in out_name else [False]):
+        with pytest.raises(OSError, match="is a link, not a file label writes: delete it"):
+            label_file(src, tmp_path / out_name, tiny_classifier, resume=resume)
+    assert victim.read_text() == "precious" and not (tmp_path / out_name).exists()
+    part.unlink()
+    if "xlsx" not in out_name:  # the checkpoint's scratch file too
+        (tmp_path / f".{out_name}.part.json.tmp").symlink_to(victim)
+        with pytest.raises(OSError, match="is a link"):
+            label_file(src, tmp_path / out_name, tiny_classifier)
+        assert victim.read_text() == "precious"
+
+
 def test_killed_process_resumes_to_the_same_output(tmp_path, tiny_model_dir):
     src = tmp_path / "big.jsonl"
     src.write_text("".join(json.dumps({"id": i, "text": f"comment {i} where to buy? 😍"}) + "\n" for i in range(8_000)))

@@ -1140,14 +1140,32 @@ class _JsonlSink:
         pass
 
 
-def _open_text_out(path: Path, gz: bool, append: bool) -> IO[str]:
+def _open_text_out(path: Path, gz: bool, append: bool, part: bool = False) -> IO[str]:
+    """A text stream writing ``path`` (gzipped); a ``part`` file is never opened through a link."""
     mode = "a" if append else "w"
+    return _text_out(_open_scratch(path, append) if part else open(path, mode + "b"), gz, mode)
+
+
+def _open_scratch(path: Path, append: bool = False) -> IO[bytes]:
+    """A file of this run's own (a part file, a checkpoint) opened to write, never through a link: one
+    planted at its name (a shared folder) was written through, into the file it names."""
+    _no_link_at(path)
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC) | getattr(os, "O_NOFOLLOW", 0)
+    return os.fdopen(os.open(path, flags, 0o666), "ab" if append else "wb")
+
+
+def _no_link_at(path: Path) -> None:
+    """Refuse a file of this run's own that is a link."""
+    if path.is_symlink():
+        raise OSError(f"{path} is a link, not a file label writes: delete it and run again")
+
+
+def _text_out(raw: IO[bytes], gz: bool, mode: str) -> IO[str]:
     if gz:  # no time or name in the gzip header (the name was the .part file's): the same labels give the same bytes
-        raw = open(path, mode + "b")
         compressed = gzip.GzipFile(filename="", mode=mode + "b", fileobj=raw, mtime=0)
         compressed.myfileobj = raw  # closed with it, as a file GzipFile opens itself
         return io.TextIOWrapper(compressed, encoding="utf-8", newline="")
-    return path.open(mode, encoding="utf-8", newline="")
+    return io.TextIOWrapper(raw, encoding="utf-8", newline="")
 
 
 def _read_checkpoint(part: Path) -> dict[str, Any] | None:
@@ -1165,8 +1183,8 @@ def _write_checkpoint(part: Path, records: int, chars: int, columns: list[str] |
                       run: dict[str, Any] | None = None, counts: dict[str, Any] | None = None) -> None:
     ck = part.with_name(part.name + ".json")
     tmp = ck.with_name(ck.name + ".tmp")
-    tmp.write_text(json.dumps({"records": records, "chars": chars, "columns": columns, "run": run, "counts": counts}),
-                   encoding="utf-8")
+    with _open_scratch(tmp) as f:
+        f.write(json.dumps({"records": records, "chars": chars, "columns": columns, "run": run, "counts": counts}).encode())
     os.replace(tmp, ck)
 
 
@@ -1218,7 +1236,7 @@ def _restore_part(part: Path, gz: bool, chars: int) -> None:
     fresh = part.with_name(part.name + ".restore")
     opener = (lambda p, m: gzip.open(p, m + "b")) if gz else (lambda p, m: open(p, m + "b"))
     with io.TextIOWrapper(opener(part, "r"), encoding="utf-8", newline="") as src, \
-            _open_text_out(fresh, gz, append=False) as dst:
+            _open_text_out(fresh, gz, append=False, part=True) as dst:
         remaining = chars
         while remaining > 0:
             try:
@@ -1710,6 +1728,8 @@ def label_file(
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
             try:
+                if not direct:
+                    _no_link_at(part)
                 run(io.StringIO(), 0, None, lambda *a: None)
             except BaseException:
                 sheet_out.discard()
@@ -1725,6 +1745,7 @@ def label_file(
             out = Path(output_path)
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
+            _no_link_at(part)  # before a resume reads it
             checkpoint = _read_checkpoint(part) if resume else None
             identity = _run_identity(input_path, classifier, text_field, abstain, encoding, sheet)
             skip, base_chars, columns = 0, 0, None
@@ -1735,7 +1756,7 @@ def label_file(
                 summary.resumed = skip
                 with contextlib.suppress(KeyError, TypeError, ValueError):  # a checkpoint of an earlier version has none
                     summary.restore(checkpoint["counts"])
-            with _open_text_out(part, out_gz, append=bool(checkpoint)) as text_out:
+            with _open_text_out(part, out_gz, append=bool(checkpoint), part=True) as text_out:
                 def on_chunk(done: int, chars: int, cols: list[str] | None) -> None:
                     text_out.flush()
                     _write_checkpoint(part, done, base_chars + chars, cols, identity, summary.counts())
