@@ -516,6 +516,28 @@ def test_a_sheet_holds_what_excel_can_and_says_what_it_cut(tmp_path, monkeypatch
     assert not os.path.exists(temporary)
 
 
+def test_a_sheet_is_read_as_it_holds_its_rows_not_as_large_as_it_says(tmp_path, tiny_classifier):
+    """A 5 KB workbook declaring <dimension ref="A1:XFD1048576"/> had each row padded to 16,384 cells:
+    label ran for half an hour."""
+    import re
+    import zipfile
+
+    from commentnlp.spreadsheets import read_xlsx_as_csv
+
+    _workbook(tmp_path / "w.xlsx", {"Sheet": [["id", "message"], [1, "where can I buy this"]]})
+    with zipfile.ZipFile(tmp_path / "w.xlsx") as z:
+        files = {name: z.read(name) for name in z.namelist()}
+    sheet = files["xl/worksheets/sheet1.xml"].decode()
+    files["xl/worksheets/sheet1.xml"] = re.sub(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD1048576"/>', sheet).encode()
+    assert files["xl/worksheets/sheet1.xml"] != sheet.encode()
+    with zipfile.ZipFile(tmp_path / "big.xlsx", "w") as z:
+        for name, data in files.items():
+            z.writestr(name, data)
+    stream, _ = read_xlsx_as_csv(open(tmp_path / "big.xlsx", "rb"), None, lambda row: "message" in row)
+    assert [stream.readline(), stream.readline(), stream.readline()] == [b"id,message\n", b"1,where can I buy this\n", b""]
+    assert label_file(tmp_path / "big.xlsx", tmp_path / "out.jsonl", tiny_classifier).labeled == 1
+
+
 def test_a_sheet_that_breaks_off_is_a_value_error():
     from commentnlp.exports import ChunkStream
     from commentnlp.spreadsheets import _csv_lines

@@ -48,6 +48,9 @@ def read_xlsx_as_csv(stream: IO[bytes], sheet: str | None = None,
         raise ValueError(f"sheet {sheet!r} is {what}; its sheets: {', '.join(map(repr, names))}")
     if not names:
         raise ValueError("the workbook has no sheet of rows (only charts)")
+    for name in names:  # rows as the sheet holds them, not padded to the size it declares (XFD1048576:
+        book[name].reset_dimensions()  # 16,384 cells a row, a 5 KB file kept label busy for half an hour)
+
     def has_header(name: str) -> bool:
         first_rows = islice(book[name].iter_rows(values_only=True), MAX_PREAMBLE_ROWS)
         return names_text is not None and any(names_text([_cell_text(c) for c in row]) for row in first_rows)
