@@ -77,3 +77,29 @@ def test_text_without_emoji_characters_skips_the_emoji_pass_without_changing_the
     assert missed == []
     assert normalize("café – “quoted” ’n ñ 中文") == "café – “quoted” ’n ñ 中文"
     assert normalize("résumé ❤︎ 🇨🇦 👍🏽") == "résumé :red heart: :canada: :thumbs up medium skin tone:"
+
+
+RACE = """
+import threading
+from commentnlp.preprocessing import normalize
+texts = ["great 👍🏽 job", "😍😍", "🤡🤡🤡 lol", "so 😡", "🙄 ok", "nice 🔥🔥", "👏👏", "💩 product"]
+barrier, out = threading.Barrier(len(texts)), {}
+def run(text):
+    barrier.wait()
+    out[text] = normalize(text)
+threads = [threading.Thread(target=run, args=(t,)) for t in texts]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(sum(out[t] != normalize(t) for t in texts))
+"""
+
+
+def test_the_first_emoji_comments_of_a_process_are_spelled_out_from_any_thread():
+    """emoji builds its search tree on first use, unlocked: threads that read it half-built left emoji
+    unspelled (a service's first concurrent requests got other labels: 🤡🤡🤡 not a troll)."""
+    import subprocess
+    import sys
+
+    for _ in range(3):  # a fresh process each time: the tree is built once per process
+        result = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, check=True)
+        assert result.stdout.strip() == "0", result.stdout

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 
 import emoji
 
@@ -56,6 +57,22 @@ def _spell_emoji(chars: str, data: dict) -> str:
     return " :" + data["en"].strip(":").replace("_", " ").lower() + ": "
 
 
+_emoji_lock = threading.Lock()
+_emoji_ready = False
+
+
+def _spell_out_emoji(text: str) -> str:
+    """``emoji.replace_emoji`` with :func:`_spell_emoji`; its first call builds emoji's search tree, which is
+    not thread-safe (threads reading it half-built left emoji unspelled: other labels), so under a lock."""
+    global _emoji_ready
+    if not _emoji_ready:
+        with _emoji_lock:
+            if not _emoji_ready:
+                emoji.replace_emoji("\U0001f600", replace=_spell_emoji)
+                _emoji_ready = True
+    return emoji.replace_emoji(text, replace=_spell_emoji)
+
+
 def normalize(text: str) -> str:
     """Return the normalised form of one comment (deterministic, never raises on str input)."""
     if not isinstance(text, str):
@@ -69,7 +86,7 @@ def normalize(text: str) -> str:
     text = _MENTION.sub(lambda m: m.group(0) if m.group(0) == "@support" else "@user", text)
     text = _REPEAT.sub(lambda m: m.group(1) * 3, text)
     if not text.isascii() and not _EMOJI_CHARS.isdisjoint(text):  # emoji's own scan is the slow part
-        text = emoji.replace_emoji(text, replace=_spell_emoji)
+        text = _spell_out_emoji(text)
     text = _SPACES.sub(" ", text).strip()
     return text[:MAX_CHARS]
 
