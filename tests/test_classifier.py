@@ -222,11 +222,24 @@ def test_thread_safety_identical_results_from_8_threads(tiny_model_dir, backend)
     if clf.recheck is not None:  # the cascade: some of these texts go through both graphs, not all
         clf.recheck_margin, fp32 = 0.05, clf.recheck
         clf.recheck = lambda ids, mask: rechecked.append(len(ids)) or fp32(ids, mask)
-    expected = [p.to_dict() for p in clf.predict(TEXTS)]
-    assert backend == "onnx" or 0 < sum(rechecked) < len(TEXTS)
+    texts = [t for t in TEXTS if t]  # predict refuses an empty text
+    expected = [p.to_dict() for p in clf.predict(texts)]
+    assert backend == "onnx" or 0 < sum(rechecked) < len(texts)
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda _: [p.to_dict() for p in clf.predict(TEXTS)], range(32)))
+        results = list(pool.map(lambda _: [p.to_dict() for p in clf.predict(texts)], range(32)))
     assert all(r == expected for r in results)
+
+
+def test_an_empty_text_is_a_clear_error_not_a_label(tiny_classifier):
+    """classify("") said community/social/neutral, "Like it; let the community run.", where label and the
+    command line report 'empty': a sticker-only comment read as one the community liked."""
+    with pytest.raises(ValueError, match=r"^the text is empty: there is nothing to label; leave it out"):
+        tiny_classifier.predict("")
+    with pytest.raises(ValueError, match=r"^texts\[2\] is empty \(only invisible characters\): "):
+        tiny_classifier.predict(["ok", "fine", "\u200b&nbsp;"])
+    with pytest.raises(ValueError, match=r"texts\[0\] is empty"):
+        classify(["  \n"], model=tiny_classifier)
+    assert len(tiny_classifier.predict_proba(["", "ok"])["intent"]) == 2  # the scores of anything, as asked
 
 
 def test_non_string_input_is_a_clear_error(tiny_classifier):

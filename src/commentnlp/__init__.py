@@ -24,6 +24,7 @@ __all__ = [
     "HEAD_NAMES",
     "Playbook",
     "normalize",
+    "is_blank",
     "PREPROCESSING_VERSION",
 ]
 
@@ -36,13 +37,14 @@ _LAZY = {
     "HEAD_NAMES": "schema",
     "Playbook": "playbook",
     "normalize": "preprocessing",
+    "is_blank": "preprocessing",
     "PREPROCESSING_VERSION": "preprocessing",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
     from .classifier import Classifier, Prediction, classify
     from .playbook import Playbook
-    from .preprocessing import PREPROCESSING_VERSION, normalize
+    from .preprocessing import PREPROCESSING_VERSION, is_blank, normalize
     from .schema import HEAD_NAMES, HEADS
 
 
@@ -54,3 +56,8 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'commentnlp' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names too, before their first use (``dir()``, completion in a shell or notebook)."""
+    return sorted(set(globals()) | set(__all__))

@@ -22,7 +22,7 @@ from .batching import Batch, check_batch_size, pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
 from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
-from .preprocessing import normalize
+from .preprocessing import is_blank, normalize
 from .serialization import ModelConfig, read_config, read_tokenizer, resolve_model_path
 from .validation import as_bool, is_missing, is_number, is_whole
 
@@ -368,9 +368,19 @@ class Classifier:
         False: a top-level comment, None: unknown); one value for all texts, or one per text. A reply talks to
         other people, so it leans to ``community`` (LABELING.md); by how much was fitted on
         held-out real comments (``config.position_offsets``).
+
+        An empty text, or one of spaces or invisible characters only, is a ValueError: there is nothing
+        to label, and the model's answer for nothing would read like a label (``label_records`` reports
+        such records one by one instead).
         """
         single = isinstance(texts, str)
         batch = [str(texts)] if single else text_list(texts, one_text_allowed=True)
+        blank = next((i for i, t in enumerate(batch) if is_blank(t)), None)
+        if blank is not None:
+            where = "the text" if single else f"texts[{blank}]"
+            raise ValueError(f"{where} is empty{' (only invisible characters)' if batch[blank].strip() else ''}: "
+                             "there is nothing to label; leave it out (commentnlp.is_blank tells), or label records "
+                             "with commentnlp.exports.label_records, which reports them")
         replies = reply_flags(is_reply, len(batch), single)
         if not isinstance(abstain, (bool, np.bool_)):
             raise TypeError(f"abstain must be True or False, got {type(abstain).__name__}")
