@@ -335,6 +335,24 @@ def test_build_data_splits_are_append_only(tmp_path):
     assert _build(raw, out, "--resplit")["test"] != second["test"]
 
 
+def test_build_data_finds_duplicates_by_the_datas_key_and_splits_a_handful_of_new_records(tmp_path):
+    """With the emoji-keeping key, texts the last build had dropped as duplicates ('first 🔥' beside 'first 😂')
+    were new, one of an intent: `python training/build_data.py` crashed in sklearn's stratified split."""
+    from toydata import toy_records
+    raw, out = tmp_path / "raw", tmp_path / "out"
+    raw.mkdir(), out.mkdir()
+    full = {"sentiment": "neutral", "troll": False}
+    records = [{**full, **r} for r in toy_records(n_per_class=20, seed=3)]
+    emoji = [{**records[0], "text": "first 🔥"}, {**records[1], "text": "first 😂"}]
+    (raw / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records + emoji))
+    first = _build(raw, out)  # key 1: one of the two
+    assert sum(map(len, first.values())) == len(records) + 1
+    assert _build(raw, out) == first  # the same data again
+    second = _build(raw, out, "--dedupe-key", "2")  # the other is new: one record, split without a crash
+    assert sum(map(len, second.values())) == len(records) + 2
+    assert all(second[name][: len(first[name])] == first[name] for name in first)
+
+
 def test_build_data_drops_texts_equal_to_or_containing_an_evaluation_text(tmp_path):
     from toydata import toy_records
     raw, out = tmp_path / "raw", tmp_path / "out"

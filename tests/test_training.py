@@ -532,6 +532,19 @@ def test_evaluation_and_threshold_settings_are_checked_before_training(tmp_path,
         str(tmp_path / "evals" / f / "real.jsonl") for f in ("a", "b")]  # pinned, as train/dev/test are
     assert [p.name for p in (tmp_path / "model").iterdir() if p.name.startswith(".")] == []
     assert read_config(tmp_path / "model").training["dedupe_key"] == 2  # how its data split, for finalize.py
+    # data.dedupe_key = 1: texts that differ only by emoji are one, as when the shipped models were trained
+    # (the shipped config trained on 4 more texts than its model records: no retrain reproduced it)
+    emoji = [{**test[0], "text": f"this is {e}"} for e in "🔥💩"]
+    cfg.data.train.append(write(tmp_path / "emoji.jsonl", emoji))
+    for version, n in [(1, 111), (2, 112)]:
+        cfg.data.dedupe_key, cfg.training.output_dir = version, str(tmp_path / f"v{version}")
+        trained = trainer.train(cfg, log=lambda _: None)
+        assert read_config(trained["output_dir"]).training["n_train"] == n
+        assert read_config(trained["output_dir"]).training["dedupe_key"] == version
+    cfg.data.dedupe_key = 3
+    with pytest.raises(ConfigError, match=r"data.dedupe_key must be 1 \(emoji ignored, as the shipped models' data\) or 2"):
+        trainer.train(cfg, log=lambda _: None)
+    cfg.data.dedupe_key, cfg.data.train = 2, cfg.data.train[:1]
 
     def never(*args, **kwargs):
         raise AssertionError("trained")

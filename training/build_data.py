@@ -10,6 +10,10 @@ fixed seed, and prints label counts per split for the datasheet.
 Splits are append-only: a record already in data/{train,dev,test}.jsonl keeps its split,
 and only records new to data/raw/ are split (80/10/10, stratified). Adding a part
 therefore never moves a held-out test record into training. `--resplit` starts over.
+
+Texts are found twice by the key the data was built with (`--dedupe-key 1`: emoji ignored, as
+training/configs/default.toml's `data.dedupe_key`); with `--dedupe-key 2` (emoji kept) 4 texts that differ
+from another only by an emoji are new, for the next retrain.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 
 from sklearn.model_selection import train_test_split
 
-from commentnlp.data import EvaluationTexts, dedupe_key, read_labeled
+from commentnlp.data import EvaluationTexts, dedupe_key, dedupe_key_version, read_labeled
 from commentnlp.schema import HEAD_NAMES, to_record_value
 
 SPLITS = ("train", "dev", "test")
@@ -35,7 +39,28 @@ def main() -> None:
     ap.add_argument("--evalset", default="../shared/evalsets/real_dev.jsonl")
     ap.add_argument("--seed", type=int, default=13)
     ap.add_argument("--resplit", action="store_true", help="ignore the existing splits and split everything anew")
+    ap.add_argument("--dedupe-key", type=int, choices=(1, 2), default=1,
+                    help="the text key finding duplicates: 1 ignores emoji (the shipped data's), 2 keeps them")
     args = ap.parse_args()
+    with dedupe_key_version(args.dedupe_key):
+        build(args)
+
+
+def _split(records: list[dict], test_size: float, seed: int) -> tuple[list[dict], list[dict]]:
+    """Records in two, stratified by intent where every intent has two records or more to share out
+    (a handful of new records may have one: sklearn refuses to stratify them)."""
+    intents = collections.Counter(r["intent"] for r in records)
+    if len(records) < 2:
+        return records, []
+    stratify = [r["intent"] for r in records] if min(intents.values()) >= 2 else None
+    try:
+        return train_test_split(records, test_size=test_size, random_state=seed, stratify=stratify)
+    except ValueError:  # too few records for a class in the smaller part
+        return train_test_split(records, test_size=test_size, random_state=seed)
+
+
+def build(args: argparse.Namespace) -> None:
+    """Write the splits and print their label counts."""
 
     frozen: dict[str, tuple[str, int]] = {}  # text key -> (split, line) of the last build
     if not args.resplit:
@@ -72,10 +97,8 @@ def main() -> None:
             new.append(r)
     splits = {name: [r for _, r in sorted(rows, key=lambda x: x[0])] for name, rows in placed.items()}
     if new:
-        train, rest = train_test_split(new, test_size=0.2, random_state=args.seed,
-                                       stratify=[r["intent"] for r in new])
-        dev, test = train_test_split(rest, test_size=0.5, random_state=args.seed,
-                                     stratify=[r["intent"] for r in rest])
+        train, rest = _split(new, 0.2, args.seed)
+        dev, test = _split(rest, 0.5, args.seed)
         for name, part in zip(SPLITS, (train, dev, test)):
             splits[name] += part
     train, dev, test = (splits[name] for name in SPLITS)

@@ -24,7 +24,7 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_class_offset, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import (DEDUPE_KEY_VERSION, DataError, data_digests, dedupe_key_version, encode_labels, expand,
+from .data import (DataError, data_digests, dedupe_key_version, encode_labels, expand,
                    heads_by_file, split_data, text_hashes, threshold_records)
 from .evaluation import evaluate_labels, summary
 from .exports import distinct_files, reply_of
@@ -376,6 +376,12 @@ _STAGE_PREFIX = ".partial-"
 
 def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
     """Train a model as ``config`` says and save it to ``config.training.output_dir``."""
+    config.validate()
+    with dedupe_key_version(config.data.dedupe_key):  # the texts found twice as data.dedupe_key finds them
+        return _train(config, log)
+
+
+def _train(config: TrainingConfig, log: Log) -> TrainResult:
     import torch
     from transformers import get_linear_schedule_with_warmup, set_seed
 
@@ -487,7 +493,7 @@ def train(config: TrainingConfig, log: Log = _stderr) -> TrainResult:
             "data_sha256": digests,
             "best_epoch": best_epoch,
             "history": history,
-            "dedupe_key": DEDUPE_KEY_VERSION,  # how its data split: refinalize and the baselines split it so again
+            "dedupe_key": config.data.dedupe_key,  # how its data split: refinalize and the baselines split it so again
             "n_train": len(train_records),
             "n_dev": len(dev_records),
             "trained_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from .data import DEDUPE_KEY_VERSION
 from .schema import HEAD_NAMES
 from .tomlfile import read_toml, tomllib
 from .validation import did_you_mean, is_number, is_whole
@@ -65,6 +66,9 @@ class DataArgs:
     #: fewer than 30 examples there is fitted on dev's real comments, as with no such files), and
     #: so are the thread-position offsets of ``style`` on those whose position the corpus gives
     threshold_labels: dict[str, list[str]] = field(default_factory=dict)
+    #: the version of the key that finds a text twice (``data.dedupe_key``): 2 keeps emoji ("this is 🔥" and
+    #: "this is 💩" are two comments), 1 ignored them, as when the shipped models' data was gathered
+    dedupe_key: int = DEDUPE_KEY_VERSION
 
 
 @dataclass
@@ -137,6 +141,7 @@ class TrainingConfig:
             ("model.max_length", m.max_length >= 3, "3 tokens or more ([CLS], [SEP] and the text)"),
             ("data.corpus_dev_fraction", 0 <= d.corpus_dev_fraction < 1, "from 0 to below 1"),
             ("data.dev_fraction", 0 < d.dev_fraction < 1, "above 0 and below 1"),
+            ("data.dedupe_key", type(d.dedupe_key) is int and d.dedupe_key in (1, 2), "1 (emoji ignored, as the shipped models' data) or 2 (emoji kept)"),
             ("training.epochs", t.epochs >= 1, "1 or more"),
             ("training.batch_size", t.batch_size >= 1, "1 or more"),
             ("training.eval_batch_size", t.eval_batch_size >= 1, "1 or more"),
