@@ -148,6 +148,13 @@ def test_label_takes_several_inputs(tiny_model_dir, tmp_path, monkeypatch):
     assert result.exit_code == 1 and "error: cannot read input bad.jsonl.gz: Not a gzipped file" in result.stderr
     assert "2 files, 2 records: 2 labeled, 0 with errors; 1 not labelled: bad.jsonl.gz" in result.stderr
     assert sorted(p.name for p in (tmp_path / "out2").iterdir()) == ["a.labeled.jsonl", "c.labeled.csv"]
+    # a missing file or a folder among them (exports/* matching a subfolder) stopped the whole run, none labelled
+    (tmp_path / "old").mkdir()
+    result = runner.invoke(app, [*args, "a.jsonl", "nope.jsonl", "old", "c.csv", "-o", "out3"])
+    assert result.exit_code == 1 and "error: input file not found: nope.jsonl" in result.stderr
+    assert "error: input is a directory, not an export file: old" in result.stderr
+    assert "2 files, 2 records: 2 labeled, 0 with errors; 2 not labelled: nope.jsonl, old" in result.stderr
+    assert sorted(p.name for p in (tmp_path / "out3").iterdir()) == ["a.labeled.jsonl", "c.labeled.csv"]
     for bad, error in ((["a.jsonl", "b.jsonl", "-o", "x.jsonl"], "with several inputs, -o names a directory"),
                        (["a.jsonl", "-"], "not with '-' (stdin)"), (["a.jsonl", "nope.jsonl"], "input file not found")):
         result = runner.invoke(app, [*args, *bad])

@@ -71,11 +71,19 @@ def label_cli(
         check_encoding(encoding)
     except ValueError as exc:
         fail(str(exc), 2)
+    unreadable: dict[str, str] = {}  # told before the model loads; with several inputs, the others go on
     for input in inputs:
         try:
-            check_input_file(input)  # before the model loads
+            check_input_file(input)
         except (OSError, ValueError) as exc:
-            fail(f"{exc}" + (" (--engine spark reads a directory of Parquet/JSON parts)" if Path(input).is_dir() else ""))
+            error = f"{exc}" + (" (--engine spark reads a directory of Parquet/JSON parts)" if Path(input).is_dir() else "")
+            if len(inputs) == 1:
+                fail(error)
+            unreadable[input] = error
+    if unreadable and len(unreadable) == len(inputs):
+        for error in unreadable.values():
+            typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(1)
     clf = load_classifier(model, device, playbook, backend=backend)
     show = not quiet and is_terminal() and output != "-"
     options = dict(text_field=text_field, batch_size=batch_size, input_format=input_format,
@@ -84,7 +92,7 @@ def label_cli(
     totals = [0, 0, 0]  # records, labeled, with errors
     failed: list[str] = []  # inputs that could not be labelled at all (several: the others go on)
     for input in inputs:
-        summary, error = _label_one(input, output, clf, options, show)
+        summary, error = (None, unreadable[input]) if input in unreadable else _label_one(input, output, clf, options, show)
         if error is not None:
             if len(inputs) == 1:
                 fail(error)
