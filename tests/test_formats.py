@@ -49,6 +49,18 @@ def test_format_detection_and_default_names():
         detect_format("export.jsonl.bz2")
 
 
+def test_an_input_whose_name_does_not_tell_is_read_by_its_first_bytes(tmp_path, tiny_classifier):
+    """A CSV saved as `comments` or `export.dat` was read as JSON lines: every row 'not valid JSON', exit 0,
+    written to `export.labeled.dat` (stdin's same bytes were read as CSV)."""
+    (tmp_path / "export.dat").write_text("id,message\n1,where can i buy it\n")
+    summary = label_file(tmp_path / "export.dat", None, tiny_classifier)
+    assert (summary.labeled, summary.errors) == (1, 0) and "read as CSV, as its first bytes show" in summary.notes[0]
+    assert (tmp_path / "export.labeled.csv").is_file()
+    (tmp_path / "comments").write_text('\ufeff{"text": "hi"}\n')
+    summary = label_file(tmp_path / "comments", tmp_path / "out", tiny_classifier)
+    assert summary.labeled == 1 and "read as JSON lines" in summary.notes[0]
+
+
 def test_a_text_file_is_one_comment_per_line_labelled_as_json_lines(tmp_path, tiny_classifier):
     """A .txt of comments was read as JSON lines: every line 'not valid JSON', written back as .txt."""
     src = tmp_path / "comments.txt"

@@ -985,8 +985,8 @@ def default_output_path(input_path: str | Path, output_format: str | None = None
         base, ext = stem, "jsonl"
     if output_format:
         fmt, gz = detect_format(None, output_format)
-        try:
-            same = detect_format(f"x.{ext}")[0] == fmt  # the input's own extension if it names that format (.tsv, .ndjson)
+        try:  # the input's own extension if it names that format (.tsv, .ndjson), not one it does not (.dat)
+            same = names_a_format(f"x.{ext}", readable=True) and detect_format(f"x.{ext}")[0] == fmt
         except ValueError:
             same = False
         if not same:
@@ -1380,11 +1380,16 @@ def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
         head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
     if given != "xlsx":
         _not_binary(head, "stdin")
+    fmt = format_from_head(head) if given == "auto" else detect_format(None, given)[0]
+    return fmt, gz, _StaysOpen(), _checked_stream(peekable, gz, "<stdin>")
+
+
+def format_from_head(head: bytes) -> str:
+    """The format of an input whose name does not tell (stdin, ``comments``, ``export.dat``), from its
+    first bytes: JSON lines, or one JSON array, when its first character is ``{`` or ``[``; else CSV."""
     if head[:2] in UTF16_BOMS:
         head = head.decode("utf-16", "replace").encode()
-    first = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    fmt = ("jsonl" if first in (b"{", b"[", b"") else "csv") if given == "auto" else detect_format(None, given)[0]
-    return fmt, gz, _StaysOpen(), _checked_stream(peekable, gz, "<stdin>")
+    return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[", b"") else "csv"
 
 
 class _StaysOpen(contextlib.nullcontext):
@@ -1626,6 +1631,10 @@ def label_file(
     else:
         in_fmt, in_gz = detect_format(input_path, input_format)
         raw, stream = open_input(input_path, in_gz, in_fmt)
+        if input_format == "auto" and not names_a_format(input_path, readable=True):  # a CSV as export.dat was
+            in_fmt = format_from_head(stream.peek(1 << 12)[: 1 << 12])  # 'not valid JSON' on every line
+            summary.notes.append(f"read as {'JSON lines' if in_fmt == 'jsonl' else 'CSV'}, as its first bytes show "
+                                 f"(its name does not say; --format names it)")
     try:
         from_xlsx = in_fmt == "xlsx"
         if sheet is not None and not from_xlsx:
