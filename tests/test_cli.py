@@ -593,3 +593,13 @@ def test_output_to_a_pipe_closed_early_ends_quietly(tmp_path, tiny_model_dir):
         proc.stdout.close()  # as `head -1` does
         assert proc.wait(timeout=120) == 141
         assert b"error" not in proc.stderr.read()
+
+
+def test_error_lines_are_plain_with_no_color_or_a_dumb_terminal():
+    """NO_COLOR (no-color.org) and TERM=dumb left the red escape codes on commentnlp's own error lines."""
+    args = ["classify", ""]
+    coloured = runner.invoke(app, args, color=True, env={"NO_COLOR": "", "TERM": "xterm"})
+    assert coloured.exit_code == 2 and "\x1b[31merror: text 1 is empty" in coloured.stderr
+    for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):
+        plain = runner.invoke(app, args, color=True, env=env)
+        assert plain.exit_code == 2 and plain.stderr.startswith("error: text 1 is empty") and "\x1b" not in plain.stderr

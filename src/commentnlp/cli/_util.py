@@ -75,8 +75,12 @@ def quiet_broken_pipe() -> Iterator[None]:
 
 
 def fail(message: str, code: int = EXIT_ERROR) -> NoReturn:
-    """Print one clear error line to stderr and exit."""
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    """Print one clear error line to stderr (red on a terminal, unless ``NO_COLOR`` or ``TERM=dumb``) and exit."""
+    plain = bool(os.environ.get("NO_COLOR")) or os.environ.get("TERM") == "dumb"  # no-color.org
+    if plain:
+        typer.echo(f"error: {message}", err=True)
+    else:
+        typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
 
 
