@@ -13,6 +13,7 @@ import struct
 import subprocess
 import zlib
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -298,10 +299,20 @@ def test_queue_text_comes_from_the_chosen_field(tmp_path):
 
 def test_a_directory_as_the_report_output_is_refused_before_reading(tmp_path):
     src = write(tmp_path / "x.jsonl", [rec("where to buy", "where_to_buy")])
-    result = runner.invoke(app, ["report", str(src), "-o", str(tmp_path)])
-    assert result.exit_code == 1  # wrote a temporary file into the directory's parent, then failed on rename
-    assert result.output.strip() == f"error: the report's output is a directory: {tmp_path} (name an HTML file)"
+    with pytest.raises(IsADirectoryError, match=f"the report's output is a directory: {tmp_path} "):
+        build_report(src, tmp_path)  # it wrote a temporary file into the directory's parent, then failed on rename
     assert not list(tmp_path.parent.glob(f".{tmp_path.name}.*.part"))
+
+
+def test_report_o_dir_writes_the_report_in_it_as_label_o_dir_does(tmp_path):
+    """`report x.jsonl -o newrep/` wrote an HTML file named `newrep`; an existing folder was an error."""
+    src = write(tmp_path / "x.labeled.jsonl", [rec("where to buy", "where_to_buy")])
+    for out in (f"{tmp_path / 'newrep'}/", str(tmp_path)):
+        result = runner.invoke(app, ["report", str(src), "-o", out])
+        assert result.exit_code == 0 and (Path(out) / "x.labeled.html").is_file(), result.output
+    other = write(tmp_path / "y.labeled.jsonl", [rec("lol", "social")])
+    result = runner.invoke(app, ["report", str(src), str(other), "-o", f"{tmp_path / 'two'}/"])  # several: report.html
+    assert result.exit_code == 0 and "2 records -> " in result.output and (tmp_path / "two" / "report.html").is_file()
 
 
 def test_cli_report(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -13,7 +14,7 @@ from ._util import command, fail
 @command("report")
 def report_cli(
     inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Labeled export: what 'commentnlp label' writes (JSONL or CSV, optionally .gz; '-' for stdin); several make one report."),
-    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write ('-' for stdout). Default: <input> with .html (with several inputs, name it)."),
+    output: Optional[str] = typer.Option(None, "--output", "-o", help="HTML file to write ('-' for stdout), or a directory (DIR/) to write it in. Default: <input> with .html (with several inputs, name it)."),
     title: Optional[str] = typer.Option(None, "--title", help="Report title. Default: 'Comment report'."),
     max_queue: int = typer.Option(200, "--max-queue", min=0, help="Rows kept per work queue (most confident first)."),
     text_field: Optional[str] = typer.Option(None, "--text-field", "-t",
@@ -44,6 +45,8 @@ def report_cli(
         for name in inputs:
             check_input_file(name)
         out = Path(output) if output else default_report_path(input)
+        if output and output != "-" and (output.endswith(("/", os.sep)) or out.is_dir()):  # as label -o DIR/
+            out = out / (default_report_path(input).name if len(inputs) == 1 else "report.html")
         summary = build_report(inputs, out, title=title, max_queue=max_queue, text_field=text_field,
                                encoding=encoding)
     except (FileNotFoundError, IsADirectoryError, ValueError) as exc:  # missing, a directory, unreadable
