@@ -603,3 +603,11 @@ def test_error_lines_are_plain_with_no_color_or_a_dumb_terminal():
     for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):
         plain = runner.invoke(app, args, color=True, env=env)
         assert plain.exit_code == 2 and plain.stderr.startswith("error: text 1 is empty") and "\x1b" not in plain.stderr
+
+
+def test_spark_options_are_refused_without_spark(tmp_path):
+    """--master yarn --partitions 8 labelled locally, exit 0, as if Spark had run."""
+    (tmp_path / "a.jsonl").write_text('{"text": "hi"}\n')
+    result = runner.invoke(app, ["label", str(tmp_path / "a.jsonl"), "--master", "yarn", "--partitions", "8"])
+    assert result.exit_code == 2 and "error: --master, --partitions: only with --engine spark" in result.stderr
+    assert not (tmp_path / "a.labeled.jsonl").exists()

@@ -63,6 +63,10 @@ def label_cli(
         return
     if engine != "local":
         fail(f"--engine must be 'local' or 'spark', not {engine!r}", 2)
+    spark_only = [name for name, given in (("--master", master != "local[*]"), ("--partitions", partitions is not None))
+                  if given]
+    if spark_only:  # refused, not ignored, as the local engine's options are with Spark
+        fail(f"{', '.join(spark_only)}: only with --engine spark", 2)
     try:  # wrong values are wrong usage (exit code 2), told before the model loads (Spark reads other formats)
         if input_format != "auto":
             detect_format(None, input_format)
