@@ -464,6 +464,10 @@ def test_cuda_visible_devices_that_hide_every_gpu_mean_the_cpu_without_torch(mon
         assert backends.resolve_device("auto") == "cpu"
     else:
         assert not backends.no_gpu_visible(visible)
+        # a GPU named but no NVIDIA driver (a CPU-only host whose environment sets CUDA_VISIBLE_DEVICES=0): the CPU,
+        # without asking torch (it imported torch, 170 MB, to find none)
+        monkeypatch.setattr(backends, "_nvidia_driver", lambda: False)
+        assert backends.resolve_device("auto") == "cpu"
 
 
 def test_texts_that_are_a_dataframe_are_refused(tiny_classifier):

@@ -48,8 +48,9 @@ def resolve_device(device: str) -> str:
         raise ValueError(f"device must be 'auto', 'cpu' or 'cuda[:N]', not {device!r}")
     if device == "cpu":
         return device
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if device == "auto" and (no_gpu_visible(visible) or (not visible and not Path("/proc/driver/nvidia/version").exists())):
+    # no GPU to ask torch about: hidden by CUDA_VISIBLE_DEVICES, or no NVIDIA driver (whatever the variable
+    # says: CUDA_VISIBLE_DEVICES=0 on a CPU-only host imported torch, 170 MB, to find none)
+    if device == "auto" and (no_gpu_visible(os.environ.get("CUDA_VISIBLE_DEVICES")) or not _nvidia_driver()):
         return "cpu"
     import torch
 
@@ -62,6 +63,11 @@ def resolve_device(device: str) -> str:
     if device != "cuda" and int(device.split(":")[1]) >= count:
         raise ValueError(f"device {device!r} asked for, but this machine has {count} GPU(s): cuda:0 to cuda:{count - 1}")
     return device
+
+
+def _nvidia_driver() -> bool:
+    """Whether an NVIDIA driver is loaded (its /proc entry, or in a container the device it is given)."""
+    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
 
 
 def no_gpu_visible(cuda_visible_devices: str | None) -> bool:
