@@ -368,6 +368,20 @@ def test_an_encoding_reads_the_lines_not_in_utf8_and_changes_no_other(tmp_path, 
         label_file(tmp_path / "u16.csv", None, tiny_classifier, encoding="cp1252")
 
 
+def test_the_summary_warns_of_csv_cells_excel_runs_as_formulas(tmp_path, tiny_classifier):
+    """A comment '=HYPERLINK("http://evil","click")' went into the CSV a CM double-clicks, without a word
+    (OWASP's CSV injection); the cells stay as written (every record comes back unchanged)."""
+    src = tmp_path / "inj.csv"
+    src.write_text('id,message\n1,"=HYPERLINK(""http://evil"",""click"")"\n2,@john thanks\n3,+1 me too\n'
+                   '4,love it\n-5,-\n')
+    summary = label_file(src, None, tiny_classifier)
+    assert summary.notes[-1].startswith("3 cells of the CSV start with =, +, -, @ or a tab, which Excel runs as a formula")
+    rows = list(csv.DictReader(open(tmp_path / "inj.labeled.csv", encoding="utf-8", newline="")))
+    assert [r["message"] for r in rows][:3] == ['=HYPERLINK("http://evil","click")', "@john thanks", "+1 me too"]
+    for out in ("inj.xlsx", "inj.jsonl"):  # text there: nothing to warn of
+        assert not any("formula" in n for n in label_file(src, tmp_path / out, tiny_classifier).notes)
+
+
 def test_a_repeated_header_row_is_an_error_not_a_comment(tmp_path, tiny_classifier):
     """Two CSVs joined with `cat` labelled their second header 'id,message' as a comment."""
     src = tmp_path / "joined.csv"

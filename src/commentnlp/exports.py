@@ -1026,6 +1026,9 @@ class _CsvSink:
         self._first: list[dict[str, Any]] = []
         #: the input's header, filled as it is read: the output's when no record comes (a day without comments)
         self.input_columns = input_columns if input_columns is not None else []
+        #: cells of a CSV (not a sheet's: text there) that Excel opens as a formula (:func:`opens_as_formula`)
+        self.formulas = 0
+        self._count_formulas = writer is None
 
     def header_for(self, first: dict[str, Any]) -> list[str]:
         inputs = [k for k in first if k not in OUTPUT_FIELDS and k not in self.RESERVED]
@@ -1069,7 +1072,29 @@ class _CsvSink:
             flat[f"{head}_score"] = scores.get(flat[head], "") if flat[head] != UNSURE else max(scores.values(), default="")
         if extra:
             flat["extra"] = _json_text(extra)
-        self.writer.writerow([_cell(flat.get(c, "")) for c in self.columns])
+        row = [_cell(flat.get(c, "")) for c in self.columns]
+        if self._count_formulas:
+            self.formulas += sum(opens_as_formula(v) for v in row)
+        self.writer.writerow(row)
+
+
+#: A CSV cell that Excel reads as a formula starts so (OWASP's "CSV injection"); a number such as -5 does not
+_FORMULA_START = re.compile(r"[=+\-@\t\r]")
+_SIGNED_NUMBER = re.compile(r"[+-]?[0-9][0-9 .,]*%?")
+
+
+def opens_as_formula(cell: Any) -> bool:
+    """Whether Excel, opening a CSV, would run this cell as a formula: text starting with ``=``, ``+``,
+    ``-``, ``@``, a tab or a CR (``=HYPERLINK("http://evil", "click")``, ``@john`` too), but not a signed number."""
+    return isinstance(cell, str) and len(cell) > 1 and _FORMULA_START.match(cell) is not None \
+        and _SIGNED_NUMBER.fullmatch(cell) is None
+
+
+def formula_note(cells: int) -> str:
+    """The summary's warning about cells that Excel runs as formulas."""
+    return (f"{plural(cells, 'cell')} of the CSV start with =, +, -, @ or a tab, which Excel runs as a formula when it "
+            "opens a CSV (a comment such as =HYPERLINK(...) can act in the spreadsheet, and '@name ...' shows as an "
+            "error): open it in Excel with Data > From Text/CSV, or label into .xlsx, where every cell is text")
 
 
 #: the columns a CSV that ``label`` wrote always has
@@ -1728,6 +1753,8 @@ def label_file(
             on_chunk(done, counter.chars, getattr(sink, "columns", None))
             if progress:
                 progress(done, total)
+            if getattr(sink, "formulas", 0):
+                summary.notes.append(formula_note(sink.formulas))
 
         if to_stdout:
             run(sys.stdout, 0, None, lambda *a: sys.stdout.flush())
