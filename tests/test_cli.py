@@ -611,3 +611,16 @@ def test_spark_options_are_refused_without_spark(tmp_path):
     result = runner.invoke(app, ["label", str(tmp_path / "a.jsonl"), "--master", "yarn", "--partitions", "8"])
     assert result.exit_code == 2 and "error: --master, --partitions: only with --engine spark" in result.stderr
     assert not (tmp_path / "a.labeled.jsonl").exists()
+
+
+def test_running_out_of_memory_is_one_error_line(monkeypatch, capsys):
+    """A 600 KB .gz holding one 600 MB line ended, under a memory limit, in a MemoryError traceback."""
+    import commentnlp.cli as cli
+
+    def exhausted():
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "app", exhausted)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert stopped.value.code == 1 and capsys.readouterr().err.startswith("error: out of memory (an input line")

@@ -7,7 +7,10 @@ sharing the app in ``_util``.
 from __future__ import annotations
 
 import logging
+import sys
 import warnings
+
+import typer
 
 from . import classify, evaluate, find_threshold, info, label, report, train  # noqa: F401  (register commands)
 from ._util import app
@@ -24,7 +27,12 @@ def main() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # once: a dependency may give the root logger a handler of its own
-    app()
+    try:
+        app()
+    except MemoryError:  # a traceback, where every other failure is one line
+        typer.echo("error: out of memory (an input line or record of many MB, as a gzip bomb holds, is read whole; "
+                   "split the export, or give the process more memory)", err=True)
+        sys.exit(1)
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
