@@ -620,7 +620,15 @@ def test_running_out_of_memory_is_one_error_line(monkeypatch, capsys):
     def exhausted():
         raise MemoryError
 
+    import logging
+    import warnings
+
+    logger = logging.getLogger("commentnlp")
     monkeypatch.setattr(cli, "app", exhausted)
+    monkeypatch.setattr(logger, "handlers", list(logger.handlers))  # main() adds its own: not for the next tests
+    monkeypatch.setattr(logger, "propagate", logger.propagate)
+    monkeypatch.setattr(logger, "level", logger.level)
+    monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)
     with pytest.raises(SystemExit) as stopped:
         cli.main()
     assert stopped.value.code == 1 and capsys.readouterr().err.startswith("error: out of memory (an input line")
