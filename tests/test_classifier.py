@@ -29,6 +29,8 @@ def test_prediction_fields(tiny_classifier):
     assert p.action and p.action_id
     d = p.to_dict()
     assert set(d) == {"labels", "scores", "action", "action_id"} and d["labels"]["troll"] == p.troll
+    d["scores"]["intent"][p.intent] = 123.0  # a copy: the prediction is frozen (it changed with it)
+    assert p.scores["intent"][p.intent] != 123.0
 
 
 class _RecordingBackend:
@@ -523,8 +525,10 @@ def test_a_batch_size_far_above_the_default_on_a_cpu_gets_a_warning(tiny_classif
 
     from commentnlp.classifier import LARGE_CPU_BATCH
 
-    with pytest.warns(RuntimeWarning, match=r"batch_size=257 on a CPU: .* leave batch_size unset"):
-        tiny_classifier.predict(["a", "b"], batch_size=LARGE_CPU_BATCH + 1)
+    for call in (tiny_classifier.predict, tiny_classifier.predict_proba, lambda t, **kw: classify(t, model=tiny_classifier, **kw)):
+        with pytest.warns(RuntimeWarning, match=r"batch_size=257 on a CPU: .* leave batch_size unset") as caught:
+            call(["a", "b"], batch_size=LARGE_CPU_BATCH + 1)
+        assert caught[0].filename == __file__  # the caller's line, not one inside commentnlp
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         tiny_classifier.predict(["a", "b"], batch_size=LARGE_CPU_BATCH)

@@ -10,6 +10,8 @@ when the model was calibrated.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import threading
 import warnings
 from dataclasses import dataclass, field
@@ -117,7 +119,20 @@ class Prediction:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: ``{"labels", "scores", "action", "action_id"}``."""
-        return {"labels": self.labels, "scores": self.scores, "action": self.action, "action_id": self.action_id}
+        return {"labels": self.labels, "scores": {head: dict(scores) for head, scores in self.scores.items()},
+                "action": self.action, "action_id": self.action_id}  # a copy: the frozen prediction stays as it was
+
+
+def _callers_level() -> int:
+    """``warnings.warn``'s stacklevel that names the first caller outside commentnlp (whichever of
+    ``classify``, ``predict`` or ``predict_proba`` it came through), not a line of this package."""
+    frame, level = sys._getframe(2), 2  # the frame that warns is 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class Classifier:
@@ -250,7 +265,7 @@ class Classifier:
             if batch_size > LARGE_CPU_BATCH and not self._on_gpu:
                 warnings.warn(f"batch_size={batch_size} on a CPU: batches beyond the default {DEFAULT_BATCH_SIZE} are no "
                               "faster there and hold far more memory (2,844 comments: 0.3 GB at 32, 1 GB at 512, 6 GB "
-                              "in one batch); leave batch_size unset", RuntimeWarning, stacklevel=2)
+                              "in one batch); leave batch_size unset", RuntimeWarning, stacklevel=_callers_level())
         budget = max(self.max_batch_tokens, self.max_batch_tokens * batch_size // self.batch_size, batch_size)
         return [(idx, *pad_batch(ids, idx, self._pad_id)) for idx in
                 sorted_batches([len(x) for x in ids], batch_size, max_tokens=budget)]
