@@ -632,3 +632,28 @@ def test_running_out_of_memory_is_one_error_line(monkeypatch, capsys):
     with pytest.raises(SystemExit) as stopped:
         cli.main()
     assert stopped.value.code == 1 and capsys.readouterr().err.startswith("error: out of memory (an input line")
+
+
+def test_label_quiet_prints_no_info_lines_and_leaves_the_logger_as_it_was(tmp_path, tiny_model_dir):
+    """`label -q` ('no progress bar or summary') still printed the one-time graph build's lines."""
+    import logging
+
+    logger = logging.getLogger("commentnlp")
+    seen: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logger.addHandler(handler)
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        (tmp_path / "a.jsonl").write_text('{"text": "hi"}\n')
+        result = runner.invoke(app, ["label", str(tmp_path / "a.jsonl"), "-m", str(tiny_model_dir), "-q"],
+                               env={"COMMENTNLP_CACHE": str(tmp_path / "cache")})  # a graph to build
+        assert result.exit_code == 0 and result.stderr == "" and seen == []
+        assert logger.level == logging.INFO  # as it was, for whatever runs next
+        runner.invoke(app, ["label", str(tmp_path / "a.jsonl"), "-m", str(tiny_model_dir), "-o", str(tmp_path / "b.jsonl")],
+                      env={"COMMENTNLP_CACHE": str(tmp_path / "cache2")})
+        assert seen  # without -q: the build is told
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

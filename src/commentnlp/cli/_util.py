@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import re
@@ -61,6 +62,15 @@ BACKEND_HELP = ("auto (onnx-cascade on CPU, torch on a GPU), exact (the model's 
 #: ``--batch-size``'s help; the figures are ``classifier.DEFAULT_BATCH_SIZE`` and ``GPU_BATCH_SIZE``
 #: (not imported here: the command line starts without loading the inference code).
 BATCH_SIZE_HELP = "Comments per batch (default: 32 on the CPU, 1024 on a GPU; larger is no faster on a CPU, only bigger)."
+
+
+def quiet_logging(ctx: typer.Context) -> None:
+    """``--quiet``: the library's INFO lines (a one-time graph build) are not printed either, until the command ends."""
+    import logging
+
+    logger = logging.getLogger("commentnlp")
+    ctx.call_on_close(functools.partial(logger.setLevel, logger.level))
+    logger.setLevel(logging.WARNING)
 
 
 @contextmanager

@@ -9,11 +9,13 @@ from typing import List, Optional
 
 import typer
 
-from ._util import BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, load_classifier, quiet_broken_pipe
+from ._util import (BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, load_classifier, quiet_broken_pipe,
+                    quiet_logging)
 
 
 @command("label")
 def label_cli(
+    ctx: typer.Context,
     inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Exports of comments: JSONL, CSV or an Excel workbook (.xlsx), optionally .gz ('-' for stdin); several are labelled one after the other."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout), or a directory to write <input>.labeled.<ext> in. Default: <input>.labeled.<ext> beside the input."),
     input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), xlsx, jsonl.gz, csv.gz, txt.gz."),
@@ -45,6 +47,8 @@ def label_cli(
     """
     from ..exports import FORMATS, check_encoding, check_input_file, detect_format
 
+    if quiet:
+        quiet_logging(ctx)
     inputs, output = _inputs_to_label(inputs, output, engine)
     if text_field is not None and not text_field.strip():
         fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
