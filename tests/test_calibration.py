@@ -1,7 +1,8 @@
 import numpy as np
+import pytest
 
 from commentnlp.calibration import (apply_decision_thresholds, expected_calibration_error, find_decision_threshold,
-                                    fit_temperature, softmax)
+                                    fit_temperature, softmax, with_threshold)
 
 
 def test_temperature_scaling_fixes_overconfidence():
@@ -35,6 +36,27 @@ def test_find_decision_threshold_on_a_rare_class():
     # a threshold that cannot help is not adopted
     perfect = np.stack([1 - y, y], axis=1).astype(float)
     assert find_decision_threshold(perfect, y, ["false", "true"], "true")[0] is None
+
+
+def test_find_decision_threshold_sweeps_with_the_heads_other_thresholds_applied():
+    """It swept one label as if the head had no other threshold: where_to_buy's, which takes
+    comments before product_question's argmax can, changed the figures the saved model gets."""
+    rng = np.random.default_rng(2)
+    values = ["where_to_buy", "product_question", "social"]
+    probs = rng.dirichlet([1.0, 1.0, 1.0], 400)
+    y = np.where(probs[:, 1] > 0.3, 1, np.where(probs[:, 0] > 0.5, 0, 2))
+    saved = {"where_to_buy": 0.2, "product_question": 0.6}
+    t, now, after = find_decision_threshold(probs, y, values, "product_question", thresholds=saved)
+    assert t is not None and t != 0.6
+
+    def f1(thresholds):
+        pred = apply_decision_thresholds(probs, values, thresholds)
+        return 2 * ((pred == 1) & (y == 1)).sum() / ((pred == 1).sum() + (y == 1).sum())
+
+    assert now == pytest.approx(f1(saved)) and after == pytest.approx(f1({"where_to_buy": 0.2, "product_question": t}))
+    assert after != pytest.approx(find_decision_threshold(probs, y, values, "product_question")[2])
+    assert list(with_threshold(saved, "where_to_buy", 0.4)) == ["where_to_buy", "product_question"]  # its place kept
+    assert with_threshold(saved, "product_question", None) == {"where_to_buy": 0.2}
 
 
 def test_finalize_fits_decision_thresholds_on_the_threshold_set(tmp_path, tiny_model_dir):

@@ -468,6 +468,33 @@ def test_find_threshold_write_keeps_the_thresholds_of_the_heads_other_labels(tmp
     assert again.exit_code == 0 and "already: nothing to save" in again.output and "saved" not in again.output
 
 
+def test_find_threshold_prints_the_figures_evaluate_gives_the_saved_model(tmp_path, tiny_model_dir, tiny_classifier):
+    """It swept product_question as if intent had no other threshold and called its F1 "with argmax",
+    while where_to_buy's threshold took some of its comments: evaluate gave the saved model other figures."""
+    import numpy as np
+
+    model = model_with_thresholds(tmp_path, tiny_model_dir, {"intent": {"where_to_buy": 0.2}})
+    texts = [f"text {i}" for i in range(120)]
+    scores = tiny_classifier.predict_proba(texts)["intent"][:, 1]  # product_question's
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"text": t, "intent": "product_question" if s >= np.quantile(scores, 0.6)
+                                        else "social"}) + "\n" for t, s in zip(texts, scores)))
+    copy = tmp_path / "copy"
+    result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data), "--head", "intent",
+                                 "--label", "product_question", "-o", str(copy)])
+    assert result.exit_code == 0, result.output
+    found = re.search(r"intent=product_question: F1 ([0-9.]+) now \(its thresholds: where_to_buy 0.2\); "
+                      r"best threshold [0-9.]+ gives F1 ([0-9.]+)", result.output)
+    assert found, result.output
+
+    def f1(model_dir):
+        report = json.loads(runner.invoke(app, ["evaluate", str(data), "-m", str(model_dir), "--json"]).stdout)
+        return report["heads"]["intent"]["per_class"]["product_question"]["f1"]
+
+    assert float(found.group(1)) == pytest.approx(f1(model), abs=5e-4)
+    assert float(found.group(2)) == pytest.approx(f1(copy), abs=5e-4)
+
+
 def test_find_threshold_never_writes_into_a_bundled_model_but_saves_a_copy(tmp_path, tiny_model_dir):
     """--write with the default model rewrote the shipped model's config.json (in site-packages, or
     a tracked file of the repository) for everything that uses the install."""

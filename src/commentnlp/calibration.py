@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
 __all__ = ["fit_temperature", "fit_class_offset", "expected_calibration_error", "softmax", "threshold_for_precision",
-           "apply_decision_thresholds", "find_decision_threshold"]
+           "apply_decision_thresholds", "find_decision_threshold", "with_threshold"]
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -103,20 +105,42 @@ def _f1(y: np.ndarray, pred: np.ndarray, j: int) -> float:
     return float(f1_score(y == j, pred == j, zero_division=0.0))
 
 
-def find_decision_threshold(probs: np.ndarray, y: np.ndarray, values: list[str], label: str,
-                            min_gain: float = 0.005) -> tuple[float | None, float, float]:
-    """Threshold on ``label``'s score that maximises its one-vs-rest F1 on ``(probs, y)``.
+def with_threshold(thresholds: Mapping[str, float] | None, label: str, threshold: float | None) -> dict[str, float]:
+    """A head's ``thresholds`` with ``label``'s set to ``threshold`` (``None``: removed), the others kept.
 
-    Returns ``(threshold or None, F1 with argmax, F1 with the threshold)``; ``None`` when no
-    threshold beats argmax by ``min_gain`` (a small dev set should not move the decision).
+    A label that had one keeps its place: when several thresholded classes tie, the first wins,
+    so a sweep and the model's saved config must order them alike."""
+    out = dict(thresholds or {})
+    if threshold is None:
+        out.pop(label, None)
+    else:
+        out[label] = threshold
+    return out
+
+
+def find_decision_threshold(probs: np.ndarray, y: np.ndarray, values: list[str], label: str,
+                            min_gain: float = 0.005, thresholds: Mapping[str, float] | None = None,
+                            ) -> tuple[float | None, float, float]:
+    """Threshold on ``label``'s score that maximises its one-vs-rest F1 on ``(probs, y)``, with the
+    head's other ``thresholds`` (a model's ``decision_thresholds`` of that head) applied, as the
+    model with it saved decides.
+
+    Returns ``(threshold or None, F1 with thresholds as given, F1 with the threshold found)``;
+    ``None`` when no threshold beats none for ``label`` by ``min_gain`` (a small dev set should not
+    move the decision); the last F1 is then that of no threshold for ``label``.
     """
     j = list(values).index(label)
-    base = _f1(y, probs.argmax(axis=1), j)
+
+    def f1_at(t: float | None) -> float:
+        return _f1(y, apply_decision_thresholds(probs, values, with_threshold(thresholds, label, t)), j)
+
+    now = f1_at((thresholds or {}).get(label))
+    base = f1_at(None)
     best_t, best_f1 = None, base
     for t in np.round(np.arange(0.05, 0.951, 0.025), 3):
-        f1 = _f1(y, apply_decision_thresholds(probs, values, {label: float(t)}), j)
+        f1 = f1_at(float(t))
         if f1 > best_f1 + 1e-9:
             best_t, best_f1 = float(t), f1
     if best_t is None or best_f1 < base + min_gain:
-        return None, base, base
-    return best_t, base, best_f1
+        return None, now, base
+    return best_t, now, best_f1

@@ -25,7 +25,7 @@ def find_threshold_cli(
     """Sweep the score threshold of one label and report its F1; --write saves the best one with the model."""
     import numpy as np
 
-    from ..calibration import find_decision_threshold
+    from ..calibration import find_decision_threshold, with_threshold
     from ..data import DataError, read_labeled
     from ..model_card import model_card
     from ..serialization import BUNDLED_MODELS, bundled_model_at, read_config, write_config
@@ -64,9 +64,9 @@ def find_threshold_cli(
     values = list(clf.heads[head])
     probs = clf.predict_proba([r["text"] for r in records])[head]
     y = np.array([values.index(r[head]) for r in records])
-    t, before, after = find_decision_threshold(probs, y, values, label)
-    typer.echo(f"{head}={label}: F1 {before:.3f} with argmax; " +
-               (f"best threshold {t} gives F1 {after:.3f}" if t is not None else "no threshold does better"))
+    current = clf.config.decision_thresholds.get(head, {})  # the saved model decides with all of them
+    t, now, after = find_decision_threshold(probs, y, values, label, thresholds=current)
+    typer.echo(f"{head}={label}: {_sweep_result(current, label, t, now, after)}")
     if write or output:
         target = clf.model_dir
         if output:
@@ -76,18 +76,17 @@ def find_threshold_cli(
             except OSError as exc:
                 fail(f"cannot copy the model to {target}: {exc.strerror or exc}")
         config = read_config(target)
-        thresholds = config.decision_thresholds.setdefault(head, {})  # the head's other labels keep theirs
-        earlier = thresholds.get(label)
+        earlier = config.decision_thresholds.get(head, {}).get(label)
         if earlier == t and not output:  # it said "saved" though nothing changed
             typer.echo(f"the model's {head}={label} threshold is {earlier if t is not None else 'none (argmax)'} "
                        f"already: nothing to save")
             return
-        if t is None:
-            thresholds.pop(label, None)
+        # the head's other labels keep theirs, in the order the sweep applied them
+        thresholds = with_threshold(config.decision_thresholds.get(head), label, t)
+        if thresholds:
+            config.decision_thresholds[head] = thresholds
         else:
-            thresholds[label] = t
-        if not thresholds:
-            del config.decision_thresholds[head]
+            config.decision_thresholds.pop(head, None)
         source = f"{'stdin' if data == '-' else data} ({positives} examples; commentnlp find-threshold)"
         config.metrics.setdefault("decision_thresholds_fitted_on", {})[f"{head}={label}"] = source
         # the figures recorded with the model were computed with the threshold before the first change
@@ -108,3 +107,14 @@ def find_threshold_cli(
             fail(f"cannot save the threshold in {target / 'config.json'}: {exc.strerror or exc}; "
                  "save a copy of the model with it instead: --output DIR")
         typer.echo(f"saved in {target / 'config.json'} (and its model card, README.md)")
+
+
+def _sweep_result(current: dict[str, float], label: str, t: float | None, now: float, after: float) -> str:
+    """What the sweep found: the model's F1 now (with its thresholds), then the best threshold's,
+    both as `evaluate` reports them for the model saved with it."""
+    how = ("its thresholds: " + ", ".join(f"{name} {score}" for name, score in current.items())) if current else "argmax"
+    if t is not None:
+        return f"F1 {now:.3f} now ({how}); best threshold {t} gives F1 {after:.3f}"
+    if label in current:  # saving it removes the label's threshold
+        return f"F1 {now:.3f} now ({how}); no threshold does better than none, which gives F1 {after:.3f}"
+    return f"F1 {now:.3f} now ({how}); no threshold does better"
