@@ -495,6 +495,21 @@ def test_find_threshold_prints_the_figures_evaluate_gives_the_saved_model(tmp_pa
     assert float(found.group(2)) == pytest.approx(f1(copy), abs=5e-4)
 
 
+def test_find_threshold_scores_records_with_their_thread_position(tmp_path, tiny_model_dir):
+    """It scored the texts alone, while evaluate gives the model each record's thread position: a
+    style threshold was fitted on scores the model never gives those comments."""
+    model = model_with_thresholds(tmp_path, tiny_model_dir, {},
+                                  position_offsets={"style": {"reply": [0.0, 50.0], "initial": [0.0, -50.0]}})
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"text": f"text {i}", "comment_type": kind,
+                                        "style": "community" if kind == "reply" else "audience"}) + "\n"
+                            for i in range(40) for kind in ("reply", "initial")))
+    result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data),
+                                 "--head", "style", "--label", "community"])
+    assert result.exit_code == 0, result.output
+    assert "style=community: F1 1.000 now (argmax); no threshold does better" in result.output
+
+
 def test_find_threshold_never_writes_into_a_bundled_model_but_saves_a_copy(tmp_path, tiny_model_dir):
     """--write with the default model rewrote the shipped model's config.json (in site-packages, or
     a tracked file of the repository) for everything that uses the install."""

@@ -50,7 +50,7 @@ def find_threshold_cli(
         fail(str(exc))
     if not records:
         fail(f"{data} has no records labelled for {head}")
-    from ..evaluation import seen_in_training
+    from ..evaluation import predict_records, seen_in_training
     from ..trainer import MIN_THRESHOLD_POSITIVES
 
     positives = sum(str(r[head]).lower() == label.lower() for r in records)
@@ -62,7 +62,7 @@ def find_threshold_cli(
         warnings.warn(few, UserWarning, stacklevel=1)
     seen_in_training(clf, [r["text"] for r in records])  # a warning if the model was trained on them
     values = list(clf.heads[head])
-    probs = clf.predict_proba([r["text"] for r in records])[head]
+    probs = predict_records(clf, records)[0][head]  # with the thread positions records give, as evaluate scores them
     y = np.array([values.index(r[head]) for r in records])
     current = clf.config.decision_thresholds.get(head, {})  # the saved model decides with all of them
     t, now, after = find_decision_threshold(probs, y, values, label, thresholds=current)
