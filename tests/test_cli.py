@@ -585,6 +585,18 @@ def test_find_threshold_saves_no_threshold_fitted_on_too_few_examples(tmp_path, 
         assert runner.invoke(app, args).exit_code == 0
 
 
+def test_find_threshold_names_stdin_as_evaluate_does(tmp_path, tiny_model_dir):
+    """With --data -, its messages named the data "-" ("- holds 2 examples ...")."""
+    args = ["find-threshold", "--model", str(tiny_model_dir), "--data", "-", "--head", "troll", "--label", "true"]
+    few = "".join(json.dumps({"text": f"text {i}", "troll": i < 2}) + "\n" for i in range(10))
+    with pytest.warns(UserWarning, match="^stdin holds 2 examples of troll=true among 10 records"):
+        assert runner.invoke(app, args, input=few).exit_code == 0
+    result = runner.invoke(app, [*args, "-o", str(tmp_path / "copy")], input=few)
+    assert result.exit_code == 1 and "error: stdin holds 2 examples" in result.output
+    result = runner.invoke(app, args, input=json.dumps({"text": "hello", "intent": "social"}) + "\n")
+    assert result.exit_code == 1 and "error: stdin has no records labelled for troll" in result.output
+
+
 def test_find_threshold_rewrites_the_model_card_and_says_its_figures_predate_the_threshold(tmp_path, tiny_model_dir):
     """The model card kept showing the old thresholds after --write or --output."""
     from commentnlp.model_card import model_card

@@ -44,18 +44,19 @@ def find_threshold_cli(
     if label not in clf.heads[head]:
         fail(f"{label!r} is not a label of {head}{did_you_mean(label, clf.heads[head])}; "
              f"labels: {', '.join(clf.heads[head])}", 2)
+    where = "stdin" if data == "-" else data  # as evaluate names it
     try:
         records = [r for r in read_labeled(data) if r.get(head) is not None]
     except DataError as exc:
         fail(str(exc))
     if not records:
-        fail(f"{data} has no records labelled for {head}")
+        fail(f"{where} has no records labelled for {head}")
     from ..evaluation import predict_records, seen_in_training
     from ..trainer import MIN_THRESHOLD_POSITIVES
 
     positives = sum(str(r[head]).lower() == label.lower() for r in records)
     if positives < MIN_THRESHOLD_POSITIVES:
-        few = (f"{data} holds {positives} example{'s' * (positives != 1)} of {head}={label} among {len(records)} records; "
+        few = (f"{where} holds {positives} example{'s' * (positives != 1)} of {head}={label} among {len(records)} records; "
                f"a threshold fitted on fewer than {MIN_THRESHOLD_POSITIVES} is noise (training fits none then)")
         if write or output:  # and never removes a model's threshold for want of examples
             fail(f"{few}: nothing was saved; label more examples of {head}={label}")
@@ -87,7 +88,7 @@ def find_threshold_cli(
             config.decision_thresholds[head] = thresholds
         else:
             config.decision_thresholds.pop(head, None)
-        source = f"{'stdin' if data == '-' else data} ({positives} examples; commentnlp find-threshold)"
+        source = f"{where} ({positives} examples; commentnlp find-threshold)"
         config.metrics.setdefault("decision_thresholds_fitted_on", {})[f"{head}={label}"] = source
         # the figures recorded with the model were computed with the threshold before the first change
         changed = config.metrics.get("thresholds_changed_after_evaluation", {})
