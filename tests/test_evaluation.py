@@ -86,3 +86,51 @@ def test_evaluate_gives_the_model_the_thread_position_a_record_holds(tiny_classi
     assert evaluate(tiny_classifier, records)["summary"]["style_macro_f1"] == 1.0
     text_only = [{k: v for k, v in r.items() if k in ("text", "style")} for r in records]
     assert evaluate(tiny_classifier, text_only)["summary"]["style_macro_f1"] < 1.0
+
+
+def test_evaluate_reads_records_as_it_reads_a_file(tiny_classifier, tmp_path):
+    """Records given in memory skipped what a file's go through: troll "yes" or "Where to buy" were
+    left out of their class (wrong figures), a 'message' field was KeyError 'text', confidence
+    intervals KeyError 'True', and an empty text was scored."""
+    import json
+
+    from commentnlp.data import DataError
+    from commentnlp.evaluation import evaluate
+
+    rows = [{"message": f"comment {i}", "troll": ["True", "yes", 1, "no"][i % 4],
+             "intent": ["Where to buy", "product-question", " social "][i % 3], "sentiment": " Positive "}
+            for i in range(24)]
+    rows.append({"text": " \u200b", "intent": "social"})
+    path = tmp_path / "same.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.warns(UserWarning, match=r"^1 record with an empty text left out \(record 24\)"):
+        result = evaluate(tiny_classifier, rows, confidence_intervals=True, check_seen=False)
+    with pytest.warns(UserWarning, match="1 record with an empty text left out"):
+        assert result == evaluate(tiny_classifier, path, confidence_intervals=True, check_seen=False)
+    assert result["n"] == 24 and result["heads"]["troll"]["per_class"]["true"]["support"] == 18
+    assert result["heads"]["intent"]["per_class"]["where_to_buy"]["support"] == 8
+    assert result["heads"]["sentiment"]["per_class"]["positive"]["support"] == 24
+    with pytest.raises(DataError, match="^record 1: 'maybe' is not a valid 'troll' label"):
+        evaluate(tiny_classifier, [rows[0], {**rows[1], "troll": "maybe"}])
+    with pytest.raises(DataError, match="^record 0: a record needs a string 'text'"):
+        evaluate(tiny_classifier, [{"body_html": "<p>hi</p>", "intent": "social"}])
+    with pytest.raises(DataError, match="^the records: no record labels any head"):
+        evaluate(tiny_classifier, [{"text": "hi", "labels": {"intent": "social"}}])
+
+
+def test_evaluate_predictions_reads_gold_labels_as_a_file_does():
+    """Gold labels such as troll "True" or intent "Where to buy" were no class: left out of the
+    figures, and KeyError 'True' with intervals."""
+    from commentnlp.data import DataError
+    from commentnlp.evaluation import evaluate_predictions
+
+    records = [{"troll": "True", "intent": "Where to buy"}, {"troll": 0, "intent": " social "}] * 10
+    predicted = {"troll": ["true", "false"] * 10, "intent": ["where_to_buy", "social"] * 10}
+    heads = {"intent": HEADS["intent"], "troll": HEADS["troll"]}
+    result = evaluate_predictions(records, predicted, heads, confidence_intervals=True)
+    assert result["summary"] == {"intent_macro_f1": 1.0, "troll_macro_f1": 1.0, "where_to_buy_f1": 1.0,
+                                 "troll_true_f1": 1.0}
+    assert result["intervals"]["troll_true_f1"] == {"low": 1.0, "high": 1.0}
+    assert compare_predictions(records, predicted, predicted, heads)["where_to_buy_f1"]["model"] == 1.0
+    with pytest.raises(DataError, match="^record 1: 'banana' is not a valid 'intent' label"):
+        evaluate_labels([records[0], {"intent": "banana"}], predicted, heads)

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
     from .training_args import TrainingConfig
 
-__all__ = ["DataError", "read_labeled", "gather", "encode_labels", "dedupe_key", "dedupe_key_version", "text_hashes", "split_data",
-           "data_digests", "EvaluationTexts"]
+__all__ = ["DataError", "read_labeled", "labeled_records", "gold_labels", "gather", "encode_labels", "dedupe_key",
+           "dedupe_key_version", "text_hashes", "split_data", "data_digests", "EvaluationTexts"]
 
 
 class DataError(ValueError):
@@ -38,25 +38,65 @@ def read_labeled(path: str | Path) -> list[dict[str, Any]]:
     normalised (troll -> "true"/"false"). Records whose text is empty or blank are left out with a
     warning naming their lines (training, evaluate and find-threshold all read data here)."""
     empty: list[str] = []
+    records = [r for r in _read_records(path, _unless_blank(empty)) if r is not None]
+    _warn_blank(empty)
+    _check_some_head_labelled(records, str(path))
+    return records
 
+
+def labeled_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Labeled records given in memory (dicts, as a file's lines parse), validated and normalised
+    as :func:`read_labeled` reads a file's: the text from an export's field where ``text`` is
+    missing (``message``, ...), labels read as LABELING.md says (troll ``"yes"`` -> ``"true"``,
+    ``"Where to buy"`` -> ``where_to_buy``), records with an empty or blank text left out with a
+    warning. A :class:`DataError` names the record as ``record N``, N its index (from 0)."""
+    empty: list[str] = []
+    keep = _unless_blank(empty)
+    records = [r for n, row in enumerate(rows)
+               if (r := keep(f"record {n}", dict(row) if isinstance(row, Mapping) else row)) is not None]
+    _warn_blank(empty)
+    _check_some_head_labelled(records, "the records")
+    return records
+
+
+def gold_labels(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` with their labels validated and normalised as :func:`read_labeled` reads a file's,
+    none left out and no text needed (predictions aligned with them stay aligned); a
+    :class:`DataError` names the record as ``record N``, N its index (from 0)."""
+    out = []
+    for n, row in enumerate(rows):
+        if not isinstance(row, Mapping):
+            raise DataError(f"record {n}: a record is a mapping of its fields, not {type(row).__name__}")
+        out.append(_with_labels(f"record {n}", row))
+    return out
+
+
+def _unless_blank(empty: list[str]) -> Callable[[str, Any], dict[str, Any] | None]:
+    """:func:`_labeled` of a row, or None for one whose text is empty or blank (its ``where`` added to ``empty``)."""
     def labeled(where: str, row: Any) -> dict[str, Any] | None:
         record = _labeled(where, row)
         if not is_blank(record["text"]):  # as label reads it: spaces or invisible characters only are empty
             return record
         empty.append(where)  # nothing to learn or score: `label` refuses an empty text too
         return None
+    return labeled
 
-    records = [r for r in _read_records(path, labeled) if r is not None]
+
+def _warn_blank(empty: list[str]) -> None:
+    """Warn (at the caller of the caller) that the records at ``empty`` were left out for an empty text."""
     if empty:
         warnings.warn(f"{len(empty)} record{'s' * (len(empty) > 1)} with an empty text left out "
                       f"({', '.join(empty[:3])}{', ...' if len(empty) > 3 else ''}): there is nothing to learn "
-                      "or score in an empty comment", UserWarning, stacklevel=2)
+                      "or score in an empty comment", UserWarning, stacklevel=3)
+
+
+def _check_some_head_labelled(records: list[dict[str, Any]], what: str) -> None:
+    """A DataError when no record labels any head: figures and training on them would be empty."""
     if records and not any(r[h] is not None for r in records for h in HEAD_NAMES):
         nested = any(isinstance(r.get("labels"), dict) for r in records)
-        raise DataError(f"{path}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
+        raise DataError(f"{what}: no record labels any head: give {', '.join(HEAD_NAMES)} as top-level fields, "
                         "as LABELING.md does" + (" (a 'labels' object, as `commentnlp label` writes, holds "
                                                  "predictions, not gold labels)" if nested else ""))
-    return records
 
 
 def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
@@ -148,7 +188,11 @@ def _bad_item(path: Path, item: Item) -> DataError:
 
 def _labeled(where: str, row: Any) -> dict[str, Any]:
     """A labeled record with validated labels, or a DataError naming ``where`` it is (file and line)."""
-    row = _with_text(where, row)
+    return _with_labels(where, _with_text(where, row))
+
+
+def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A record with its labels validated and normalised, or a DataError naming ``where`` it is."""
     for head in HEAD_NAMES:  # an annotation sheet's 'Intent' or 'SENTIMENT' column
         if head not in row:
             column = next((k for k in row if isinstance(k, str) and k.strip().lower() == head), None)

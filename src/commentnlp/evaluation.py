@@ -45,9 +45,14 @@ def evaluate_labels(
 ) -> dict[str, Any]:
     """Compare predicted labels (per head, aligned with ``records``) with the records' gold labels.
 
-    Macro-F1 is averaged over the classes present in the gold labels. Records that
-    do not label a head are left out of that head (a head nobody labels is left out).
+    Gold labels are read as a file's are (:func:`~commentnlp.data.gold_labels`: troll ``"yes"``,
+    ``"Where to buy"``; an invalid one is a DataError naming its record). Macro-F1 is averaged over
+    the classes present in the gold labels. Records that do not label a head are left out of that
+    head (a head nobody labels is left out).
     """
+    from .data import gold_labels
+
+    records = gold_labels(records)  # a label not read as the schema's was silently left out of its class
     report: dict[str, Any] = {}
     for head, labels in heads.items():
         pairs = [(_as_str(r.get(head)), _as_str(p)) for r, p in zip(records, predicted[head])
@@ -77,6 +82,9 @@ def summary(report: Mapping[str, Any]) -> dict[str, float]:
 def _encoded(records: Sequence[Mapping[str, Any]], predicted: Mapping[str, Sequence[Any]],
              heads: Mapping[str, Sequence[str]]) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
     """Per head: gold and predicted class indices (gold -1 = unlabelled, prediction k = outside the labels)."""
+    from .data import gold_labels
+
+    records = gold_labels(records)  # "True" or "Where to buy" were no class: a KeyError
     out = {}
     for head, labels in heads.items():
         index = {lab: i for i, lab in enumerate(labels)}
@@ -175,14 +183,18 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_s
              confidence_intervals: bool = False, check_seen: bool = True) -> dict[str, Any]:
     """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records.
 
+    Records are validated and normalised as a file's are (:func:`~commentnlp.data.labeled_records`:
+    the text from an export's field, labels as LABELING.md reads them, an empty text left out with
+    a warning); an invalid one is a :class:`~commentnlp.data.DataError` naming it ``record N``.
+
     Returns ``{"n", "heads", "summary"}`` and, with ``confidence_intervals=True``,
     ``"intervals"``: 95% bootstrap intervals of the summary figures (:func:`bootstrap_intervals`);
     with ``check_seen`` (the default), ``"seen_in_training"`` too where the model keeps its training
     texts' hashes, and a warning when it was trained on some of the records (:func:`seen_in_training`).
     """
-    from .data import read_labeled
+    from .data import labeled_records, read_labeled
 
-    records = read_labeled(data) if isinstance(data, (str, Path)) else list(data)
+    records = read_labeled(data) if isinstance(data, (str, Path)) else labeled_records(data)
     _, predicted = predict_records(classifier, records, batch_size)
     result = evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
     seen = seen_in_training(classifier, [r["text"] for r in records]) if check_seen else None
