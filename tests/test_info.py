@@ -46,6 +46,33 @@ def test_model_info_reads_the_saved_config(tiny_model_dir):
     assert "fine-tuning: lora (r=4)" in text and "decisions  highest score" in text and "hashes" not in text
 
 
+def test_model_info_says_its_figures_predate_a_threshold_changed_since(tiny_model_dir, tmp_path):
+    """After find-threshold changed a threshold, info showed the stored figures with no caveat,
+    while the model card said they were those of the earlier threshold."""
+    import shutil
+
+    from commentnlp.serialization import read_config, write_config
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    config = read_config(model)
+    config.metrics = {"dev": {"n": 10, "summary": {"troll_macro_f1": 0.5}}}
+    write_config(model, config)
+    assert model_info(model)["thresholds_changed_after_evaluation"] == {}
+    assert "computed before" not in format_model_info(model_info(model))
+    changed = {"troll=true": {"before": None, "after": 0.55, "data": "dev.jsonl (40 examples; commentnlp find-threshold)"}}
+    config.metrics["thresholds_changed_after_evaluation"] = changed
+    write_config(model, config)
+    info = model_info(model)
+    assert info["thresholds_changed_after_evaluation"] == changed and list(info["metrics"]) == ["dev"]
+    assert "computed before a decision threshold changed (troll=true none (argmax) -> 0.55 on dev.jsonl (40 examples; " \
+           "commentnlp find-threshold)): they are those of the earlier threshold; commentnlp evaluate gives the " \
+           "current ones" in format_model_info(info)
+    result = runner.invoke(app, ["info", str(model), "--json"])
+    assert json.loads(result.output)["thresholds_changed_after_evaluation"] == changed
+    assert "computed before a decision threshold changed" in runner.invoke(app, ["info", str(model)]).output
+
+
 def test_model_info_of_the_default_model_gives_its_real_dev_figures():
     info = model_info()
     real = info["metrics"]["real_dev.jsonl"]

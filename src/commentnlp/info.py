@@ -113,6 +113,8 @@ def model_info(model: str | Path | None = None) -> dict[str, Any]:
         "training_texts": ({split: len(h) for split, h in texts.items()}
                            if (texts := read_training_texts(path)) is not None else None),
         "metrics": metrics,
+        # `find-threshold` changed these since the figures above were computed: {"head=label": {"before", "after", "data"}}
+        "thresholds_changed_after_evaluation": (config.metrics or {}).get("thresholds_changed_after_evaluation") or {},
         "graphs_cached": {kind: any(g.startswith(f"{fp}/model.{kind}.") for g in cached["graphs"])
                           for kind, fp in fingerprints.items()},
     }
@@ -141,6 +143,17 @@ def format_system_info(info: dict[str, Any]) -> str:
     ])
 
 
+def _changed_thresholds(changed: dict[str, Any]) -> str:
+    """The caveat under the metrics of a model whose decision thresholds changed after they were computed."""
+    def shown(t: Any) -> str:
+        return "none (argmax)" if t is None else str(t)
+
+    what = "; ".join(f"{label} {shown(c.get('before'))} -> {shown(c.get('after'))} on {c.get('data')}"
+                     for label, c in changed.items())
+    return (f"  computed before a decision threshold changed ({what}): they are those of the earlier threshold; "
+            "commentnlp evaluate gives the current ones")
+
+
 def format_model_info(info: dict[str, Any]) -> str:
     """:func:`model_info` as the lines ``commentnlp info MODEL`` prints."""
     layers = info["num_layers"] or "all"
@@ -167,6 +180,8 @@ def format_model_info(info: dict[str, Any]) -> str:
         for name, figures in info["metrics"].items():
             cells = [f"{figures[k]:>12.3f}" if k in figures else f"{'-':>12}" for k in SUMMARY_KEYS]
             lines.append(f"  {name:<{width}} {figures.get('n') or '':>5} " + " ".join(cells))
+        if info.get("thresholds_changed_after_evaluation"):
+            lines.append(_changed_thresholds(info["thresholds_changed_after_evaluation"]))
     graphs = ", ".join(k for k, v in info["graphs_cached"].items() if v)
     lines.append(f"graphs     {'cached: ' + graphs if graphs else 'not built yet (built on first use)'}")
     return "\n".join(lines)
