@@ -80,8 +80,9 @@ def test_label_to_stdout_with_text_field(tmp_path, tiny_model_dir):
 
 
 @pytest.mark.parametrize("option, message", [
-    (["--format", "json"], "unknown format 'json'"), (["--output-format", "tsv"], "unknown format 'tsv'"),
-    (["--output-format", "txt"], "label writes jsonl, csv or xlsx"), (["--device", "tpu"], "--device must be"),
+    (["--format", "xml"], "--format: label reads jsonl, csv (tsv), txt or xlsx (optionally .gz), not 'xml'"),
+    (["--output-format", "xml"], "--output-format: label writes jsonl, csv, tsv or xlsx (optionally .gz), not 'xml'"),
+    (["--output-format", "txt"], "label writes jsonl, csv, tsv or xlsx"), (["--device", "tpu"], "--device must be"),
     (["--backend", "foo"], "--backend must be one of"), (["--encoding", "nope"], "unknown encoding 'nope'"),
 ])
 def test_wrong_option_values_are_usage_errors(tmp_path, tiny_model_dir, option, message):
@@ -90,6 +91,19 @@ def test_wrong_option_values_are_usage_errors(tmp_path, tiny_model_dir, option, 
     src.write_text('{"text": "x"}\n')
     result = runner.invoke(app, ["label", str(src), "--model", str(tiny_model_dir), *option])
     assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_format_names_are_read_in_any_case_and_tsv_json_are_formats(tmp_path, tiny_model_dir):
+    """--output-format tsv was 'unknown format', --format JSONL refused, and the message listed txt as one label writes."""
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "where can i buy it"}\n')
+    args = ["label", str(src), "--model", str(tiny_model_dir), "-q"]
+    assert runner.invoke(app, [*args, "--output-format", "tsv"]).exit_code == 0
+    assert (tmp_path / "in.labeled.tsv").read_text().startswith("text\tstyle\tintent\t")
+    tabbed = runner.invoke(app, [*args, "--output-format", "TSV", "-o", "-"])
+    assert tabbed.exit_code == 0 and tabbed.stdout.startswith("text\tstyle\t")
+    as_json = runner.invoke(app, [*args, "--format", "JSONL", "--output-format", "json", "-o", "-"])
+    assert as_json.exit_code == 0 and json.loads(as_json.stdout)["labels"]
 
 
 def test_fatal_errors_are_one_line_and_nonzero(tmp_path, tiny_model_dir):

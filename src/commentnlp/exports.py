@@ -942,6 +942,10 @@ _OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet",
                   **dict.fromkeys((".bz2", ".xz", ".zst"), "compressed otherwise than gzip: decompress it, or use .gz")}
 
 
+#: Other names of the formats: tsv is CSV (tab-separated when written), json and ndjson are JSON lines
+_FORMAT_ALIASES = {"tsv": "csv", "json": "jsonl", "ndjson": "jsonl"}
+
+
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
     """``(format, gzipped)`` from an explicit format or the file name (``x.csv.gz`` -> csv, gzip;
     ``.tsv`` is CSV, whose separator is read from the header; ``.txt`` is plain text, one comment per
@@ -950,7 +954,9 @@ def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bo
     name = "" if path is None or str(path) == "-" else str(path).lower()
     gz = name.endswith(".gz")
     if given != "auto":
+        given = given.strip().lower()  # --format CSV, --output-format tsv
         fmt = given[:-3] if given.endswith(".gz") else given
+        fmt = _FORMAT_ALIASES.get(fmt, fmt)
         gz = gz or given.endswith(".gz")
     else:
         base = name[:-3] if gz else name
@@ -985,6 +991,8 @@ def default_output_path(input_path: str | Path, output_format: str | None = None
         base, ext = stem, "jsonl"
     if output_format:
         fmt, gz = detect_format(None, output_format)
+        if output_format.strip().lower().startswith("tsv"):  # tab-separated: named so, and written so
+            ext = "tsv"
         try:  # the input's own extension if it names that format (.tsv, .ndjson), not one it does not (.dat)
             same = names_a_format(f"x.{ext}", readable=True) and detect_format(f"x.{ext}")[0] == fmt
         except ValueError:
@@ -1715,8 +1723,8 @@ def label_file(
                 reader = lambda _stream, on_blank: iter(items)  # noqa: E731
                 total = len(items) if progress else None  # records, not the lines the file has
         # the input's separator, or a tab for a .tsv output (a name the reader above must not see: it reads the input)
-        out_delimiter = "\t" if not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv") \
-            else delimiter
+        out_delimiter = "\t" if (not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv")) \
+            or (output_format or "").strip().lower().startswith("tsv") else delimiter
 
         def _count_blank(_line: int) -> None:
             summary.blank_lines += 1

@@ -19,7 +19,7 @@ def label_cli(
     inputs: List[str] = typer.Argument(..., metavar="INPUT", help="Exports of comments: JSONL, CSV or an Excel workbook (.xlsx), optionally .gz ('-' for stdin); several are labelled one after the other."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Output file ('-' for stdout), or a directory to write <input>.labeled.<ext> in. Default: <input>.labeled.<ext> beside the input."),
     input_format: str = typer.Option("auto", "--format", "-f", help="Input format: auto (from the extension; stdin: from its first bytes), jsonl, csv, txt (one comment per line), xlsx, jsonl.gz, csv.gz, txt.gz."),
-    output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, xlsx, jsonl.gz, csv.gz (default: from the output's name, else the input's; JSON lines for txt)."),
+    output_format: Optional[str] = typer.Option(None, "--output-format", help="Output format: jsonl, csv, tsv, xlsx, jsonl.gz, csv.gz, tsv.gz (default: from the output's name, else the input's; JSON lines for txt)."),
     resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold (to review by hand)."),
     engine: str = typer.Option("local", "--engine", help="local (one process, the default) or spark (Parquet/JSON files or directories; needs pyspark)."),
@@ -45,7 +45,7 @@ def label_cli(
 
     Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted, 141 stdout closed early (| head).
     """
-    from ..exports import FORMATS, check_encoding, check_input_file, detect_format
+    from ..exports import FORMATS, check_encoding, check_input_file
 
     if quiet:
         quiet_logging(ctx)
@@ -72,10 +72,10 @@ def label_cli(
     if spark_only:  # refused, not ignored, as the local engine's options are with Spark
         fail(f"{', '.join(spark_only)}: only with --engine spark", 2)
     try:  # wrong values are wrong usage (exit code 2), told before the model loads (Spark reads other formats)
-        if input_format != "auto":
-            detect_format(None, input_format)
-        if output_format is not None and detect_format(None, output_format)[0] not in FORMATS:
-            raise ValueError(f"--output-format: label writes jsonl, csv or xlsx (optionally .gz), not {output_format!r}")
+        if input_format != "auto" and _format_or_none(input_format) is None:
+            raise ValueError(f"--format: label reads jsonl, csv (tsv), txt or xlsx (optionally .gz), not {input_format!r}")
+        if output_format is not None and _format_or_none(output_format) not in FORMATS:  # txt is read, not written
+            raise ValueError(f"--output-format: label writes jsonl, csv, tsv or xlsx (optionally .gz), not {output_format!r}")
         check_encoding(encoding)
     except ValueError as exc:
         fail(str(exc), 2)
@@ -117,6 +117,16 @@ def label_cli(
                        err=True)
         if failed:
             raise typer.Exit(1)
+
+
+def _format_or_none(given: str) -> str | None:
+    """The format ``given`` names (``tsv``: csv), or None for a name that is none."""
+    from ..exports import detect_format
+
+    try:
+        return detect_format(None, given)[0]
+    except ValueError:
+        return None
 
 
 def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tuple[list[str], str | None]:
