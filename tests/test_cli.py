@@ -725,3 +725,21 @@ def test_label_quiet_prints_no_info_lines_and_leaves_the_logger_as_it_was(tmp_pa
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+
+
+def test_evaluate_and_find_threshold_read_the_text_field_label_was_given(tmp_path, tiny_model_dir):
+    """A Meltwater export labelled with -t 'Hit Sentence', its labels corrected by hand, could not be evaluated:
+    'a record needs a string text', and neither command had --text-field."""
+    src = tmp_path / "hits.csv"
+    src.write_text("ID,Hit Sentence,intent,troll\n" + "".join(f"{i},where can i buy it {i},where_to_buy,false\n"
+                                                            for i in range(3)) + "9,lol,social,true\n")
+    result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir), "--json"])
+    assert result.exit_code == 1 and "a record needs a string 'text'" in result.stderr
+    result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir), "--json", "-t", "Hit Sentence"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["n"] == 4
+    result = runner.invoke(app, ["find-threshold", "-d", str(src), "-m", str(tiny_model_dir), "--head", "troll",
+                                 "--label", "true", "--text-field", "Hit Sentence"])
+    assert result.exit_code == 0 and result.stdout.startswith("troll=true: F1 ")
+    result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir), "-t", "Message"])
+    assert result.exit_code == 1 and f"{src}:2: no string 'Message' field (--text-field); its fields: ID, Hit Sentence" \
+        in result.stderr

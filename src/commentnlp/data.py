@@ -31,27 +31,29 @@ class DataError(ValueError):
     """A labeled data file is unreadable or holds an invalid record (the message names file and line)."""
 
 
-def read_labeled(path: str | Path) -> list[dict[str, Any]]:
+def read_labeled(path: str | Path, text_field: str | None = None) -> list[dict[str, Any]]:
     """Read labeled records (LABELING.md): JSONL (or one JSON array of records), or CSV with a
     ``text`` column and a column per labelled head (an empty cell: not labelled); ``.gz`` for
     gzipped; ``"-"``: stdin, its format found from its first bytes. Labels are validated and
     normalised (troll -> "true"/"false"). Records whose text is empty or blank are left out with a
-    warning naming their lines (training, evaluate and find-threshold all read data here)."""
+    warning naming their lines (training, evaluate and find-threshold all read data here).
+    ``text_field`` names the field holding the comment, as ``label --text-field`` does (default:
+    ``text``, else the first export field ``label`` finds, e.g. ``message``)."""
     empty: list[str] = []
-    records = [r for r in _read_records(path, _unless_blank(empty)) if r is not None]
+    records = [r for r in _read_records(path, _unless_blank(empty, text_field)) if r is not None]
     _warn_blank(empty)
     _check_some_head_labelled(records, str(path))
     return records
 
 
-def labeled_records(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def labeled_records(rows: Iterable[Mapping[str, Any]], text_field: str | None = None) -> list[dict[str, Any]]:
     """Labeled records given in memory (dicts, as a file's lines parse), validated and normalised
     as :func:`read_labeled` reads a file's: the text from an export's field where ``text`` is
     missing (``message``, ...), labels read as LABELING.md says (troll ``"yes"`` -> ``"true"``,
     ``"Where to buy"`` -> ``where_to_buy``), records with an empty or blank text left out with a
     warning. A :class:`DataError` names the record as ``record N``, N its index (from 0)."""
     empty: list[str] = []
-    keep = _unless_blank(empty)
+    keep = _unless_blank(empty, text_field)
     records = [r for n, row in enumerate(rows)
                if (r := keep(f"record {n}", dict(row) if isinstance(row, Mapping) else row)) is not None]
     _warn_blank(empty)
@@ -71,10 +73,10 @@ def gold_labels(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _unless_blank(empty: list[str]) -> Callable[[str, Any], dict[str, Any] | None]:
+def _unless_blank(empty: list[str], text_field: str | None = None) -> Callable[[str, Any], dict[str, Any] | None]:
     """:func:`_labeled` of a row, or None for one whose text is empty or blank (its ``where`` added to ``empty``)."""
     def labeled(where: str, row: Any) -> dict[str, Any] | None:
-        record = _labeled(where, row)
+        record = _labeled(where, row, text_field)
         if not is_blank(record["text"]):  # as label reads it: spaces or invisible characters only are empty
             return record
         empty.append(where)  # nothing to learn or score: `label` refuses an empty text too
@@ -186,9 +188,9 @@ def _bad_item(path: Path, item: Item) -> DataError:
     return DataError(f"{path}:{item.line}: {item.error}{fix}")
 
 
-def _labeled(where: str, row: Any) -> dict[str, Any]:
+def _labeled(where: str, row: Any, text_field: str | None = None) -> dict[str, Any]:
     """A labeled record with validated labels, or a DataError naming ``where`` it is (file and line)."""
-    return _with_labels(where, _with_text(where, row))
+    return _with_labels(where, _with_text(where, row, text_field))
 
 
 def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -205,8 +207,14 @@ def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
     return {**row, **labels}
 
 
-def _with_text(where: str, row: Any) -> dict[str, Any]:
-    """A record with its comment as ``text``, or a DataError naming ``where`` it is (file and line)."""
+def _with_text(where: str, row: Any, text_field: str | None = None) -> dict[str, Any]:
+    """A record with its comment as ``text`` (read from ``text_field`` when given), or a DataError
+    naming ``where`` it is (file and line)."""
+    if text_field is not None and text_field != "text":
+        if not isinstance(row, dict) or not isinstance(row.get(text_field), str):
+            raise DataError(f"{where}: no string {text_field!r} field (--text-field)"
+                            + (f"; its fields: {', '.join(map(str, row))}" if isinstance(row, dict) else ""))
+        return {**row, "text": row[text_field]}
     if isinstance(row, dict) and "text" not in row:  # an export's name for it, as `label` reads it
         other = text_field_in(row)
         if other is not None and isinstance(row[other], str):

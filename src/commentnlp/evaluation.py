@@ -180,12 +180,13 @@ def predict_records(classifier, records: Sequence[Mapping[str, Any]], batch_size
 
 
 def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int | None = None,
-             confidence_intervals: bool = False, check_seen: bool = True) -> dict[str, Any]:
+             confidence_intervals: bool = False, check_seen: bool = True, text_field: str | None = None) -> dict[str, Any]:
     """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records.
 
     Records are validated and normalised as a file's are (:func:`~commentnlp.data.labeled_records`:
     the text from an export's field, labels as LABELING.md reads them, an empty text left out with
     a warning); an invalid one is a :class:`~commentnlp.data.DataError` naming it ``record N``.
+    ``text_field`` names the field that holds the comment, as ``label``'s does (e.g. ``"Hit Sentence"``).
 
     Returns ``{"n", "heads", "summary"}`` and, with ``confidence_intervals=True``,
     ``"intervals"``: 95% bootstrap intervals of the summary figures (:func:`bootstrap_intervals`);
@@ -194,7 +195,7 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_s
     """
     from .data import labeled_records, read_labeled
 
-    records = read_labeled(data) if isinstance(data, (str, Path)) else labeled_records(data)
+    records = read_labeled(data, text_field) if isinstance(data, (str, Path)) else labeled_records(data, text_field)
     _, predicted = predict_records(classifier, records, batch_size)
     result = evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
     seen = seen_in_training(classifier, [r["text"] for r in records]) if check_seen else None

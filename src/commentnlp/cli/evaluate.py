@@ -48,6 +48,7 @@ def evaluate_cli(
     data_arg: Optional[str] = typer.Argument(None, metavar="[DATA]", help="The labeled records (as --data)."),
     data: Optional[str] = typer.Option(None, "--data", "-d", help="Labeled records (LABELING.md): JSONL, or CSV with a text column (or message, comment, ... as label finds it) and a column per head; optionally .gz; '-' for stdin."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
+    text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text, as given to 'label' (default: text, or message, comment, ... as label finds it)."),
     as_json: bool = typer.Option(False, "--json", help="Print the full report as JSON."),
     batch_size: Optional[int] = typer.Option(None, "--batch-size", "-b", min=1, help=BATCH_SIZE_HELP),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
@@ -67,7 +68,7 @@ def evaluate_cli(
     if data is None:
         fail("give the labeled records: commentnlp evaluate my_test.csv (or --data my_test.csv)", 2)
     try:
-        records = read_labeled(data)  # before the model loads: a data error is told at once
+        records = read_labeled(data, text_field)  # before the model loads: a data error is told at once
     except (ValueError, FileNotFoundError) as exc:  # DataError is a ValueError
         fail(str(exc))
     if not records:  # it printed "0 records" (exit 0), and --baselines a raw scikit-learn message

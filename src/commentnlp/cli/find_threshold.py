@@ -19,6 +19,7 @@ def find_threshold_cli(
     head: str = typer.Option(..., "--head", help="Head, e.g. troll or intent."),
     label: str = typer.Option(..., "--label", help="Label, e.g. true or where_to_buy."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
+    text_field: Optional[str] = typer.Option(None, "--text-field", "-t", help="Field holding the comment text, as given to 'label' (default: text, or message, comment, ... as label finds it)."),
     write: bool = typer.Option(False, "--write", help="Save the best threshold in the model's config.json (a model directory; for a bundled model, use --output)."),
     output: Optional[str] = typer.Option(None, "--output", "-o", help="Save a copy of the model with the best threshold to this new directory (implies --write)."),
 ) -> None:
@@ -46,7 +47,7 @@ def find_threshold_cli(
              f"labels: {', '.join(clf.heads[head])}", 2)
     where = "stdin" if data == "-" else data  # as evaluate names it
     try:
-        records = [r for r in read_labeled(data) if r.get(head) is not None]
+        records = [r for r in read_labeled(data, text_field) if r.get(head) is not None]
     except DataError as exc:
         fail(str(exc))
     if not records:
