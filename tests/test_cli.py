@@ -743,3 +743,17 @@ def test_evaluate_and_find_threshold_read_the_text_field_label_was_given(tmp_pat
     result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir), "-t", "Message"])
     assert result.exit_code == 1 and f"{src}:2: no string 'Message' field (--text-field); its fields: ID, Hit Sentence" \
         in result.stderr
+
+
+def test_evaluate_names_the_heads_no_record_labels_and_fields_that_look_like_them(tmp_path, tiny_model_dir):
+    """A file labelling 'intent_label' and 'is_troll' was evaluated on style alone, without a word."""
+    src = tmp_path / "renamed.jsonl"
+    src.write_text("".join(json.dumps({"text": t, "style": "audience", "intent_label": i, "is_troll": False}) + "\n"
+                           for t, i in [("where can i buy it", "where_to_buy"), ("lol", "social")]))
+    result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir)])
+    assert result.exit_code == 0 and ("warning: no record labels intent, sentiment, troll: left out of the report "
+                                      "(a head is read from its own name: rename 'intent_label' to intent, "
+                                      "'is_troll' to troll)") in result.stderr
+    src.write_text(json.dumps({"text": "ok", "style": "audience", "intent": "social", "sentiment": "neutral",
+                               "troll": False}) + "\n")
+    assert "warning: no record labels" not in runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir)]).stderr

@@ -73,6 +73,7 @@ def evaluate_cli(
         fail(str(exc))
     if not records:  # it printed "0 records" (exit 0), and --baselines a raw scikit-learn message
         fail(f"{'stdin' if data == '-' else data} holds no records to evaluate")
+    _warn_of_unlabelled_heads(records)
     clf = load_classifier(model, device, None, backend=backend)
     try:
         _, predicted = predict_records(clf, records, batch_size)
@@ -105,3 +106,17 @@ def evaluate_cli(
                    + comparison_table(result["summary"], result["baselines"], result.get("intervals")))
     if compare:
         typer.echo("\n" + format_comparison(result["comparison"], model or "the bundled model"))
+
+
+def _warn_of_unlabelled_heads(records: list[dict]) -> None:
+    """Say which heads no record labels (they are left out of the report), naming fields that look like
+    them under another name (``intent_label``, ``is_troll``): they were dropped without a word."""
+    from ..schema import HEAD_NAMES
+
+    missing = [h for h in HEAD_NAMES if all(r.get(h) is None for r in records)]
+    if not missing:
+        return
+    fields = dict.fromkeys(k for r in records[:100] for k in r if isinstance(k, str) and k not in HEAD_NAMES)
+    alike = [f"{k!r} to {h}" for h in missing for k in fields if h in k.lower()]
+    typer.echo(f"warning: no record labels {', '.join(missing)}: left out of the report"
+               + (f" (a head is read from its own name: rename {', '.join(alike)})" if alike else ""), err=True)
