@@ -356,8 +356,9 @@ def write_config(model_dir: str | Path, config: ModelConfig) -> None:
 def model_fingerprint(model_dir: str | Path, with_ranges: bool = True) -> str:
     """A hash of what defines a model's forward pass (keys caches of derived graphs): its weights
     (``*.safetensors``, ``encoder/``'s too, and its ``encoder/config.json``), the settings of its
-    ``config.json`` that shape the graph, and its base encoder (the packaged one by version; one in a
-    local directory by its ``config.json`` and weights; a hub id by name).
+    ``config.json`` that shape the graph, and its base encoder's name. The base's own files are not
+    hashed: a Spark executor, which runs the graph shipped to it, may not have them (so replacing
+    the weights at a base's path under a saved model is not seen: retrain, or clear the cache).
 
     ``with_ranges=False`` leaves out the activation ranges, which only the int8 graph depends on.
     Loading a model asks for it several times (each graph, a label run's checkpoint): the files are
@@ -367,45 +368,21 @@ def model_fingerprint(model_dir: str | Path, with_ranges: bool = True) -> str:
     left_out = {TRAINING_TEXTS_NAME} if with_ranges else {TRAINING_TEXTS_NAME, ACTIVATION_RANGES_NAME}
     encoder = model_dir / ENCODER_DIR
     files = [p for p in sorted(model_dir.glob("*.safetensors")) if p.name not in left_out]
-    files += sorted(encoder.glob("*.safetensors")) + [encoder / CONFIG_NAME]
-    config = read_config(model_dir)
-    base = _base_files(config)
-    files = [p for p in [*files, *base] if p.is_file()]
+    files = [p for p in [*files, *sorted(encoder.glob("*.safetensors")), encoder / CONFIG_NAME] if p.is_file()]
     stamps = tuple((str(p), st.st_size, st.st_mtime_ns) for p in [model_dir / CONFIG_NAME, *files] for st in [p.stat()])
-    return _fingerprint(model_dir, tuple(files), stamps, _base_name(config))
-
-
-def _base_files(config: "ModelConfig") -> list[Path]:
-    """The files of a base encoder in a local directory that a model's forward pass reads (none for a
-    full fine-tune, which carries its encoder, for the packaged base, known by version, or a hub id)."""
-    if config.finetuning == "full" or config.base_model in _PACKAGED_ALIASES:
-        return []
-    path = Path(config.base_model).expanduser()
-    return [path / CONFIG_NAME, *sorted(path.glob("*.safetensors"))] if path.is_dir() else []
-
-
-def _base_name(config: "ModelConfig") -> str:
-    """A base encoder's name, the packaged one's with the version of its package."""
-    if config.finetuning != "full" and config.base_model in _PACKAGED_ALIASES:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            return f"{DEFAULT_BASE_MODEL}=={version(DEFAULT_BASE_MODEL)}"
-        except PackageNotFoundError:
-            return DEFAULT_BASE_MODEL
-    return config.base_model
+    return _fingerprint(model_dir, tuple(files), stamps)
 
 
 @functools.lru_cache(maxsize=32)
-def _fingerprint(model_dir: Path, files: tuple[Path, ...], stamps: tuple, base: str) -> str:
+def _fingerprint(model_dir: Path, files: tuple[Path, ...], stamps: tuple) -> str:
     """:func:`model_fingerprint` of these files, hashed (``stamps``, the files' sizes and times, key the cache)."""
     h = hashlib.sha256()
     config = read_config(model_dir)
-    h.update(json.dumps({"base": base, "heads": config.heads, "lora": config.lora, "finetuning": config.finetuning,
+    h.update(json.dumps({"base": config.base_model, "heads": config.heads, "lora": config.lora, "finetuning": config.finetuning,
                          "max_length": config.max_length, "num_layers": config.num_layers,
                          "pooling": config.pooling}).encode())
     for path in files:
-        h.update(str(path.relative_to(model_dir) if path.is_relative_to(model_dir) else path.name).encode())
+        h.update(str(path.relative_to(model_dir)).encode())
         try:
             with path.open("rb") as f:
                 for block in iter(functools.partial(f.read, 1 << 20), b""):
