@@ -59,6 +59,24 @@ def test_find_decision_threshold_sweeps_with_the_heads_other_thresholds_applied(
     assert with_threshold(saved, "product_question", None) == {"where_to_buy": 0.2}
 
 
+def test_a_labels_own_threshold_stays_unless_another_or_none_beats_it_by_the_minimum_gain():
+    """A threshold that beat none by less than 0.005 was reported as 'no better than none' and removed."""
+    values = ["a", "b"]
+    probs = np.array([[p, 1 - p] for p in (0.9, 0.8, 0.7, 0.62, 0.55, 0.48, 0.45, 0.3, 0.2, 0.1)])
+    y = np.array([0, 0, 0, 0, 1, 0, 1, 1, 1, 1])
+
+    def f1(threshold):
+        pred = apply_decision_thresholds(probs, values, {} if threshold is None else {"a": threshold})
+        return 2 * ((pred == 0) & (y == 0)).sum() / ((pred == 0).sum() + (y == 0).sum())
+
+    assert f1(0.475) > f1(None)  # its own beats none...
+    t, now, after = find_decision_threshold(probs, y, values, "a", min_gain=1.0, thresholds={"a": 0.475})
+    assert (t, now, after) == (0.475, pytest.approx(f1(0.475)), pytest.approx(f1(0.475)))  # ...by too little to move
+    assert find_decision_threshold(probs, y, values, "a", min_gain=1.0)[0] is None  # none stays none
+    t, now, after = find_decision_threshold(probs, y, values, "a", thresholds={"a": 0.85})  # a poor one is replaced
+    assert t is not None and after > now and after == pytest.approx(f1(t))
+
+
 def test_finalize_fits_decision_thresholds_on_the_threshold_set(tmp_path, tiny_model_dir):
     import shutil
 

@@ -382,6 +382,73 @@ def test_the_summary_warns_of_csv_cells_excel_runs_as_formulas(tmp_path, tiny_cl
         assert not any("formula" in n for n in label_file(src, tmp_path / out, tiny_classifier).notes)
 
 
+@pytest.mark.parametrize("encoding, texts", [("gbk", ["谢谢", "谢谢你"]), ("iso2022_jp", ["ありがとう"]), ("hz", ["谢谢你"]),
+                                             ("shift_jis", ["ありがとう"]), ("cp1252", ["merci à vous"])])
+def test_an_encoding_reads_every_line_of_a_file_in_it(tmp_path, tiny_classifier, encoding, texts):
+    """Read line by line with UTF-8 lines kept, GBK's 谢谢 (valid UTF-8 for лл) was labelled as лл, and
+    ISO-2022-JP and HZ, all ASCII bytes, were never decoded."""
+    src = tmp_path / "in.txt"
+    src.write_bytes("".join(t + "\n" for t in texts).encode(encoding))
+    assert label_file(src, tmp_path / "out.jsonl", tiny_classifier, encoding=encoding).labeled == len(texts)
+    assert [json.loads(line)["text"] for line in open(tmp_path / "out.jsonl", encoding="utf-8")] == texts
+
+
+def test_utf16_and_utf32_files_are_read_by_their_mark_and_a_contrary_encoding_is_refused(tmp_path, tiny_classifier):
+    """A lone surrogate in UTF-16 JSON lines failed the whole file (it was U+FFFD before); a UTF-32 file was
+    'UTF-16, not utf-32' and read as garbage without --encoding; --encoding utf-16-be read a little-endian file."""
+    import codecs
+
+    lone = tmp_path / "lone16.jsonl"
+    lone.write_bytes(codecs.BOM_UTF16_LE + '{"text": "great \ud83d"}\n{"text": "where to buy"}\n'
+                     .encode("utf-16-le", "surrogatepass"))
+    assert label_file(lone, tmp_path / "o1.jsonl", tiny_classifier).labeled == 2
+    wide = tmp_path / "u32.jsonl"
+    wide.write_bytes('{"text": "where can I buy it?"}\n'.encode("utf-32"))
+    for encoding in (None, "utf-32", "UTF-32LE"):
+        assert label_file(wide, tmp_path / "o2.jsonl", tiny_classifier, encoding=encoding).labeled == 1
+        assert json.loads((tmp_path / "o2.jsonl").read_text())["text"] == "where can I buy it?"
+    little = tmp_path / "u16.csv"
+    little.write_bytes("id,message\r\n1,où\r\n".encode("utf-16-le").join([codecs.BOM_UTF16_LE, b""]))
+    with pytest.raises(exports.InputError, match="starts with a UTF-16 byte-order mark, so it is UTF-16, not utf-16-be"):
+        label_file(little, tmp_path / "o3.csv", tiny_classifier, encoding="utf-16-be")
+    assert label_file(little, tmp_path / "o3.csv", tiny_classifier, encoding="utf-16-le").labeled == 1
+
+
+def test_a_json_document_read_with_an_encoding_keeps_a_byte_it_has_no_character_for_as_u_fffd(tmp_path, tiny_classifier):
+    """With --encoding cp1252, a document holding 0x81 (no cp1252 character) was refused whole, the message
+    saying to give --encoding."""
+    doc = tmp_path / "arr.json"
+    doc.write_bytes(json.dumps([{"text": "café"}, {"text": "where to buy XX"}], ensure_ascii=False, indent=1)
+                    .encode("cp1252").replace(b"XX", b"\x81"))
+    summary = label_file(doc, tmp_path / "out.jsonl", tiny_classifier, encoding="cp1252")
+    assert summary.labeled == 2 and "1 byte that cp1252 has no character for read as U+FFFD" in summary.notes
+    assert [json.loads(line)["text"] for line in open(tmp_path / "out.jsonl", encoding="utf-8")] == \
+        ["café", "where to buy \ufffd"]
+
+
+def test_lines_that_end_in_a_cr_alone_then_in_cr_lf_keep_their_numbers(tmp_path, tiny_classifier):
+    """Each CR LF after a first 64 KiB of CR-only lines became two line ends: errors named later lines."""
+    line = '{"text": "%s"}' % ("x" * 60)
+    src = tmp_path / "mixed.jsonl"
+    src.write_bytes(((line + "\r") * 1200 + (line + "\r\n") * 10 + "{bad\r\n" + line + "\r\n").encode())
+    summary = label_file(src, tmp_path / "out.jsonl", tiny_classifier)
+    assert (summary.total, summary.errors, summary.blank_lines) == (1212, 1, 0)
+    out = (tmp_path / "out.jsonl").read_text().splitlines()
+    assert json.loads(out[1210])["error"].startswith("line 1211: not valid JSON")
+
+
+def test_a_data_row_that_spells_a_field_at_another_delimiter_is_no_header(tmp_path, tiny_classifier):
+    """'2,alice,Question; body' split at ';' names 'body': it was taken for the header below a 'title'."""
+    src = tmp_path / "a.csv"
+    src.write_text("id,author,msg\n1,bob,hello there\n2,alice,Question; body\n3,carl,ok\n")
+    assert sniff_csv(io.BufferedReader(io.BytesIO(src.read_bytes()))) == ("utf-8-sig", ",")
+    summary = label_file(src, tmp_path / "out.jsonl", tiny_classifier, text_field="msg")
+    assert (summary.labeled, summary.errors) == (3, 0)
+    # one column: a comment that reads like the header is a comment
+    (tmp_path / "one.csv").write_text("comment\nlove it\ncomment\n")
+    assert label_file(tmp_path / "one.csv", tmp_path / "one.jsonl", tiny_classifier).labeled == 2
+
+
 def test_a_repeated_header_row_is_an_error_not_a_comment(tmp_path, tiny_classifier):
     """Two CSVs joined with `cat` labelled their second header 'id,message' as a comment."""
     src = tmp_path / "joined.csv"

@@ -125,22 +125,26 @@ def find_decision_threshold(probs: np.ndarray, y: np.ndarray, values: list[str],
     head's other ``thresholds`` (a model's ``decision_thresholds`` of that head) applied, as the
     model with it saved decides.
 
-    Returns ``(threshold or None, F1 with thresholds as given, F1 with the threshold found)``;
-    ``None`` when no threshold beats none for ``label`` by ``min_gain`` (a small dev set should not
-    move the decision); the last F1 is then that of no threshold for ``label``.
+    Returns ``(threshold or None, F1 with thresholds as given, F1 with the threshold returned)``. The
+    decision moves only for a gain of ``min_gain`` (a small dev set should not move it): the best
+    threshold when it beats both the label's current one (its own, if it has one) and none by that
+    much; else none, when none beats the current one by that much; else the current one.
     """
     j = list(values).index(label)
 
     def f1_at(t: float | None) -> float:
         return _f1(y, apply_decision_thresholds(probs, values, with_threshold(thresholds, label, t)), j)
 
-    now = f1_at((thresholds or {}).get(label))
+    current = (thresholds or {}).get(label)
+    now = f1_at(current)
     base = f1_at(None)
     best_t, best_f1 = None, base
     for t in np.round(np.arange(0.05, 0.951, 0.025), 3):
         f1 = f1_at(float(t))
         if f1 > best_f1 + 1e-9:
             best_t, best_f1 = float(t), f1
-    if best_t is None or best_f1 < base + min_gain:
-        return None, now, base
-    return best_t, now, best_f1
+    if best_t is not None and best_f1 >= max(base, now) + min_gain:
+        return best_t, now, best_f1
+    if current is not None and base < now + min_gain:  # removing it gains too little (or loses): it stays
+        return current, now, now
+    return None, now, base

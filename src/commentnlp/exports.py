@@ -181,7 +181,7 @@ def read_text_lines(stream: IO[bytes], on_blank: Callable[[int], None] | None = 
         try:
             yield Item(lineno, {"text": raw.decode("utf-8")})
         except UnicodeDecodeError as exc:
-            yield Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 (at byte {exc.start})")
+            yield _not_utf8(lineno, raw, exc)
 
 
 #: Deepest nesting of a record read: Python's JSON parser and writer recurse, and fail near 1,000 levels
@@ -202,12 +202,17 @@ def deeper_than(value: Any, limit: int = MAX_DEPTH) -> bool:
     return False
 
 
+def _not_utf8(lineno: int, raw: bytes, exc: UnicodeDecodeError) -> Item:
+    """The item of a line that is not UTF-8: its text with U+FFFD for the bad bytes, and where the first is."""
+    return Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 (at byte {exc.start})")
+
+
 def parse_jsonl_line(lineno: int, raw: bytes) -> Item:
     """One non-blank JSONL line as an :class:`Item`; a bad line carries its ``error`` and raw text."""
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Item(lineno, {"raw": raw.decode("utf-8", errors="replace")}, f"invalid UTF-8 (at byte {exc.start})")
+        return _not_utf8(lineno, raw, exc)
     try:
         record = json.loads(line)
     except json.JSONDecodeError as exc:
@@ -255,7 +260,8 @@ def _records_at(value: dict[str, Any], path: str, empty: bool = False) -> list[d
     return found if isinstance(found, list) and (found or empty) and all(isinstance(v, dict) for v in found) else None
 
 
-def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[list[Item], list[str]] | None:
+def read_json_documents(data: bytes, text_field: str | None = None, encoding: str | None = None,
+                        ) -> tuple[list[Item], list[str]] | None:
     """The records of JSON documents that are not JSON lines: an array of records (scrapers export
     comments as one), a record written over several lines, an API response listing records under
     ``data`` or ``items`` (its records are read; its other fields, such as ``paging``, are not
@@ -263,12 +269,20 @@ def read_json_documents(data: bytes, text_field: str | None = None) -> tuple[lis
     such responses, one after another or in an array, or records pretty-printed one after another
     (as ``jq`` writes them). Returns the records' items (errors name their position, ``item N``) and
     notes on what was read; None when ``data`` is none of these, JSON lines among them (it is then
-    read as JSON lines). ``text_field``: an object that has it is a record, not a response."""
+    read as JSON lines). ``text_field``: an object that has it is a record, not a response. A document
+    that is not UTF-8 is an :class:`InputError` naming the first bad byte, or, read from ``encoding``
+    (transcoded), one whose bytes that encoding has no character for become U+FFFD, a note says."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        if read_json_documents(data.decode("utf-8-sig", "replace").encode(), text_field) is None:
+        text = data.decode("utf-8-sig", "replace")
+        documents = read_json_documents(text.encode(), text_field)
+        if documents is None:
             return None  # JSON lines: the lines that are not UTF-8 say so
+        if encoding is not None:
+            bad = text.count("\ufffd") - data.decode("utf-8-sig", "surrogateescape").count("\ufffd")
+            return documents[0], [*documents[1], f"{plural(bad, 'byte')} that {encoding} has no character for "
+                                                 f"read as U+FFFD"]
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"the JSON document is not UTF-8 (line {line}, byte {exc.start}: "
                          f"{data[exc.start:exc.start + 1]!r}), and a document is read whole: save it as UTF-8, or name "
@@ -361,7 +375,7 @@ def _item(position: int, value: Any) -> Item:
     return Item(position, {"raw": value}, f"not a JSON object (got {type(value).__name__})", where="item")
 
 
-def json_documents(stream: IO[bytes], text_field: str | None = None,
+def json_documents(stream: IO[bytes], text_field: str | None = None, encoding: str | None = None,
                    ) -> tuple[tuple[list[Item], list[str]] | None, IO[bytes]]:
     """``(documents, stream)``: the records and notes of the JSON documents a peekable stream holds
     (:func:`holds_json_documents`, :func:`read_json_documents`), or None and a stream to read as
@@ -369,7 +383,7 @@ def json_documents(stream: IO[bytes], text_field: str | None = None,
     if not holds_json_documents(stream, text_field):
         return None, stream
     data = stream.read()
-    documents = read_json_documents(data, text_field)
+    documents = read_json_documents(data, text_field, encoding)
     return documents, stream if documents is not None else io.BufferedReader(io.BytesIO(data))  # type: ignore[return-value]
 
 
@@ -401,8 +415,6 @@ def _repair(value: str) -> tuple[str, bool]:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
 
 
-#: The byte-order marks of UTF-16 (little- and big-endian)
-UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 #: CSV field separators recognised in a header row: Excel writes ``;`` where the decimal mark is
 #: a comma, and tabs in its "Unicode Text" (UTF-16) export
@@ -438,8 +450,8 @@ def _sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, s
     "Unicode Text" write one, and read a UTF-8 file without one as the ANSI code page) and whether
     its first line is Excel's ``sep=X`` (which names the delimiter)."""
     head = stream.peek(1 << 16)[: 1 << 16]
-    encoding = "utf-16" if head[:2] in UTF16_BOMS else "utf-8-sig"
-    bom = encoding == "utf-16" or head.startswith(b"\xef\xbb\xbf")
+    encoding = bom_encoding(head) or "utf-8-sig"
+    bom = encoding != "utf-8-sig" or head.startswith(b"\xef\xbb\xbf")
     lines = _LINE_END.split(head.decode(encoding, errors="replace").lstrip("\ufeff"), MAX_PREAMBLE_ROWS + 1)
     excel = _EXCEL_SEP.fullmatch(lines[0])
     if excel:
@@ -448,9 +460,12 @@ def _sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, s
     split = {d: [next(csv.reader([line], delimiter=d), []) for line in top] for d in CSV_DELIMITERS}
     for i in range(len(top)):  # the header, maybe below a title (which may hold a comma), found as read_csv finds it
         for d in CSV_DELIMITERS:
-            row = split[d][i]
-            if (len(row) > 1 or i == 0) and all(len(row) > len(above) for above in split[d][:i]) \
-                    and is_header(row, text_field):
+            rows = split[d]
+            # below the first line, a data row split at another delimiter may spell a field's name ("...; body"):
+            # the row after a header has its width
+            following = next((row for row in rows[i + 1:-1] if row), None)  # the last line may be cut short
+            if _heads_rows_below(rows[i], rows[:i], functools.partial(is_header, text_field=text_field)) \
+                    and (i == 0 or following is None or len(following) == len(rows[i])):
                 return encoding, d, bom, False
     counts = [_QUOTED.sub("", lines[0]).count(d) for d in CSV_DELIMITERS]  # else the first row's most frequent
     return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", bom, False
@@ -549,7 +564,7 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             fixed.append(v)
             bad = bad or b
         record = dict(zip(header, fixed))
-        if fixed == named:  # files joined with their headers: that row is no comment
+        if fixed == named and len(named) > 1:  # files joined with their headers: that row is no comment
             yield Item(line, record, "a repeat of the header row (CSV files joined together?)")
         elif len(fixed) != len(header):
             record = {"raw": fixed}
@@ -585,14 +600,18 @@ def _header_further_down(reader, first: list[str], names_text: Callable[[list[st
             break
         read.append((start, row, None))
         start = reader.line_num + 1
-        # a header below a title: it names a text field and is wider than every row above it (a data
-        # row of a table whose header names none has that header's width, and never counts)
-        if len(row) > max([len(first), *(len(r) for _, r, _ in read[:-1] if r is not None)]) \
-                and names_text(row):
+        if _heads_rows_below(row, [first, *(r for _, r, _ in read[:-1] if r is not None)], names_text):
             if on_preamble:
                 on_preamble([first, *(r for _, r, _ in read[:-1] if r is not None)])
             return row, []
     return first, read
+
+
+def _heads_rows_below(row: list[str], above: list[list[str]], names_text: Callable[[list[str]], bool]) -> bool:
+    """Whether a CSV row is the header below the rows ``above`` it (a title, lines about a query): it names a
+    text field and is wider than every row above it (a data row of a table whose header names none has that
+    header's width, and never counts)."""
+    return len(row) > max(map(len, above), default=0) and names_text(row)
 
 
 def _unique_names(header: list[str]) -> list[str]:
@@ -1420,8 +1439,8 @@ def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
 def format_from_head(head: bytes) -> str:
     """The format of an input whose name does not tell (stdin, ``comments``, ``export.dat``), from its
     first bytes: JSON lines, or one JSON array, when its first character is ``{`` or ``[``; else CSV."""
-    if head[:2] in UTF16_BOMS:
-        head = head.decode("utf-16", "replace").encode()
+    if bom_encoding(head):
+        head = head.decode(bom_encoding(head), "replace").encode()
     return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[", b"") else "csv"
 
 
@@ -1451,32 +1470,59 @@ def check_encoding(encoding: str | None) -> None:
 
 def as_utf8(stream: IO[bytes], encoding: str | None, keep_utf16: bool = False) -> tuple[IO[bytes], bool]:
     """``(stream read as UTF-8, whether it had to be transcoded)``: from ``encoding`` when given, else
-    from UTF-16 when the (peekable) stream starts with its byte-order mark, unless ``keep_utf16`` (the
-    CSV reader decodes it itself); a UTF-8 stream is returned as it is."""
+    from UTF-16 or UTF-32 when the (peekable) stream starts with its byte-order mark, unless
+    ``keep_utf16`` (the CSV reader decodes UTF-16 itself); a UTF-8 stream is returned as it is. An
+    ``encoding`` that the stream's byte-order mark contradicts is an :class:`InputError`."""
+    mark = _mark_of(stream.peek(4)[:4])  # type: ignore[attr-defined]
+    marked = _READS_THE_MARK[mark][0] if mark is not None else None
     if encoding is None:
-        if keep_utf16 or stream.peek(2)[:2] not in UTF16_BOMS:  # type: ignore[attr-defined]
+        if marked is None or (keep_utf16 and marked == "utf-16"):
             return stream, False
-        encoding = "utf-16"
-    elif stream.peek(2)[:2] in UTF16_BOMS and not codecs.lookup(encoding).name.startswith("utf-16"):  # type: ignore[attr-defined]
-        raise InputError(f"the input starts with a UTF-16 byte-order mark, so it is UTF-16, not {encoding}: "
-                         "leave --encoding out (UTF-16 is read without it)")
-    elif codecs.lookup(encoding).name == "utf-8":
-        return stream, False
-    chunks = _utf8_lines(stream, encoding) if _ascii_based(encoding) else _utf8_chunks(stream, encoding)
-    return io.BufferedReader(ChunkStream(chunks), buffer_size=1 << 16), True  # type: ignore[arg-type]
+        encoding = marked
+    else:
+        given = codecs.lookup(encoding).name
+        if mark is not None and given not in _READS_THE_MARK[mark]:
+            raise InputError(f"the input starts with a {marked.upper()} byte-order mark, so it is {marked.upper()}, not "
+                             f"{encoding}: leave --encoding out ({marked.upper()} with its mark is read without it)")
+        if given == "utf-8":
+            return stream, False
+    chunks = _utf8_lines(stream, encoding) if _one_byte_a_character(encoding) else _utf8_chunks(stream, encoding)
+    return _buffered(chunks), True
 
 
-def _ascii_based(encoding: str) -> bool:
-    """Whether an encoding writes ASCII (and so a line's end) as ASCII does, one byte a character: cp1252,
-    latin-1, Shift JIS... (not UTF-16, UTF-32 or UTF-7)."""
-    name = codecs.lookup(encoding).name
-    return not name.startswith(("utf-16", "utf-32", "utf-7")) and "\n a".encode(encoding) == b"\n a"
+#: UTF-16 and UTF-32 byte-order marks, and the codec names that read each (a UTF-32 LE mark starts with UTF-16 LE's)
+_READS_THE_MARK = {codecs.BOM_UTF32_LE: ("utf-32", "utf-32-le"), codecs.BOM_UTF32_BE: ("utf-32", "utf-32-be"),
+                   codecs.BOM_UTF16_LE: ("utf-16", "utf-16-le"), codecs.BOM_UTF16_BE: ("utf-16", "utf-16-be")}
+
+
+def _mark_of(head: bytes) -> bytes | None:
+    """The UTF-16 or UTF-32 byte-order mark ``head`` starts with, or None."""
+    return next((mark for mark in _READS_THE_MARK if head.startswith(mark)), None)
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """``"utf-32"`` or ``"utf-16"`` when ``head`` starts with that byte-order mark, else None."""
+    mark = _mark_of(head)
+    return _READS_THE_MARK[mark][0] if mark is not None else None
+
+
+@functools.lru_cache(maxsize=32)
+def _one_byte_a_character(encoding: str) -> bool:
+    """Whether an encoding writes ASCII as ASCII and reads every byte as one character, whatever the bytes
+    around it (cp1252, latin-1, koi8-r...; not GBK, Shift JIS, ISO-2022-JP, UTF-16): only in such an encoding
+    is a line that reads as UTF-8 taken for UTF-8 (GBK's 谢谢 reads as UTF-8's лл)."""
+    probe = bytes(range(256)) + b"\x1b$B~{"
+    try:
+        return "\n a".encode(encoding) == b"\n a" and len(probe.decode(encoding, "surrogateescape")) == len(probe)
+    except (UnicodeError, LookupError):
+        return False
 
 
 def _utf8_lines(inner: IO[bytes], encoding: str) -> Iterator[bytes]:
-    """A byte stream in an ASCII-based encoding, line by line, as UTF-8; a line that already is UTF-8
-    (a file joined from two exports, one re-saved by Excel) is kept as it is, and a byte the
-    encoding cannot decode is kept too, so that its line is reported as not UTF-8 rather than changed."""
+    """A byte stream in a one-byte-a-character encoding (:func:`_one_byte_a_character`), line by line, as
+    UTF-8; a line that already is UTF-8 (a file joined from two exports, one re-saved by Excel) is kept as
+    it is, and a byte the encoding has no character for is kept too, so that its line is reported as not
+    UTF-8 rather than changed."""
     for line in inner:
         if line.isascii():
             yield line
@@ -1490,12 +1536,17 @@ def _utf8_lines(inner: IO[bytes], encoding: str) -> Iterator[bytes]:
 
 
 def _utf8_chunks(inner: IO[bytes], encoding: str) -> Iterator[bytes]:
-    """A byte stream in another encoding (UTF-16...), chunk by chunk, as UTF-8; a byte it cannot decode
-    is kept, so that its line is reported as not UTF-8 rather than changed."""
-    decoder = codecs.getincrementaldecoder(encoding)(errors="surrogateescape")
+    """A byte stream in another encoding (UTF-16, GBK...), chunk by chunk, as UTF-8; what it cannot decode
+    (a lone UTF-16 surrogate, a file cut mid-character) becomes U+FFFD."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     while chunk := inner.read(1 << 16):
-        yield decoder.decode(chunk).encode("utf-8", "surrogateescape")
-    yield decoder.decode(b"", final=True).encode("utf-8", "surrogateescape")
+        yield decoder.decode(chunk).encode("utf-8", "surrogatepass")
+    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
+
+
+def _buffered(chunks: Iterable[bytes]) -> IO[bytes]:
+    """Byte chunks as a buffered, peekable stream."""
+    return io.BufferedReader(ChunkStream(chunks), buffer_size=1 << 16)  # type: ignore[arg-type]
 
 
 class ChunkStream(io.RawIOBase):
@@ -1553,12 +1604,25 @@ def readable(stream: IO[bytes], fmt: str, name: str, *, encoding: str | None = N
 def lines_ending_in_cr(stream: IO[bytes]) -> tuple[IO[bytes], bool]:
     """``(stream, whether its lines end in a CR alone)``: a peekable stream whose first 64 KiB hold a
     carriage return and no line feed (an old Mac's text, Excel's "CSV (Macintosh)") read with line
-    feeds for them, so that its lines are lines; else the stream as it is."""
+    feeds for them, so that its lines are lines (a CR LF further on stays one line's end); else the stream
+    as it is."""
     head = stream.peek(1 << 16)[: 1 << 16]  # type: ignore[attr-defined]
     if b"\r" not in head or b"\n" in head:
         return stream, False
-    chunks = (chunk.replace(b"\r", b"\n") for chunk in iter(functools.partial(stream.read, 1 << 16), b""))
-    return io.BufferedReader(ChunkStream(chunks), buffer_size=1 << 16), True  # type: ignore[arg-type]
+    return _buffered(_cr_as_lf(stream)), True
+
+
+def _cr_as_lf(stream: IO[bytes]) -> Iterator[bytes]:
+    """A stream's bytes with each line end, CR LF or a CR alone, as an LF (a CR that ends a chunk waits for
+    the next one's first byte)."""
+    held = b""
+    while chunk := stream.read(1 << 16):
+        chunk, held = held + chunk, b""
+        if chunk.endswith(b"\r"):
+            chunk, held = chunk[:-1], b"\r"
+        yield chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if held:
+        yield b"\n"
 
 
 def is_tab_separated_table(stream: IO[bytes], text_field: str | None) -> bool:
@@ -1716,7 +1780,7 @@ def label_file(
         else:  # with workers, JSONL lines are parsed there: this process only reads, runs the model and writes
             delimiter = ","
             reader = jsonl_lines if workers else read_jsonl  # type: ignore[assignment]
-            documents, stream = json_documents(stream, text_field)  # an array, a pretty-printed record, API responses
+            documents, stream = json_documents(stream, text_field, encoding)  # an array, a pretty-printed record, API responses
             if documents is not None:
                 items, notes = documents
                 summary.notes.extend(notes)

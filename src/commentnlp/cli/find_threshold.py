@@ -115,8 +115,10 @@ def _sweep_result(current: dict[str, float], label: str, t: float | None, now: f
     """What the sweep found: the model's F1 now (with its thresholds), then the best threshold's,
     both as `evaluate` reports them for the model saved with it."""
     how = ("its thresholds: " + ", ".join(f"{name} {score}" for name, score in current.items())) if current else "argmax"
+    if t is not None and t == current.get(label):
+        return f"F1 {now:.3f} now ({how}); its {label} threshold stays: no other, nor none, does better by 0.005"
     if t is not None:
         return f"F1 {now:.3f} now ({how}); best threshold {t} gives F1 {after:.3f}"
     if label in current:  # saving it removes the label's threshold
-        return f"F1 {now:.3f} now ({how}); no threshold does better than none, which gives F1 {after:.3f}"
+        return f"F1 {now:.3f} now ({how}); removing its {label} threshold gives F1 {after:.3f}"
     return f"F1 {now:.3f} now ({how}); no threshold does better"
