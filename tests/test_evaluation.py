@@ -103,16 +103,16 @@ def test_evaluate_reads_records_as_it_reads_a_file(tiny_classifier, tmp_path):
     rows.append({"text": " \u200b", "intent": "social"})
     path = tmp_path / "same.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    with pytest.warns(UserWarning, match=r"^1 record with an empty text left out \(record 24\)"):
+    with pytest.warns(UserWarning, match=r"^1 record with an empty text left out \(records\[24\]\)"):
         result = evaluate(tiny_classifier, rows, confidence_intervals=True, check_seen=False)
     with pytest.warns(UserWarning, match="1 record with an empty text left out"):
         assert result == evaluate(tiny_classifier, path, confidence_intervals=True, check_seen=False)
     assert result["n"] == 24 and result["heads"]["troll"]["per_class"]["true"]["support"] == 18
     assert result["heads"]["intent"]["per_class"]["where_to_buy"]["support"] == 8
     assert result["heads"]["sentiment"]["per_class"]["positive"]["support"] == 24
-    with pytest.raises(DataError, match="^record 1: 'maybe' is not a valid 'troll' label"):
+    with pytest.raises(DataError, match=r"^records\[1\]: 'maybe' is not a valid 'troll' label"):
         evaluate(tiny_classifier, [rows[0], {**rows[1], "troll": "maybe"}])
-    with pytest.raises(DataError, match="^record 0: a record needs a string 'text'"):
+    with pytest.raises(DataError, match=r"^records\[0\]: a record needs a string 'text'"):
         evaluate(tiny_classifier, [{"body_html": "<p>hi</p>", "intent": "social"}])
     with pytest.raises(DataError, match="^the records: no record labels any head"):
         evaluate(tiny_classifier, [{"text": "hi", "labels": {"intent": "social"}}])
@@ -132,5 +132,5 @@ def test_evaluate_predictions_reads_gold_labels_as_a_file_does():
                                  "troll_true_f1": 1.0}
     assert result["intervals"]["troll_true_f1"] == {"low": 1.0, "high": 1.0}
     assert compare_predictions(records, predicted, predicted, heads)["where_to_buy_f1"]["model"] == 1.0
-    with pytest.raises(DataError, match="^record 1: 'banana' is not a valid 'intent' label"):
+    with pytest.raises(DataError, match=r"^records\[1\]: 'banana' is not a valid 'intent' label"):
         evaluate_labels([records[0], {"intent": "banana"}], predicted, heads)

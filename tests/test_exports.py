@@ -129,8 +129,12 @@ def test_label_records_takes_a_model_as_classify_does(tiny_model_dir, tiny_class
 
 def test_a_text_of_invisible_characters_only_is_empty():
     # zero-width spaces, half an emoji: nothing the model reads, labelled social/amplify as if a comment
-    for text in ("\u200b\u200b", " \ufeff\u200d ", "\ud83d", "&#8203;", "\\u200b", "&nbsp;"):  # as normalize reads them
+    # and characters that print as nothing though normalize keeps them: a Hangul filler (a "blank" comment's trick),
+    # the blank braille pattern, a tag space (each was labelled social)
+    for text in ("\u200b\u200b", " \ufeff\u200d ", "\ud83d", "&#8203;", "\\u200b", "&nbsp;", "\u3164", "\u2800 \u3164",
+                 "\U000e0020", "\u115f\u034f"):
         assert text_of({"message": text}) == (None, "'message' is empty (only invisible characters)")
+    assert text_of({"message": "ok\u3164"}) == ("ok\u3164", None)
     assert text_of({"message": " \t"}) == (None, "'message' is empty")
     assert text_of({"message": "\u200bok"}) == ("\u200bok", None) and text_of({"message": "😍"}) == ("😍", None)
     assert text_of({"message": "&amp;"}) == ("&amp;", None) and text_of({"message": " \\o/"}) == (" \\o/", None)

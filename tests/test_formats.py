@@ -59,6 +59,8 @@ def test_an_input_whose_name_does_not_tell_is_read_by_its_first_bytes(tmp_path, 
     (tmp_path / "comments").write_text('\ufeff{"text": "hi"}\n')
     summary = label_file(tmp_path / "comments", tmp_path / "out", tiny_classifier)
     assert summary.labeled == 1 and "read as JSON lines" in summary.notes[0]
+    (tmp_path / "d.dat").write_bytes(gzip.compress(b'{"text": "hi"}\n{"text": "where to buy"}\n'))  # gzipped, as stdin
+    assert label_file(tmp_path / "d.dat", tmp_path / "d.jsonl", tiny_classifier).labeled == 2
 
 
 def test_a_text_file_is_one_comment_per_line_labelled_as_json_lines(tmp_path, tiny_classifier):
@@ -458,6 +460,10 @@ def test_a_repeated_header_row_is_an_error_not_a_comment(tmp_path, tiny_classifi
     rows = list(csv.DictReader(open(tmp_path / "joined.labeled.csv", encoding="utf-8", newline="")))
     assert [r["id"] for r in rows] == ["1", "id", "2"] and rows[1]["style"] == ""
     assert rows[1]["error"] == "line 3: a repeat of the header row (CSV files joined together?)"
+    # Excel's "CSV UTF-8" starts each file with a byte-order mark: the second one's header was labelled spam
+    src.write_bytes("\ufeffid,message\r\n1,hello\r\n".encode() + "\ufeffid,message\r\n2,where to buy\r\n".encode())
+    summary = label_file(src, tmp_path / "bom.jsonl", tiny_classifier)
+    assert (summary.labeled, dict(summary.reasons)) == (2, {"a repeat of the header row": 1})
 
 
 def test_a_json_error_names_its_column_once():

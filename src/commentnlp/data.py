@@ -51,11 +51,11 @@ def labeled_records(rows: Iterable[Mapping[str, Any]], text_field: str | None = 
     as :func:`read_labeled` reads a file's: the text from an export's field where ``text`` is
     missing (``message``, ...), labels read as LABELING.md says (troll ``"yes"`` -> ``"true"``,
     ``"Where to buy"`` -> ``where_to_buy``), records with an empty or blank text left out with a
-    warning. A :class:`DataError` names the record as ``record N``, N its index (from 0)."""
+    warning. A :class:`DataError` names the record by its index, ``records[N]``."""
     empty: list[str] = []
     keep = _unless_blank(empty, text_field)
     records = [r for n, row in enumerate(rows)
-               if (r := keep(f"record {n}", dict(row) if isinstance(row, Mapping) else row)) is not None]
+               if (r := keep(f"records[{n}]", dict(row) if isinstance(row, Mapping) else row)) is not None]
     _warn_blank(empty)
     _check_some_head_labelled(records, "the records")
     return records
@@ -64,12 +64,12 @@ def labeled_records(rows: Iterable[Mapping[str, Any]], text_field: str | None = 
 def gold_labels(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` with their labels validated and normalised as :func:`read_labeled` reads a file's,
     none left out and no text needed (predictions aligned with them stay aligned); a
-    :class:`DataError` names the record as ``record N``, N its index (from 0)."""
+    :class:`DataError` names the record by its index, ``records[N]``."""
     out = []
     for n, row in enumerate(rows):
         if not isinstance(row, Mapping):
-            raise DataError(f"record {n}: a record is a mapping of its fields, not {type(row).__name__}")
-        out.append(_with_labels(f"record {n}", row))
+            raise DataError(f"records[{n}]: a record is a mapping of its fields, not {type(row).__name__}")
+        out.append(_with_labels(f"records[{n}]", row))
     return out
 
 

@@ -185,7 +185,7 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_s
 
     Records are validated and normalised as a file's are (:func:`~commentnlp.data.labeled_records`:
     the text from an export's field, labels as LABELING.md reads them, an empty text left out with
-    a warning); an invalid one is a :class:`~commentnlp.data.DataError` naming it ``record N``.
+    a warning); an invalid one is a :class:`~commentnlp.data.DataError` naming it by its index, ``records[N]``.
     ``text_field`` names the field that holds the comment, as ``label``'s does (e.g. ``"Hit Sentence"``).
 
     Returns ``{"n", "heads", "summary"}`` and, with ``confidence_intervals=True``,

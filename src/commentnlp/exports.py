@@ -564,7 +564,8 @@ def read_csv(stream: IO[bytes], on_blank: Callable[[int], None] | None = None,
             fixed.append(v)
             bad = bad or b
         record = dict(zip(header, fixed))
-        if fixed == named and len(named) > 1:  # files joined with their headers: that row is no comment
+        if len(named) > 1 and [fixed[0].lstrip("\ufeff"), *fixed[1:]] == named:  # files joined with their headers
+            # (Excel's "CSV UTF-8" starts each with a byte-order mark): that row is no comment
             yield Item(line, record, "a repeat of the header row (CSV files joined together?)")
         elif len(fixed) != len(header):
             record = {"raw": fixed}
@@ -1729,6 +1730,10 @@ def label_file(
         in_fmt, in_gz = detect_format(input_path, input_format)
         raw, stream = open_input(input_path, in_gz, in_fmt)
         if input_format == "auto" and not names_a_format(input_path, readable=True):  # a CSV as export.dat was
+            if not in_gz and stream.peek(2)[:2] == b"\x1f\x8b":  # gzipped, as stdin is found to be
+                raw.close()
+                in_gz = True
+                raw, stream = open_input(input_path, in_gz, in_fmt)
             in_fmt = format_from_head(stream.peek(1 << 12)[: 1 << 12])  # 'not valid JSON' on every line
             summary.notes.append(f"read as {'JSON lines' if in_fmt == 'jsonl' else 'CSV'}, as its first bytes show "
                                  f"(its name does not say; --format names it)")
