@@ -450,6 +450,33 @@ def test_find_threshold_writes_config(tmp_path, tiny_model_dir):
     assert "error: 'True' is not a label of troll (did you mean 'true'?); labels: false, true" in result.output
 
 
+def test_a_copy_of_a_model_leaves_out_what_its_links_to_outside_name(tmp_path, tiny_model_dir):
+    """A downloaded model's `notes.txt -> ~/.aws/credentials` and `extra -> ~` were copied into the 'tuned' copy
+    find-threshold -o writes (and into Spark's archive): the secret travelled with the model."""
+    import shutil
+
+    from commentnlp.serialization import model_files
+
+    secret = tmp_path / "secret"
+    secret.mkdir()
+    (secret / "creds").write_text("AWS_SECRET=abc123")
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    (model / "notes.txt").symlink_to(secret / "creds")
+    (model / "extra").symlink_to(secret)
+    (model / "card.md").symlink_to(model / "README.md")  # a link within the model is the model's
+    files, left_out = model_files(model)
+    assert left_out == ["extra/", "notes.txt"] and Path("card.md") in files and Path("config.json") in files
+    data = tmp_path / "dev.jsonl"
+    data.write_text("".join(json.dumps({"text": f"text {i}", "troll": i % 3 == 0}) + "\n" for i in range(120)))
+    result = runner.invoke(app, ["find-threshold", "--model", str(model), "--data", str(data), "--head", "troll",
+                                 "--label", "true", "-o", str(tmp_path / "copy")])
+    assert result.exit_code == 0 and "warning: not copied: extra/, notes.txt (links to outside the model)" in result.stderr
+    copied = {p.relative_to(tmp_path / "copy") for p in (tmp_path / "copy").rglob("*")}
+    assert Path("notes.txt") not in copied and Path("extra") not in copied and Path("config.json") in copied
+    assert "AWS_SECRET" not in "".join(p.read_text(errors="replace") for p in (tmp_path / "copy").rglob("*") if p.is_file())
+
+
 def model_with_thresholds(tmp_path, tiny_model_dir, thresholds, **settings):
     """A copy of the tiny model with these decision thresholds (and other config settings)."""
     from commentnlp.serialization import read_config, write_config

@@ -38,6 +38,7 @@ from .schema import HEADS, THREAD_POSITIONS
 from .validation import did_you_mean, is_number, is_whole
 
 __all__ = [
+    "model_files",
     "ModelConfig",
     "ModelLoadError",
     "DEFAULT_BASE_MODEL",
@@ -351,6 +352,27 @@ def write_config(model_dir: str | Path, config: ModelConfig) -> None:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(config.to_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+def model_files(model_dir: str | Path) -> tuple[list[Path], list[str]]:
+    """``(files, left_out)`` of a model directory, to copy or ship: its regular files, relative to it, and the
+    links it holds to files or folders outside it, which are left out (a downloaded model's link to a
+    secret, or to the home folder, was copied into a "tuned" copy and into Spark's archive)."""
+    root = Path(model_dir).resolve()
+    files: list[Path] = []
+    left_out: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):  # a linked folder is listed, not walked into
+        here = Path(dirpath)
+        for name in sorted(dirnames):  # one linked within the model is walked as itself
+            if (here / name).is_symlink() and not (here / name).resolve().is_relative_to(root):
+                left_out.append(str((here / name).relative_to(root)) + "/")
+        for name in sorted(filenames):
+            path = here / name
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                left_out.append(str(path.relative_to(root)))
+            elif path.is_file():
+                files.append(path.relative_to(root))
+    return sorted(files), sorted(left_out)
 
 
 def model_fingerprint(model_dir: str | Path, with_ranges: bool = True) -> str:

@@ -264,7 +264,7 @@ def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
     """Zip a model directory (plus its ONNX graphs) once per process: ``(archive, fingerprint, has_graph)``."""
     from .backends import build_onnx, onnx_available
     from .classifier import ONNX_GRAPHS, resolve_backend
-    from .serialization import model_fingerprint
+    from .serialization import model_files, model_fingerprint
 
     fingerprint = model_fingerprint(model_dir)
     kind = resolve_backend(backend, "cpu")
@@ -277,9 +277,8 @@ def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
         archive = _staging_root() / f"commentnlp-model-{fingerprint}-{kind}.zip"
         part = archive.with_suffix(".part")
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as z:
-            for path in sorted(model_dir.rglob("*")):
-                if path.is_file():
-                    z.write(path, path.relative_to(model_dir).as_posix())
+            for path in model_files(model_dir)[0]:  # not what a link to outside it names
+                z.write(model_dir / path, path.as_posix())
             for graph in graphs:  # under build_onnx's own key (the fp32 graph's leaves activation ranges out)
                 z.write(graph, f"{_GRAPH_DIR}/{graph.parent.name}/{graph.name}")
         os.replace(part, archive)

@@ -29,7 +29,7 @@ def find_threshold_cli(
     from ..calibration import find_decision_threshold, with_threshold
     from ..data import DataError, read_labeled
     from ..model_card import model_card
-    from ..serialization import BUNDLED_MODELS, bundled_model_at, read_config, write_config
+    from ..serialization import BUNDLED_MODELS, bundled_model_at, model_files, read_config, write_config
 
     if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
         fail(f"--output {output} already exists; give a new directory for the copy of the model")
@@ -73,10 +73,15 @@ def find_threshold_cli(
         target = clf.model_dir
         if output:
             target = Path(output)
+            files, left_out = model_files(clf.model_dir)
             try:
-                shutil.copytree(clf.model_dir, target, dirs_exist_ok=True)
+                for path in files:
+                    (target / path).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(clf.model_dir / path, target / path)
             except OSError as exc:
                 fail(f"cannot copy the model to {target}: {exc.strerror or exc}")
+            if left_out:
+                typer.echo(f"warning: not copied: {', '.join(left_out)} (links to outside the model)", err=True)
         config = read_config(target)
         earlier = config.decision_thresholds.get(head, {}).get(label)
         if earlier == t and not output:  # it said "saved" though nothing changed
