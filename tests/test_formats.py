@@ -414,6 +414,11 @@ def test_utf16_and_utf32_files_are_read_by_their_mark_and_a_contrary_encoding_is
     with pytest.raises(exports.InputError, match="starts with a UTF-16 byte-order mark, so it is UTF-16, not utf-16-be"):
         label_file(little, tmp_path / "o3.csv", tiny_classifier, encoding="utf-16-be")
     assert label_file(little, tmp_path / "o3.csv", tiny_classifier, encoding="utf-16-le").labeled == 1
+    # no mark at all: a NUL in every other byte came back in every cell, exit 0, with no word
+    little.write_bytes("id,message\r\n1,where to buy\r\n".encode("utf-16-le"))
+    with pytest.raises(exports.InputError, match="is UTF-16 without a byte-order mark .*name it: --encoding utf-16-le"):
+        label_file(little, tmp_path / "o4.csv", tiny_classifier)
+    assert label_file(little, tmp_path / "o4.csv", tiny_classifier, encoding="utf-16-le").labeled == 1
 
 
 def test_a_json_document_read_with_an_encoding_keeps_a_byte_it_has_no_character_for_as_u_fffd(tmp_path, tiny_classifier):

@@ -1589,6 +1589,8 @@ def readable(stream: IO[bytes], fmt: str, name: str, *, encoding: str | None = N
     if fmt == "xlsx":
         stream, notes = xlsx_as_csv(stream, sheet, name, text_field)
         return stream, "csv", notes, True
+    if encoding is None:
+        _not_utf16_without_its_mark(stream.peek(1 << 10)[: 1 << 10], name)  # type: ignore[attr-defined]
     stream, transcoded = as_utf8(stream, encoding, keep_utf16=fmt == "csv")
     notes = []
     if fmt in ("jsonl", "txt"):  # a CSV reader reads such lines itself
@@ -1600,6 +1602,17 @@ def readable(stream: IO[bytes], fmt: str, name: str, *, encoding: str | None = N
         return stream, "csv", [*notes, "read as a tab-separated table (as Excel saves \"Unicode Text\"): its first "
                                           "line is a header that names the text column"], transcoded
     return stream, fmt, notes, transcoded
+
+
+def _not_utf16_without_its_mark(head: bytes, name: str) -> None:
+    """An :class:`InputError` for text that is UTF-16 with no byte-order mark (every other byte a NUL, as
+    some tools write it): read as UTF-8 it came back with NULs in every cell, with no word."""
+    if len(head) < 8 or bom_encoding(head):
+        return
+    for zeros, endian in ((head[1::2], "le"), (head[0::2], "be")):
+        if zeros.count(0) > 0.9 * len(zeros) and head.count(0) < 0.6 * len(head):
+            raise InputError(f"cannot read {name}: it is UTF-16 without a byte-order mark (a NUL in every other "
+                             f"byte); name it: --encoding utf-16-{endian}")
 
 
 def lines_ending_in_cr(stream: IO[bytes]) -> tuple[IO[bytes], bool]:
