@@ -415,7 +415,6 @@ def _repair(value: str) -> tuple[str, bool]:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace"), True
 
 
-
 #: CSV field separators recognised in a header row: Excel writes ``;`` where the decimal mark is
 #: a comma, and tabs in its "Unicode Text" (UTF-16) export
 CSV_DELIMITERS = (",", ";", "\t", "|")
@@ -432,8 +431,8 @@ _EXCEL_SEP = re.compile(r"sep=([^\r\n])\r?")
 
 def sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, str]:
     """``(encoding, delimiter)`` of a CSV byte stream, from the bytes it starts with (peeked, not
-    consumed, so ``stream`` must have ``peek``: an open file, gzip or stdin does). UTF-16 when it
-    starts with a UTF-16 byte-order mark, else UTF-8 (with or without one); the delimiter is the one
+    consumed, so ``stream`` must have ``peek``: an open file, gzip or stdin does). UTF-16 or UTF-32 when
+    it starts with that byte-order mark, else UTF-8 (with or without one); the delimiter is the one
     of :data:`CSV_DELIMITERS` that splits one of the first rows into a header (:func:`is_header`,
     naming ``text_field``; a title may stand above it), else the one found most often outside quotes
     in the first row (a comma when none is)."""
@@ -458,13 +457,14 @@ def _sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, s
         return encoding, excel.group(1), bom, True
     top = lines[:MAX_PREAMBLE_ROWS + 1]
     split = {d: [next(csv.reader([line], delimiter=d), []) for line in top] for d in CSV_DELIMITERS}
+    names_text = functools.partial(is_header, text_field=text_field)
     for i in range(len(top)):  # the header, maybe below a title (which may hold a comma), found as read_csv finds it
         for d in CSV_DELIMITERS:
             rows = split[d]
             # below the first line, a data row split at another delimiter may spell a field's name ("...; body"):
             # the row after a header has its width
             following = next((row for row in rows[i + 1:-1] if row), None)  # the last line may be cut short
-            if _heads_rows_below(rows[i], rows[:i], functools.partial(is_header, text_field=text_field)) \
+            if _heads_rows_below(rows[i], rows[:i], names_text) \
                     and (i == 0 or following is None or len(following) == len(rows[i])):
                 return encoding, d, bom, False
     counts = [_QUOTED.sub("", lines[0]).count(d) for d in CSV_DELIMITERS]  # else the first row's most frequent
