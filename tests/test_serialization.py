@@ -144,6 +144,7 @@ def _copy(src, dst):
 
 @pytest.mark.parametrize("damage,message", [
     (lambda d: (d / "config.json").unlink(), "config.json is missing"),
+    (lambda d: (shutil.rmtree(d), d.write_text("{}")), "is a file, not a model directory"),  # said "not found"
     (lambda d: (d / "config.json").write_text("{not json"), "not valid JSON"),
     (lambda d: (d / "heads.safetensors").unlink(), "heads.safetensors is missing"),
     (lambda d: (d / "adapter.safetensors").write_bytes(b"\x00" * 10), "cannot read"),

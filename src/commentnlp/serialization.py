@@ -247,6 +247,9 @@ def base_load_error(name: str, exc: Exception) -> ModelLoadError:
 def read_config(model_dir: str | Path) -> ModelConfig:
     """Read and validate ``config.json`` of a model directory."""
     model_dir = Path(model_dir)
+    if model_dir.is_file():  # --model export.jsonl said "not found"
+        raise ModelLoadError(f"{model_dir} is a file, not a model directory (a folder holding config.json and "
+                             "the weights, as `commentnlp train` saves it)")
     if not model_dir.is_dir():
         raise ModelLoadError(f"model directory not found: {model_dir}")
     path = model_dir / CONFIG_NAME
