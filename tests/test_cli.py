@@ -784,3 +784,20 @@ def test_evaluate_names_the_heads_no_record_labels_and_fields_that_look_like_the
     src.write_text(json.dumps({"text": "ok", "style": "audience", "intent": "social", "sentiment": "neutral",
                                "troll": False}) + "\n")
     assert "warning: no record labels" not in runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir)]).stderr
+
+
+def test_evaluate_tells_a_wrong_second_model_or_training_file_before_running_the_first(tmp_path, tiny_model_dir,
+                                                                                       monkeypatch):
+    """--compare nope and --train-data nope.jsonl failed only after the first model had labelled every record."""
+    import commentnlp.evaluation as evaluation
+
+    def never(*args, **kwargs):
+        raise AssertionError("the first model ran")
+
+    monkeypatch.setattr(evaluation, "predict_records", never)
+    src = tmp_path / "gold.jsonl"
+    src.write_text(json.dumps({"text": "where can i buy it", "intent": "where_to_buy"}) + "\n")
+    for extra, error in ((["--compare", "nope"], "model directory not found: nope"),
+                         (["--baselines", "--train-data", "nope.jsonl"], "data file not found: nope.jsonl")):
+        result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir), *extra])
+        assert result.exit_code == 1 and error in result.stderr and "first model ran" not in result.output

@@ -75,7 +75,10 @@ def evaluate_cli(
         fail(f"{'stdin' if data == '-' else data} holds no records to evaluate")
     _warn_of_unlabelled_heads(records)
     clf = load_classifier(model, device, None, backend=backend)
+    # the second model and the baselines' data before the first model runs: a wrong name is told at once
+    other_clf = load_classifier(compare, device, None, backend=backend) if compare else None
     try:
+        train = gather(train_data) if baselines and train_data else None
         _, predicted = predict_records(clf, records, batch_size)
         result = evaluate_predictions(records, predicted, clf.heads, confidence_intervals=ci)
         seen = seen_in_training(clf, [r["text"] for r in records])
@@ -84,12 +87,11 @@ def evaluate_cli(
         if baselines:
             from ..baselines import baseline_training_records, run_baselines
 
-            train = gather(train_data) if train_data else baseline_training_records(clf.config)
+            train = train if train_data else baseline_training_records(clf.config)
             if not train:
                 fail(f"no training records for the baselines in {', '.join(train_data or ['the model data'])}")
             result["baselines"] = run_baselines(train, records, reference=predicted if ci else None)
-        if compare:
-            other_clf = load_classifier(compare, device, None, backend=backend)
+        if other_clf is not None:
             seen_in_training(other_clf, [r["text"] for r in records])  # a warning if it was trained on them
             _, other = predict_records(other_clf, records, batch_size)
             result["comparison"] = {"other": compare, "figures": compare_predictions(records, predicted, other, clf.heads)}
