@@ -768,7 +768,7 @@ def test_evaluate_and_find_threshold_read_the_text_field_label_was_given(tmp_pat
                                  "--label", "true", "--text-field", "Hit Sentence"])
     assert result.exit_code == 0 and result.stdout.startswith("troll=true: F1 ")
     result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir), "-t", "Message"])
-    assert result.exit_code == 1 and f"{src}:2: no string 'Message' field (--text-field); its fields: ID, Hit Sentence" \
+    assert result.exit_code == 1 and f"{src}:2: no string 'Message' field; its fields: ID, Hit Sentence" \
         in result.stderr
 
 
@@ -778,7 +778,7 @@ def test_evaluate_names_the_heads_no_record_labels_and_fields_that_look_like_the
     src.write_text("".join(json.dumps({"text": t, "style": "audience", "intent_label": i, "is_troll": False}) + "\n"
                            for t, i in [("where can i buy it", "where_to_buy"), ("lol", "social")]))
     result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir)])
-    assert result.exit_code == 0 and ("warning: no record labels intent, sentiment, troll: left out of the report "
+    assert result.exit_code == 0 and ("warning: no record labels intent, sentiment, troll: left out of the figures "
                                       "(a head is read from its own name: rename 'intent_label' to intent, "
                                       "'is_troll' to troll)") in result.stderr
     src.write_text(json.dumps({"text": "ok", "style": "audience", "intent": "social", "sentiment": "neutral",

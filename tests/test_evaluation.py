@@ -134,3 +134,42 @@ def test_evaluate_predictions_reads_gold_labels_as_a_file_does():
     assert compare_predictions(records, predicted, predicted, heads)["where_to_buy_f1"]["model"] == 1.0
     with pytest.raises(DataError, match=r"^records\[1\]: 'banana' is not a valid 'intent' label"):
         evaluate_labels([records[0], {"intent": "banana"}], predicted, heads)
+
+
+def test_evaluate_reads_a_dataframe_its_empty_cells_and_warns_of_unlabelled_heads_as_the_cli(tiny_classifier):
+    """A DataFrame was iterated for its column names ('this line is a string'); its empty text cell (NaN) was
+    an error where the CSV's was left out; a head under another name was dropped without a word (the CLI warns)."""
+    import warnings
+
+    from commentnlp.evaluation import evaluate
+
+    import pandas as pd
+
+    df = pd.DataFrame({"text": ["where can i buy it", float("nan"), "lol"], "intent": ["where_to_buy", "social", "social"],
+                       "is_troll": [False, False, True]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = evaluate(tiny_classifier, df)
+    messages = [str(w.message) for w in caught]
+    assert result["n"] == 2 and set(result["heads"]) == {"intent"}
+    assert any(m.startswith("1 record with an empty text left out (records[1])") for m in messages)
+    assert "no record labels style, sentiment, troll: left out of the figures (a head is read from its own name: " \
+           "rename 'is_troll' to troll)" in messages
+    assert all(w.filename == __file__ for w in caught)  # the caller's line, not one inside commentnlp
+
+
+def test_predictions_are_read_as_gold_labels_are(tiny_classifier):
+    """numpy bools for troll were a scikit-learn 'Mix of label input types' error; 'where to buy' was scored wrong."""
+    import numpy as np
+
+    from commentnlp.evaluation import evaluate_predictions
+
+    records = [{"text": "a", "troll": True, "intent": "where_to_buy"}, {"text": "b", "troll": False, "intent": "social"}]
+    others = {"style": [None, None], "sentiment": [None, None]}
+    for predicted in ({"troll": np.array([True, False]), "intent": ["where to buy", "Social"], **others},
+                      {"troll": [1, 0], "intent": np.array(["where_to_buy", "social"]), **others}):
+        for ci in (False, True):
+            summary = evaluate_predictions(records, predicted, tiny_classifier.heads, confidence_intervals=ci)["summary"]
+            assert summary["intent_macro_f1"] == summary["troll_macro_f1"] == 1.0
+    with pytest.raises(ValueError, match=r"predicted\['intent'\]\[1\]: 'banana' is not a valid 'intent' label"):
+        evaluate_predictions(records, {"troll": [1, 0], "intent": ["social", "banana"], **others}, tiny_classifier.heads)

@@ -555,6 +555,13 @@ def test_evaluation_and_threshold_settings_are_checked_before_training(tmp_path,
     with pytest.raises(ConfigError, match=r"data.threshold_labels needs data.datasets_dir"):
         trainer.train(cfg, log=lambda _: None)
     cfg.data.threshold_labels = {}
+    # corpus settings without the corpora were left out of training without a word
+    for name, value in (("corpus_labels", ["cl.jsonl"]), ("corpus_native", {"tweeteval": 800}),
+                        ("corpus_unlabeled", {"tweeteval": 10})):
+        setattr(cfg.data, name, value)
+        with pytest.raises(ConfigError, match=rf"data.{name} needs data.datasets_dir"):
+            trainer.train(cfg, log=lambda _: None)
+        setattr(cfg.data, name, type(value)())
     cfg.data.evaluate = [str(tmp_path / "nothing_*.jsonl")]
     with pytest.raises(DataError, match=r"^\[data\] evaluate: no file matches .*nothing_\*.jsonl"):
         trainer.train(cfg, log=lambda _: None)

@@ -102,6 +102,7 @@ def build(args: argparse.Namespace) -> None:
         for name, part in zip(SPLITS, (train, dev, test)):
             splits[name] += part
     train, dev, test = (splits[name] for name in SPLITS)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     for name, split in splits.items():
         with open(Path(args.out) / f"{name}.jsonl", "w", encoding="utf-8") as f:
             for r in split:

@@ -48,7 +48,11 @@ def main(
     eval_set: list[Path] = typer.Option([Path("../shared/evalsets/real_dev.jsonl")], help="Never draw these texts."),
 ) -> None:
     """Write ``n`` seeded, de-duplicated, not-yet-labelled corpus comments to ``out``."""
-    done = _labelled_keys(exclude)
+    try:
+        done = _labelled_keys(exclude)
+    except ValueError as exc:  # a label file's bad row: one line, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1)
     evals = EvaluationTexts([p for p in eval_set if p.exists()])
     pattern = re.compile(match, re.I) if match else None
     pool, seen = [], set()

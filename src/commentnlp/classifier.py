@@ -10,10 +10,7 @@ when the model was calibrated.
 from __future__ import annotations
 
 import functools
-import os
-import sys
 import threading
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence, overload
@@ -25,6 +22,7 @@ from .calibration import apply_decision_thresholds, softmax
 from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
 from .preprocessing import is_blank, normalize
+from .userwarnings import warn
 from .serialization import ModelConfig, read_config, read_tokenizer, resolve_model_path
 from .validation import as_bool, is_missing, is_number, is_whole
 
@@ -121,18 +119,6 @@ class Prediction:
         """JSON-ready form: ``{"labels", "scores", "action", "action_id"}``."""
         return {"labels": self.labels, "scores": {head: dict(scores) for head, scores in self.scores.items()},
                 "action": self.action, "action_id": self.action_id}  # a copy: the frozen prediction stays as it was
-
-
-def _callers_level() -> int:
-    """``warnings.warn``'s stacklevel that names the first caller outside commentnlp (whichever of
-    ``classify``, ``predict`` or ``predict_proba`` it came through), not a line of this package."""
-    frame, level = sys._getframe(2), 2  # the frame that warns is 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-        frame, level = frame.f_back, level + 1
-    return level
-
-
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
 class Classifier:
@@ -263,9 +249,9 @@ class Classifier:
         else:
             check_batch_size(batch_size)
             if batch_size > LARGE_CPU_BATCH and not self._on_gpu:
-                warnings.warn(f"batch_size={batch_size} on a CPU: batches beyond the default {DEFAULT_BATCH_SIZE} are no "
-                              "faster there and hold far more memory (2,844 comments: 0.3 GB at 32, 1 GB at 512, 6 GB "
-                              "in one batch); leave batch_size unset", RuntimeWarning, stacklevel=_callers_level())
+                warn(f"batch_size={batch_size} on a CPU: batches beyond the default {DEFAULT_BATCH_SIZE} are no "
+                     "faster there and hold far more memory (2,844 comments: 0.3 GB at 32, 1 GB at 512, 6 GB "
+                     "in one batch); leave batch_size unset", RuntimeWarning)
         budget = max(self.max_batch_tokens, self.max_batch_tokens * batch_size // self.batch_size, batch_size)
         return [(idx, *pad_batch(ids, idx, self._pad_id)) for idx in
                 sorted_batches([len(x) for x in ids], batch_size, max_tokens=budget)]

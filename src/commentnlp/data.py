@@ -7,7 +7,6 @@ import json
 import random
 import re
 import unicodedata
-import warnings
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -17,6 +16,7 @@ from .exports import (TOO_DEEP, InputError, Item, detect_format, json_documents,
                       read_text_lines, readable, text_field_in, written_by_label)
 from .preprocessing import is_blank
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
+from .userwarnings import warn
 
 if TYPE_CHECKING:
     import numpy as np
@@ -85,11 +85,11 @@ def _unless_blank(empty: list[str], text_field: str | None = None) -> Callable[[
 
 
 def _warn_blank(empty: list[str]) -> None:
-    """Warn (at the caller of the caller) that the records at ``empty`` were left out for an empty text."""
+    """Warn (at the user's line) that the records at ``empty`` were left out for an empty text."""
     if empty:
-        warnings.warn(f"{len(empty)} record{'s' * (len(empty) > 1)} with an empty text left out "
-                      f"({', '.join(empty[:3])}{', ...' if len(empty) > 3 else ''}): there is nothing to learn "
-                      "or score in an empty comment", UserWarning, stacklevel=3)
+        warn(f"{len(empty)} record{'s' * (len(empty) > 1)} with an empty text left out "
+             f"({', '.join(empty[:3])}{', ...' if len(empty) > 3 else ''}): there is nothing to learn "
+             "or score in an empty comment")
 
 
 def _check_some_head_labelled(records: list[dict[str, Any]], what: str) -> None:
@@ -163,9 +163,9 @@ def _csv_rows(path: Path, f: IO[bytes]) -> Iterator[tuple[int, str, Any]]:
         if item.error is not None:
             raise _bad_item(path, item)
         if n == 0 and written_by_label(item.record):
-            warnings.warn(f"{path} holds the columns `commentnlp label` writes: its labels are a model's "
-                          "predictions unless corrected by hand, and figures on them measure agreement with "
-                          "that model, not how right it is", UserWarning, stacklevel=2)
+            warn(f"{path} holds the columns `commentnlp label` writes: its labels are a model's "
+                 "predictions unless corrected by hand, and figures on them measure agreement with "
+                 "that model, not how right it is")
         yield item.line, f"{path}:{item.line}", {k: None if k in HEAD_NAMES and v.strip() == "" else v
                                                   for k, v in item.record.items()}
 
@@ -209,15 +209,21 @@ def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _with_text(where: str, row: Any, text_field: str | None = None) -> dict[str, Any]:
     """A record with its comment as ``text`` (read from ``text_field`` when given), or a DataError
-    naming ``where`` it is (file and line)."""
+    naming ``where`` it is (file and line). A dataframe's empty cell (NaN) is an empty text, as a CSV's is."""
+    if isinstance(row, dict):
+        for key in ("text", text_field):
+            if key is not None and _is_nan(row.get(key)):
+                row = {**row, key: ""}
     if text_field is not None and text_field != "text":
         if not isinstance(row, dict) or not isinstance(row.get(text_field), str):
-            raise DataError(f"{where}: no string {text_field!r} field (--text-field)"
+            raise DataError(f"{where}: no string {text_field!r} field"
                             + (f"; its fields: {', '.join(map(str, row))}" if isinstance(row, dict) else ""))
         return {**row, "text": row[text_field]}
     if isinstance(row, dict) and "text" not in row:  # an export's name for it, as `label` reads it
         other = text_field_in(row)
-        if other is not None and isinstance(row[other], str):
+        if other is not None and _is_nan(row[other]):
+            row = {**row, "text": ""}
+        elif other is not None and isinstance(row[other], str):
             row = {**row, "text": row[other]}
     if not isinstance(row, dict) or not isinstance(row.get("text"), str):
         got = f", not {_json_type(row['text'])}" if isinstance(row, dict) and "text" in row else (
@@ -225,6 +231,11 @@ def _with_text(where: str, row: Any, text_field: str | None = None) -> dict[str,
         raise DataError(f"{where}: a record needs a string 'text' (or an export's 'message', "
                         f"'comment', ... as `label` finds it){got}")
     return row
+
+
+def _is_nan(value: Any) -> bool:
+    """Whether a value is a dataframe's empty cell (NaN)."""
+    return isinstance(value, float) and value != value
 
 
 def _json_type(value: Any) -> str:

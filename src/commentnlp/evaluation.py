@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from .schema import HEAD_NAMES
+from .userwarnings import warn
 
 __all__ = ["head_report", "evaluate_labels", "evaluate", "evaluate_predictions", "predict_labels", "predict_records", "summary",
            "bootstrap_intervals", "compare_predictions", "seen_in_training"]
@@ -38,6 +39,23 @@ def _as_str(v: Any) -> Any:
     return ("true" if v else "false") if isinstance(v, bool) else v
 
 
+def _predictions(head: str, values: Sequence[Any]) -> list[Any]:
+    """A head's predicted labels read as gold labels are (numpy bools or 0/1 for troll, ``"where to buy"``),
+    ``"unsure"`` kept; a value that is no label of the head is a ValueError (numpy bools were a scikit-learn
+    error, and "where to buy" was scored as wrong, silently)."""
+    from .schema import HEADS_BY_NAME, UNSURE, LabelError, parse_label
+
+    if head not in HEADS_BY_NAME:
+        return [_as_str(v) for v in values]
+    out = []
+    for i, value in enumerate(values):
+        try:
+            out.append(value if isinstance(value, str) and value == UNSURE else parse_label(head, value))
+        except LabelError as exc:
+            raise ValueError(f"predicted[{head!r}][{i}]: {exc}") from None
+    return out
+
+
 def evaluate_labels(
     records: Sequence[Mapping[str, Any]],
     predicted: Mapping[str, Sequence[Any]],
@@ -55,7 +73,7 @@ def evaluate_labels(
     records = gold_labels(records)  # a label not read as the schema's was silently left out of its class
     report: dict[str, Any] = {}
     for head, labels in heads.items():
-        pairs = [(_as_str(r.get(head)), _as_str(p)) for r, p in zip(records, predicted[head])
+        pairs = [(_as_str(r.get(head)), p) for r, p in zip(records, _predictions(head, predicted[head]))
                  if r.get(head) is not None]
         if not pairs:
             continue
@@ -90,7 +108,7 @@ def _encoded(records: Sequence[Mapping[str, Any]], predicted: Mapping[str, Seque
         index = {lab: i for i, lab in enumerate(labels)}
         gold = np.array([-1 if r.get(head) is None else index[_as_str(r[head])] for r in records])
         if head in predicted and (gold >= 0).any():
-            pred = np.array([index.get(_as_str(p), len(labels)) for p in predicted[head]])
+            pred = np.array([index.get(p, len(labels)) for p in _predictions(head, predicted[head])])
             out[head] = (gold, pred, list(labels))
     return out
 
@@ -179,9 +197,22 @@ def predict_records(classifier, records: Sequence[Mapping[str, Any]], batch_size
     return predict_labels(classifier, [r["text"] for r in records], batch_size, [reply_of(r) for r in records])
 
 
-def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_size: int | None = None,
+def unlabelled_heads_note(records: Sequence[Mapping[str, Any]]) -> str | None:
+    """What to say of the heads no record labels (left out of the figures), naming fields that look like
+    them under another name (``intent_label``, ``is_troll``): such a file was evaluated on the other heads
+    without a word. None when every head is labelled somewhere."""
+    missing = [h for h in HEAD_NAMES if all(r.get(h) is None for r in records)]
+    if not missing:
+        return None
+    fields = dict.fromkeys(k for r in records[:100] for k in r if isinstance(k, str) and k not in HEAD_NAMES)
+    alike = [f"{k!r} to {h}" for h in missing for k in fields if h in k.lower()]
+    return (f"no record labels {', '.join(missing)}: left out of the figures"
+            + (f" (a head is read from its own name: rename {', '.join(alike)})" if alike else ""))
+
+
+def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]] | Any, batch_size: int | None = None,
              confidence_intervals: bool = False, check_seen: bool = True, text_field: str | None = None) -> dict[str, Any]:
-    """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled JSONL file or records.
+    """Evaluate a :class:`~commentnlp.classifier.Classifier` on a labeled file, records or a DataFrame.
 
     Records are validated and normalised as a file's are (:func:`~commentnlp.data.labeled_records`:
     the text from an export's field, labels as LABELING.md reads them, an empty text left out with
@@ -195,7 +226,12 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]], batch_s
     """
     from .data import labeled_records, read_labeled
 
+    if hasattr(data, "columns") and hasattr(data, "to_dict"):  # a DataFrame: iterating it gave its column names
+        data = data.to_dict("records")
     records = read_labeled(data, text_field) if isinstance(data, (str, Path)) else labeled_records(data, text_field)
+    unlabelled = unlabelled_heads_note(records)
+    if unlabelled:
+        warn(unlabelled)
     _, predicted = predict_records(classifier, records, batch_size)
     result = evaluate_predictions(records, predicted, classifier.heads, confidence_intervals)
     seen = seen_in_training(classifier, [r["text"] for r in records]) if check_seen else None
@@ -209,7 +245,6 @@ def seen_in_training(classifier, texts: Sequence[str]) -> dict[str, int] | None:
     ``{"train": n, "dev": n, "either": n}``, from the hashes its directory keeps (``None`` for a
     model saved without them). Warns (``UserWarning``) when any were: figures on them overstate how
     the model labels comments it has not seen."""
-    import warnings
 
     from .data import text_hashes
     from .serialization import read_training_texts, training_texts_key_version
@@ -224,9 +259,8 @@ def seen_in_training(classifier, texts: Sequence[str]) -> dict[str, int] | None:
     seen["either"] = int(np.logical_or.reduce(list(hits.values())).sum()) if hits else 0
     if seen["either"]:
         splits = ", ".join(f"{n} in {split}" for split, n in seen.items() if split != "either" and n)
-        warnings.warn(f"{seen['either']} of the {len(hashes)} records were in the training data of {model_dir.name} "
-                      f"({splits}; dev picked its epoch and thresholds): figures on them overstate how it labels "
-                      f"new comments", UserWarning, stacklevel=2)
+        warn(f"{seen['either']} of the {len(hashes)} records were in the training data of {model_dir.name} "
+             f"({splits}; dev picked its epoch and thresholds): figures on them overstate how it labels new comments")
     return seen
 
 

@@ -170,8 +170,10 @@ class TrainingConfig:
                 if unknown:
                     raise ConfigError(f"data.{name}[{pattern!r}] names head {unknown[0]!r}"
                                       f"{did_you_mean(unknown[0], HEAD_NAMES)}; heads: {', '.join(HEAD_NAMES)}")
-        if d.threshold_labels and not d.datasets_dir:
-            raise ConfigError("data.threshold_labels needs data.datasets_dir (the corpora its label rows point into)")
+        for name in ("corpus_labels", "corpus_native", "corpus_unlabeled", "threshold_labels"):
+            if getattr(d, name) and not d.datasets_dir:  # they were left out of training without a word
+                raise ConfigError(f"data.{name} needs data.datasets_dir (the corpora it reads, e.g. "
+                                  "--data.datasets_dir ../shared/datasets)")
         for name in ("corpus_native", "corpus_unlabeled"):
             for corpus, rows in getattr(d, name).items():
                 if not is_whole(rows):

@@ -60,7 +60,8 @@ def evaluate_cli(
 ) -> None:
     """Evaluate a model per head: macro-F1, per-class precision/recall/F1, confusion matrices."""
     from ..data import gather, read_labeled
-    from ..evaluation import compare_predictions, evaluate_predictions, predict_records, seen_in_training
+    from ..evaluation import (compare_predictions, evaluate_predictions, predict_records, seen_in_training,
+                              unlabelled_heads_note)
 
     if data_arg is not None and data is not None and data_arg != data:
         fail(f"two data files: {data_arg} and --data {data}; give one", 2)
@@ -73,7 +74,9 @@ def evaluate_cli(
         fail(str(exc))
     if not records:  # it printed "0 records" (exit 0), and --baselines a raw scikit-learn message
         fail(f"{'stdin' if data == '-' else data} holds no records to evaluate")
-    _warn_of_unlabelled_heads(records)
+    unlabelled = unlabelled_heads_note(records)
+    if unlabelled:
+        typer.echo(f"warning: {unlabelled}", err=True)
     clf = load_classifier(model, device, None, backend=backend)
     # the second model and the baselines' data before the first model runs: a wrong name is told at once
     other_clf = load_classifier(compare, device, None, backend=backend) if compare else None
@@ -109,16 +112,3 @@ def evaluate_cli(
     if compare:
         typer.echo("\n" + format_comparison(result["comparison"], model or "the bundled model"))
 
-
-def _warn_of_unlabelled_heads(records: list[dict]) -> None:
-    """Say which heads no record labels (they are left out of the report), naming fields that look like
-    them under another name (``intent_label``, ``is_troll``): they were dropped without a word."""
-    from ..schema import HEAD_NAMES
-
-    missing = [h for h in HEAD_NAMES if all(r.get(h) is None for r in records)]
-    if not missing:
-        return
-    fields = dict.fromkeys(k for r in records[:100] for k in r if isinstance(k, str) and k not in HEAD_NAMES)
-    alike = [f"{k!r} to {h}" for h in missing for k in fields if h in k.lower()]
-    typer.echo(f"warning: no record labels {', '.join(missing)}: left out of the report"
-               + (f" (a head is read from its own name: rename {', '.join(alike)})" if alike else ""), err=True)
