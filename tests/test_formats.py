@@ -433,6 +433,22 @@ def test_a_json_document_read_with_an_encoding_keeps_a_byte_it_has_no_character_
         ["café", "where to buy \ufffd"]
 
 
+@pytest.mark.parametrize("data", [
+    # a quoted line break in the first row below the header (label writes such files itself, from a workbook)
+    b'Brand comments export\r\n\r\nid;text;date\r\n1;"first line\r\nsecond line; where to buy?";2026-11-03\r\n'
+    b"2;Where can I buy this?;2026-11-04\r\n",
+    # Excel pads a title to the table's width: the header was no wider than it
+    b"Brand comments export;;\r\n;;\r\nid;text;date\r\n1;where to buy?;2026-11-03\r\n2;love it;2026-11-04\r\n"])
+def test_a_header_below_a_title_is_found_whatever_the_rows_hold(tmp_path, tiny_classifier, data):
+    src = tmp_path / "titled.csv"
+    src.write_bytes(data)
+    assert sniff_csv(io.BufferedReader(io.BytesIO(data))) == ("utf-8-sig", ";")
+    summary = label_file(src, tmp_path / "out.csv", tiny_classifier)
+    assert (summary.labeled, summary.errors) == (2, 0)
+    again = label_file(tmp_path / "out.csv", tmp_path / "again.csv", tiny_classifier)  # its own output, read back
+    assert (again.labeled, again.errors) == (2, 0)
+
+
 def test_lines_that_end_in_a_cr_alone_then_in_cr_lf_keep_their_numbers(tmp_path, tiny_classifier):
     """Each CR LF after a first 64 KiB of CR-only lines became two line ends: errors named later lines."""
     line = '{"text": "%s"}' % ("x" * 60)

@@ -451,23 +451,31 @@ def _sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, s
     head = stream.peek(1 << 16)[: 1 << 16]
     encoding = bom_encoding(head) or "utf-8-sig"
     bom = encoding != "utf-8-sig" or head.startswith(b"\xef\xbb\xbf")
-    lines = _LINE_END.split(head.decode(encoding, errors="replace").lstrip("\ufeff"), MAX_PREAMBLE_ROWS + 1)
-    excel = _EXCEL_SEP.fullmatch(lines[0])
+    text = head.decode(encoding, errors="replace").lstrip("\ufeff")
+    first = _LINE_END.split(text, 1)[0]
+    excel = _EXCEL_SEP.fullmatch(first)
     if excel:
         return encoding, excel.group(1), bom, True
-    top = lines[:MAX_PREAMBLE_ROWS + 1]
-    split = {d: [next(csv.reader([line], delimiter=d), []) for line in top] for d in CSV_DELIMITERS}
+    # the rows each delimiter makes of the start (a quoted cell may hold a line break), but for a last one the
+    # 64 KiB read may have cut short
+    whole = len(head) < 1 << 16
+    split = {d: list(islice(csv.reader(io.StringIO(text, newline=""), delimiter=d), MAX_PREAMBLE_ROWS + 2))
+             for d in CSV_DELIMITERS}
+    if not whole:
+        split = {d: rows[:-1] or rows for d, rows in split.items()}
     names_text = functools.partial(is_header, text_field=text_field)
-    for i in range(len(top)):  # the header, maybe below a title (which may hold a comma), found as read_csv finds it
+    for i in range(MAX_PREAMBLE_ROWS + 1):  # the header, maybe below a title (which may hold a comma), as read_csv finds it
         for d in CSV_DELIMITERS:
             rows = split[d]
-            # below the first line, a data row split at another delimiter may spell a field's name ("...; body"):
+            if i >= len(rows):
+                continue
+            # below the first row, a data row split at another delimiter may spell a field's name ("...; body"):
             # the row after a header has its width
-            following = next((row for row in rows[i + 1:-1] if row), None)  # the last line may be cut short
+            following = next((row for row in rows[i + 1:] if row), None)
             if _heads_rows_below(rows[i], rows[:i], names_text) \
                     and (i == 0 or following is None or len(following) == len(rows[i])):
                 return encoding, d, bom, False
-    counts = [_QUOTED.sub("", lines[0]).count(d) for d in CSV_DELIMITERS]  # else the first row's most frequent
+    counts = [_QUOTED.sub("", first).count(d) for d in CSV_DELIMITERS]  # else the first row's most frequent
     return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", bom, False
 
 
@@ -610,9 +618,14 @@ def _header_further_down(reader, first: list[str], names_text: Callable[[list[st
 
 def _heads_rows_below(row: list[str], above: list[list[str]], names_text: Callable[[list[str]], bool]) -> bool:
     """Whether a CSV row is the header below the rows ``above`` it (a title, lines about a query): it names a
-    text field and is wider than every row above it (a data row of a table whose header names none has that
-    header's width, and never counts)."""
-    return len(row) > max(map(len, above), default=0) and names_text(row)
+    text field and is wider than every row above it, their empty cells at the end aside (Excel pads a title to
+    the table's width; a data row of a table whose header names none has that header's width, and never counts)."""
+    return len(row) > max((_width(r) for r in above), default=0) and names_text(row)
+
+
+def _width(row: list[str]) -> int:
+    """A row's cells up to its last that is not empty."""
+    return next((n for n in range(len(row), 0, -1) if row[n - 1].strip()), 0)
 
 
 def _unique_names(header: list[str]) -> list[str]:
