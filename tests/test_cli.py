@@ -455,7 +455,7 @@ def test_a_copy_of_a_model_leaves_out_what_its_links_to_outside_name(tmp_path, t
     find-threshold -o writes (and into Spark's archive): the secret travelled with the model."""
     import shutil
 
-    from commentnlp.serialization import model_files
+    from commentnlp.serialization import model_files, read_config
 
     secret = tmp_path / "secret"
     secret.mkdir()
@@ -475,6 +475,18 @@ def test_a_copy_of_a_model_leaves_out_what_its_links_to_outside_name(tmp_path, t
     copied = {p.relative_to(tmp_path / "copy") for p in (tmp_path / "copy").rglob("*")}
     assert Path("notes.txt") not in copied and Path("extra") not in copied and Path("config.json") in copied
     assert "AWS_SECRET" not in "".join(p.read_text(errors="replace") for p in (tmp_path / "copy").rglob("*") if p.is_file())
+    # a model's own files linked to outside it (a Hub snapshot links each to a blob; weights linked to a store) are
+    # copied: a copy without them was broken (a traceback, then no weights)
+    hub = tmp_path / "snapshot"
+    hub.mkdir()
+    (tmp_path / "blobs").mkdir()
+    for f in tiny_model_dir.iterdir():
+        shutil.copy(f, tmp_path / "blobs" / f.name)
+        (hub / f.name).symlink_to(tmp_path / "blobs" / f.name)
+    assert model_files(hub) == (sorted(Path(f.name) for f in tiny_model_dir.iterdir()), [])
+    result = runner.invoke(app, ["find-threshold", "--model", str(hub), "--data", str(data), "--head", "troll",
+                                 "--label", "true", "-o", str(tmp_path / "copy2")])
+    assert result.exit_code == 0 and "not copied" not in result.stderr and read_config(tmp_path / "copy2").heads
 
 
 def model_with_thresholds(tmp_path, tiny_model_dir, thresholds, **settings):

@@ -357,21 +357,33 @@ def write_config(model_dir: str | Path, config: ModelConfig) -> None:
     tmp.replace(path)
 
 
+#: Names of a model's own files: a link to outside the model that bears one is followed (the Hugging Face Hub's
+#: snapshots link every file to a blob; a model may link its weights to a store), any other is not
+_MODEL_FILE_NAMES = (CONFIG_NAME, TOKENIZER_FILE, "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
+                     "README.md")
+
+
 def model_files(model_dir: str | Path) -> tuple[list[Path], list[str]]:
-    """``(files, left_out)`` of a model directory, to copy or ship: its regular files, relative to it, and the
-    links it holds to files or folders outside it, which are left out (a downloaded model's link to a
-    secret, or to the home folder, was copied into a "tuned" copy and into Spark's archive)."""
+    """``(files, left_out)`` of a model directory, to copy or ship: its files, relative to it, and the links it
+    holds to outside it that bear no model file's name (``*.safetensors``, ``config.json``, ``tokenizer.json``...),
+    which are left out: a downloaded model's ``notes.txt -> ~/.aws/credentials`` or link to the home folder
+    travelled with a "tuned" copy and into Spark's archive."""
     root = Path(model_dir).resolve()
     files: list[Path] = []
     left_out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root):  # a linked folder is listed, not walked into
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         here = Path(dirpath)
-        for name in sorted(dirnames):  # one linked within the model is walked as itself
-            if (here / name).is_symlink() and not (here / name).resolve().is_relative_to(root):
-                left_out.append(str((here / name).relative_to(root)) + "/")
+        for name in sorted(dirnames):  # a linked folder is walked only as the model's encoder/
+            folder = here / name
+            if not folder.is_symlink() or (folder == root / ENCODER_DIR and not folder.resolve().is_relative_to(root)):
+                continue
+            if not folder.resolve().is_relative_to(root):
+                left_out.append(str(folder.relative_to(root)) + "/")
+            dirnames.remove(name)  # one linked within the model: its files are there already (or a loop)
         for name in sorted(filenames):
             path = here / name
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
+            outside = path.is_symlink() and not path.resolve().is_relative_to(root)
+            if outside and not (name.endswith(".safetensors") or name in _MODEL_FILE_NAMES):
                 left_out.append(str(path.relative_to(root)))
             elif path.is_file():
                 files.append(path.relative_to(root))

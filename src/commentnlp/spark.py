@@ -265,6 +265,7 @@ def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
     from .backends import build_onnx, onnx_available
     from .classifier import ONNX_GRAPHS, resolve_backend
     from .serialization import model_files, model_fingerprint
+    from .userwarnings import warn
 
     fingerprint = model_fingerprint(model_dir)
     kind = resolve_backend(backend, "cpu")
@@ -277,7 +278,10 @@ def _stage_model(model_dir: Path, backend: str) -> tuple[Path, str, bool]:
         archive = _staging_root() / f"commentnlp-model-{fingerprint}-{kind}.zip"
         part = archive.with_suffix(".part")
         with zipfile.ZipFile(part, "w", zipfile.ZIP_STORED) as z:
-            for path in model_files(model_dir)[0]:  # not what a link to outside it names
+            files, left_out = model_files(model_dir)
+            if left_out:  # not what a link to outside it names, unless a model's file
+                warn(f"not shipped with the model: {', '.join(left_out)} (links to outside {model_dir})")
+            for path in files:
                 z.write(model_dir / path, path.as_posix())
             for graph in graphs:  # under build_onnx's own key (the fp32 graph's leaves activation ranges out)
                 z.write(graph, f"{_GRAPH_DIR}/{graph.parent.name}/{graph.name}")

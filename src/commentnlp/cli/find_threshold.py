@@ -29,7 +29,7 @@ def find_threshold_cli(
     from ..calibration import find_decision_threshold, with_threshold
     from ..data import DataError, read_labeled
     from ..model_card import model_card
-    from ..serialization import BUNDLED_MODELS, bundled_model_at, model_files, read_config, write_config
+    from ..serialization import BUNDLED_MODELS, ModelLoadError, bundled_model_at, model_files, read_config, write_config
 
     if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
         fail(f"--output {output} already exists; give a new directory for the copy of the model")
@@ -82,7 +82,10 @@ def find_threshold_cli(
                 fail(f"cannot copy the model to {target}: {exc.strerror or exc}")
             if left_out:
                 typer.echo(f"warning: not copied: {', '.join(left_out)} (links to outside the model)", err=True)
-        config = read_config(target)
+        try:
+            config = read_config(target)
+        except ModelLoadError as exc:  # a copy without the model's config: a traceback
+            fail(f"the copy in {target} is not a model: {exc}")
         earlier = config.decision_thresholds.get(head, {}).get(label)
         if earlier == t and not output:  # it said "saved" though nothing changed
             typer.echo(f"the model's {head}={label} threshold is {earlier if t is not None else 'none (argmax)'} "
