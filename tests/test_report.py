@@ -310,6 +310,8 @@ def test_report_o_dir_writes_the_report_in_it_as_label_o_dir_does(tmp_path):
     for out in (f"{tmp_path / 'newrep'}/", str(tmp_path)):
         result = runner.invoke(app, ["report", str(src), "-o", out])
         assert result.exit_code == 0 and (Path(out) / "x.labeled.html").is_file(), result.output
+    result = runner.invoke(app, ["report", "-", "-o", f"{tmp_path / 'piped'}/"], input=src.read_text())  # was '-.html'
+    assert result.exit_code == 0 and (tmp_path / "piped" / "report.html").is_file()
     other = write(tmp_path / "y.labeled.jsonl", [rec("lol", "social")])
     result = runner.invoke(app, ["report", str(src), str(other), "-o", f"{tmp_path / 'two'}/"])  # several: report.html
     assert result.exit_code == 0 and "2 records -> " in result.output and (tmp_path / "two" / "report.html").is_file()
@@ -387,6 +389,20 @@ def test_a_labeled_csv_resaved_by_excel_is_read_with_its_encoding(tmp_path):
     # Excel's "Unicode Text" (UTF-16, tab-separated, named .txt) needs no option
     (tmp_path / "u.txt").write_bytes(rows.replace(",", "\t").encode("utf-16"))
     assert build_report(tmp_path / "u.txt", tmp_path / "u.html")["labeled"] == 3
+
+
+def test_scores_with_a_decimal_comma_keep_the_queues_ranked_and_a_bad_file_among_several_is_named(tmp_path):
+    """Excel re-saves a labeled CSV with '0,9214' where the decimal mark is a comma: every score was dropped,
+    the queues unranked; with several files, an unreadable one was not named."""
+    rows = "id;message;style;intent;sentiment;troll;intent_score\r\n1;where 1;audience;where_to_buy;neutral;false;0,51\r\n" \
+           "2;where 2;audience;where_to_buy;neutral;false;0,97\r\n"
+    (tmp_path / "semi.csv").write_text(rows)
+    build_report(tmp_path / "semi.csv", tmp_path / "semi.html")
+    page = (tmp_path / "semi.html").read_text()
+    assert page.index("where 2") < page.index("where 1") and "97%" in page
+    (tmp_path / "u16.csv").write_bytes("id,message\r\n".encode("utf-16"))
+    with pytest.raises(ValueError, match=f"^{re.escape(str(tmp_path / 'u16.csv'))}: .*UTF-16"):
+        build_report([tmp_path / "semi.csv", tmp_path / "u16.csv"], tmp_path / "r.html", encoding="cp1252")
 
 
 def test_report_input_errors_are_one_line(tmp_path):

@@ -1163,7 +1163,8 @@ def record_of_csv_row(row: dict[str, str]) -> dict[str, Any]:
         scores = {}
         for head, label in labels.items():
             try:
-                scores[head] = {label: float(row.get(f"{head}_score") or "nan")}
+                # a comma for a decimal mark: Excel re-saved it where that is the custom ("0,9214")
+                scores[head] = {label: float((row.get(f"{head}_score") or "nan").replace(",", "."))}
             except ValueError:
                 pass
         record["scores"] = scores

@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
-from .exports import (_nested, check_encoding, check_not_an_input, detect_format, field_among, is_device_or_pipe,
-                      open_input, open_stdin, plural, read_csv, read_jsonl, readable, record_of_csv_row, text_of)
+from .exports import (InputError, _nested, check_encoding, check_not_an_input, detect_format, field_among,
+                      is_device_or_pipe, open_input, open_stdin, plural, read_csv, read_jsonl, readable,
+                      record_of_csv_row, text_of)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -522,7 +523,10 @@ def build_report(input_path: str | Path | Sequence[str | Path], output_path: str
     stats = _Stats(max_queue=max_queue, text_field=text_field)
     names = [Path(s).name for s in sources]
     for source in sources:
-        _read_into(stats, source, text_field, encoding, len(sources) > 1)
+        try:
+            _read_into(stats, source, text_field, encoding, len(sources) > 1)
+        except InputError as exc:  # with several files, which one
+            raise InputError(str(exc) if str(source) in str(exc) else f"{source}: {exc}") from None
         shown = Path(source).name if names.count(Path(source).name) == 1 else str(source)  # a/c.jsonl, b/c.jsonl
         stats.resolve_slash_dates("stdin" if str(source) == "-" else shown)  # each file as it writes its dates
     unit, buckets = _buckets(stats.days)

@@ -46,7 +46,7 @@ def report_cli(
             check_input_file(name)
         out = Path(output) if output else default_report_path(input)
         if output and output != "-" and (output.endswith(("/", os.sep)) or out.is_dir()):  # as label -o DIR/
-            out = out / (default_report_path(input).name if len(inputs) == 1 else "report.html")
+            out = out / (default_report_path(input).name if len(inputs) == 1 and input != "-" else "report.html")
         summary = build_report(inputs, out, title=title, max_queue=max_queue, text_field=text_field,
                                encoding=encoding)
     except (FileNotFoundError, IsADirectoryError, ValueError) as exc:  # missing, a directory, unreadable
