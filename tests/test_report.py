@@ -405,6 +405,25 @@ def test_scores_with_a_decimal_comma_keep_the_queues_ranked_and_a_bad_file_among
         build_report([tmp_path / "semi.csv", tmp_path / "u16.csv"], tmp_path / "r.html", encoding="cp1252")
 
 
+def test_report_reads_an_export_as_label_does_whatever_its_name(tmp_path, tiny_classifier):
+    """label reads a file whose name says no format by its first bytes; report read it as JSON lines (every line
+    unreadable), and a 'Unicode Text' .txt of label's own header whose comments are under another name as JSON."""
+    import gzip
+
+    from commentnlp.exports import label_file
+
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"Hit Sentence": "where can i buy it"}\n{"Hit Sentence": "lol"}\n')
+    label_file(src, tmp_path / "out.csv", tiny_classifier, text_field="Hit Sentence")
+    (tmp_path / "noext").write_bytes((tmp_path / "out.csv").read_bytes())
+    (tmp_path / "gz.dat").write_bytes(gzip.compress((tmp_path / "out.csv").read_bytes()))
+    (tmp_path / "u16.txt").write_bytes((tmp_path / "out.csv").read_text(encoding="utf-8-sig").replace(",", "\t")
+                                       .encode("utf-16"))
+    for name in ("noext", "gz.dat", "u16.txt"):
+        summary = build_report(tmp_path / name, tmp_path / f"{name}.html", text_field="Hit Sentence")
+        assert (summary["labeled"], summary["bad_lines"]) == (2, 0), name
+
+
 def test_report_input_errors_are_one_line(tmp_path):
     (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip")
     result = runner.invoke(app, ["report", str(tmp_path / "bad.jsonl.gz")])

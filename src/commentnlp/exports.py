@@ -46,7 +46,7 @@ from .validation import as_bool, is_missing, is_number, is_whole
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
-           "label_records", "label_file", "open_input", "open_stdin", "default_output_path", "detect_format",
+           "label_records", "label_file", "open_input", "open_stdin", "open_export", "default_output_path", "detect_format",
            "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
            "written_by_label", "likely_text_fields", "xlsx_as_csv", "reply_field_in", "readable", "field_among"]
 
@@ -1435,6 +1435,28 @@ _BINARY_MAGIC = {b"PK\x03\x04": "a zip archive (an Excel workbook is one: name i
                  b"\xfd7zXZ\x00": "xz-compressed (decompress it, or use gzip)"}
 
 
+def open_export(input_path: str | Path, given: str = "auto", notes: list[str] | None = None,
+                ) -> tuple[str, bool, Any, IO[bytes]]:
+    """``(format, gzipped, raw, stream)`` of an export (``"-"``: stdin, :func:`open_stdin`): the format
+    ``given``, else its name's, else, for a name that says none (``comments``, ``export.dat``), its first
+    bytes' (gzip by its magic number, then as stdin's, said in ``notes``: a CSV so named was read as JSON
+    lines, every line 'not valid JSON'). Closing ``raw`` closes the file (not stdin)."""
+    if str(input_path) == "-":
+        return open_stdin(given)
+    fmt, gz = detect_format(input_path, given)
+    raw, stream = open_input(input_path, gz, fmt)
+    if given == "auto" and not names_a_format(input_path, readable=True):
+        if not gz and stream.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+            raw.close()
+            gz = True
+            raw, stream = open_input(input_path, gz, fmt)
+        fmt = format_from_head(stream.peek(1 << 12)[: 1 << 12])  # type: ignore[attr-defined]
+        if notes is not None:
+            notes.append(f"read as {'JSON lines' if fmt == 'jsonl' else 'CSV'}, as its first bytes show "
+                         "(its name does not say; --format names it)")
+    return fmt, gz, raw, stream
+
+
 def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
     """``(format, gzipped, raw, stream)`` of stdin: the format ``given``, or with ``"auto"`` the one
     its first bytes show, as stdin has no name to tell: gzip by its magic number (either way); JSON
@@ -1658,7 +1680,7 @@ def is_tab_separated_table(stream: IO[bytes], text_field: str | None) -> bool:
     names the text field (Excel saves its "Unicode Text" tables as ``.txt``)."""
     head = stream.peek(1 << 16)[: 1 << 16]  # type: ignore[attr-defined]
     cells = head.split(b"\n", 1)[0].decode("utf-8-sig", "replace").rstrip("\r").split("\t")
-    return len(cells) > 1 and (text_field in cells if text_field else text_field_in(cells) is not None)
+    return len(cells) > 1 and is_header(cells, text_field)  # label's own header too (its text field named otherwise)
 
 
 class _Counting:
@@ -1751,19 +1773,7 @@ def label_file(
     t0 = time.time()
     summary = LabelSummary()
     from_stdin = str(input_path) == "-"
-    if from_stdin:
-        in_fmt, in_gz, raw, stream = open_stdin(input_format)
-    else:
-        in_fmt, in_gz = detect_format(input_path, input_format)
-        raw, stream = open_input(input_path, in_gz, in_fmt)
-        if input_format == "auto" and not names_a_format(input_path, readable=True):  # a CSV as export.dat was
-            if not in_gz and stream.peek(2)[:2] == b"\x1f\x8b":  # gzipped, as stdin is found to be
-                raw.close()
-                in_gz = True
-                raw, stream = open_input(input_path, in_gz, in_fmt)
-            in_fmt = format_from_head(stream.peek(1 << 12)[: 1 << 12])  # 'not valid JSON' on every line
-            summary.notes.append(f"read as {'JSON lines' if in_fmt == 'jsonl' else 'CSV'}, as its first bytes show "
-                                 f"(its name does not say; --format names it)")
+    in_fmt, in_gz, raw, stream = open_export(input_path, input_format, summary.notes)
     try:
         from_xlsx = in_fmt == "xlsx"
         if sheet is not None and not from_xlsx:

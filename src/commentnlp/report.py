@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
-from .exports import (InputError, _nested, check_encoding, check_not_an_input, detect_format, field_among,
-                      is_device_or_pipe, open_input, open_stdin, plural, read_csv, read_jsonl, readable,
-                      record_of_csv_row, text_of)
+from .exports import (InputError, _nested, check_encoding, check_not_an_input, field_among, is_device_or_pipe,
+                      open_export, plural, read_csv, read_jsonl, readable, record_of_csv_row, text_of)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -555,11 +554,7 @@ def _read_into(stats: _Stats, input_path: str | Path, text_field: str | None, en
                several: bool = False) -> None:
     """Add the records of one labeled export (``"-"``: stdin) to ``stats``; ``several``: lines are told
     with their file's name."""
-    if str(input_path) == "-":
-        fmt, _, raw, stream = open_stdin()
-    else:
-        fmt, gz = detect_format(input_path)
-        raw, stream = open_input(input_path, gz, fmt)
+    fmt, _, raw, stream = open_export(input_path)  # a name that says no format: by its first bytes, as label reads it
     try:  # a labeled CSV saved as a workbook, or by Excel as UTF-16 "Unicode Text" or in its code page
         stream, fmt, _, _ = readable(stream, fmt, "stdin" if str(input_path) == "-" else str(input_path),
                                      encoding=encoding, text_field=text_field)
