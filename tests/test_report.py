@@ -424,6 +424,23 @@ def test_report_reads_an_export_as_label_does_whatever_its_name(tmp_path, tiny_c
         assert (summary["labeled"], summary["bad_lines"]) == (2, 0), name
 
 
+def test_report_reads_what_label_engine_spark_writes():
+    """Spark's JSON output holds the labels as top-level columns and the scores as a JSON string: every record
+    counted as unlabelled ('report on what commentnlp label writes')."""
+    import tempfile
+
+    rows = [{"id": 1, "text": "where can i buy", "style": "audience", "intent": "where_to_buy", "sentiment": "neutral",
+             "troll": False, "action": "Reply...", "scores": json.dumps({"intent": {"where_to_buy": 0.9}}), "error": None},
+            {"id": 2, "text": None, "style": None, "intent": None, "sentiment": None, "troll": None, "action": None,
+             "scores": None, "error": "'text' is null, not a string"}]
+    with tempfile.TemporaryDirectory() as tmp:
+        src = write(Path(tmp) / "part-0000.json", rows)
+        summary = build_report(src, Path(tmp) / "r.html")
+        page = (Path(tmp) / "r.html").read_text()
+    assert (summary["records"], summary["labeled"], summary["errors"]) == (2, 1, 1)
+    assert summary["intent"]["where_to_buy"] == 1 and "90%" in page
+
+
 def test_report_input_errors_are_one_line(tmp_path):
     (tmp_path / "bad.jsonl.gz").write_bytes(b"not gzip")
     result = runner.invoke(app, ["report", str(tmp_path / "bad.jsonl.gz")])
