@@ -487,6 +487,17 @@ def test_a_copy_of_a_model_leaves_out_what_its_links_to_outside_name(tmp_path, t
     result = runner.invoke(app, ["find-threshold", "--model", str(hub), "--data", str(data), "--head", "troll",
                                  "--label", "true", "-o", str(tmp_path / "copy2")])
     assert result.exit_code == 0 and "not copied" not in result.stderr and read_config(tmp_path / "copy2").heads
+    # an encoder/ linked to outside gives its model files only; one linked within the model is the model's
+    (secret / "config.json").write_text("{}")
+    (model / "encoder").symlink_to(secret)
+    files, left_out = model_files(model)
+    assert Path("encoder/config.json") in files and "encoder/creds" in left_out
+    inside = tmp_path / "m2"
+    shutil.copytree(tiny_model_dir, inside)
+    (inside / "versions" / "v1").mkdir(parents=True)
+    (inside / "versions" / "v1" / "config.json").write_text("{}")
+    (inside / "encoder").symlink_to(Path("versions") / "v1")
+    assert Path("encoder/config.json") in model_files(inside)[0]
 
 
 def model_with_thresholds(tmp_path, tiny_model_dir, thresholds, **settings):

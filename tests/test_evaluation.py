@@ -173,3 +173,8 @@ def test_predictions_are_read_as_gold_labels_are(tiny_classifier):
             assert summary["intent_macro_f1"] == summary["troll_macro_f1"] == 1.0
     with pytest.raises(ValueError, match=r"predicted\['intent'\]\[1\]: 'banana' is not a valid 'intent' label"):
         evaluate_predictions(records, {"troll": [1, 0], "intent": ["social", "banana"], **others}, tiny_classifier.heads)
+    with pytest.raises(ValueError, match=r"predicted\['troll'\]\[1\] is None: a prediction is one of the head's labels"):
+        evaluate_predictions(records, {"troll": [1, None], "intent": ["social", "social"], **others}, tiny_classifier.heads)
+    # a head no record labels: its predictions are not read (style's 'foo' is no label)
+    evaluate_predictions(records, {"troll": [1, 0], "intent": ["social", "social"], "style": ["foo", "bar"],
+                                   "sentiment": [None, None]}, tiny_classifier.heads)

@@ -438,15 +438,18 @@ def test_a_json_document_read_with_an_encoding_keeps_a_byte_it_has_no_character_
     b'Brand comments export\r\n\r\nid;text;date\r\n1;"first line\r\nsecond line; where to buy?";2026-11-03\r\n'
     b"2;Where can I buy this?;2026-11-04\r\n",
     # Excel pads a title to the table's width: the header was no wider than it
-    b"Brand comments export;;\r\n;;\r\nid;text;date\r\n1;where to buy?;2026-11-03\r\n2;love it;2026-11-04\r\n"])
+    b"Brand comments export;;\r\n;;\r\nid;text;date\r\n1;where to buy?;2026-11-03\r\n2;love it;2026-11-04\r\n",
+    # a bad first row under the header (one field too many): the header stands, that row is the error
+    b"Mentions export, March 2024\ndate;text;author\n1;great; love it;bob\n2;where can I buy this?;al\n3;bad;cy\n"])
 def test_a_header_below_a_title_is_found_whatever_the_rows_hold(tmp_path, tiny_classifier, data):
     src = tmp_path / "titled.csv"
     src.write_bytes(data)
     assert sniff_csv(io.BufferedReader(io.BytesIO(data))) == ("utf-8-sig", ";")
     summary = label_file(src, tmp_path / "out.csv", tiny_classifier)
-    assert (summary.labeled, summary.errors) == (2, 0)
+    bad = b"bob" in data
+    assert (summary.labeled, summary.errors) == ((2, 1) if bad else (2, 0))
     again = label_file(tmp_path / "out.csv", tmp_path / "again.csv", tiny_classifier)  # its own output, read back
-    assert (again.labeled, again.errors) == (2, 0)
+    assert (again.labeled, again.errors) == ((2, 1) if bad else (2, 0))
 
 
 def test_lines_that_end_in_a_cr_alone_then_in_cr_lf_keep_their_numbers(tmp_path, tiny_classifier):

@@ -50,9 +50,12 @@ def _predictions(head: str, values: Sequence[Any]) -> list[Any]:
     out = []
     for i, value in enumerate(values):
         try:
-            out.append(value if isinstance(value, str) and value == UNSURE else parse_label(head, value))
+            label = value if isinstance(value, str) and value == UNSURE else parse_label(head, value)
         except LabelError as exc:
             raise ValueError(f"predicted[{head!r}][{i}]: {exc}") from None
+        if label is None:  # a scikit-learn TypeError comparing None with the labels
+            raise ValueError(f"predicted[{head!r}][{i}] is {value!r}: a prediction is one of the head's labels")
+        out.append(label)
     return out
 
 
@@ -73,10 +76,10 @@ def evaluate_labels(
     records = gold_labels(records)  # a label not read as the schema's was silently left out of its class
     report: dict[str, Any] = {}
     for head, labels in heads.items():
+        if all(r.get(head) is None for r in records):  # a head no record labels: its predictions go unread
+            continue
         pairs = [(_as_str(r.get(head)), p) for r, p in zip(records, _predictions(head, predicted[head]))
                  if r.get(head) is not None]
-        if not pairs:
-            continue
         report[head] = head_report([a for a, _ in pairs], [b for _, b in pairs], labels)
     return report
 

@@ -470,10 +470,10 @@ def _sniff_csv(stream: IO[bytes], text_field: str | None = None) -> tuple[str, s
             if i >= len(rows):
                 continue
             # below the first row, a data row split at another delimiter may spell a field's name ("...; body"):
-            # the row after a header has its width
-            following = next((row for row in rows[i + 1:] if row), None)
+            # one of the rows after a header has its width (one of them may be a bad row)
+            following = [row for row in rows[i + 1:] if row][:5]
             if _heads_rows_below(rows[i], rows[:i], names_text) \
-                    and (i == 0 or following is None or len(following) == len(rows[i])):
+                    and (i == 0 or not following or any(len(row) == len(rows[i]) for row in following)):
                 return encoding, d, bom, False
     counts = [_QUOTED.sub("", first).count(d) for d in CSV_DELIMITERS]  # else the first row's most frequent
     return encoding, CSV_DELIMITERS[counts.index(max(counts))] if max(counts) else ",", bom, False

@@ -373,16 +373,17 @@ def model_files(model_dir: str | Path) -> tuple[list[Path], list[str]]:
     left_out: list[str] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         here = Path(dirpath)
-        for name in sorted(dirnames):  # a linked folder is walked only as the model's encoder/
+        for name in sorted(dirnames):  # a linked folder is walked only as the model's encoder/ (not up into it)
             folder = here / name
-            if not folder.is_symlink() or (folder == root / ENCODER_DIR and not folder.resolve().is_relative_to(root)):
+            if not folder.is_symlink() or (folder == root / ENCODER_DIR and not root.is_relative_to(folder.resolve())):
                 continue
             if not folder.resolve().is_relative_to(root):
                 left_out.append(str(folder.relative_to(root)) + "/")
             dirnames.remove(name)  # one linked within the model: its files are there already (or a loop)
+        elsewhere = not here.resolve().is_relative_to(root)  # an encoder/ linked to outside: its model files only
         for name in sorted(filenames):
             path = here / name
-            outside = path.is_symlink() and not path.resolve().is_relative_to(root)
+            outside = elsewhere or (path.is_symlink() and not path.resolve().is_relative_to(root))
             if outside and not (name.endswith(".safetensors") or name in _MODEL_FILE_NAMES):
                 left_out.append(str(path.relative_to(root)))
             elif path.is_file():

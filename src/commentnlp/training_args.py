@@ -170,14 +170,14 @@ class TrainingConfig:
                 if unknown:
                     raise ConfigError(f"data.{name}[{pattern!r}] names head {unknown[0]!r}"
                                       f"{did_you_mean(unknown[0], HEAD_NAMES)}; heads: {', '.join(HEAD_NAMES)}")
-        for name in ("corpus_labels", "corpus_native", "corpus_unlabeled", "threshold_labels"):
-            if getattr(d, name) and not d.datasets_dir:  # they were left out of training without a word
-                raise ConfigError(f"data.{name} needs data.datasets_dir (the corpora it reads, e.g. "
-                                  "--data.datasets_dir ../shared/datasets)")
         for name in ("corpus_native", "corpus_unlabeled"):
             for corpus, rows in getattr(d, name).items():
                 if not is_whole(rows):
                     raise ConfigError(f"data.{name}.{corpus} must be a number of rows (0 or more), not {rows!r}")
+        for name in ("corpus_labels", "corpus_native", "corpus_unlabeled", "threshold_labels"):
+            if getattr(d, name) and not d.datasets_dir:  # they were left out of training without a word
+                raise ConfigError(f"data.{name} needs data.datasets_dir (the corpora it reads, e.g. "
+                                  "--data.datasets_dir ../shared/datasets)")
         for head, weight in t.head_weights.items():
             if head not in HEAD_NAMES:
                 raise ConfigError(f"training.head_weights names head {head!r}; heads: {', '.join(HEAD_NAMES)}")

@@ -9,7 +9,7 @@ import warnings
 
 __all__ = ["warn"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep  # not a sibling named commentnlp_tools/
 
 
 def warn(message: str, category: type[Warning] = UserWarning) -> None:
