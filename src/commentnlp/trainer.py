@@ -389,7 +389,6 @@ def _train(config: TrainingConfig, log: Log) -> TrainResult:
     from .serialization import ModelConfig, save_model
 
     t0 = time.time()
-    config.validate()
     check_output_dir(config)
     config, digests = _pin_data_files(config)
     args = config.training
