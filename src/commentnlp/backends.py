@@ -26,7 +26,6 @@ import shutil
 import tempfile
 import threading
 import time
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -34,6 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .serialization import model_fingerprint, read_activation_ranges, read_config
+from .userwarnings import warn
 
 __all__ = ["TorchBackend", "OnnxBackend", "resolve_device", "onnx_available", "cache_dir", "build_onnx",
            "session_options", "onnx_session"]
@@ -190,9 +190,9 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
         fallback = _process_cache()
         if (fallback / key / name).is_file():
             return fallback / key / name
-        warnings.warn(f"cannot write the ONNX graph cache {target.parent.parent} ({exc.strerror or exc}); the graph is "
-                      f"built in {fallback} for this process only, each time it starts: set COMMENTNLP_CACHE to a "
-                      "writable directory to build it once", RuntimeWarning, stacklevel=2)
+        warn(f"cannot write the ONNX graph cache {target.parent.parent} ({exc.strerror or exc}); the graph is "
+             f"built in {fallback} for this process only, each time it starts: set COMMENTNLP_CACHE to a "
+             "writable directory to build it once", RuntimeWarning)
         return build_onnx(model_dir, quantize, log, fallback)
     fp32 = build_onnx(model_dir, log=log, cache=cache) if quantize else None
     say = log or logger.info

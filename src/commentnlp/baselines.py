@@ -14,13 +14,13 @@ them with the same code as the model.
 
 from __future__ import annotations
 
-import warnings
 from collections import Counter
 from typing import Any, Callable, Mapping, Sequence
 
 from .evaluation import evaluate_predictions
 from .preprocessing import normalize
 from .schema import HEAD_NAMES, HEADS_BY_NAME
+from .userwarnings import warn
 
 __all__ = ["baseline_training_records", "comparison_table", "majority", "tfidf_logreg", "vader_sentiment", "where_to_buy_rules", "profanity_troll", "run_baselines"]
 
@@ -142,8 +142,8 @@ def run_baselines(train: Sequence[Mapping[str, Any]], test: Sequence[Mapping[str
         try:
             predictor = factory()
         except ImportError as exc:
-            warnings.warn(f"baseline {name} left out: {exc.name or exc} is not installed "
-                          "(pip install 'commentnlp[eval]')", RuntimeWarning, stacklevel=2)
+            warn(f"baseline {name} left out: {exc.name or exc} is not installed "
+                 "(pip install 'commentnlp[eval]')", RuntimeWarning)
             continue
         predicted = predictor(texts)
         heads = {h: list(HEADS_BY_NAME[h].values) for h in predicted}
@@ -160,7 +160,7 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     import sys
     from pathlib import Path
 
-    from .data import DataError, data_digests, dedupe_key_version, split_data
+    from .data import DataError, data_digests, dedupe_key_version, recorded_key_version, split_data
     from .training_args import TrainingConfig
 
     training = model_config.training or {}
@@ -181,7 +181,7 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     if changed:
         print(f"warning: {', '.join(changed)} changed since the model was trained; the baselines are fitted "
               "on the files as they are now", file=sys.stderr)
-    with dedupe_key_version(training.get("dedupe_key", 1)):  # its duplicates found as when it was trained
+    with dedupe_key_version(recorded_key_version(training)):  # its duplicates found as when it was trained
         return split_data(TrainingConfig.from_dict(recorded))[0]
 
 

@@ -118,8 +118,12 @@ def with_threshold(thresholds: Mapping[str, float] | None, label: str, threshold
     return out
 
 
+#: The F1 a threshold must gain to move a decision (a small dev set should not move it)
+MIN_GAIN = 0.005
+
+
 def find_decision_threshold(probs: np.ndarray, y: np.ndarray, values: list[str], label: str,
-                            min_gain: float = 0.005, thresholds: Mapping[str, float] | None = None,
+                            min_gain: float = MIN_GAIN, thresholds: Mapping[str, float] | None = None,
                             ) -> tuple[float | None, float, float]:
     """Threshold on ``label``'s score that maximises its one-vs-rest F1 on ``(probs, y)``, with the
     head's other ``thresholds`` (a model's ``decision_thresholds`` of that head) applied, as the

@@ -21,7 +21,7 @@ from .batching import Batch, check_batch_size, pad_batch, sorted_batches
 from .calibration import apply_decision_thresholds, softmax
 from .schema import THREAD_POSITIONS, UNSURE
 from .playbook import Playbook, default_playbook
-from .preprocessing import is_blank, normalize
+from .preprocessing import blank_kind, is_blank, normalize
 from .userwarnings import warn
 from .serialization import ModelConfig, read_config, read_tokenizer, resolve_model_path
 from .validation import as_bool, is_missing, is_number, is_whole
@@ -379,7 +379,7 @@ class Classifier:
         blank = next((i for i, t in enumerate(batch) if is_blank(t)), None)
         if blank is not None:
             where = "the text" if single else f"texts[{blank}]"
-            raise ValueError(f"{where} is empty{' (only invisible characters)' if batch[blank].strip() else ''}: "
+            raise ValueError(f"{where} is {blank_kind(batch[blank])}: "
                              "there is nothing to label; leave it out (commentnlp.is_blank tells), or label records "
                              "with commentnlp.exports.label_records, which reports them")
         replies = reply_flags(is_reply, len(batch), single)

@@ -17,6 +17,7 @@ from .exports import (TOO_DEEP, InputError, Item, detect_format, json_documents,
 from .preprocessing import is_blank
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 from .userwarnings import warn
+from .validation import is_missing
 
 if TYPE_CHECKING:
     import numpy as np
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
     from .training_args import TrainingConfig
 
 __all__ = ["DataError", "read_labeled", "labeled_records", "gold_labels", "gather", "encode_labels", "dedupe_key",
-           "dedupe_key_version", "text_hashes", "split_data", "data_digests", "EvaluationTexts"]
+           "recorded_key_version", "dedupe_key_version", "text_hashes", "split_data", "data_digests", "EvaluationTexts"]
 
 
 class DataError(ValueError):
@@ -209,33 +210,25 @@ def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _with_text(where: str, row: Any, text_field: str | None = None) -> dict[str, Any]:
     """A record with its comment as ``text`` (read from ``text_field`` when given), or a DataError
-    naming ``where`` it is (file and line). A dataframe's empty cell (NaN) is an empty text, as a CSV's is."""
-    if isinstance(row, dict):
-        for key in ("text", text_field):
-            if key is not None and _is_nan(row.get(key)):
-                row = {**row, key: ""}
+    naming ``where`` it is (file and line). A dataframe's empty cell (NaN, NA) is an empty text, as a CSV's is."""
+    name = None
+    if isinstance(row, dict):  # the field the text is in: given, `text`, or an export's name for it, as `label` reads it
+        name = text_field if text_field is not None else "text" if "text" in row else text_field_in(row)
+        if name is not None and row.get(name) is not None and is_missing(row[name]):
+            row = {**row, name: ""}
     if text_field is not None and text_field != "text":
         if not isinstance(row, dict) or not isinstance(row.get(text_field), str):
             raise DataError(f"{where}: no string {text_field!r} field"
                             + (f"; its fields: {', '.join(map(str, row))}" if isinstance(row, dict) else ""))
         return {**row, "text": row[text_field]}
-    if isinstance(row, dict) and "text" not in row:  # an export's name for it, as `label` reads it
-        other = text_field_in(row)
-        if other is not None and _is_nan(row[other]):
-            row = {**row, "text": ""}
-        elif other is not None and isinstance(row[other], str):
-            row = {**row, "text": row[other]}
+    if isinstance(row, dict) and "text" not in row and name is not None and isinstance(row[name], str):
+        row = {**row, "text": row[name]}
     if not isinstance(row, dict) or not isinstance(row.get("text"), str):
         got = f", not {_json_type(row['text'])}" if isinstance(row, dict) and "text" in row else (
             "" if isinstance(row, dict) else f": this line is {_json_type(row)}, not an object")
         raise DataError(f"{where}: a record needs a string 'text' (or an export's 'message', "
                         f"'comment', ... as `label` finds it){got}")
     return row
-
-
-def _is_nan(value: Any) -> bool:
-    """Whether a value is a dataframe's empty cell (NaN)."""
-    return isinstance(value, float) and value != value
 
 
 def _json_type(value: Any) -> str:
@@ -307,6 +300,12 @@ def dedupe_key_version(version: int) -> Iterator[None]:
         yield
     finally:
         _KEY_VERSION.reset(token)
+
+
+def recorded_key_version(training: Mapping[str, Any]) -> int:
+    """The :func:`dedupe_key` version a saved model's data were split with, from its config's ``training``
+    (1: saved before the version was recorded)."""
+    return int(training.get("dedupe_key", 1))
 
 
 def text_hashes(texts: Iterable[str], key_version: int = DEDUPE_KEY_VERSION) -> "np.ndarray":

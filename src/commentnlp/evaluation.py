@@ -102,10 +102,8 @@ def summary(report: Mapping[str, Any]) -> dict[str, float]:
 
 def _encoded(records: Sequence[Mapping[str, Any]], predicted: Mapping[str, Sequence[Any]],
              heads: Mapping[str, Sequence[str]]) -> dict[str, tuple[np.ndarray, np.ndarray, list[str]]]:
-    """Per head: gold and predicted class indices (gold -1 = unlabelled, prediction k = outside the labels)."""
-    from .data import gold_labels
-
-    records = gold_labels(records)  # "True" or "Where to buy" were no class: a KeyError
+    """Per head: gold and predicted class indices (gold -1 = unlabelled, prediction k = outside the labels);
+    ``records`` with their gold labels read already (:func:`~commentnlp.data.gold_labels`)."""
     out = {}
     for head, labels in heads.items():
         index = {lab: i for i, lab in enumerate(labels)}
@@ -157,6 +155,9 @@ def bootstrap_intervals(
     """
     n = len(records)
     rng = np.random.default_rng(seed)
+    from .data import gold_labels
+
+    records = gold_labels(records)  # once for both ("True" or "Where to buy" were no class: a KeyError)
     ours_enc = _encoded(records, predicted, heads)
     theirs_enc = _encoded(records, reference, heads) if reference is not None else {}
     ours: dict[str, list[np.ndarray]] = {}
@@ -229,8 +230,9 @@ def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]] | Any, b
     """
     from .data import labeled_records, read_labeled
 
-    if hasattr(data, "columns") and hasattr(data, "to_dict"):  # a DataFrame: iterating it gave its column names
-        data = data.to_dict("records")
+    from .exports import rows_of
+
+    data = rows_of(data)  # a DataFrame: iterating it gave its column names
     records = read_labeled(data, text_field) if isinstance(data, (str, Path)) else labeled_records(data, text_field)
     unlabelled = unlabelled_heads_note(records)
     if unlabelled:

@@ -32,7 +32,6 @@ import re
 import stat
 import sys
 import time
-import warnings
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -40,13 +39,14 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
-from .preprocessing import is_blank
+from .preprocessing import blank_kind, is_blank
 from .schema import FALSE_WORDS, HEAD_NAMES, THREAD_POSITIONS, TRUE_WORDS, UNSURE
 from .validation import as_bool, is_missing, is_number, is_whole
+from .userwarnings import warn
 
 __all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
            "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
-           "label_records", "label_file", "open_input", "open_stdin", "open_export", "default_output_path", "detect_format",
+           "record_of_spark_row", "label_records", "label_file", "open_input", "open_stdin", "open_export", "default_output_path", "detect_format",
            "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
            "written_by_label", "likely_text_fields", "xlsx_as_csv", "reply_field_in", "readable", "field_among"]
 
@@ -273,21 +273,25 @@ def read_json_documents(data: bytes, text_field: str | None = None, encoding: st
     that is not UTF-8 is an :class:`InputError` naming the first bad byte, or, read from ``encoding``
     (transcoded), one whose bytes that encoding has no character for become U+FFFD, a note says."""
     try:
-        text = data.decode("utf-8-sig")
+        return _documents_of_text(data.decode("utf-8-sig"), text_field)
     except UnicodeDecodeError as exc:
         text = data.decode("utf-8-sig", "replace")
-        documents = read_json_documents(text.encode(), text_field)
+        documents = _documents_of_text(text, text_field)
         if documents is None:
             return None  # JSON lines: the lines that are not UTF-8 say so
         if encoding is not None:
-            bad = text.count("\ufffd") - data.decode("utf-8-sig", "surrogateescape").count("\ufffd")
+            bad = text.count("\ufffd") - data.count("\ufffd".encode())  # those the data did not hold already
             return documents[0], [*documents[1], f"{plural(bad, 'byte')} that {encoding} has no character for "
                                                  f"read as U+FFFD"]
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(f"the JSON document is not UTF-8 (line {line}, byte {exc.start}: "
                          f"{data[exc.start:exc.start + 1]!r}), and a document is read whole: save it as UTF-8, or name "
                          "its encoding (label's --encoding, e.g. cp1252, Excel's on Windows, or latin-1)") from None
-    decoder, values, keys, multiline = json.JSONDecoder(), [], [], False
+
+
+def _documents_of_text(text: str, text_field: str | None) -> tuple[list[Item], list[str]] | None:
+    """:func:`read_json_documents` of the decoded text."""
+    decoder, values, any_key, multiline = json.JSONDecoder(), [], False, False
     pos = _BLANKS.match(text).end()
     while pos < len(text):
         try:
@@ -295,11 +299,11 @@ def read_json_documents(data: bytes, text_field: str | None = None, encoding: st
         except (ValueError, RecursionError):  # read as JSON lines, where the line says what is wrong
             return None
         values.append(value)
-        keys.append(_api_list_key(value, text_field))
-        multiline = multiline or "\n" in text[pos:end]
-        if len(values) > 1 and not any(keys) and not multiline:
+        any_key = any_key or _api_list_key(value, text_field) is not None
+        multiline = multiline or text.find("\n", pos, end) >= 0
+        if len(values) == 2 and not any_key and not multiline:
             return None  # several values, no response, none over several lines: JSON lines (told at the second
-            # value: a JSONL read whole for its long first line is not parsed whole too)
+            # value: a JSONL read whole for its long first line is not parsed whole too; both only ever turn true)
         pos = _BLANKS.match(text, end).end()
     if len(values) > 1 and not all(isinstance(v, dict) for v in values):
         return None  # several values, not all objects: JSON lines (a bad first line opening with '[')
@@ -737,7 +741,7 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
     if not isinstance(value, str):
         return None, f"{name!r} is {'null' if _missing(value) else type(value).__name__}, not a string"
     if is_blank(value):
-        return None, f"{name!r} is empty" + ("" if not value.strip() else " (only invisible characters)")
+        return None, f"{name!r} is {blank_kind(value)}"
     return value, None
 
 
@@ -856,10 +860,7 @@ def label_records(
         from .classifier import load_cached
 
         classifier = load_cached(classifier)
-    if hasattr(items, "columns") and hasattr(items, "to_dicts"):  # a polars DataFrame's rows
-        items = items.to_dicts()
-    elif hasattr(items, "columns") and hasattr(items, "to_dict"):  # a pandas DataFrame's rows
-        items = items.to_dict("records")
+    items = rows_of(items)
     if isinstance(items, (str, bytes, Mapping)) or not isinstance(items, Iterable):
         given = "one record: pass a list of them, [record]" if isinstance(items, Mapping) else type(items).__name__
         raise TypeError(f"records must be dicts (an iterable of them), got {given}"
@@ -885,6 +886,16 @@ def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     it = iter(items)
     while block := list(islice(it, size)):
         yield block
+
+
+def rows_of(items: Any) -> Any:
+    """A pandas or polars DataFrame as its rows (dicts), anything else as it is (iterated, a DataFrame gives its
+    column names)."""
+    if hasattr(items, "columns") and hasattr(items, "to_dicts"):  # polars
+        return items.to_dicts()
+    if hasattr(items, "columns") and hasattr(items, "to_dict"):  # pandas
+        return items.to_dict("records")
+    return items
 
 
 def texts_to_label(items: Iterable[Item], text_field: str | None) -> list[str]:
@@ -979,6 +990,11 @@ _OTHER_FORMATS = {".parquet": "--engine spark reads and writes Parquet",
 _FORMAT_ALIASES = {"tsv": "csv", "json": "jsonl", "ndjson": "jsonl"}
 
 
+def names_tsv(output_format: str | None) -> bool:
+    """Whether a format given by name is ``tsv`` (``.gz`` or not): CSV written with tabs."""
+    return (output_format or "").strip().lower().removesuffix(".gz") == "tsv"
+
+
 def detect_format(path: str | Path | None, given: str = "auto") -> tuple[str, bool]:
     """``(format, gzipped)`` from an explicit format or the file name (``x.csv.gz`` -> csv, gzip;
     ``.tsv`` is CSV, whose separator is read from the header; ``.txt`` is plain text, one comment per
@@ -1013,6 +1029,12 @@ def names_a_format(path: str | Path, readable: bool = False) -> bool:
     return name.endswith((*_CSV_SUFFIXES, *_JSON_SUFFIXES, ".txt", ".xlsx", *(() if readable else _OTHER_FORMATS)))
 
 
+def names_a_folder(output: str | Path) -> bool:
+    """Whether an output names a folder to write into: one that is, or a name ending in a slash (``labeled/``,
+    made when written)."""
+    return str(output).endswith(("/", os.sep)) or Path(output).is_dir()
+
+
 def default_output_path(input_path: str | Path, output_format: str | None = None) -> Path:
     """``export.jsonl`` -> ``export.labeled.jsonl``; ``a.csv.gz`` -> ``a.labeled.csv.gz`` (beside the input)."""
     p = Path(input_path)
@@ -1024,7 +1046,7 @@ def default_output_path(input_path: str | Path, output_format: str | None = None
         base, ext = stem, "jsonl"
     if output_format:
         fmt, gz = detect_format(None, output_format)
-        if output_format.strip().lower().startswith("tsv"):  # tab-separated: named so, and written so
+        if names_tsv(output_format):  # tab-separated: named so, and written so
             ext = "tsv"
         try:  # the input's own extension if it names that format (.tsv, .ndjson), not one it does not (.dat)
             same = names_a_format(f"x.{ext}", readable=True) and detect_format(f"x.{ext}")[0] == fmt
@@ -1169,6 +1191,24 @@ def record_of_csv_row(row: dict[str, str]) -> dict[str, Any]:
                 pass
         record["scores"] = scores
     return record
+
+
+def record_of_spark_row(record: dict[str, Any]) -> dict[str, Any]:
+    """A JSON record as ``label`` writes it, as :func:`record_of_csv_row` makes a CSV row: one that ``label
+    --engine spark`` wrote (its labels as top-level columns, its scores a JSON string, its error null) too; any
+    other record as it is."""
+    if "labels" in record or "action" not in record or not all(h in record for h in HEAD_NAMES):
+        return record
+    out = {k: v for k, v in record.items() if k not in HEAD_NAMES}
+    if out.get("error") is None:
+        out.pop("error", None)
+        out["labels"] = {h: record[h] for h in HEAD_NAMES if record[h] is not None}
+        if isinstance(out.get("scores"), str):
+            try:
+                out["scores"] = json.loads(out["scores"])
+            except ValueError:
+                del out["scores"]
+    return out
 
 
 def written_by_label(columns: Iterable[str]) -> bool:
@@ -1476,8 +1516,9 @@ def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
 def format_from_head(head: bytes) -> str:
     """The format of an input whose name does not tell (stdin, ``comments``, ``export.dat``), from its
     first bytes: JSON lines, or one JSON array, when its first character is ``{`` or ``[``; else CSV."""
-    if bom_encoding(head):
-        head = head.decode(bom_encoding(head), "replace").encode()
+    encoding = bom_encoding(head)
+    if encoding:
+        head = head.decode(encoding, "replace").encode()
     return "jsonl" if head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] in (b"{", b"[", b"") else "csv"
 
 
@@ -1702,8 +1743,7 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
     or the default beside the input; a ValueError when it cannot be written."""
     from_stdin = str(input_path) == "-"
     written_as = "jsonl" if in_fmt == "txt" else in_fmt  # plain text in, JSON lines out
-    named_dir = output_path is not None and str(output_path).endswith(("/", os.sep))  # labeled/: a directory to make
-    into = Path(output_path) if output_path is not None and (named_dir or Path(output_path).is_dir()) else None
+    into = Path(output_path) if output_path is not None and names_a_folder(output_path) else None
     if output_path is None or into is not None:
         default_format = output_format or (written_as + (".gz" if in_gz else ""))
         output_path = ("-" if into is None else into / f"labeled.{default_format}") if from_stdin else \
@@ -1766,9 +1806,8 @@ def label_file(
     if workers < 0:
         raise ValueError(f"workers must be >= 0, not {workers}")
     if workers > available_cores():
-        warnings.warn(f"more workers ({workers}) than CPU cores ({available_cores()}): each worker is a process with "
-                      "its own tokenizer (tens of MB), and more of them than cores only add memory", RuntimeWarning,
-                      stacklevel=2)
+        warn(f"more workers ({workers}) than CPU cores ({available_cores()}): each worker is a process with "
+             "its own tokenizer (tens of MB), and more of them than cores only add memory", RuntimeWarning)
     check_encoding(encoding)
     t0 = time.time()
     summary = LabelSummary()
@@ -1830,7 +1869,7 @@ def label_file(
                 total = len(items) if progress else None  # records, not the lines the file has
         # the input's separator, or a tab for a .tsv output (a name the reader above must not see: it reads the input)
         out_delimiter = "\t" if (not to_stdout and str(output_path).lower().removesuffix(".gz").endswith(".tsv")) \
-            or (output_format or "").strip().lower().startswith("tsv") else delimiter
+            or names_tsv(output_format) else delimiter
 
         def _count_blank(_line: int) -> None:
             summary.blank_lines += 1

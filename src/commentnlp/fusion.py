@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import logging
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
+
+from .userwarnings import warn
 
 __all__ = ["FUSED_MODEL_TYPES", "fuse_graph"]
 
@@ -42,7 +43,7 @@ def fuse_graph(source: str | Path, out: str | Path, model_type: str, num_heads: 
             if _fuse(Path(source), Path(out), num_heads, hidden_size):
                 return True
         except Exception as exc:  # the optimizer's own error, whatever it is: keep the exported graph
-            warnings.warn(f"attention not fused, the exported graph is used as it is: {exc}", stacklevel=2)
+            warn(f"attention not fused, the exported graph is used as it is: {exc}")
     shutil.copyfile(source, out)
     return False
 

@@ -162,15 +162,17 @@ _HUB_NOTE = " (a Hugging Face Hub id: downloaded on first load unless cached; HF
 
 
 def _base_source(config) -> str:
-    """Where a model's base encoder is loaded from: "model" (a full fine-tune's own encoder/), "package",
-    "directory" or "hub"."""
-    from .serialization import _PACKAGED_ALIASES
+    """Where a model's base encoder is loaded from, as ``load_encoder`` finds it: "model" (a full fine-tune's
+    own encoder/), "package", "directory" or "hub"."""
+    from .serialization import ModelLoadError, resolve_base_model
 
     if config.finetuning == "full":
         return "model"
-    if config.base_model in _PACKAGED_ALIASES:
+    try:
+        source = resolve_base_model(config.base_model)
+    except ModelLoadError:  # the packaged base, its package missing
         return "package"
-    return "directory" if Path(config.base_model).expanduser().is_dir() else "hub"
+    return "package" if source != config.base_model else "directory" if Path(source).is_dir() else "hub"
 
 
 def format_model_info(info: dict[str, Any]) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from .serialization import ModelConfig
+from .serialization import ModelConfig, write_config
 
-__all__ = ["model_card", "metrics_table"]
+__all__ = ["model_card", "metrics_table", "save_config_and_card"]
 
 
 def metrics_table(metrics: dict[str, Any]) -> str:
@@ -142,3 +143,9 @@ alone unless their file gives a position.
 - Labels are suggestions for a community manager, not decisions: review before hiding or reporting users.
 - `troll` marks bad-faith provocation, not negativity: angry customers are `troll = false` by design.
 """
+
+
+def save_config_and_card(model_dir: str | Path, config: ModelConfig) -> None:
+    """Write a model's ``config.json`` and the model card (``README.md``) made from it."""
+    write_config(model_dir, config)
+    (Path(model_dir) / "README.md").write_text(model_card(config), encoding="utf-8")

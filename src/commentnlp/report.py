@@ -18,7 +18,6 @@ import calendar
 import contextlib
 import email.utils
 import heapq
-import json
 import math
 import os
 import re
@@ -33,7 +32,8 @@ from typing import Any, Callable, Iterable, Sequence
 
 from . import __version__
 from .exports import (InputError, _nested, check_encoding, check_not_an_input, field_among, is_device_or_pipe,
-                      open_export, plural, read_csv, read_jsonl, readable, record_of_csv_row, text_of)
+                      open_export, plural, read_csv, read_jsonl, readable, record_of_csv_row, record_of_spark_row,
+                      text_of)
 from .schema import HEAD_NAMES, HEADS_BY_NAME, UNSURE, LabelError, parse_label
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
@@ -567,26 +567,9 @@ def _read_into(stats: _Stats, input_path: str | Path, text_field: str | None, en
                     stats.bad_line_numbers.append(f"{input_path}:{item.line}" if several else str(item.line))
                 stats.add_reason(f"unreadable line: {_reason(item.error)}")
             else:
-                stats.add(record_of_csv_row(item.record) if fmt == "csv" else _as_labelled(item.record))
+                stats.add(record_of_csv_row(item.record) if fmt == "csv" else record_of_spark_row(item.record))
     finally:
         raw.close()
-
-
-def _as_labelled(record: dict[str, Any]) -> dict[str, Any]:
-    """A JSON record as ``label`` writes it: one that ``label --engine spark`` wrote (its labels as top-level
-    columns, its scores a JSON string, its error null) too; such records counted as unlabelled."""
-    if "labels" in record or "action" not in record or not all(h in record for h in HEAD_NAMES):
-        return record
-    out = {k: v for k, v in record.items() if k not in HEAD_NAMES}
-    if out.get("error") is None:
-        out.pop("error", None)
-        out["labels"] = {h: record[h] for h in HEAD_NAMES if record[h] is not None}
-        if isinstance(out.get("scores"), str):
-            try:
-                out["scores"] = json.loads(out["scores"])
-            except ValueError:
-                del out["scores"]
-    return out
 
 
 def _summary(stats: _Stats, unit: str, buckets: list[_Bucket], out: Path) -> dict[str, Any]:

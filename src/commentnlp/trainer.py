@@ -24,7 +24,7 @@ import numpy as np
 from .batching import pad_batch, sorted_batches, sortish_batches
 from .calibration import (expected_calibration_error, find_decision_threshold, fit_class_offset, fit_temperature, softmax,
                           threshold_for_precision)
-from .data import (DataError, data_digests, dedupe_key_version, encode_labels, expand,
+from .data import (DataError, data_digests, dedupe_key_version, encode_labels, expand, recorded_key_version,
                    heads_by_file, split_data, text_hashes, threshold_records)
 from .evaluation import evaluate_labels, summary
 from .exports import distinct_files, reply_of
@@ -572,9 +572,9 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     so the figures in the model card are the ones ``commentnlp evaluate`` reproduces.
     """
     from .classifier import Classifier
-    from .model_card import model_card
+    from .model_card import save_config_and_card
     from .quantization import activation_ranges
-    from .serialization import save_activation_ranges, write_config
+    from .serialization import save_activation_ranges
 
     model_dir = Path(model_dir)
     dev_texts = [r["text"] for r in dev_records]
@@ -604,17 +604,18 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     config.metrics = {"calibration_ece_dev": ece, "decision_thresholds_fitted_on": fitted_on,
                       "position_offsets_fitted_on": offsets_fitted_on}
     config.metrics.update(evaluate_saved(clf, {"dev": dev_records, **eval_sets}, log))  # the new calibration
-    write_config(model_dir, config)
-    (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
+    save_config_and_card(model_dir, config)
     return config.metrics
 
 
 def refinalize(model_dir: str | Path, log: Log = _stderr) -> dict:
     """Re-run :func:`finalize` on a saved model with the data splits recorded in its config (and
     record its training texts' hashes, :func:`record_training_texts`)."""
+    from .serialization import read_config
+
     config, train, dev, test = _recorded_splits(model_dir, log)
     write_training_texts(model_dir, _training_text_hashes(train, dev))
-    with dedupe_key_version(_recorded_key_version(model_dir)):
+    with dedupe_key_version(recorded_key_version(read_config(model_dir).training)):
         threshold_set = threshold_records(config, [*train, *dev, *test], log)
     return finalize(model_dir, dev, {"test": test, **evaluation_sets(config)}, log, threshold_set=threshold_set)
 
@@ -639,19 +640,12 @@ def _recorded_splits(model_dir: str | Path, log: Log) -> tuple[TrainingConfig, l
     changed = [f for f, digest in saved.get("data_sha256", {}).items() if digests.get(f) != digest]
     if changed:
         raise DataError(f"the data {model_dir} was trained on changed since: {', '.join(changed)}")
-    with dedupe_key_version(_recorded_key_version(model_dir)):  # duplicates found as when it was trained
+    with dedupe_key_version(recorded_key_version(saved)):  # duplicates found as when it was trained
         train, dev, test = split_data(config, log)
     if (saved.get("n_train", len(train)), saved.get("n_dev", len(dev))) != (len(train), len(dev)):
         raise DataError(f"the data of {model_dir} splits into {len(train)} train / {len(dev)} dev records, "
                         f"not the {saved['n_train']} / {saved['n_dev']} it was trained on")
     return config, train, dev, test
-
-
-def _recorded_key_version(model_dir: str | Path) -> int:
-    """The version of ``data.dedupe_key`` a saved model's data were split with (1: saved before it was recorded)."""
-    from .serialization import read_config
-
-    return int(read_config(model_dir).training.get("dedupe_key", 1))
 
 
 def _training_text_hashes(train: list[dict], dev: list[dict]) -> dict[str, Any]:
@@ -675,8 +669,8 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
     from .classifier import Classifier
     from .data import read_labeled
     from .evaluation import evaluate_predictions, predict_records
-    from .model_card import model_card
-    from .serialization import read_config, write_config
+    from .model_card import save_config_and_card
+    from .serialization import read_config
 
     model_dir = Path(model_dir)
     config = read_config(model_dir)
@@ -688,8 +682,7 @@ def add_baselines(model_dir: str | Path, data: str | Path | None = None, log: Lo
     results = run_baselines(baseline_training_records(config), records, reference=predicted)
     config.metrics["baselines"] = {"data": str(data), "model": model["summary"], "model_intervals": model["intervals"],
                                    "results": results}
-    write_config(model_dir, config)
-    (model_dir / "README.md").write_text(model_card(config), encoding="utf-8")
+    save_config_and_card(model_dir, config)
     log(comparison_table(model["summary"], results, model["intervals"]))
     return config.metrics["baselines"]
 

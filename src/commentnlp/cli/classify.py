@@ -16,12 +16,15 @@ def _stdin_lines() -> list[str]:
     """The non-blank lines of stdin as UTF-8 text (UTF-16 with its byte-order mark, as PowerShell writes,
     and lines ending in a CR alone are read as label reads them); a line that is not UTF-8 is an error
     naming it."""
-    from ..exports import _peekable, as_utf8, lines_ending_in_cr
+    from ..exports import _peekable, readable
     from ..preprocessing import is_blank
 
-    stream, _ = as_utf8(_peekable(typer.get_binary_stream("stdin")), None)
+    try:  # as label reads a .txt
+        stream = readable(_peekable(typer.get_binary_stream("stdin")), "txt", "stdin", find_table=False)[0]
+    except ValueError as exc:  # UTF-16 without its mark
+        fail(str(exc))
     lines = []
-    for number, raw in enumerate(lines_ending_in_cr(stream)[0], 1):
+    for number, raw in enumerate(stream, 1):
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
@@ -69,7 +72,8 @@ def classify_cli(
         texts = _stdin_lines()
     from ..preprocessing import is_blank
 
-    empty = next((i for i, t in enumerate(texts, 1) if is_blank(t)), None)
+    # stdin's blank lines are skipped: only arguments can be empty
+    empty = None if from_stdin else next((i for i, t in enumerate(texts, 1) if is_blank(t)), None)
     if empty is not None:  # as label reports an empty text: there is nothing to label
         fail(f"text {empty} is empty (an unset shell variable?); give the comment's text" if not texts[empty - 1].strip()
              else f"text {empty} holds only invisible characters; give the comment's text", 2)

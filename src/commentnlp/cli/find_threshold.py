@@ -28,8 +28,8 @@ def find_threshold_cli(
 
     from ..calibration import find_decision_threshold, with_threshold
     from ..data import DataError, read_labeled
-    from ..model_card import model_card
-    from ..serialization import BUNDLED_MODELS, ModelLoadError, bundled_model_at, model_files, read_config, write_config
+    from ..model_card import save_config_and_card
+    from ..serialization import BUNDLED_MODELS, ModelLoadError, bundled_model_at, model_files, read_config
 
     if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
         fail(f"--output {output} already exists; give a new directory for the copy of the model")
@@ -111,8 +111,7 @@ def find_threshold_cli(
         else:
             config.metrics.pop("thresholds_changed_after_evaluation", None)
         try:
-            write_config(target, config)
-            (target / "README.md").write_text(model_card(config), encoding="utf-8")
+            save_config_and_card(target, config)
         except OSError as exc:
             fail(f"cannot save the threshold in {target / 'config.json'}: {exc.strerror or exc}; "
                  "save a copy of the model with it instead: --output DIR")
@@ -122,9 +121,11 @@ def find_threshold_cli(
 def _sweep_result(current: dict[str, float], label: str, t: float | None, now: float, after: float) -> str:
     """What the sweep found: the model's F1 now (with its thresholds), then the best threshold's,
     both as `evaluate` reports them for the model saved with it."""
+    from ..calibration import MIN_GAIN
+
     how = ("its thresholds: " + ", ".join(f"{name} {score}" for name, score in current.items())) if current else "argmax"
     if t is not None and t == current.get(label):
-        return f"F1 {now:.3f} now ({how}); its {label} threshold stays: no other, nor none, does better by 0.005"
+        return f"F1 {now:.3f} now ({how}); its {label} threshold stays: no other, nor none, does better by {MIN_GAIN}"
     if t is not None:
         return f"F1 {now:.3f} now ({how}); best threshold {t} gives F1 {after:.3f}"
     if label in current:  # saving it removes the label's threshold

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import List, Optional
 
@@ -30,7 +29,7 @@ def report_cli(
 
     Unreadable lines and records with an 'error' are counted in the report, not fatal.
     """
-    from ..exports import check_input_file, distinct_files
+    from ..exports import check_input_file, distinct_files, names_a_folder
     from ..report import build_report, default_report_path
 
     inputs = distinct_files(inputs)  # a file named twice (a.jsonl, ./a.jsonl) is counted once
@@ -45,7 +44,7 @@ def report_cli(
         for name in inputs:
             check_input_file(name)
         out = Path(output) if output else default_report_path(input)
-        if output and output != "-" and (output.endswith(("/", os.sep)) or out.is_dir()):  # as label -o DIR/
+        if output and output != "-" and names_a_folder(output):  # as label -o DIR/
             out = out / (default_report_path(input).name if len(inputs) == 1 and input != "-" else "report.html")
         summary = build_report(inputs, out, title=title, max_queue=max_queue, text_field=text_field,
                                encoding=encoding)
