@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .serialization import ModelConfig, write_config
+from . import serialization
+from .serialization import ModelConfig
 
 __all__ = ["model_card", "metrics_table", "save_config_and_card"]
 
@@ -147,5 +148,5 @@ alone unless their file gives a position.
 
 def save_config_and_card(model_dir: str | Path, config: ModelConfig) -> None:
     """Write a model's ``config.json`` and the model card (``README.md``) made from it."""
-    write_config(model_dir, config)
+    serialization.write_config(model_dir, config)
     (Path(model_dir) / "README.md").write_text(model_card(config), encoding="utf-8")
