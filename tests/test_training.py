@@ -453,6 +453,10 @@ def test_a_model_is_saved_only_where_nothing_else_is_overwritten(tmp_path, tiny_
         cfg.training.output_dir = path
         with pytest.raises(ConfigError, match=r"is the bundled model commentnlp-minilm(-l3)?, .*--training.overwrite_bundled true"):
             train(cfg, log=lambda _: None)
+    monkeypatch.chdir(shipped.parent)  # in models/, the bundled name is also the path to its directory: it passed
+    cfg.training.output_dir = "commentnlp-minilm"
+    with pytest.raises(ConfigError, match=r"is the bundled model commentnlp-minilm, "):
+        check_output_dir(cfg)
     monkeypatch.chdir(tmp_path)
     cfg.training.output_dir = "commentnlp-minilm"  # a new directory that --model commentnlp-minilm would not load
     with pytest.raises(ConfigError, match="is the name of a bundled model"):

@@ -45,6 +45,7 @@ __all__ = [
     "default_model_path",
     "BUNDLED_MODELS",
     "bundled_model_path",
+    "bundled_dir_at",
     "bundled_model_at",
     "is_model_dir",
     "resolve_model_path",
@@ -145,13 +146,20 @@ def names_bundled_model(path: str | Path | None) -> bool:
 
 
 def bundled_model_at(path: str | Path | None) -> str | None:
-    """The name of the bundled model whose directory ``path`` is or lies in (by its name, None for
-    the default, or any path that resolves to it: ``models/commentnlp-minilm``, its absolute path,
-    a symbolic link to it), else None. What must never be written to by a retrain or a threshold."""
+    """The name of the bundled model that ``path`` loads: its name, None for the default, or any path
+    that is or lies in its directory (see :func:`bundled_dir_at`); else None."""
     if names_bundled_model(path):
         return BUNDLED_MODELS[0] if path is None else str(path)
+    return bundled_dir_at(path)  # type: ignore[arg-type]
+
+
+def bundled_dir_at(path: str | Path) -> str | None:
+    """The name of the bundled model whose directory ``path`` is or lies in, by any way in
+    (``models/commentnlp-minilm``, its absolute path, a symbolic link, a bind mount), else None. A
+    bare name is a path here: what a retrain or a threshold must never write to, where a name alone
+    makes a new directory."""
     try:
-        target = Path(path).resolve()  # type: ignore[arg-type]
+        target = Path(path).resolve()
     except (OSError, RuntimeError):  # a symlink loop: not a bundled model
         return None
     for name in BUNDLED_MODELS:

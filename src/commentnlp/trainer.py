@@ -319,11 +319,11 @@ def check_output_dir(config: TrainingConfig) -> Path:
     read or any step trained) if a model must not be saved there: a bundled model's directory
     (unless ``training.overwrite_bundled``), a file, or a directory holding anything but a saved
     model (a previous model is saved over, as a retrain does)."""
-    from .serialization import BUNDLED_MODELS, bundled_model_at, is_model_dir
+    from .serialization import BUNDLED_MODELS, bundled_dir_at, is_model_dir
 
     args = config.training
     out = Path(args.output_dir)
-    bundled = bundled_model_at(out) if str(out) not in BUNDLED_MODELS else None
+    bundled = bundled_dir_at(out)
     if bundled and not args.overwrite_bundled:
         raise ConfigError(f"training.output_dir {out} is the bundled model {bundled}, which everything that uses "
                           f"this install loads by default: save to another directory (-o models/mine), or add "

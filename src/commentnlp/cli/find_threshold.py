@@ -29,12 +29,12 @@ def find_threshold_cli(
     from ..calibration import find_decision_threshold, with_threshold
     from ..data import DataError, read_labeled
     from ..model_card import save_config_and_card
-    from ..serialization import BUNDLED_MODELS, ModelLoadError, bundled_model_at, model_files, read_config
+    from ..serialization import ModelLoadError, bundled_dir_at, bundled_model_at, model_files, read_config
 
     if output and Path(output).exists() and (not Path(output).is_dir() or any(Path(output).iterdir())):
         fail(f"--output {output} already exists; give a new directory for the copy of the model")
-    if output and output not in BUNDLED_MODELS and bundled_model_at(output):  # a name alone is a new directory here
-        fail(f"--output {output} lies in the bundled model {bundled_model_at(output)}; give a directory outside it", 2)
+    if output and bundled_dir_at(output):
+        fail(f"--output {output} lies in the bundled model {bundled_dir_at(output)}; give a directory outside it", 2)
     bundled = bundled_model_at(model) if write and not output else None
     if bundled:  # by name, or any path to its directory (models/commentnlp-minilm, its absolute path)
         fail(f"the bundled model {bundled} is shared by everything that uses this install; "
