@@ -73,6 +73,9 @@ ENCODER_DIR = "encoder"
 TOKENIZER_FILE = "tokenizer.json"
 ACTIVATION_RANGES_NAME = "activation_ranges.safetensors"
 TRAINING_TEXTS_NAME = "training_texts.safetensors"
+# what one saved model holds and another may not: a model saved over another must keep none of them
+# that it did not write itself (an encoder/ of an earlier full fine-tune beside a LoRA adapter)
+OPTIONAL_MODEL_FILES = (ADAPTER_NAME, ENCODER_DIR, ACTIVATION_RANGES_NAME, TRAINING_TEXTS_NAME)
 
 
 class ModelLoadError(RuntimeError):

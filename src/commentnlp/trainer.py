@@ -525,8 +525,7 @@ def _train(config: TrainingConfig, log: Log) -> TrainResult:
 def _replace_model(stage: Path, out_dir: Path) -> None:
     """Move the model saved in ``stage`` into ``out_dir``, replacing the model files it held (and
     removing those of the old model the new one has not: an encoder/ beside an adapter would mislead)."""
-    from .serialization import (ACTIVATION_RANGES_NAME, ADAPTER_NAME, CONFIG_NAME, ENCODER_DIR,
-                                TRAINING_TEXTS_NAME)
+    from .serialization import CONFIG_NAME, OPTIONAL_MODEL_FILES
 
     def remove(path: Path) -> None:
         if path.is_dir() and not path.is_symlink():
@@ -535,7 +534,7 @@ def _replace_model(stage: Path, out_dir: Path) -> None:
             path.unlink()
 
     remove(out_dir / CONFIG_NAME)  # first: a move cut short leaves no config naming a mix of two models
-    for name in (ADAPTER_NAME, ENCODER_DIR, ACTIVATION_RANGES_NAME, TRAINING_TEXTS_NAME):
+    for name in OPTIONAL_MODEL_FILES:
         if not (stage / name).exists():
             remove(out_dir / name)
     for entry in sorted(stage.iterdir(), key=lambda p: p.name == CONFIG_NAME):  # config.json last
