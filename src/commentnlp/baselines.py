@@ -160,7 +160,7 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     import sys
     from pathlib import Path
 
-    from .data import DataError, data_digests, dedupe_key_version, recorded_key_version, split_data
+    from .data import DataError, data_digests, dedupe_key_version, missing_files, recorded_key_version, split_data
     from .training_args import TrainingConfig
 
     training = model_config.training or {}
@@ -168,8 +168,8 @@ def baseline_training_records(model_config) -> list[dict[str, Any]]:
     if not recorded or not recorded.get("data"):
         raise ValueError("the model does not record its training data; pass --train-data")
     data = recorded["data"]
-    missing = [f for key in ("train", "dev", "test", "evaluate", "exclude", "corpus_labels") for f in data.get(key) or []
-               if not any(ch in f for ch in "*?[") and not Path(f).exists()]
+    missing = missing_files(f for key in ("train", "dev", "test", "evaluate", "exclude", "corpus_labels")
+                            for f in data.get(key) or [])
     if missing:
         relative = not Path(missing[0]).is_absolute()
         raise DataError(f"the model's training data {missing[0]} is not found"

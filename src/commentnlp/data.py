@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import os
 import random
 import re
 import unicodedata
@@ -238,12 +239,22 @@ def _json_type(value: Any) -> str:
     return {str: "a string", dict: "an object", list: "an array"}.get(type(value), "a number")
 
 
+def is_pattern(path: str | Path) -> bool:
+    """Whether ``path`` is a glob pattern (one that may match no file) rather than a plain path."""
+    return any(ch in str(path) for ch in "*?[")
+
+
+def missing_files(patterns: Iterable[str | Path]) -> list[str]:
+    """The plain paths among ``patterns`` that name nothing (what :func:`expand` refuses)."""
+    return [str(p) for p in patterns if not is_pattern(p) and not os.path.lexists(p)]
+
+
 def expand(patterns: Iterable[str | Path]) -> list[Path]:
     """Expand glob patterns into existing files (a plain path that does not exist is an error)."""
     out: list[Path] = []
     for pattern in patterns:
         matches = sorted(glob.glob(str(pattern)))
-        if not matches and not any(ch in str(pattern) for ch in "*?["):
+        if not matches and not is_pattern(pattern):
             raise DataError(f"data file not found: {pattern}")
         out.extend(Path(m) for m in matches)
     return out
