@@ -103,3 +103,16 @@ def test_the_first_emoji_comments_of_a_process_are_spelled_out_from_any_thread()
     for _ in range(3):  # a fresh process each time: the tree is built once per process
         result = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, check=True)
         assert result.stdout.strip() == "0", result.stdout
+
+
+def test_is_blank_agrees_with_normalize_whatever_a_text_starts_with():
+    """is_blank's quick answer for a text that starts with something visible must be the answer a
+    full normalize gives; a reply's leading space or line break took the slow way (normalised twice)."""
+    from commentnlp.preprocessing import _BLANK_LOOKING, is_blank
+
+    starts = ["", " ", "\n", "\t ", "\u00a0", "\u200b", "\u3164", "&nbsp;", "\ud83d", "\u2800", "\r\n  "]
+    ends = ["", "hi", "where can I buy this?", "\u3164", "\u200b", "😀", "@someone", "&nbsp;", "   "]
+    for start in starts:
+        for end in ends:
+            text = start + end
+            assert is_blank(text) == (not normalize(text).translate(_BLANK_LOOKING).strip()), repr(text)

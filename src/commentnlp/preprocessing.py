@@ -102,8 +102,10 @@ def is_blank(text: str) -> bool:
     zero-width spaces, a lone half of an emoji, ``&nbsp;``) but characters that print as nothing (a
     Hangul filler, U+3164, a "blank" comment's usual trick). Quick for a text that starts with a
     visible character, as comments do."""
-    first = text[:1]
-    if first and not first.isspace() and first not in _MAY_START_A_BLANK and not "\ud800" <= first <= "\udfff":
+    first = text.lstrip()[:1]  # a reply's leading space or line break: still quick
+    if not first:
+        return True
+    if first not in _MAY_START_A_BLANK and not "\ud800" <= first <= "\udfff":
         return False
     return not normalize(text).translate(_BLANK_LOOKING).strip()
 
