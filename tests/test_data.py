@@ -40,6 +40,9 @@ def test_read_labeled_finds_an_exports_text_field_as_label_does(tmp_path):
     (tmp_path / "d.jsonl").write_text('{"Message": "love it", "sentiment": "positive"}\n', encoding="utf-8")
     assert [(r["text"], r["intent"]) for r in read_labeled(tmp_path / "d.csv")] == [("where can i buy it", "where_to_buy")]
     assert read_labeled(tmp_path / "d.jsonl")[0]["text"] == "love it"
+    # a sheet's yes/no question column, 'Troll?', was no troll label at all (training refused the file)
+    (tmp_path / "q.csv").write_text("Comment,Troll?,Style \nwake up sheeple,yes,community\n", encoding="utf-8")
+    assert [(r["troll"], r["style"]) for r in read_labeled(tmp_path / "q.csv")] == [("true", "community")]
 
 
 def test_read_labeled_reads_a_json_array_as_label_studio_exports_it(tmp_path):

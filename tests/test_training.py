@@ -186,6 +186,7 @@ def test_an_ensemble_of_teachers_averages_their_logits(monkeypatch):
 def test_a_head_no_training_record_labels_needs_a_teacher(tmp_path, tiny_base, tiny_model_dir):
     """Trained on intent labels alone, the other heads answered noise: troll = true on every
     comment, and the playbook then said not to answer a where-to-buy question."""
+    from commentnlp import trainer
     from commentnlp.data import DataError
     from commentnlp.trainer import train
 
@@ -197,6 +198,16 @@ def test_a_head_no_training_record_labels_needs_a_teacher(tmp_path, tiny_base, t
                                         r"--training.teacher commentnlp-minilm"):
         train(cfg, log=lambda msg: None)
     assert not (tmp_path / "model").exists()
+    # a field that looks like an unlabelled head is named, with a teacher too (its labels were replaced unsaid)
+    records = [{"text": r["text"], "intent": r["intent"], "style": r["style"], "sentiment": r["sentiment"],
+                "is_troll": r["troll"]} for r in toy_records()[:40]]
+    with pytest.raises(DataError, match=r"no training record labels troll \(a head is read from its own name: "
+                                        r"rename 'is_troll' to troll\): "):
+        trainer._check_every_head_is_taught(records, False)
+    said = []
+    trainer._check_every_head_is_taught(records, True, said.append)
+    assert said == ["warning: no training record labels troll: the teacher's answers are its targets (a head is "
+                    "read from its own name: rename 'is_troll' to troll)"]
     # a head all of whose records have one label could only ever answer it (troll = false on every troll)
     write(tmp_path / "train.jsonl", [{**r, "style": "audience", "troll": False} for r in toy_records()[:110]])
     with pytest.raises(DataError, match=r"every training record gives one label to style \(all 'audience'\), "

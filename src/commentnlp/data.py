@@ -13,8 +13,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (TOO_DEEP, InputError, Item, detect_format, json_documents, open_input, open_stdin, read_csv,
-                      read_text_lines, readable, text_field_in, written_by_label)
+from .exports import (TOO_DEEP, InputError, Item, detect_format, first_field, json_documents, open_input, open_stdin,
+                      read_csv, read_text_lines, readable, text_field_in, written_by_label)
 from .preprocessing import is_blank
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 from .userwarnings import warn
@@ -197,9 +197,9 @@ def _labeled(where: str, row: Any, text_field: str | None = None) -> dict[str, A
 
 def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """A record with its labels validated and normalised, or a DataError naming ``where`` it is."""
-    for head in HEAD_NAMES:  # an annotation sheet's 'Intent' or 'SENTIMENT' column
+    for head in HEAD_NAMES:  # an annotation sheet's 'Intent', 'SENTIMENT' or 'Troll?' column
         if head not in row:
-            column = next((k for k in row if isinstance(k, str) and k.strip().lower() == head), None)
+            column = first_field(row, (head,))
             if column is not None:
                 row = {**row, head: row[column]}
     try:

@@ -208,10 +208,15 @@ def unlabelled_heads_note(records: Sequence[Mapping[str, Any]]) -> str | None:
     missing = [h for h in HEAD_NAMES if all(r.get(h) is None for r in records)]
     if not missing:
         return None
+    return f"no record labels {', '.join(missing)}: left out of the figures" + rename_hint(records, missing)
+
+
+def rename_hint(records: Sequence[Mapping[str, Any]], heads: Sequence[str]) -> str:
+    """`` (a head is read from its own name: rename 'is_troll' to troll)`` for the fields of the first
+    records that look like ``heads`` under another name (``intent_label``, ``Troll?``), else ``""``."""
     fields = dict.fromkeys(k for r in records[:100] for k in r if isinstance(k, str) and k not in HEAD_NAMES)
-    alike = [f"{k!r} to {h}" for h in missing for k in fields if h in k.lower()]
-    return (f"no record labels {', '.join(missing)}: left out of the figures"
-            + (f" (a head is read from its own name: rename {', '.join(alike)})" if alike else ""))
+    alike = [f"{k!r} to {h}" for h in heads for k in fields if h in k.lower()]
+    return f" (a head is read from its own name: rename {', '.join(alike)})" if alike else ""
 
 
 def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]] | Any, batch_size: int | None = None,

@@ -26,7 +26,7 @@ from .calibration import (expected_calibration_error, find_decision_threshold, f
                           threshold_for_precision)
 from .data import (DataError, data_digests, dedupe_key_version, encode_labels, expand, recorded_key_version,
                    heads_by_file, split_data, text_hashes, threshold_records)
-from .evaluation import evaluate_labels, summary
+from .evaluation import evaluate_labels, rename_hint, summary
 from .exports import distinct_files, reply_of
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES, THREAD_POSITIONS
@@ -240,17 +240,22 @@ def _build_model(config: TrainingConfig):
     return model, tokenizer
 
 
-def _check_every_head_is_taught(records: list[dict], has_teacher: bool) -> None:
+def _check_every_head_is_taught(records: list[dict], has_teacher: bool, log: Log = _stderr) -> None:
     """Refuse training data that labels no record of some head, or gives all its records one label,
     unless a teacher teaches it: that head would answer noise (a random troll = true on every
-    comment, which the playbook acts on), or only ever that label (troll = false on every troll)."""
-    if has_teacher:
-        return
+    comment, which the playbook acts on), or only ever that label (troll = false on every troll).
+    A field that looks like such a head under another name (``is_troll``) is named either way."""
     labels = {h: {r[h] for r in records if r.get(h) is not None} for h in HEAD_NAMES}
     unlabeled = [h for h in HEAD_NAMES if not labels[h]]
+    rename = rename_hint(records, unlabeled) if unlabeled else ""
+    if has_teacher:
+        if rename:
+            log(f"warning: no training record labels {', '.join(unlabeled)}: the teacher's answers are its targets"
+                f"{rename}")
+        return
     if unlabeled:
         raise DataError(
-            f"no training record labels {', '.join(unlabeled)}: the model would answer noise there, and the "
+            f"no training record labels {', '.join(unlabeled)}{rename}: the model would answer noise there, and the "
             f"playbook would act on it. {_LABEL_OR_TEACH}")
     single = [f"{h} (all {next(iter(labels[h]))!r})" for h in HEAD_NAMES if len(labels[h]) == 1]
     if single:
@@ -400,7 +405,7 @@ def _train(config: TrainingConfig, log: Log) -> TrainResult:
         raise ValueError("data.corpus_unlabeled needs training.teacher: unlabeled texts only learn from a teacher")
     train_records, dev_records, test_records = split_data(config, log)
     log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
-    _check_every_head_is_taught(train_records, bool(args.teacher))
+    _check_every_head_is_taught(train_records, bool(args.teacher), log)
     # read now, not after training: a bad evaluation or threshold file is told before any step is trained
     eval_sets = evaluation_sets(config)
     threshold_set = threshold_records(config, [*train_records, *dev_records, *test_records], log)
