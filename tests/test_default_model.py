@@ -33,6 +33,9 @@ def test_bundled_models_are_small_and_self_describing(name, layers):
     assert config.num_layers == layers
     assert "real_dev.jsonl" in config.metrics and "test" in config.metrics
     assert (model_dir / "README.md").read_text().count("real_dev") >= 1
+    from commentnlp.model_card import model_card
+
+    assert (model_dir / "README.md").read_text(encoding="utf-8") == model_card(config)  # the card tells its config
 
 
 @pytest.mark.parametrize("name", ["commentnlp-minilm", "commentnlp-minilm-l3"])

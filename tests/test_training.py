@@ -649,3 +649,48 @@ def test_the_loss_in_the_history_is_the_mean_over_the_steps_run(tmp_path, tiny_b
         history = train(cfg, log=lambda _: None)["history"]
         assert len(losses) == max_steps
         assert history[0]["loss"] == pytest.approx(sum(losses) / max_steps, abs=1e-4)
+
+
+def test_the_model_card_tells_what_was_evaluated_calibrated_and_held_out():
+    """The card's table took its columns from dev alone (a figure dev lacked, e.g. troll=true in a
+    small dev split, vanished from every set), claimed an evaluation on real_dev for every model,
+    said nothing of heads left uncalibrated, and named no dev file."""
+    import copy
+
+    from commentnlp.model_card import model_card
+    from commentnlp.serialization import default_model_path, read_config
+
+    shipped = read_config(default_model_path())
+    config = copy.deepcopy(shipped)
+    config.metrics = {"dev": {"n": 4, "summary": {"intent_macro_f1": 0.5}},
+                      "mine.csv": {"n": 9, "summary": {"intent_macro_f1": 0.25, "troll_true_f1": 0.125}}}
+    config.temperatures = {"intent": 1.5}
+    config.training["config"]["data"].update(dev=["agency_dev.csv"], test=[])
+    card = model_card(config)
+    assert "| set | n | intent_macro_f1 | troll_true_f1 |\n|---|---|---|---|\n| dev | 4 | 0.500 | – |\n" \
+           "| mine.csv | 9 | 0.250 | 0.125 |\n" in card
+    assert "real_dev" not in card
+    assert "`mine.csv` is a `[data] evaluate` file: labeled with the same schema, and none of its texts is trained on." in card
+    assert "Not calibrated: `style`, `sentiment`, `troll` (too few labelled dev records)" in card
+    assert "; dev: agency_dev.csv; corpus labels:" in card
+    config.metrics = {"dev": {"n": 4, "summary": {"intent_macro_f1": 0.5}}}
+    config.training["config"]["data"].update(dev=[], dev_fraction=0.1)
+    config.temperatures = dict(shipped.temperatures)
+    card = model_card(config)
+    assert "evaluate` file" not in card and "Not calibrated" not in card and "; dev: 10% of these held out" in card
+
+
+def test_a_head_with_too_few_dev_labels_is_left_uncalibrated_and_the_log_says_so():
+    """Calibration and abstain thresholds were skipped without a word when dev labelled a head fewer
+    than 10 times: raw softmax scores, --abstain never unsure, a card claiming temperature scaling."""
+    from commentnlp.trainer import _HEAD_VALUES, _calibrate
+
+    rng = np.random.default_rng(0)
+    logits = {h: rng.normal(size=(30, len(v))) for h, v in _HEAD_VALUES.items()}
+    labels = {h: rng.integers(0, len(v), size=30) for h, v in _HEAD_VALUES.items()}
+    labels["troll"][4:] = -100  # 4 labelled
+    said = []
+    temperatures, thresholds, _ = _calibrate(logits, labels, said.append)
+    assert "troll" not in temperatures and "troll" not in thresholds and {"style", "intent", "sentiment"} <= set(temperatures)
+    assert said == ["warning: troll: 4 labelled dev records, fewer than 10: not calibrated (its scores are the raw "
+                    "softmax) and no abstain threshold (--abstain never answers unsure there); label more dev records for it"]

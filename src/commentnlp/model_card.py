@@ -16,12 +16,31 @@ def metrics_table(metrics: dict[str, Any]) -> str:
     sets = [k for k, v in metrics.items() if isinstance(v, dict) and "summary" in v]
     if not sets:
         return "_No evaluation figures recorded._\n"
-    cols = list(metrics[sets[0]]["summary"])
+    cols = list(dict.fromkeys(c for name in sets for c in metrics[name]["summary"]))  # what any set has
     lines = ["| set | n | " + " | ".join(cols) + " |", "|---|---|" + "---|" * len(cols)]
     for name in sets:
         s = metrics[name]["summary"]
-        lines.append(f"| {name} | {metrics[name]['n']} | " + " | ".join(f"{s.get(c, float('nan')):.3f}" for c in cols) + " |")
+        lines.append(f"| {name} | {metrics[name]['n']} | "
+                     + " | ".join(f"{s[c]:.3f}" if c in s else "–" for c in cols) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _sets(metrics: dict[str, Any]) -> str:
+    """What the evaluated sets other than the splits are: the ``[data] evaluate`` files."""
+    others = [k for k, v in metrics.items() if isinstance(v, dict) and "summary" in v and k not in ("dev", "test")]
+    if not others:
+        return ""
+    many = len(others) > 1
+    return (f"{', '.join(f'`{k}`' for k in others)} {'are `[data] evaluate` files' if many else 'is a `[data] evaluate` file'}"
+            f": labeled with the same schema, and none of {'their' if many else 'its'} texts is trained on.\n")
+
+
+def _uncalibrated(config: ModelConfig) -> str:
+    heads = [h for h in config.heads if h not in config.temperatures]
+    if not heads:
+        return ""
+    return (f"\nNot calibrated: {', '.join(f'`{h}`' for h in heads)} (too few labelled dev records): "
+            f"raw softmax scores, and no abstain threshold.\n")
 
 
 def _baselines(metrics: dict[str, Any]) -> str:
@@ -33,6 +52,13 @@ def _baselines(metrics: dict[str, Any]) -> str:
     return (f"\nBaselines on `{found['data']}`, fitted on the same training data "
             f"(`commentnlp evaluate --model <this dir> --data {found['data']} --baselines --ci`; model: 95% bootstrap interval; margin: paired 95% interval):\n\n"
             + comparison_table(found["model"], found["results"], found.get("model_intervals")) + "\n")
+
+
+def _held_out(data: dict) -> str:
+    """``; dev: a.csv; test: b.csv``, or the share of the training files held out as dev."""
+    dev = (f"; dev: {', '.join(data['dev'])}" if data.get("dev")
+           else f"; dev: {data['dev_fraction']:.0%} of these held out" if data.get("dev_fraction") else "")
+    return dev + (f"; test: {', '.join(data['test'])}" if data.get("test") else "")
 
 
 def _ignored(data: dict) -> str:
@@ -104,7 +130,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 ## Training
 - Trained {t.get('trained_at', '?')} on {t.get('device', '?')} in {t.get('seconds', '?')} s; best epoch {t.get('best_epoch', '?')}.
 - Records: {t.get('n_train', '?')} train, {t.get('n_dev', '?')} dev (early stopping, calibration).
-- Project data: {', '.join(data.get('train', []))}; corpus labels: {', '.join(data.get('corpus_labels', [])) or 'none'};
+- Project data: {', '.join(data.get('train', []))}{_held_out(data)}; corpus labels: {', '.join(data.get('corpus_labels', [])) or 'none'};
   native corpus labels: {data.get('corpus_native') or 'none'}{_ignored(data)}.{_distilled(t.get("config", {}))}
 {_soup(t)}- Full settings are in `config.json` (`training.config`).
 
@@ -112,8 +138,7 @@ Labels comments left on brand posts and ads with four heads from one forward pas
 {_changed_after_evaluation(config.metrics)}Macro-F1 per head, one-vs-rest F1 of `where_to_buy`, F1 of `troll = true`:
 
 {metrics_table(config.metrics)}
-`real_dev.jsonl` is 500 real comments labeled with the same schema, never trained on.
-Reproduce with `commentnlp evaluate --model <this dir> --data <file>`.
+{_sets(config.metrics)}Reproduce with `commentnlp evaluate --model <this dir> --data <file>`.
 {_baselines(config.metrics)}
 
 ## Calibration
@@ -122,7 +147,7 @@ Per-head temperature scaling fitted on the dev split; expected calibration error
 | head | ECE before | ECE after | temperature |
 |---|---|---|---|
 {ece_rows}
-
+{_uncalibrated(config)}
 Abstain thresholds (top score below which `--abstain` labels a head `unsure`, chosen for 90% dev accuracy
 on what is kept): {config.thresholds}
 

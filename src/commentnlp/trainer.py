@@ -27,7 +27,7 @@ from .calibration import (expected_calibration_error, find_decision_threshold, f
 from .data import (DataError, data_digests, dedupe_key_version, encode_labels, expand, recorded_key_version,
                    heads_by_file, split_data, text_hashes, threshold_records)
 from .evaluation import evaluate_labels, rename_hint, summary
-from .exports import distinct_files, reply_of
+from .exports import distinct_files, plural, reply_of
 from .preprocessing import normalize
 from .schema import HEADS, HEADS_BY_NAME, HEAD_NAMES, THREAD_POSITIONS
 from .serialization import write_training_texts
@@ -99,12 +99,22 @@ def _selection_score(report: dict[str, Any]) -> float:
     return float(np.mean(scores)) if scores else 0.0
 
 
-def _calibrate(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> tuple[dict, dict, dict]:
+#: A head is calibrated (temperature, abstain threshold) only on at least this many labelled dev records.
+MIN_CALIBRATION_RECORDS = 10
+
+
+def _calibrate(logits: dict[str, np.ndarray], labels: dict[str, np.ndarray], log: Log = _stderr,
+               ) -> tuple[dict, dict, dict]:
+    """Per head: the temperature fitted on dev, the abstain threshold, and the ECE before and after;
+    a head with too few labelled dev records gets none, and the log says so."""
     temperatures, thresholds, ece = {}, {}, {}
     for head in HEAD_NAMES:
         y = labels[head]
         keep = y >= 0
-        if keep.sum() < 10:
+        if keep.sum() < MIN_CALIBRATION_RECORDS:
+            log(f"warning: {head}: {plural(int(keep.sum()), 'labelled dev record')}, fewer than "
+                f"{MIN_CALIBRATION_RECORDS}: not calibrated (its scores are the raw softmax) and no abstain threshold "
+                f"(--abstain never answers unsure there); label more dev records for it")
             continue
         z, yk = logits[head][keep], y[keep]
         t = fit_temperature(z, yk)
@@ -588,7 +598,7 @@ def finalize(model_dir: str | Path, dev_records: list[dict], eval_sets: dict[str
     config = clf.config
     dev_logits = clf.predict_logits(dev_texts)
     dev_labels = _label_arrays(dev_records)
-    temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels)
+    temperatures, thresholds, ece = _calibrate(dev_logits, dev_labels, log)
     config.temperatures, config.thresholds = temperatures, thresholds
     # decision thresholds follow the comments the model will meet: real ones, held out, else dev's share
     # and so do the thread-position offsets
