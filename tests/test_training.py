@@ -398,6 +398,14 @@ def test_with_no_dev_files_a_seeded_stratified_share_of_train_is_held_out(tmp_pa
     cfg.training.seed = 7
     assert split_data(cfg)[1] != dev
     assert any("held out" in line and "[data] dev" in line for line in logs)
+    # an intent's only record stays in train: the split fell back to an unstratified one that gave it to dev
+    lone = {"text": "you should sell it in bigger bottles", "intent": "suggestion", "sentiment": "neutral", "style": "audience",
+            "troll": False}
+    cfg.data.train, cfg.training.seed = [write(tmp_path / "one_suggestion.jsonl", [*records, lone])], 0
+    logs = []
+    train, dev, _ = split_data(cfg, logs.append)
+    assert lone["text"] in {r["text"] for r in train} and sorted({r["intent"] for r in dev}) == intents
+    assert "dev: kept in train the only record of intent suggestion" in logs
     cfg.data.train = [write(tmp_path / "few.jsonl", records[:5])]
     with pytest.raises(DataError, match=r"5 training records cannot spare a dev split of 0.1: give \[data\] dev"):
         split_data(cfg)
@@ -694,3 +702,14 @@ def test_a_head_with_too_few_dev_labels_is_left_uncalibrated_and_the_log_says_so
     assert "troll" not in temperatures and "troll" not in thresholds and {"style", "intent", "sentiment"} <= set(temperatures)
     assert said == ["warning: troll: 4 labelled dev records, fewer than 10: not calibrated (its scores are the raw "
                     "softmax) and no abstain threshold (--abstain never answers unsure there); label more dev records for it"]
+
+
+def test_training_names_the_labels_dev_holds_and_no_training_record_has():
+    from commentnlp.trainer import _warn_of_labels_not_trained
+
+    said = []
+    train = [{"text": "a", "intent": "social", "troll": "false"}, {"text": "b", "intent": "feedback", "troll": None}]
+    dev = [{"text": "c", "intent": "spam", "troll": "true"}, {"text": "d", "intent": "spam"}, {"text": "e", "intent": "social"}]
+    _warn_of_labels_not_trained(train, dev, said.append)
+    assert said == ["warning: no training record is intent=spam (2 in dev): the model can hardly ever answer it",
+                    "warning: no training record is troll=true (1 in dev): the model can hardly ever answer it"]

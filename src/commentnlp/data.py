@@ -8,6 +8,7 @@ import os
 import random
 import re
 import unicodedata
+from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -494,20 +495,31 @@ def threshold_records(config: "TrainingConfig", held: Iterable[Mapping[str, Any]
     return kept
 
 
-def _hold_out_dev(records: list[dict], fraction: float, seed: int) -> tuple[list[dict], list[dict]]:
-    """``(train, dev)``: a seeded ``fraction`` of ``records`` as dev, stratified by intent where
-    every intent has two or more records (scikit-learn's ``train_test_split``)."""
+def _hold_out_dev(records: list[dict], fraction: float, seed: int, log: Callable[[str], None] = lambda _: None,
+                  ) -> tuple[list[dict], list[dict]]:
+    """``(train, dev)``: a seeded ``fraction`` of ``records`` as dev, stratified by intent
+    (scikit-learn's ``train_test_split``). A record whose intent no other record has stays in train
+    (dev would take the model's only example); a split too small to stratify is told in the log."""
     from sklearn.model_selection import train_test_split
 
     n_dev = int(len(records) * fraction)
-    if n_dev < 1 or n_dev == len(records):
+    strata = [str(r.get("intent")) for r in records]
+    counts = Counter(strata)
+    alone = [r for r, s in zip(records, strata) if counts[s] < 2]
+    if n_dev < 1 or n_dev >= len(records) - len(alone):
         raise DataError(f"{len(records)} training records cannot spare a dev split of {fraction:g}: "
                         f"give [data] dev files (early stopping and calibration need one)")
-    strata = [str(r.get("intent")) for r in records]
+    if alone:
+        single = sorted(s for s, n in counts.items() if n < 2)
+        log(f"dev: kept in train the only record of intent {', '.join(single)}")
+        records, strata = [r for r, s in zip(records, strata) if counts[s] > 1], [s for s in strata if counts[s] > 1]
     try:
-        return train_test_split(records, test_size=n_dev, random_state=seed, stratify=strata)
-    except ValueError:  # an intent with a single record, or fewer dev rows than intents
-        return train_test_split(records, test_size=n_dev, random_state=seed)
+        train, dev = train_test_split(records, test_size=n_dev, random_state=seed, stratify=strata)
+    except ValueError:  # fewer dev rows than intents
+        log(f"dev: {n_dev} records are too few to hold every intent: a plain random split, not stratified "
+            f"([data] dev = [...] for a split of your own)")
+        train, dev = train_test_split(records, test_size=n_dev, random_state=seed)
+    return alone + train, dev
 
 
 def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: None,
@@ -526,7 +538,7 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     if d.dev or not train:  # with no training records (corpora may bring them), nothing to hold out
         dev = gather(d.dev, exclude=exclude, ignore_heads=d.ignore_heads, log=log, what="dev")
     else:
-        train, dev = _hold_out_dev(train, d.dev_fraction, config.training.seed)
+        train, dev = _hold_out_dev(train, d.dev_fraction, config.training.seed, log)
         log(f"dev: {len(dev)} records ({d.dev_fraction:.0%} of the train files') held out; "
             f"[data] dev = [...] for a fixed split")
     test = gather(d.test, log=log, what="test") if d.test else []

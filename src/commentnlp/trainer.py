@@ -15,6 +15,7 @@ import re
 import shutil
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -273,6 +274,15 @@ def _check_every_head_is_taught(records: list[dict], has_teacher: bool, log: Log
                         f"answer that. {_LABEL_OR_TEACH}")
 
 
+def _warn_of_labels_not_trained(train: list[dict], dev: list[dict], log: Log) -> None:
+    """Name the labels dev holds that no training record has: the model can hardly ever answer them."""
+    for head in HEAD_NAMES:
+        trained = {str(r[head]) for r in train if r.get(head) is not None}
+        in_dev = Counter(str(r[head]) for r in dev if r.get(head) is not None and str(r[head]) not in trained)
+        for label, n in sorted(in_dev.items()):
+            log(f"warning: no training record is {head}={label} ({n} in dev): the model can hardly ever answer it")
+
+
 _LABEL_OR_TEACH = ("Label some records for every head and label, or learn those heads from a trained model: "
                    "--training.teacher commentnlp-minilm (its answers on your texts become their targets)")
 
@@ -416,6 +426,7 @@ def _train(config: TrainingConfig, log: Log) -> TrainResult:
     train_records, dev_records, test_records = split_data(config, log)
     log(f"data: train {len(train_records)}, dev {len(dev_records)}, test {len(test_records)}; device {device}")
     _check_every_head_is_taught(train_records, bool(args.teacher), log)
+    _warn_of_labels_not_trained(train_records, dev_records, log)
     # read now, not after training: a bad evaluation or threshold file is told before any step is trained
     eval_sets = evaluation_sets(config)
     threshold_set = threshold_records(config, [*train_records, *dev_records, *test_records], log)
