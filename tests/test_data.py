@@ -451,7 +451,8 @@ def test_gather_says_what_it_leaves_out(tmp_path):
     kept = gather([a], exclude=[ev], log=logged.append, what="train")
     assert [(r["text"], r["sentiment"]) for r in kept] == rows[:2]
     assert logged == ["train: left out 2 duplicate texts (case, punctuation and spacing aside), 1 of them labelled "
-                      "otherwise than the first, which is kept", "train: left out 1 text of the evaluation files"]
+                      f"otherwise than the first, which is kept ({a}:4 sentiment=negative vs {a}:1 sentiment=positive)",
+                      "train: left out 1 text of the evaluation files"]  # where annotators find the conflict
 
 
 def test_records_with_an_empty_text_are_left_out_with_a_warning(tmp_path, tiny_classifier):

@@ -42,11 +42,17 @@ def read_labeled(path: str | Path, text_field: str | None = None) -> list[dict[s
     warning naming their lines (training, evaluate and find-threshold all read data here).
     ``text_field`` names the field holding the comment, as ``label --text-field`` does (default:
     ``text``, else the first export field ``label`` finds, e.g. ``message``)."""
+    return [record for _, record in _labeled_where(path, text_field)]
+
+
+def _labeled_where(path: str | Path, text_field: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    """:func:`read_labeled`'s records, each with where it is (``file:line``)."""
     empty: list[str] = []
-    records = [r for r in _read_records(path, _unless_blank(empty, text_field)) if r is not None]
+    keep = _unless_blank(empty, text_field)
+    found = [(where, r) for where, r in _read_records(path, lambda where, row: (where, keep(where, row))) if r is not None]
     _warn_blank(empty)
-    _check_some_head_labelled(records, str(path))
-    return records
+    _check_some_head_labelled([r for _, r in found], str(path))
+    return found
 
 
 def labeled_records(rows: Iterable[Mapping[str, Any]], text_field: str | None = None) -> list[dict[str, Any]]:
@@ -104,7 +110,7 @@ def _check_some_head_labelled(records: list[dict[str, Any]], what: str) -> None:
                                                  "predictions, not gold labels)" if nested else ""))
 
 
-def _read_records(path: str | Path, record: Callable[[str, Any], dict[str, Any]]) -> list[dict[str, Any]]:
+def _read_records(path: str | Path, record: Callable[[str, Any], Any]) -> list[Any]:
     """``record(where, row)`` of each row of a data file, read as :func:`read_labeled` says."""
     from_stdin = str(path) == "-"
     path = Path("<stdin>" if from_stdin else path)
@@ -384,10 +390,13 @@ def gather(
     the record kept), and how many for being evaluation texts.
     """
     records: list[dict[str, Any]] = []
+    wheres: dict[int, str] = {}  # id(record): its file and line
     project = expand(files)
     ignored_here = heads_by_file(ignore_heads, project) if ignore_heads else {}
     for path in project:
-        rows = read_labeled(path)
+        found = _labeled_where(path)
+        rows = [r for _, r in found]
+        wheres.update((id(r), where) for where, r in found)
         for head in ignored_here.get(str(path), ()):
             for r in rows:
                 r[head] = None
@@ -415,6 +424,7 @@ def gather(
     banned = EvaluationTexts(exclude).keys
     kept: dict[str, dict[str, Any]] = {}
     duplicates = conflicting = evaluation = 0
+    shown: list[str] = []  # the first few conflicts, where annotators can find them
     for r in records:
         key = dedupe_key(r["text"])
         if key in banned:
@@ -422,12 +432,18 @@ def gather(
         elif key in kept:
             duplicates += 1
             first = kept[key]
-            conflicting += any(r.get(h) is not None and first.get(h) is not None and r[h] != first[h] for h in HEAD_NAMES)
+            differ = [h for h in HEAD_NAMES if r.get(h) is not None and first.get(h) is not None and r[h] != first[h]]
+            conflicting += bool(differ)
+            if differ and len(shown) < 3:
+                at = [wheres.get(id(x)) or f"{x.get('source', 'corpus')} key {x.get('key')}" for x in (r, first)]
+                shown.append(f"{at[0]} " + ", ".join(f"{h}={r[h]}" for h in differ)
+                             + f" vs {at[1]} " + ", ".join(f"{h}={first[h]}" for h in differ))
         else:
             kept[key] = r
     if duplicates:
         log(f"{what}: left out {duplicates} duplicate text{'s' * (duplicates > 1)} (case, punctuation and spacing "
-            f"aside), {conflicting} of them labelled otherwise than the first, which is kept")
+            f"aside), {conflicting} of them labelled otherwise than the first, which is kept"
+            + (f" ({'; '.join(shown)}{'; ...' if conflicting > len(shown) else ''})" if shown else ""))
     if evaluation:
         log(f"{what}: left out {evaluation} text{'s' * (evaluation > 1)} of the evaluation files")
     return list(kept.values())
