@@ -406,6 +406,12 @@ def test_with_no_dev_files_a_seeded_stratified_share_of_train_is_held_out(tmp_pa
     train, dev, _ = split_data(cfg, logs.append)
     assert lone["text"] in {r["text"] for r in train} and sorted({r["intent"] for r in dev}) == intents
     assert "dev: kept in train the only record of intent suggestion" in logs
+    (tmp_path / "blank_dev.csv").write_text("text,intent\n  ,social\n", encoding="utf-8")
+    cfg.data.dev = [str(tmp_path / "blank_dev.csv")]  # it said "early stopping needs [data] dev files", given one
+    with pytest.warns(UserWarning, match="empty text left out"), \
+            pytest.raises(ValueError, match=r"^no dev records in .*blank_dev.csv: each was left out \(an empty text"):
+        split_data(cfg)
+    cfg.data.dev = []
     cfg.data.train = [write(tmp_path / "few.jsonl", records[:5])]
     with pytest.raises(DataError, match=r"5 training records cannot spare a dev split of 0.1: give \[data\] dev"):
         split_data(cfg)

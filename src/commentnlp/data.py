@@ -586,5 +586,7 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     if not train:
         raise ValueError("no training records: check [data] train files")
     if not dev:
-        raise ValueError("no dev records: early stopping needs [data] dev files")
+        raise ValueError(f"no dev records in {', '.join(map(str, d.dev))}: each was left out (an empty text, an "
+                         "evaluation text; see above), and early stopping needs some" if d.dev else
+                         "no dev records: early stopping needs [data] dev files")
     return train, dev, test
