@@ -8,12 +8,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
-
+import atexit
+import shutil
 import tempfile
+
+import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ["COMMENTNLP_CACHE"] = tempfile.mkdtemp(prefix="commentnlp-cache-")
+atexit.register(shutil.rmtree, os.environ["COMMENTNLP_CACHE"], ignore_errors=True)  # ~370 MB of graphs a run
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 REPO = Path(__file__).resolve().parents[1]

@@ -38,6 +38,7 @@ def test_bundled_models_are_small_and_self_describing(name, layers):
     assert (model_dir / "README.md").read_text(encoding="utf-8") == model_card(config)  # the card tells its config
 
 
+@pytest.mark.skipif(not (SHARED / "evalsets").is_dir(), reason="../shared/evalsets is not beside the repository")
 @pytest.mark.parametrize("name", ["commentnlp-minilm", "commentnlp-minilm-l3"])
 def test_bundled_models_know_their_training_texts_and_never_saw_real_dev(name):
     from commentnlp.classifier import Classifier
