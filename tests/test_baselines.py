@@ -82,3 +82,21 @@ def test_baselines_of_a_model_whose_data_is_not_at_hand_say_what_to_give(tmp_pat
 
     help_text = inspect.signature(evaluate_cli).parameters["train_data"].default.help
     assert help_text.startswith("Labelled training records for the baselines, read as --data is (JSONL, CSV")
+
+
+def test_where_to_buy_rules_fall_back_to_the_most_frequent_other_intent():
+    """With where_to_buy the most frequent training intent, the rules fell back to it on every
+    non-match: rules_where_to_buy was the majority baseline again (every comment where_to_buy)."""
+    from commentnlp.baselines import run_baselines
+
+    train = ([{"text": f"where can i buy {i}", "intent": "where_to_buy"} for i in range(5)]
+             + [{"text": f"haha {i}", "intent": "social"} for i in range(3)]
+             + [{"text": "my order never arrived", "intent": "support_request"}])
+    test = [{"text": "where can i buy this in ohio?", "intent": "where_to_buy"},
+            {"text": "is this at walmart", "intent": "where_to_buy"},
+            {"text": "lol love it", "intent": "social"},
+            {"text": "so funny", "intent": "social"}]
+    out = run_baselines(train, test)
+    assert out["majority"]["summary"]["where_to_buy_f1"] < 1.0
+    assert out["rules_where_to_buy"]["summary"]["where_to_buy_f1"] == 1.0
+    assert out["rules_where_to_buy"]["summary"]["intent_macro_f1"] == 1.0
