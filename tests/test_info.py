@@ -120,6 +120,21 @@ def test_info_command(tiny_model_dir, tmp_path):
     assert result.output.strip() == f"error: {tmp_path} is not a commentnlp model: config.json is missing"
 
 
+def test_info_takes_the_model_as_model_option_as_every_other_command(tiny_model_dir, tmp_path):
+    """commentnlp info --model m2 exited 2 "No such option: --model"; every other command takes --model/-m."""
+    positional = runner.invoke(app, ["info", str(tiny_model_dir), "--json"])
+    for option in ("--model", "-m"):
+        result = runner.invoke(app, ["info", option, str(tiny_model_dir), "--json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["path"] == json.loads(positional.output)["path"]
+    assert runner.invoke(app, ["info", str(tiny_model_dir), "-m", str(tiny_model_dir)]).exit_code == 0  # the same twice
+    result = runner.invoke(app, ["info", str(tiny_model_dir), "--model", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"error: two models: {tiny_model_dir} and --model {tmp_path}; give one"
+    help_text = runner.invoke(app, ["info", "--help"], env={"COLUMNS": "200"}).output
+    assert "MODEL" in help_text and "--model" in help_text and "-m" in help_text
+
+
 def test_version_option():
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output == f"commentnlp {__version__}\n"

@@ -12,7 +12,8 @@ from ._util import command, fail
 
 @command("info")
 def info_cli(
-    model: Optional[str] = typer.Argument(None, help="A model directory or a bundled model's name: describe that model instead."),
+    model_arg: Optional[str] = typer.Argument(None, metavar="MODEL", help="A model directory or a bundled model's name: describe that model instead (as --model)."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="A model directory or a bundled model's name, as the other commands take it: describe that model instead."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Print versions, bundled models and the graph cache, or a model's labels, settings and figures.
@@ -22,6 +23,9 @@ def info_cli(
     from ..info import format_model_info, format_system_info, model_info, system_info
     from ..serialization import ModelLoadError
 
+    if model_arg is not None and model is not None and model_arg != model:
+        fail(f"two models: {model_arg} and --model {model}; give one", 2)
+    model = model_arg if model_arg is not None else model
     try:
         info = model_info(model) if model is not None else system_info()
     except ModelLoadError as exc:
