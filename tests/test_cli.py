@@ -361,6 +361,24 @@ def test_train_refuses_a_setting_given_twice(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
+def test_train_says_several_files_after_one_setting_are_an_unquoted_glob(tmp_path):
+    """--data.train data/agency_*.csv unquoted (the shell expands it) failed with "unexpected argument
+    'data/agency_dev_semi.csv'", though the README says --data.train takes a glob."""
+    files = ["data/agency_dev.csv", "data/agency_dev_semi.csv", "data/agency_train.csv"]
+    result = runner.invoke(app, ["train", "--data.train", *files, "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2 and result.output.strip() == (
+        "error: --data.train is followed by 3 values ('data/agency_dev.csv', 'data/agency_dev_semi.csv', "
+        "'data/agency_train.csv'): several files after one --section.key are what the shell makes of an unquoted "
+        "glob; quote the pattern (--data.train 'data/agency_*.csv'), or give a TOML list (--data.train "
+        "'[\"data/agency_dev.csv\", \"data/agency_dev_semi.csv\", \"data/agency_train.csv\"]')")
+    many = [f"x{i}.jsonl" for i in range(6)]  # after other overrides too; a long list is not written out
+    result = runner.invoke(app, ["train", "--training.epochs", "1", "--data.dev", *many, "-o", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "--data.dev is followed by 6 values ('x0.jsonl', 'x1.jsonl', 'x2.jsonl' and 3 more)" \
+        in result.output and "(--data.dev 'x*.jsonl')" in result.output
+    assert "'[\"x0.jsonl\", \"x1.jsonl\", \"x2.jsonl\", \"x3.jsonl\", ...]'" in result.output
+    assert not (tmp_path / "m").exists()
+
+
 def test_train_names_the_file_an_os_error_came_from(tmp_path, tiny_base, monkeypatch):
     """A data file that is a directory was "cannot save the model to m: Is a directory"."""
     (tmp_path / "data.jsonl").mkdir()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
+import json
 import os
 import re
 import sys
@@ -125,6 +127,9 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
         elif i + 1 < len(args) and not args[i + 1].startswith("--"):
             i += 1
             value = args[i]
+            more = list(itertools.takewhile(lambda a: not a.startswith("--"), args[i + 1:]))
+            if more:  # --data.train data/*.csv unquoted: the shell passed every file it matched
+                fail(_several_values(key, [value, *more]), 2)
         else:
             value = "true"
         key = key.replace("-", "_")
@@ -134,6 +139,18 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
         out[key] = value
         i += 1
     return out
+
+
+def _several_values(key: str, values: list[str]) -> str:
+    """The error for several values after one ``--section.key``: what the shell makes of an unquoted glob."""
+    shown = ", ".join(repr(v) for v in values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
+    prefix = os.path.commonprefix(values)
+    suffix = os.path.commonprefix([v[len(prefix):][::-1] for v in values])[::-1]
+    pattern = f"{prefix}*{suffix}" if prefix or suffix else "data/*.csv"
+    listed = "[" + ", ".join([json.dumps(v) for v in values[:4]] + ["..."] * (len(values) > 4)) + "]"
+    return (f"--{key} is followed by {len(values)} values ({shown}): several files after one --section.key are what "
+            f"the shell makes of an unquoted glob; quote the pattern (--{key} '{pattern}'), or give a TOML list "
+            f"(--{key} '{listed}')")
 
 
 def is_terminal() -> bool:
