@@ -1,5 +1,6 @@
 import json
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -770,3 +771,20 @@ def test_training_names_the_labels_dev_holds_and_no_training_record_has():
     _warn_of_labels_not_trained(train, dev, said.append)
     assert said == ["warning: no training record is intent=spam (2 in dev): the model can hardly ever answer it",
                     "warning: no training record is troll=true (1 in dev): the model can hardly ever answer it"]
+
+
+def test_a_base_encoder_folder_without_its_tokenizer_is_refused(tmp_path, tiny_base):
+    """transformers builds an empty tokenizer for a model folder without tokenizer files: training ran
+    on [UNK] alone ('where can I buy this' -> [CLS] [UNK] [UNK] [UNK] [UNK] [UNK] [SEP]), without a word."""
+    from commentnlp.trainer import _build_model
+
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(tiny_base / name, bare / name)
+    cfg = TrainingConfig.from_dict({"model": {"base_model": str(bare)}})
+    with pytest.raises(ConfigError, match=r"its tokenizer holds \d tokens for an encoder of 30522, so every word would "
+                                          r"read as unknown; the directory lacks its tokenizer files"):
+        _build_model(cfg)
+    cfg.model.base_model = str(tiny_base)
+    assert len(_build_model(cfg)[1]) == 30522
