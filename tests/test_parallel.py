@@ -14,7 +14,7 @@ from test_exports import write_export
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 64 records, so a 1,000-line export flows through many chunks with several in flight."""
-    monkeypatch.setattr(exports, "CHUNK", 64)
+    monkeypatch.setattr(exports.file_labelling, "CHUNK", 64)
 
 
 @pytest.mark.parametrize("suffix,backend", [(".jsonl", None), (".csv.gz", None), (".jsonl", "onnx-int8")])
