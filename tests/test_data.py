@@ -388,7 +388,7 @@ def test_threshold_records_are_held_out_real_comments(tmp_path):
                                 for t in rows))
         return str(path)
 
-    held_out = label_file("held.jsonl", texts[:4])
+    label_file("held.jsonl", texts[:4])  # matched by the *d.jsonl glob, never trained on
     trained = label_file("trained.jsonl", texts[4:])
     (tmp_path / "eval.jsonl").write_text(json.dumps({"text": "an eval comment"}) + "\n")
     cfg = TrainingConfig.from_dict({"data": {"datasets_dir": str(tmp_path), "corpus_labels": [trained],

@@ -556,7 +556,7 @@ def test_unsure_comments_get_a_queue_to_read_least_sure_first(tmp_path):
     # the CSV label writes: its unsure rows had empty scores, so the queue showed "–" in file order
     import io
 
-    from commentnlp.exports import _CsvSink
+    from commentnlp.exports.writers import _CsvSink
 
     text = io.StringIO()
     sink = _CsvSink(text)

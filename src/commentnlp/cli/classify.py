@@ -16,7 +16,8 @@ def _stdin_lines() -> list[str]:
     """The non-blank lines of stdin as UTF-8 text (UTF-16 with its byte-order mark, as PowerShell writes,
     and lines ending in a CR alone are read as label reads them); a line that is not UTF-8 is an error
     naming it."""
-    from ..exports import _peekable, readable
+    from ..exports import readable
+    from ..exports.text_encodings import _peekable
     from ..preprocessing import is_blank
 
     try:  # as label reads a .txt

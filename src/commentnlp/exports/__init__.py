@@ -21,13 +21,13 @@ The package's modules, from the readers up: :mod:`.items` (an input record, Inpu
 streams), :mod:`.json_reading`, :mod:`.writers` (JSONL and CSV sinks), :mod:`.csv_reading`,
 :mod:`.formats` (formats and paths), :mod:`.inputs` (opening inputs), :mod:`.checkpoints` (part files,
 resume), :mod:`.labelling` (:func:`label_records`, :class:`LabelSummary`) and :mod:`.file_labelling`
-(:func:`label_file`). Every name is imported from here, as before the split."""
+(:func:`label_file`). Every public name is imported from here."""
 
 from __future__ import annotations
 
 from .csv_reading import (CSV_DELIMITERS, CSV_FIELD_LIMIT, MAX_PREAMBLE_ROWS, allow_long_csv_fields, is_header,
                           read_csv, sniff_csv)
-from .fields import (NESTED_TEXT_FIELDS, REPLY_FIELDS, TEXT_FIELDS, _nested, field_among, first_field, reply_field_in,
+from .fields import (NESTED_TEXT_FIELDS, REPLY_FIELDS, TEXT_FIELDS, field_among, first_field, reply_field_in,
                      reply_of, reply_value, text_field_in, text_of)
 from .file_labelling import label_file
 from .formats import (FORMATS, INPUT_FORMATS, check_not_an_input, default_output_path, detect_format, distinct_files,
@@ -41,23 +41,20 @@ from .json_reading import (API_LIST_KEYS, MAX_DEPTH, NESTED_REPLY_PATHS, TOO_DEE
 from .labelling import (CHUNK, LabelSummary, chunked, label_records, labelled_chunks, output_records, replies_to_label,
                         rows_of, texts_to_label)
 from .plurals import plural
-from .text_encodings import ChunkStream, _peekable, as_utf8, bom_encoding, check_encoding, lines_ending_in_cr
-from .writers import (OUTPUT_FIELDS, _CsvSink, formula_note, jsonl_line, opens_as_formula, record_of_csv_row,
+from .text_encodings import ChunkStream, as_utf8, bom_encoding, check_encoding, lines_ending_in_cr
+from .writers import (OUTPUT_FIELDS, formula_note, jsonl_line, opens_as_formula, record_of_csv_row,
                       record_of_spark_row, written_by_label)
 
-__all__ = ["TEXT_FIELDS", "FORMATS", "INPUT_FORMATS", "LabelSummary", "InputError", "read_jsonl", "read_text_lines",
-           "read_json_documents", "json_documents", "holds_json_documents", "read_csv", "sniff_csv", "record_of_csv_row",
-           "record_of_spark_row", "label_records", "label_file", "open_input", "open_stdin", "open_export", "default_output_path", "detect_format",
-           "check_input_file", "text_of", "text_field_in", "first_field", "as_utf8", "is_tab_separated_table",
-           "written_by_label", "likely_text_fields", "xlsx_as_csv", "reply_field_in", "readable", "field_among"]
-
-#: The other public names of the module this package was split from, and the private ones other modules
-#: import (``_CsvSink``, ``_nested``, ``_peekable``): imported here so that ``from commentnlp.exports import X``
-#: works for each, and named here so that checkers see them used.
-_ALSO_EXPORTED = (API_LIST_KEYS, CHUNK, CSV_DELIMITERS, CSV_FIELD_LIMIT, MAX_DEPTH, MAX_PREAMBLE_ROWS,
-                  NESTED_REPLY_PATHS, NESTED_TEXT_FIELDS, OUTPUT_FIELDS, REPLY_FIELDS, TOO_DEEP, ChunkStream, Item,
-                  RawLine, _CsvSink, _nested, _peekable, allow_long_csv_fields, bom_encoding, check_encoding,
-                  check_not_an_input, chunked, deeper_than, distinct_files, format_from_head, formula_note,
-                  is_device_or_pipe, is_header, jsonl_line, jsonl_lines, labelled_chunks, lines_ending_in_cr,
-                  names_a_folder, names_a_format, names_tsv, opens_as_formula, output_records, parse_jsonl_line,
-                  plural, replies_to_label, reply_of, reply_value, rows_of, texts_to_label)
+__all__ = ["API_LIST_KEYS", "CHUNK", "CSV_DELIMITERS", "CSV_FIELD_LIMIT", "FORMATS", "INPUT_FORMATS", "MAX_DEPTH",
+           "MAX_PREAMBLE_ROWS", "NESTED_REPLY_PATHS", "NESTED_TEXT_FIELDS", "OUTPUT_FIELDS", "REPLY_FIELDS",
+           "TEXT_FIELDS", "TOO_DEEP", "allow_long_csv_fields", "as_utf8", "bom_encoding", "check_encoding",
+           "check_input_file", "check_not_an_input", "chunked", "ChunkStream", "deeper_than", "default_output_path",
+           "detect_format", "distinct_files", "field_among", "first_field", "format_from_head", "formula_note",
+           "holds_json_documents", "InputError", "is_device_or_pipe", "is_header", "is_tab_separated_table", "Item",
+           "json_documents", "jsonl_line", "jsonl_lines", "label_file", "label_records", "labelled_chunks",
+           "LabelSummary", "likely_text_fields", "lines_ending_in_cr", "names_a_folder", "names_a_format",
+           "names_tsv", "open_export", "open_input", "open_stdin", "opens_as_formula", "output_records",
+           "parse_jsonl_line", "plural", "RawLine", "read_csv", "read_json_documents", "read_jsonl",
+           "read_text_lines", "readable", "record_of_csv_row", "record_of_spark_row", "replies_to_label",
+           "reply_field_in", "reply_of", "reply_value", "rows_of", "sniff_csv", "text_field_in", "text_of",
+           "texts_to_label", "written_by_label", "xlsx_as_csv"]

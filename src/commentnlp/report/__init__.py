@@ -14,19 +14,12 @@ cases to ladder up, negative comments worth engaging (not trolls, not spam) and,
 The package's modules: :mod:`.times` (timestamps), :mod:`.stats` (counts, work queues, trend buckets),
 :mod:`.formatting` (names, colours, escaping), :mod:`.charts` (the trend's SVG charts), :mod:`.sections`
 (the other sections), :mod:`.page` (the HTML page and its CSS) and :mod:`.build` (:func:`build_report`).
-Every name is imported from here, as before the split."""
+The public names are imported from here."""
 
 from __future__ import annotations
 
 from .build import build_report, default_report_path
-from .formatting import COLORS, INTENT_HINTS, NAMES
-from .page import CSS
-from .stats import EXTRA_VALUES, INTENTS, MAX_REASONS, MAX_TEXT, QUEUES
-from .times import NESTED_TIME_FIELDS, PLAUSIBLE_YEARS, TIME_FIELDS, SlashDate, parse_time
+from .stats import QUEUES
+from .times import TIME_FIELDS, parse_time
 
 __all__ = ["TIME_FIELDS", "QUEUES", "build_report", "parse_time", "default_report_path"]
-
-#: The other public names of the module this package was split from: imported here so that
-#: ``from commentnlp.report import X`` works for each, and named here so that checkers see them used.
-_ALSO_EXPORTED = (COLORS, CSS, EXTRA_VALUES, INTENT_HINTS, INTENTS, MAX_REASONS, MAX_TEXT, NAMES, NESTED_TIME_FIELDS,
-                  PLAUSIBLE_YEARS, SlashDate)

@@ -10,7 +10,8 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..exports import _nested, field_among
+from ..exports import field_among
+from ..exports.fields import _nested
 
 
 #: Field names tried, in order, for a record's timestamp, in any case and spelling (``Date``,
