@@ -88,10 +88,10 @@ def text_of(record: dict[str, Any], text_field: str | None = None) -> tuple[str 
         if name is not None:
             value = record[name]
         else:  # a resource of YouTube's Data API holds its text in nested objects
-            name = next((path for path in NESTED_TEXT_FIELDS if _nested(record, path, cells=True) is not _MISSING), None)
+            name, value = next(((path, found) for path in NESTED_TEXT_FIELDS
+                                if (found := _nested(record, path, cells=True)) is not _MISSING), (None, None))
             if name is None:
                 return None, f"no text field (looked for {', '.join(TEXT_FIELDS)})"
-            value = _nested(record, name, cells=True)
     if not isinstance(value, str):
         return None, f"{name!r} is {'null' if _missing(value) else type(value).__name__}, not a string"
     if is_blank(value):

@@ -147,7 +147,7 @@ def open_export(input_path: str | Path, given: str = "auto", notes: list[str] | 
     fmt, gz = detect_format(input_path, given)
     raw, stream = open_input(input_path, gz, fmt)
     if given == "auto" and not names_a_format(input_path, readable=True):
-        if not gz and stream.peek(2)[:2] == b"\x1f\x8b":  # type: ignore[attr-defined]
+        if not gz and is_gzip(stream.peek(2)):  # type: ignore[attr-defined]
             raw.close()
             gz = True
             raw, stream = open_input(input_path, gz, fmt)
@@ -158,6 +158,11 @@ def open_export(input_path: str | Path, given: str = "auto", notes: list[str] | 
     return fmt, gz, raw, stream
 
 
+def is_gzip(head: bytes) -> bool:
+    """Whether bytes start as gzip's do (its magic number), whatever the name says."""
+    return head[:2] == b"\x1f\x8b"
+
+
 def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
     """``(format, gzipped, raw, stream)`` of stdin: the format ``given``, or with ``"auto"`` the one
     its first bytes show, as stdin has no name to tell: gzip by its magic number (either way); JSON
@@ -165,7 +170,7 @@ def open_stdin(given: str = "auto") -> tuple[str, bool, Any, IO[bytes]]:
     ``raw`` leaves stdin open, for the caller."""
     peekable = _peekable(sys.stdin.buffer)
     head = peekable.peek(1 << 12)[: 1 << 12]  # type: ignore[attr-defined]
-    gz = head[:2] == b"\x1f\x8b"
+    gz = is_gzip(head)
     if gz:
         head = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(head)
     if given != "xlsx":
