@@ -2,6 +2,7 @@ import gzip
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -194,6 +195,25 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     assert (summary.labeled, summary.errors, summary.reasons, summary.actions) == \
         (whole.labeled, whole.errors, whole.reasons, whole.actions)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["expected.jsonl", "in.jsonl", "out.jsonl"]
+
+
+def test_a_second_run_on_the_same_output_is_refused_while_the_first_writes(tmp_path, tiny_classifier):
+    """The same job started twice: the second truncated the first one's part file, whose output then began
+    with 4,096 records' worth of NUL bytes, and the first exited 0."""
+    from commentnlp.exports.checkpoints import output_lock
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"where can I buy it {i}"}) + "\n" for i in range(20)))
+    for out in (tmp_path / "out.jsonl", tmp_path / "out.xlsx"):
+        with output_lock(out):  # as a run in another process holds it (flock: per open file, so here too)
+            with pytest.raises(OSError, match=f"another run is writing {re.escape(str(out))} now"):
+                label_file(src, out, tiny_classifier)
+            if out.suffix == ".jsonl":  # a resume would cut the part file back under the running one
+                with pytest.raises(OSError, match="another run is writing"):
+                    label_file(src, out, tiny_classifier, resume=True)
+            assert not out.exists() and not list(tmp_path.glob(".*part*"))
+        assert label_file(src, out, tiny_classifier).labeled == 20
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out.jsonl", "out.xlsx"]  # no lock left
 
 
 def test_a_gzipped_output_is_the_same_bytes_run_after_run(tmp_path, tiny_classifier):

@@ -232,11 +232,13 @@ class _progress:
     """A rich progress bar with rate and ETA (only on a terminal)."""
 
     def __enter__(self):
+        from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
         rate = TextColumn("{task.fields[rate]}")
+        # on stderr, as its test (is_terminal) and the summary: on stdout it put a blank line into `-o -`'s output
         self.bar = Progress(TextColumn("labeling"), BarColumn(), MofNCompleteColumn(), rate,
-                            TimeRemainingColumn(), transient=True)
+                            TimeRemainingColumn(), transient=True, console=Console(stderr=True))
         self.bar.__enter__()
         task = self.bar.add_task("label", total=None, rate="")
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import io
 import json
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Iterator
 
 
 def _open_text_out(path: Path, gz: bool, append: bool, part: bool = False) -> IO[str]:
@@ -23,6 +24,45 @@ def _open_scratch(path: Path, append: bool = False) -> IO[bytes]:
     _no_link_at(path)
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC) | getattr(os, "O_NOFOLLOW", 0)
     return os.fdopen(os.open(path, flags, 0o666), "ab" if append else "wb")
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``.<name>.lock`` beside an output while a run writes it: a second run writing the same output
+    at the same time (a job started twice) is refused with an OSError. It truncated the first run's part
+    file, whose output then began with thousands of NUL bytes, and the first run exited 0."""
+    lock = out.with_name(f".{out.name}.lock")
+    _no_link_at(lock)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+    try:
+        if not _locked(fd):
+            raise OSError(f"another run is writing {out} now (it holds {lock}); wait for it to end, "
+                          "or give another output")
+        try:
+            yield
+        finally:
+            lock.unlink(missing_ok=True)  # while still held: a run that starts now makes a lock of its own
+    finally:
+        os.close(fd)
+
+
+def _locked(fd: int) -> bool:
+    """Whether this process now holds an exclusive lock on ``fd`` (False: another one holds it)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
 
 
 def _no_link_at(path: Path) -> None:

@@ -12,7 +12,7 @@ from typing import IO, Callable, Iterator
 
 from ..userwarnings import warn
 from .checkpoints import (_check_resumable, _no_link_at, _open_text_out, _read_checkpoint, _restore_part,
-                          _run_identity, _write_checkpoint)
+                          _run_identity, _write_checkpoint, output_lock)
 from .csv_reading import _sniff_csv, read_csv
 from .formats import (FORMATS, check_not_an_input, default_output_path, detect_format, is_device_or_pipe,
                       names_a_folder, names_a_format, names_tsv)
@@ -224,16 +224,17 @@ def label_file(
             out = Path(output_path)
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
-            try:
+            with contextlib.nullcontext() if direct else output_lock(out):
+                try:
+                    if not direct:
+                        _no_link_at(part)
+                    run(io.StringIO(), 0, None, lambda *a: None)
+                except BaseException:
+                    sheet_out.discard()
+                    raise
+                sheet_out.save(out if direct else part)
                 if not direct:
-                    _no_link_at(part)
-                run(io.StringIO(), 0, None, lambda *a: None)
-            except BaseException:
-                sheet_out.discard()
-                raise
-            sheet_out.save(out if direct else part)
-            if not direct:
-                os.replace(part, out)
+                    os.replace(part, out)
             summary.notes.extend(sheet_out.notes())
         elif direct:
             with _open_text_out(Path(output_path), out_gz, append=False) as text_out:
@@ -242,25 +243,26 @@ def label_file(
             out = Path(output_path)
             out.parent.mkdir(parents=True, exist_ok=True)
             part = out.with_name(f".{out.name}.part")
-            _no_link_at(part)  # before a resume reads it
-            checkpoint = _read_checkpoint(part) if resume else None
-            identity = _run_identity(input_path, classifier, text_field, abstain, encoding, sheet)
-            skip, base_chars, columns = 0, 0, None
-            if checkpoint:
-                _check_resumable(checkpoint, identity, part)
-                _restore_part(part, out_gz, checkpoint["chars"])
-                skip, base_chars, columns = checkpoint["records"], checkpoint["chars"], checkpoint.get("columns")
-                summary.resumed = skip
-                with contextlib.suppress(KeyError, TypeError, ValueError):  # a checkpoint of an earlier version has none
-                    summary.restore(checkpoint["counts"])
-            with _open_text_out(part, out_gz, append=bool(checkpoint), part=True) as text_out:
-                def on_chunk(done: int, chars: int, cols: list[str] | None) -> None:
-                    text_out.flush()
-                    _write_checkpoint(part, done, base_chars + chars, cols, identity, summary.counts())
+            with output_lock(out):  # before a resume reads the part file, or a fresh run truncates it
+                _no_link_at(part)
+                checkpoint = _read_checkpoint(part) if resume else None
+                identity = _run_identity(input_path, classifier, text_field, abstain, encoding, sheet)
+                skip, base_chars, columns = 0, 0, None
+                if checkpoint:
+                    _check_resumable(checkpoint, identity, part)
+                    _restore_part(part, out_gz, checkpoint["chars"])
+                    skip, base_chars, columns = checkpoint["records"], checkpoint["chars"], checkpoint.get("columns")
+                    summary.resumed = skip
+                    with contextlib.suppress(KeyError, TypeError, ValueError):  # a checkpoint of an earlier version has none
+                        summary.restore(checkpoint["counts"])
+                with _open_text_out(part, out_gz, append=bool(checkpoint), part=True) as text_out:
+                    def on_chunk(done: int, chars: int, cols: list[str] | None) -> None:
+                        text_out.flush()
+                        _write_checkpoint(part, done, base_chars + chars, cols, identity, summary.counts())
 
-                run(text_out, skip, columns, on_chunk)
-            os.replace(part, out)  # atomic: the final name only ever holds a complete file
-            part.with_name(part.name + ".json").unlink(missing_ok=True)
+                    run(text_out, skip, columns, on_chunk)
+                os.replace(part, out)  # atomic: the final name only ever holds a complete file
+                part.with_name(part.name + ".json").unlink(missing_ok=True)
         if encoding is None and any(reason.startswith("invalid UTF-8") for reason in summary.reasons):
             summary.notes.append("the input is not all UTF-8: if it was saved in another encoding, name it with "
                                  "--encoding (e.g. cp1252, Excel's on Windows, or latin-1), and these records are read")
