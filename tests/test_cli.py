@@ -842,3 +842,15 @@ def test_evaluate_tells_a_wrong_second_model_or_training_file_before_running_the
                          (["--baselines", "--train-data", "nope.jsonl"], "data file not found: nope.jsonl")):
         result = runner.invoke(app, ["evaluate", str(src), "-m", str(tiny_model_dir), *extra])
         assert result.exit_code == 1 and error in result.stderr and "first model ran" not in result.output
+
+
+def test_the_progress_bar_is_drawn_on_stderr():
+    """It was drawn on stdout (its terminal test looks at stderr): `-o -`'s JSON lines got a blank line."""
+    from commentnlp.cli.label import _progress
+
+    progress = _progress()
+    progress.__enter__()
+    try:
+        assert progress.bar.console.stderr
+    finally:
+        progress.__exit__(None, None, None)
