@@ -3,6 +3,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -854,3 +855,18 @@ def test_the_progress_bar_is_drawn_on_stderr():
         assert progress.bar.console.stderr
     finally:
         progress.__exit__(None, None, None)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
+def test_stdout_that_cannot_be_written_is_one_error_line():
+    """`classify x > /dev/full`, `info > /dev/full` printed ~40 lines of traceback; with stdout closed
+    (`>&-`) classify exited 0, its output lost."""
+    import subprocess
+
+    for command in ("classify --backend torch 'where can I buy it'", "info", "--version"):
+        result = subprocess.run(f"{sys.executable} -m commentnlp {command} > /dev/full", shell=True,
+                                capture_output=True, text=True, timeout=300)
+        assert (result.returncode, result.stderr) == (1, "error: cannot write to stdout: No space left on device\n")
+    result = subprocess.run(f"{sys.executable} -m commentnlp classify --backend torch hello >&-", shell=True, capture_output=True,
+                            text=True, timeout=300)
+    assert (result.returncode, result.stderr) == (1, "error: cannot write to stdout: it is closed\n")

@@ -6,14 +6,17 @@ sharing the app in ``_util``.
 
 from __future__ import annotations
 
+import errno
+import io
 import logging
+import os
 import sys
 import warnings
 
 import typer
 
 from . import classify, evaluate, find_threshold, info, label, report, train  # noqa: F401  (register commands)
-from ._util import app
+from ._util import EXIT_BROKEN_PIPE, app
 
 __all__ = ["app", "main"]
 
@@ -27,12 +30,43 @@ def main() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # once: a dependency may give the root logger a handler of its own
+    if sys.stdout is None:  # started with stdout closed (>&-): what goes there must fail, not vanish
+        sys.stdout = io.TextIOWrapper(_Closed(), encoding="utf-8")
     try:
-        app()
+        try:
+            app()
+        finally:
+            sys.stdout.flush()  # here, not in Python's exit: a full disk is then one error line
     except MemoryError:  # a traceback, where every other failure is one line
         typer.echo("error: out of memory (an input line or record of many MB, as a gzip bomb holds, is read whole; "
                    "split the export, or give the process more memory)", err=True)
         sys.exit(1)
+    except OSError as exc:  # writing stdout: a full disk (> /dev/full), stdout closed; other causes are told in place
+        _let_stdout_go()
+        if exc.errno == errno.EPIPE:
+            sys.exit(EXIT_BROKEN_PIPE)
+        typer.echo(f"error: cannot write to stdout: {exc.strerror or exc}", err=True)
+        sys.exit(1)
+
+
+def _let_stdout_go() -> None:
+    """Drop what stdout still buffers: Python's exit flush must not fail again (a second traceback)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout was closed: it has no descriptor
+        pass
+    sys.stdout = io.StringIO()
+
+
+class _Closed(io.RawIOBase):
+    """Stdout when the process started with it closed: writing it is an OSError."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        raise OSError(errno.EBADF, "it is closed")
+
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
