@@ -870,3 +870,29 @@ def test_stdout_that_cannot_be_written_is_one_error_line():
     result = subprocess.run(f"{sys.executable} -m commentnlp classify --backend torch hello >&-", shell=True, capture_output=True,
                             text=True, timeout=300)
     assert (result.returncode, result.stderr) == (1, "error: cannot write to stdout: it is closed\n")
+
+
+def test_sigterm_interrupts_label_as_ctrl_c_does(tmp_path, tiny_model_dir):
+    """`timeout` or `kill` ended label without a word and without its cleanup (exit 143; a fallback graph
+    cache of ~110 MB stayed in /tmp); it is now an interrupt: said, resumable, exit 143."""
+    import signal
+    import subprocess
+    import time
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": f"where can I buy it {i % 97}"}) + "\n" for i in range(60000)))
+    command = [sys.executable, "-m", "commentnlp", "label", str(src), "-o", str(tmp_path / "out.jsonl"),
+               "--model", str(tiny_model_dir), "--backend", "torch", "-q"]
+    run = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    checkpoint = tmp_path / ".out.jsonl.part.json"
+    deadline = time.time() + 240
+    while not checkpoint.exists() and run.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    run.send_signal(signal.SIGTERM)
+    _, err = run.communicate(timeout=240)
+    assert run.returncode == 143, err
+    assert err.strip().splitlines()[-1] == ("error: interrupted; run the same command with --resume to continue "
+                                            "(an .xlsx output starts over)")
+    assert not (tmp_path / "out.jsonl").exists() and checkpoint.exists()
+    assert subprocess.run([*command, "--resume"], capture_output=True, timeout=240).returncode == 0
+    assert sum(1 for _ in open(tmp_path / "out.jsonl", encoding="utf-8")) == 60000

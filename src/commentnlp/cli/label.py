@@ -43,7 +43,7 @@ def label_cli(
     line number and reason, and are counted in the summary. The output file appears
     only when complete; an interrupted run continues with --resume.
 
-    Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted, 141 stdout closed early (| head).
+    Exit codes: 0 done, 1 fatal error, 2 usage, 130 interrupted (143 by SIGTERM), 141 stdout closed early (| head).
     """
     from ..exports import FORMATS, check_encoding, check_input_file
 
