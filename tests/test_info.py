@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -26,7 +27,7 @@ def test_system_info_names_the_version_bundled_models_and_packages():
 
 def test_cache_info_counts_the_graphs_built_and_their_bytes(tmp_path, monkeypatch, tiny_model_dir):
     monkeypatch.setenv("COMMENTNLP_CACHE", str(tmp_path))
-    assert cache_info() == {"path": str(tmp_path), "graphs": [], "bytes": 0}
+    assert cache_info() == {"path": str(tmp_path), "graphs": [], "bytes": 0, "unfinished": 0}
     assert model_info(tiny_model_dir)["graphs_cached"] == {"fp32": False, "int8": False}
     graph = build_onnx(tiny_model_dir)
     (tmp_path / "notes.txt").write_text("not a graph")
@@ -35,6 +36,28 @@ def test_cache_info_counts_the_graphs_built_and_their_bytes(tmp_path, monkeypatc
     assert info["bytes"] == graph.stat().st_size > 0
     assert model_info(tiny_model_dir)["graphs_cached"] == {"fp32": True, "int8": False}
     assert "cached: fp32" in format_model_info(model_info(tiny_model_dir))
+
+
+def test_a_killed_builds_folder_is_counted_and_swept_an_hour_on(tmp_path, monkeypatch, tiny_model_dir):
+    """A build killed midway (kill -9, SIGTERM before it was an interrupt) left its ~60 MB folder in the
+    cache for good, and info did not count it."""
+    import time
+
+    from commentnlp.backends import UNFINISHED_PREFIX
+
+    monkeypatch.setenv("COMMENTNLP_CACHE", str(tmp_path))
+    graph = build_onnx(tiny_model_dir)
+    old, new = graph.parent / f"{UNFINISHED_PREFIX}old", graph.parent / f"{UNFINISHED_PREFIX}new"
+    for left in (old, new):
+        left.mkdir()
+        (left / graph.name).write_bytes(b"\0" * 1000)
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    info = cache_info()
+    assert (info["unfinished"], info["bytes"]) == (2, graph.stat().st_size + 2000)
+    assert "2 unfinished builds (a killed run's; swept after an hour)" in format_system_info(system_info())
+    build_onnx(tiny_model_dir, quantize=True)  # the next build sweeps what a killed one left, not a running one's
+    assert not old.exists() and new.exists()
 
 
 def test_model_info_reads_the_saved_config(tiny_model_dir):

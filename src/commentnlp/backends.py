@@ -198,7 +198,8 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     say = log or logger.info
     say(f"building {name} for {model_dir}, once (cached in {target.parent})")
     t0 = time.time()
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+    _sweep_unfinished(target.parent.parent)
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=UNFINISHED_PREFIX) as tmp:
         built = Path(tmp) / name
         if quantize:
             from .quantization import quantize_graph
@@ -209,6 +210,22 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
         os.replace(built, target)  # atomic: readers see the old state or the whole file
     say(f"built {name} in {time.time() - t0:.1f}s")
     return target
+
+
+#: A graph is built in a folder of this name beside where it goes; one left by a killed build is swept.
+UNFINISHED_PREFIX = ".building-"
+#: A build's folder older than this (seconds) is one a killed process left: a build takes seconds.
+UNFINISHED_AFTER = 3600
+
+
+def _sweep_unfinished(cache: Path) -> None:
+    """Remove the folders of builds that a killed process left in ``cache`` (~60 MB each, never read)."""
+    for left in cache.glob(f"*/{UNFINISHED_PREFIX}*"):
+        try:
+            if time.time() - left.stat().st_mtime > UNFINISHED_AFTER:
+                shutil.rmtree(left, ignore_errors=True)
+        except OSError:  # swept by another process meanwhile
+            pass
 
 
 _PROCESS_CACHE: list[Path] = []

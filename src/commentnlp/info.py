@@ -45,12 +45,14 @@ def cache_info(cache: str | Path | None = None) -> dict[str, Any]:
 
     A graph whose model is gone is never read again; deleting the cache is always safe (graphs are
     rebuilt on first use)."""
-    from .backends import cache_dir
+    from .backends import UNFINISHED_PREFIX, cache_dir
 
     root = Path(cache) if cache is not None else cache_dir()
     graphs = sorted(root.glob("*/*.onnx")) if root.is_dir() else []
+    unfinished = sorted(root.glob(f"*/{UNFINISHED_PREFIX}*")) if root.is_dir() else []  # a build killed midway
     return {"path": str(root), "graphs": [str(p.relative_to(root)) for p in graphs],
-            "bytes": sum(p.stat().st_size for p in graphs)}
+            "bytes": sum(p.stat().st_size for p in graphs) + sum(_size(p) for p in unfinished),
+            "unfinished": len(unfinished)}
 
 
 def system_info() -> dict[str, Any]:
@@ -143,7 +145,8 @@ def format_system_info(info: dict[str, Any]) -> str:
         "models",
         *models,
         f"cache      {cache['path']}: {len(cache['graphs'])} ONNX graphs, {_mb(cache['bytes'])}"
-        " (safe to delete; rebuilt on first use)",
+        + (f", {cache['unfinished']} unfinished builds (a killed run's; swept after an hour)" if cache.get("unfinished")
+           else "") + " (safe to delete; rebuilt on first use)",
     ])
 
 
