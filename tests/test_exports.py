@@ -180,7 +180,7 @@ def test_interrupted_run_leaves_no_final_file_and_resumes_identically(tmp_path, 
     src = tmp_path / "in.jsonl"
     src.write_text("\n".join(json.dumps({"text": f"t{i} 😍" if i % 7 else None}) for i in range(3000)) + "\n")
     expected = tmp_path / "expected.jsonl"
-    monkeypatch.setattr(exports.file_labelling, "CHUNK", 1024)
+    monkeypatch.setattr(exports.labelling, "CHUNK", 1024)
     whole = label_file(src, expected, tiny_classifier)
     dst = tmp_path / "out.jsonl"
     restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=2)
@@ -262,7 +262,7 @@ def test_a_device_or_pipe_output_is_written_into_not_replaced(tmp_path, tiny_cla
 
 def test_resume_refuses_a_checkpoint_of_another_run(tmp_path, tiny_classifier, monkeypatch):
     """It resumed whatever the checkpoint held: another input's records, then this one's from N on."""
-    monkeypatch.setattr(exports.file_labelling, "CHUNK", 64)
+    monkeypatch.setattr(exports.labelling, "CHUNK", 64)
     src, other = tmp_path / "in.jsonl", tmp_path / "other.jsonl"
     src.write_text("".join(json.dumps({"text": f"comment {i}", "msg": "x"}) + "\n" for i in range(300)))
     other.write_text("".join(json.dumps({"text": f"another {i}"}) + "\n" for i in range(300)))

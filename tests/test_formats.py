@@ -728,7 +728,7 @@ def test_resume_gzip_csv_after_interruption(tmp_path, tiny_classifier, monkeypat
     src = tmp_path / "in.csv"
     src.write_text("id,text\n" + "".join(f"{i},comment number {i}\n" for i in range(2500)), encoding="utf-8")
     expected = tmp_path / "expected.csv.gz"
-    monkeypatch.setattr(exports.file_labelling, "CHUNK", 1024)
+    monkeypatch.setattr(exports.labelling, "CHUNK", 1024)
     label_file(src, expected, tiny_classifier)
     restore = interrupt_predict(monkeypatch, tiny_classifier, on_call=3)
     out = tmp_path / "out.csv.gz"

@@ -14,7 +14,7 @@ from test_exports import write_export
 @pytest.fixture
 def small_chunks(monkeypatch):
     """Chunks of 64 records, so a 1,000-line export flows through many chunks with several in flight."""
-    monkeypatch.setattr(exports.file_labelling, "CHUNK", 64)
+    monkeypatch.setattr(exports.labelling, "CHUNK", 64)
 
 
 @pytest.mark.parametrize("suffix,backend", [(".jsonl", None), (".csv.gz", None), (".jsonl", "onnx-int8")])
@@ -130,7 +130,7 @@ def test_a_worker_answers_in_one_atomic_write_and_its_file_holds_the_chunk(tmp_p
     import select
 
     items = list(exports.read_jsonl(iter([(json.dumps({"id": i, "text": f"where can I buy {i}? 😍"}) + "\n").encode()
-                                          for i in range(exports.CHUNK)] + [b"{bad\n"])))
+                                          for i in range(exports.labelling.CHUNK)] + [b"{bad\n"])))
     texts = exports.texts_to_label(items, None)
     expected = exports.output_records(items, tiny_classifier.predict(texts), exports.LabelSummary())
     logits = tiny_classifier.logits_for_ids(tiny_classifier.encode(texts))

@@ -38,14 +38,14 @@ from .items import InputError, Item
 from .json_reading import (API_LIST_KEYS, MAX_DEPTH, NESTED_REPLY_PATHS, TOO_DEEP, RawLine, deeper_than,
                            holds_json_documents, json_documents, jsonl_lines, parse_jsonl_line, read_json_documents,
                            read_jsonl, read_text_lines)
-from .labelling import (CHUNK, LabelSummary, chunked, label_records, labelled_chunks, output_records, replies_to_label,
+from .labelling import (LabelSummary, chunked, label_records, labelled_chunks, output_records, replies_to_label,
                         rows_of, texts_to_label)
 from .plurals import plural
 from .text_encodings import ChunkStream, as_utf8, bom_encoding, check_encoding, lines_ending_in_cr
 from .writers import (OUTPUT_FIELDS, formula_note, jsonl_line, opens_as_formula, record_of_csv_row,
                       record_of_spark_row, written_by_label)
 
-__all__ = ["API_LIST_KEYS", "CHUNK", "CSV_DELIMITERS", "CSV_FIELD_LIMIT", "FORMATS", "INPUT_FORMATS", "MAX_DEPTH",
+__all__ = ["API_LIST_KEYS", "CSV_DELIMITERS", "CSV_FIELD_LIMIT", "FORMATS", "INPUT_FORMATS", "MAX_DEPTH",
            "MAX_PREAMBLE_ROWS", "NESTED_REPLY_PATHS", "NESTED_TEXT_FIELDS", "OUTPUT_FIELDS", "REPLY_FIELDS",
            "TEXT_FIELDS", "TOO_DEEP", "allow_long_csv_fields", "as_utf8", "bom_encoding", "check_encoding",
            "check_input_file", "check_not_an_input", "chunked", "ChunkStream", "deeper_than", "default_output_path",

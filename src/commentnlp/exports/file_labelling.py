@@ -19,7 +19,8 @@ from .formats import (FORMATS, check_not_an_input, default_output_path, detect_f
 from .inputs import open_export, readable
 from .items import Item
 from .json_reading import json_documents, jsonl_lines, read_jsonl, read_text_lines
-from .labelling import CHUNK, LabelSummary, labelled_chunks
+from . import labelling
+from .labelling import LabelSummary, labelled_chunks
 from .plurals import plural
 from .text_encodings import check_encoding
 from .writers import _csv_item, _CsvSink, _JsonlSink, formula_note
@@ -194,10 +195,10 @@ def label_file(
             done = skip
             if workers:
                 chunks = label_chunks(items, classifier, workers, text_field=text_field, batch_size=batch_size,
-                                      summary=summary, chunk=CHUNK, jsonl=out_fmt == "jsonl", abstain=abstain)
+                                      summary=summary, chunk=labelling.CHUNK, jsonl=out_fmt == "jsonl", abstain=abstain)
             else:
                 chunks = ((len(records), records) for records in labelled_chunks(
-                    items, classifier, text_field=text_field, batch_size=batch_size, summary=summary, chunk=CHUNK,
+                    items, classifier, text_field=text_field, batch_size=batch_size, summary=summary, chunk=labelling.CHUNK,
                     abstain=abstain))
             for n, output in chunks:
                 if isinstance(output, str):
