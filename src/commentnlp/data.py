@@ -513,29 +513,23 @@ def threshold_records(config: "TrainingConfig", held: Iterable[Mapping[str, Any]
 
 def _hold_out_dev(records: list[dict], fraction: float, seed: int, log: Callable[[str], None] = lambda _: None,
                   ) -> tuple[list[dict], list[dict]]:
-    """``(train, dev)``: a seeded ``fraction`` of ``records`` as dev, stratified by intent
-    (scikit-learn's ``train_test_split``). A record whose intent no other record has stays in train
-    (dev would take the model's only example); a split too small to stratify is told in the log."""
+    """``(train, dev)``: a seeded ``fraction`` of ``records`` as dev, stratified by intent where
+    every intent has two or more records (scikit-learn's ``train_test_split``); else a plain random
+    split, and the log says so. (Saved models' splits are rebuilt with this: it must not change.)"""
     from sklearn.model_selection import train_test_split
 
     n_dev = int(len(records) * fraction)
-    strata = [str(r.get("intent")) for r in records]
-    counts = Counter(strata)
-    alone = [r for r, s in zip(records, strata) if counts[s] < 2]
-    if n_dev < 1 or n_dev >= len(records) - len(alone):
+    if n_dev < 1 or n_dev == len(records):
         raise DataError(f"{len(records)} training records cannot spare a dev split of {fraction:g}: "
                         f"give [data] dev files (early stopping and calibration need one)")
-    if alone:
-        single = sorted(s for s, n in counts.items() if n < 2)
-        log(f"dev: kept in train the only record of intent {', '.join(single)}")
-        records, strata = [r for r, s in zip(records, strata) if counts[s] > 1], [s for s in strata if counts[s] > 1]
+    strata = [str(r.get("intent")) for r in records]
     try:
-        train, dev = train_test_split(records, test_size=n_dev, random_state=seed, stratify=strata)
-    except ValueError:  # fewer dev rows than intents
-        log(f"dev: {n_dev} records are too few to hold every intent: a plain random split, not stratified "
-            f"([data] dev = [...] for a split of your own)")
-        train, dev = train_test_split(records, test_size=n_dev, random_state=seed)
-    return alone + train, dev
+        return train_test_split(records, test_size=n_dev, random_state=seed, stratify=strata)
+    except ValueError:  # an intent with a single record, or fewer dev rows than intents
+        single = sorted(s for s, n in Counter(strata).items() if n < 2 and s != "None")
+        why = f"intent {', '.join(single)} has a single record" if single else f"{n_dev} dev records are fewer than the intents"
+        log(f"dev: a plain random split, not stratified by intent ({why}): [data] dev = [...] for a split of your own")
+        return train_test_split(records, test_size=n_dev, random_state=seed)
 
 
 def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: None,
@@ -586,7 +580,7 @@ def split_data(config: "TrainingConfig", log: Callable[[str], None] = lambda _: 
     if not train:
         raise ValueError("no training records: check [data] train files")
     if not dev:
-        raise ValueError(f"no dev records in {', '.join(map(str, d.dev))}: each was left out (an empty text, an "
-                         "evaluation text; see above), and early stopping needs some" if d.dev else
+        raise ValueError(f"no dev records in {', '.join(map(str, d.dev))} (none there, or each left out: an empty "
+                         "text, an evaluation text, as said above), and early stopping needs some" if d.dev else
                          "no dev records: early stopping needs [data] dev files")
     return train, dev, test
