@@ -43,6 +43,13 @@ def test_read_labeled_finds_an_exports_text_field_as_label_does(tmp_path):
     # a sheet's yes/no question column, 'Troll?', was no troll label at all (training refused the file)
     (tmp_path / "q.csv").write_text("Comment,Troll?,Style \nwake up sheeple,yes,community\n", encoding="utf-8")
     assert [(r["troll"], r["style"]) for r in read_labeled(tmp_path / "q.csv")] == [("true", "community")]
+    # the exact name first; a figure named after a head ('Sentiment %') is no label column
+    from commentnlp.data import head_column
+
+    assert head_column(["text", "Troll?", "TROLL"], "troll") == "TROLL"
+    assert head_column(["Sentiment %", "Troll:"], "sentiment") is None and head_column(["Troll:"], "troll") == "Troll:"
+    (tmp_path / "p.csv").write_text("text,intent,Sentiment %\nhi,social,87\n", encoding="utf-8")
+    assert [(r["intent"], r["sentiment"]) for r in read_labeled(tmp_path / "p.csv")] == [("social", None)]
 
 
 def test_read_labeled_reads_a_json_array_as_label_studio_exports_it(tmp_path):

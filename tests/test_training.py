@@ -260,6 +260,12 @@ def test_a_head_no_training_record_labels_needs_a_teacher(tmp_path, tiny_base, t
     trainer._check_every_head_is_taught(records, True, said.append)
     assert said == ["warning: no training record labels troll: the teacher's answers are its targets (a head is "
                     "read from its own name: rename 'is_troll' to troll)"]
+    # a head's column read as such, but empty, is said to be empty (renaming it would change nothing)
+    said.clear()
+    sheet = [{"Troll?": "", **{k: v for k, v in r.items() if k != "is_troll"}, "troll": None} for r in records]
+    trainer._check_every_head_is_taught(sheet, True, said.append)
+    assert said == ["warning: no training record labels troll: the teacher's answers are its targets (the column "
+                    "'Troll?' is empty)"]
     # a head all of whose records have one label could only ever answer it (troll = false on every troll)
     write(tmp_path / "train.jsonl", [{**r, "style": "audience", "troll": False} for r in toy_records()[:110]])
     with pytest.raises(DataError, match=r"every training record gives one label to style \(all 'audience'\), "

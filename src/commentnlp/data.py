@@ -14,8 +14,8 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping
 
-from .exports import (TOO_DEEP, InputError, Item, detect_format, first_field, json_documents, open_input, open_stdin,
-                      read_csv, read_text_lines, readable, text_field_in, written_by_label)
+from .exports import (TOO_DEEP, InputError, Item, detect_format, json_documents, open_input, open_stdin, read_csv,
+                      read_text_lines, readable, text_field_in, written_by_label)
 from .preprocessing import is_blank
 from .schema import HEAD_NAMES, HEADS_BY_NAME, LabelError, labels_of
 from .userwarnings import warn
@@ -206,7 +206,7 @@ def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
     """A record with its labels validated and normalised, or a DataError naming ``where`` it is."""
     for head in HEAD_NAMES:  # an annotation sheet's 'Intent', 'SENTIMENT' or 'Troll?' column
         if head not in row:
-            column = first_field(row, (head,))
+            column = head_column(row, head)
             if column is not None:
                 row = {**row, head: row[column]}
     try:
@@ -214,6 +214,14 @@ def _with_labels(where: str, row: Mapping[str, Any]) -> dict[str, Any]:
     except LabelError as exc:
         raise DataError(f"{where}: {exc}") from None
     return {**row, **labels}
+
+
+def head_column(fields: Iterable[Any], head: str) -> str | None:
+    """The field that labels ``head`` under a sheet's spelling: ``Intent``, ``SENTIMENT ``, then a yes/no
+    question's ``Troll?`` (not ``Sentiment %``, a figure)."""
+    names = [k for k in fields if isinstance(k, str)]
+    return next((k for k in names if k.strip().lower() == head), None) or \
+        next((k for k in names if k.strip().lower().rstrip("?:").rstrip() == head), None)
 
 
 def _with_text(where: str, row: Any, text_field: str | None = None) -> dict[str, Any]:

@@ -213,10 +213,17 @@ def unlabelled_heads_note(records: Sequence[Mapping[str, Any]]) -> str | None:
 
 def rename_hint(records: Sequence[Mapping[str, Any]], heads: Sequence[str]) -> str:
     """`` (a head is read from its own name: rename 'is_troll' to troll)`` for the fields of the first
-    records that look like ``heads`` under another name (``intent_label``, ``Troll?``), else ``""``."""
+    records that look like ``heads`` under another name (``intent_label``, ``is_troll``), or `` (the column
+    'Troll?' is empty)`` for one read as a head that holds no label; else ``""``."""
+    from .data import head_column
+
     fields = dict.fromkeys(k for r in records[:100] for k in r if isinstance(k, str) and k not in HEAD_NAMES)
-    alike = [f"{k!r} to {h}" for h in heads for k in fields if h in k.lower()]
-    return f" (a head is read from its own name: rename {', '.join(alike)})" if alike else ""
+    read = {h: head_column(fields, h) for h in heads}  # read as the head, and empty
+    empty = [f"{read[h]!r}" for h in heads if read[h]]
+    alike = [f"{k!r} to {h}" for h in heads for k in fields if h in k.lower() and k != read[h]]
+    said = ([f"{'columns' if len(empty) > 1 else 'the column'} {', '.join(empty)} {'are' if len(empty) > 1 else 'is'} "
+             "empty"] if empty else []) + ([f"a head is read from its own name: rename {', '.join(alike)}"] if alike else [])
+    return f" ({'; '.join(said)})" if said else ""
 
 
 def evaluate(classifier, data: str | Path | Sequence[Mapping[str, Any]] | Any, batch_size: int | None = None,
