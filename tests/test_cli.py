@@ -362,10 +362,14 @@ def test_train_refuses_a_setting_given_twice(tmp_path):
     assert not (tmp_path / "m").exists()
 
 
-def test_train_says_several_files_after_one_setting_are_an_unquoted_glob(tmp_path):
+def test_train_says_several_files_after_one_setting_are_an_unquoted_glob(tmp_path, monkeypatch):
     """--data.train data/agency_*.csv unquoted (the shell expands it) failed with "unexpected argument
     'data/agency_dev_semi.csv'", though the README says --data.train takes a glob."""
+    monkeypatch.chdir(tmp_path)
     files = ["data/agency_dev.csv", "data/agency_dev_semi.csv", "data/agency_train.csv"]
+    (tmp_path / "data").mkdir()
+    for name in [*files, *(f"x{i}.jsonl" for i in range(6)), "b.csv"]:
+        (tmp_path / name).write_text("text,intent\nhi,social\n")
     result = runner.invoke(app, ["train", "--data.train", *files, "-o", str(tmp_path / "m")])
     assert result.exit_code == 2 and result.output.strip() == (
         "error: --data.train is followed by 3 values ('data/agency_dev.csv', 'data/agency_dev_semi.csv', "
@@ -378,6 +382,12 @@ def test_train_says_several_files_after_one_setting_are_an_unquoted_glob(tmp_pat
         in result.output and "(--data.dev 'x*.jsonl')" in result.output
     assert "'[\"x0.jsonl\", \"x1.jsonl\", \"x2.jsonl\", \"x3.jsonl\", ...]'" in result.output
     assert not (tmp_path / "m").exists()
+    # files of two folders get no pattern that would match neither; other stray values are not called a glob
+    result = runner.invoke(app, ["train", "--data.train", "data/agency_dev.csv", "b.csv"])
+    assert result.exit_code == 2 and "unquoted glob; quote a pattern that matches them, or give a TOML list" in result.output
+    for args in (["--training.lr", "1e-4", "training.epochs", "3"], ["--data.train", "b.csv", "nope.csv"]):
+        result = runner.invoke(app, ["train", *args])
+        assert result.exit_code == 2 and "unexpected argument" in result.output and "glob" not in result.output
 
 
 def test_train_names_the_file_an_os_error_came_from(tmp_path, tiny_base, monkeypatch):

@@ -128,8 +128,8 @@ def parse_overrides(args: list[str]) -> dict[str, str]:
             i += 1
             value = args[i]
             more = list(itertools.takewhile(lambda a: not a.startswith("--"), args[i + 1:]))
-            if more:  # --data.train data/*.csv unquoted: the shell passed every file it matched
-                fail(_several_values(key, [value, *more]), 2)
+            if more and key.startswith("data.") and all(os.path.exists(v) for v in (value, *more)):
+                fail(_several_values(key, [value, *more]), 2)  # --data.train data/*.csv unquoted: the shell's files
         else:
             value = "true"
         key = key.replace("-", "_")
@@ -146,11 +146,12 @@ def _several_values(key: str, values: list[str]) -> str:
     shown = ", ".join(repr(v) for v in values[:3]) + (f" and {len(values) - 3} more" if len(values) > 3 else "")
     prefix = os.path.commonprefix(values)
     suffix = os.path.commonprefix([v[len(prefix):][::-1] for v in values])[::-1]
-    pattern = f"{prefix}*{suffix}" if prefix or suffix else "data/*.csv"
+    folders = {os.path.dirname(v) for v in values}
+    same_folder = len(folders) == 1 and prefix.startswith(next(iter(folders)))
+    quote = f"quote the pattern (--{key} '{prefix}*{suffix}')" if same_folder else "quote a pattern that matches them"
     listed = "[" + ", ".join([json.dumps(v) for v in values[:4]] + ["..."] * (len(values) > 4)) + "]"
     return (f"--{key} is followed by {len(values)} values ({shown}): several files after one --section.key are what "
-            f"the shell makes of an unquoted glob; quote the pattern (--{key} '{pattern}'), or give a TOML list "
-            f"(--{key} '{listed}')")
+            f"the shell makes of an unquoted glob; {quote}, or give a TOML list (--{key} '{listed}')")
 
 
 def is_terminal() -> bool:
