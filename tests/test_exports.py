@@ -643,3 +643,28 @@ def test_labelling_its_own_output_again_gives_the_same_bytes(tmp_path, tiny_clas
     label_file(tmp_path / f"once{suffix}", tmp_path / f"twice{suffix}", tiny_classifier)
     once = (tmp_path / f"once{suffix}").read_text(encoding="utf-8")
     assert "labels.input" in once and once == (tmp_path / f"twice{suffix}").read_text(encoding="utf-8")
+
+
+def test_the_output_lock_is_closed_before_it_is_deleted_on_windows(tmp_path, monkeypatch):
+    """Windows deletes no file its own process holds open (WinError 32): every label to a file exited 1."""
+    from commentnlp.exports import checkpoints
+
+    done = []
+
+    class OnWindows:  # the module's os, as on Windows
+        name = "nt"
+
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def close(self, fd):
+            done.append("close")
+            os.close(fd)
+
+    real_unlink = Path.unlink
+    monkeypatch.setattr(checkpoints, "os", OnWindows())
+    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: (done.append("unlink"), real_unlink(self, missing_ok))[1])
+    with checkpoints.output_lock(tmp_path / "out.jsonl"):
+        pass
+    monkeypatch.undo()
+    assert done == ["close", "unlink"] and list(tmp_path.iterdir()) == []

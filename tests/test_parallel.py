@@ -2,6 +2,8 @@
 
 import gzip
 import json
+import os
+import sys
 
 import pytest
 
@@ -244,3 +246,36 @@ def test_workers_end_when_the_labelling_process_is_killed(tmp_path, tiny_model_d
     scratch = parallel._scratch_dir()  # the next run removes the killed run's chunk files
     assert not [d for d in left if os.path.exists(d)]
     os.rmdir(scratch)
+
+
+def test_a_process_is_told_alive_on_windows_without_a_signal(monkeypatch):
+    """os.kill(pid, 0) is a CTRL_C_EVENT on Windows: WinError 87 for a process gone (every later --workers
+    run failed after one was killed), a Ctrl-C for a live one."""
+    import types
+
+    from commentnlp import parallel
+
+    class WinError(OSError):
+        def __init__(self, winerror):
+            super().__init__(22, "WinError")
+            self.winerror = winerror
+
+    def open_process(access, inherit, pid):
+        if pid in (2, 3):
+            raise WinError({2: 87, 3: 5}[pid])  # gone; another user's
+        return pid
+
+    fake = types.SimpleNamespace(OpenProcess=open_process, CloseHandle=lambda handle: None,
+                                 GetExitCodeProcess=lambda handle: 259 if handle == 1 else 0)
+    class OnWindows:  # the module's os, as on Windows
+        name = "nt"
+
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+        def kill(self, *args):
+            pytest.fail("signalled a process on Windows")
+
+    monkeypatch.setitem(sys.modules, "_winapi", fake)
+    monkeypatch.setattr(parallel, "os", OnWindows())
+    assert [parallel._alive(pid) for pid in (1, 2, 3, 4)] == [True, False, True, False]

@@ -78,9 +78,16 @@ def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens
 
 def _exit_with_parent(parent: int) -> None:
     """In a worker: end when the labelling process, ``parent``, is gone (``kill -9``: nothing told the
-    workers, which waited for work forever, ~90 MB each), also when it went while this one started."""
-    while os.getppid() == parent:
-        time.sleep(1.0)
+    workers, which waited for work forever, ~90 MB each), also when it went while this one started.
+    Its sentinel tells, on Windows too (where ``getppid`` keeps the id of a parent that is gone)."""
+    import multiprocessing
+
+    started_by = multiprocessing.parent_process()
+    if started_by is not None:
+        started_by.join()
+    else:
+        while os.getppid() == parent:
+            time.sleep(1.0)
     os._exit(0)
 
 
@@ -99,6 +106,18 @@ _SCRATCH_PREFIX = "commentnlp-label-"
 
 
 def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (another user's counts)."""
+    if os.name == "nt":  # signal 0 is CTRL_C_EVENT there: an error for a process gone, a Ctrl-C for a live one
+        import _winapi
+
+        try:
+            handle = _winapi.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        except OSError as exc:
+            return getattr(exc, "winerror", None) == 5  # access denied: it runs, as another user's
+        try:
+            return _winapi.GetExitCodeProcess(handle) == 259  # STILL_ACTIVE
+        finally:
+            _winapi.CloseHandle(handle)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

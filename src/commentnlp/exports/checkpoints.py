@@ -41,9 +41,13 @@ def output_lock(out: Path) -> Iterator[None]:
         try:
             yield
         finally:
-            lock.unlink(missing_ok=True)  # while still held: a run that starts now makes a lock of its own
+            if os.name != "nt":  # while still held: a run that starts now makes a lock of its own
+                lock.unlink(missing_ok=True)
     finally:
         os.close(fd)
+        if os.name == "nt":  # Windows deletes no file its own process holds open (WinError 32)
+            with contextlib.suppress(OSError):
+                lock.unlink(missing_ok=True)
 
 
 def _locked(fd: int) -> bool:
