@@ -906,3 +906,14 @@ def test_sigterm_interrupts_label_as_ctrl_c_does(tmp_path, tiny_model_dir):
     assert not (tmp_path / "out.jsonl").exists() and checkpoint.exists()
     assert subprocess.run([*command, "--resume"], capture_output=True, timeout=240).returncode == 0
     assert sum(1 for _ in open(tmp_path / "out.jsonl", encoding="utf-8")) == 60000
+
+
+def test_what_goes_to_a_redirected_stdout_is_utf8_whatever_the_console_code_page():
+    """On Windows a redirected stdout is the ANSI code page: an emoji in `classify > out.txt` or `label -o - >
+    out.jsonl` was a UnicodeEncodeError traceback (PYTHONIOENCODING=cp1252 does the same here)."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    result = subprocess.run([sys.executable, "-m", "commentnlp", "classify", "--backend", "torch", "love it 😍"],
+                            capture_output=True, env=env, timeout=300)
+    assert result.returncode == 0 and result.stdout.decode("utf-8").startswith("love it 😍\n"), result.stderr

@@ -34,6 +34,11 @@ def main() -> None:
     logger.propagate = False  # once: a dependency may give the root logger a handler of its own
     if sys.stdout is None:  # started with stdout closed (>&-): what goes there must fail, not vanish
         sys.stdout = io.TextIOWrapper(_Closed(), encoding="utf-8")
+    elif not sys.stdout.isatty() and hasattr(sys.stdout, "reconfigure"):
+        # what goes to a file or a pipe is UTF-8 with the lines as written, as in the files label writes: on
+        # Windows a redirected stdout was the ANSI code page (an emoji: UnicodeEncodeError) turning a CSV's
+        # row ends into \r\r\n (a blank row after each in Excel)
+        sys.stdout.reconfigure(encoding="utf-8", newline="")
     terminated = _on_sigterm_interrupt()
     try:
         try:
