@@ -174,6 +174,18 @@ def test_label_takes_several_inputs(tiny_model_dir, tmp_path, monkeypatch):
                        (["a.jsonl", "-"], "not with '-' (stdin)"), (["a.jsonl", "nope.jsonl"], "input file not found")):
         result = runner.invoke(app, [*args, *bad])
         assert result.exit_code in (1, 2) and error in result.output
+    # a pattern as cmd.exe and PowerShell pass it (unexpanded) was "input file not found: *.jsonl"
+    result = runner.invoke(app, [*args, "[ab].jsonl", "-o", "out4"])
+    assert result.exit_code == 0 and sorted(p.name for p in (tmp_path / "out4").iterdir()) == \
+        ["a.labeled.jsonl", "b.labeled.jsonl"]
+    result = runner.invoke(app, ["report", "out4/*.labeled.jsonl", "-o", "month.html"])
+    assert result.exit_code == 0 and "3 records -> month.html" in result.stderr
+    # two names one file on a case-insensitive disk (Windows, macOS): the second output replaced the first
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "A.jsonl").write_text('{"text": "hi"}\n', encoding="utf-8")
+    result = runner.invoke(app, [*args, "x/A.jsonl", "a.jsonl", "-o", "out5"])
+    assert result.exit_code == 2 and "two inputs are named A.jsonl: their outputs in out5/ would have the same name" \
+        in result.output
 
 
 def test_label_names_the_likely_text_field_when_none_has_a_known_name(tiny_model_dir, tmp_path):

@@ -154,5 +154,20 @@ def _several_values(key: str, values: list[str]) -> str:
             f"the shell makes of an unquoted glob; {quote}, or give a TOML list (--{key} '{listed}')")
 
 
+def expand_patterns(inputs: list[str]) -> list[str]:
+    """Inputs as a Unix shell gives them: a name that is no file but a pattern (``exports/*.csv``, as
+    cmd.exe and PowerShell pass it on) becomes the files it matches, sorted; one that matches none stays
+    as it is (and is not found)."""
+    import glob
+
+    from ..data import is_pattern
+
+    out: list[str] = []
+    for name in inputs:
+        matches = sorted(glob.glob(name)) if name != "-" and is_pattern(name) and not os.path.lexists(name) else []
+        out.extend(matches or [name])
+    return out
+
+
 def is_terminal() -> bool:
     return sys.stderr.isatty()

@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from ._util import (BACKEND_HELP, BATCH_SIZE_HELP, command, fail, is_terminal, load_classifier, quiet_broken_pipe,
-                    quiet_logging)
+from ._util import (BACKEND_HELP, BATCH_SIZE_HELP, command, expand_patterns, fail, is_terminal, load_classifier,
+                    quiet_broken_pipe, quiet_logging)
 
 
 @command("label")
@@ -49,7 +49,7 @@ def label_cli(
 
     if quiet:
         quiet_logging(ctx)
-    inputs, output = _inputs_to_label(inputs, output, engine)
+    inputs, output = _inputs_to_label(expand_patterns(inputs), output, engine)
     if text_field is not None and not text_field.strip():
         fail("--text-field is empty; name the field that holds the comment text, e.g. --text-field message", 2)
     if engine == "spark" and encoding is not None:
@@ -150,8 +150,8 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tupl
                    f"{', ...' if len(ours) > 1 else ''}); name one alone to label it again", err=True)
         inputs = [i for i in inputs if i not in ours]
     inputs = distinct_files(inputs)  # a file named twice (a.csv, ./a.csv) is labelled once
-    names = [Path(i).name for i in inputs]
-    twice = next((n for n in names if names.count(n) > 1), None)
+    names = [Path(i).name.casefold() for i in inputs]  # Comments.jsonl, comments.jsonl: one file on Windows, macOS
+    twice = next((Path(i).name for i, n in zip(inputs, names) if names.count(n) > 1), None)
     if output is not None and twice:
         fail(f"two inputs are named {twice}: their outputs in {output} would have the same name", 2)
     return inputs, output

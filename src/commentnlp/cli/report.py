@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from ._util import command, fail
+from ._util import command, expand_patterns, fail
 
 
 @command("report")
@@ -32,7 +32,7 @@ def report_cli(
     from ..exports import check_input_file, distinct_files, names_a_folder
     from ..report import build_report, default_report_path
 
-    inputs = distinct_files(inputs)  # a file named twice (a.jsonl, ./a.jsonl) is counted once
+    inputs = distinct_files(expand_patterns(inputs))  # a file named twice (a.jsonl, ./a.jsonl) is counted once
     if inputs == ["-"] and not output:
         fail("reading the export from stdin: name the report file with -o", 2)
     if len(inputs) > 1 and "-" in inputs:
