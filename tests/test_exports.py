@@ -668,3 +668,29 @@ def test_the_output_lock_is_closed_before_it_is_deleted_on_windows(tmp_path, mon
         pass
     monkeypatch.undo()
     assert done == ["close", "unlink"] and list(tmp_path.iterdir()) == []
+
+
+def test_an_output_windows_will_not_replace_says_to_close_it_and_resume(tmp_path, tiny_classifier, monkeypatch):
+    """An earlier output open in Excel: the last step, the rename, failed with a bare '[WinError 5] Access is
+    denied' after every record was labelled; the labels are kept and --resume finishes."""
+    from commentnlp.exports import file_labelling
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": f"where can I buy it {i}"}) + "\n" for i in range(20)))
+    out = tmp_path / "out.jsonl"
+    real_replace = os.replace
+
+    def held_open(a, b):
+        if Path(b) == out:
+            raise PermissionError(13, "Access is denied")
+        return real_replace(a, b)
+
+    monkeypatch.setattr(file_labelling.os, "replace", held_open)
+    with pytest.raises(OSError, match=r"cannot replace .*out.jsonl \(Access is denied; on Windows, a file open in "
+                                      r"another program such as Excel cannot be replaced\): close it, then run the "
+                                      r"same command with --resume to finish: the labels are in .out.jsonl.part$"):
+        label_file(src, out, tiny_classifier)
+    monkeypatch.undo()
+    assert label_file(src, out, tiny_classifier, resume=True).resumed == 20
+    label_file(src, tmp_path / "again.jsonl", tiny_classifier)
+    assert out.read_bytes() == (tmp_path / "again.jsonl").read_bytes()

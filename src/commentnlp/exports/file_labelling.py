@@ -71,6 +71,16 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
     return output_path, out_fmt, out_gz
 
 
+def _publish(part: Path, out: Path, then: str) -> None:
+    """Rename the finished ``part`` file to ``out``, atomically: the final name only ever holds a complete
+    file. A file Windows will not replace (open in Excel) is an OSError saying what to do ``then``."""
+    try:
+        os.replace(part, out)
+    except PermissionError as exc:
+        raise OSError(f"cannot replace {out} ({exc.strerror}; on Windows, a file open in another program such as "
+                      f"Excel cannot be replaced): close it, then {then}") from None
+
+
 def label_file(
     input_path: str | Path,
     output_path: str | Path | None,
@@ -235,7 +245,7 @@ def label_file(
                     raise
                 sheet_out.save(out if direct else part)
                 if not direct:
-                    os.replace(part, out)
+                    _publish(part, out, f"the new workbook is {part}: rename it to {out.name}")
             summary.notes.extend(sheet_out.notes())
         elif direct:
             with _open_text_out(Path(output_path), out_gz, append=False) as text_out:
@@ -262,7 +272,7 @@ def label_file(
                         _write_checkpoint(part, done, base_chars + chars, cols, identity, summary.counts())
 
                     run(text_out, skip, columns, on_chunk)
-                os.replace(part, out)  # atomic: the final name only ever holds a complete file
+                _publish(part, out, f"run the same command with --resume to finish: the labels are in {part.name}")
                 part.with_name(part.name + ".json").unlink(missing_ok=True)
         if encoding is None and any(reason.startswith("invalid UTF-8") for reason in summary.reasons):
             summary.notes.append("the input is not all UTF-8: if it was saved in another encoding, name it with "
