@@ -468,8 +468,36 @@ def test_cuda_visible_devices_that_hide_every_gpu_mean_the_cpu_without_torch(mon
         assert not backends.no_gpu_visible(visible)
         # a GPU named but no NVIDIA driver (a CPU-only host whose environment sets CUDA_VISIBLE_DEVICES=0): the CPU,
         # without asking torch (it imported torch, 170 MB, to find none)
-        monkeypatch.setattr(backends, "_nvidia_driver", lambda: False)
+        monkeypatch.setattr(backends, "nvidia_driver", lambda: False)
         assert backends.resolve_device("auto") == "cpu"
+
+
+def test_an_nvidia_driver_is_found_on_windows_and_wsl2_too(monkeypatch):
+    """It was looked for in /proc and /dev/nvidiactl alone: on Windows and WSL2 `--device auto` never asked
+    torch, and ran on the CPU beside an NVIDIA GPU."""
+    import ctypes.util
+    import types
+
+    from commentnlp import backends
+
+    class Here:  # the paths that exist
+        found: set[str] = set()
+
+        def __init__(self, path):
+            self.path = path
+
+        def exists(self):
+            return self.path in Here.found
+
+    monkeypatch.setattr(backends, "Path", Here)
+    monkeypatch.setattr(backends, "sys", types.SimpleNamespace(platform="linux"))
+    assert not backends.nvidia_driver()
+    Here.found = {"/dev/dxg"}  # WSL2's GPU device
+    assert backends.nvidia_driver()
+    Here.found = set()
+    monkeypatch.setattr(backends, "sys", types.SimpleNamespace(platform="win32"))
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: "C:\\Windows\\System32\\nvcuda.dll" if name == "nvcuda" else None)
+    assert backends.nvidia_driver()
 
 
 def test_texts_that_are_a_dataframe_are_refused(tiny_classifier):

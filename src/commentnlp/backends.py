@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -50,7 +51,7 @@ def resolve_device(device: str) -> str:
         return device
     # no GPU to ask torch about: hidden by CUDA_VISIBLE_DEVICES, or no NVIDIA driver (whatever the variable
     # says: CUDA_VISIBLE_DEVICES=0 on a CPU-only host imported torch, 170 MB, to find none)
-    if device == "auto" and (no_gpu_visible(os.environ.get("CUDA_VISIBLE_DEVICES")) or not _nvidia_driver()):
+    if device == "auto" and (no_gpu_visible(os.environ.get("CUDA_VISIBLE_DEVICES")) or not nvidia_driver()):
         return "cpu"
     import torch
 
@@ -65,9 +66,17 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _nvidia_driver() -> bool:
-    """Whether an NVIDIA driver is loaded (its /proc entry, or in a container the device it is given)."""
-    return Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists()
+def nvidia_driver() -> bool:
+    """Whether an NVIDIA driver may be loaded: its /proc entry, in a container the device it is given, in
+    WSL2 the GPU device it passes on (/dev/dxg), on Windows its CUDA library. Cheap, and what decides
+    whether torch is asked (which tells for sure); on Windows and WSL2 the Linux checks found none."""
+    if Path("/proc/driver/nvidia/version").exists() or Path("/dev/nvidiactl").exists() or Path("/dev/dxg").exists():
+        return True
+    if sys.platform == "win32":
+        import ctypes.util
+
+        return ctypes.util.find_library("nvcuda") is not None
+    return False
 
 
 def no_gpu_visible(cuda_visible_devices: str | None) -> bool:

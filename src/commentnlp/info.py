@@ -58,6 +58,8 @@ def cache_info(cache: str | Path | None = None) -> dict[str, Any]:
 def system_info() -> dict[str, Any]:
     """This installation: versions, platform, cores, whether an NVIDIA driver is present, the
     bundled models and the graph cache."""
+    from .backends import nvidia_driver
+
     bundled: dict[str, str | None] = {}
     for name in BUNDLED_MODELS:
         try:
@@ -70,7 +72,7 @@ def system_info() -> dict[str, Any]:
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu_cores": available_cores(),
-        "nvidia_driver": Path("/proc/driver/nvidia/version").exists(),
+        "nvidia_driver": nvidia_driver(),
         "packages": {name: _version(name) for name in PACKAGES},
         "default_model": BUNDLED_MODELS[0],
         "bundled_models": bundled,
