@@ -929,3 +929,17 @@ def test_what_goes_to_a_redirected_stdout_is_utf8_whatever_the_console_code_page
     result = subprocess.run([sys.executable, "-m", "commentnlp", "classify", "--backend", "torch", "love it 😍"],
                             capture_output=True, env=env, timeout=300)
     assert result.returncode == 0 and result.stdout.decode("utf-8").startswith("love it 😍\n"), result.stderr
+
+
+def test_hints_quote_as_the_users_shell_does(monkeypatch):
+    """`--text-field 'Hit Sentence'` as a hint: cmd.exe and PowerShell pass it as two arguments, "'Hit" and
+    "Sentence'" (no "'Hit" field; input file not found: Sentence')."""
+    from commentnlp.cli import _util
+
+    assert _util.shell_quote("Hit Sentence") == "'Hit Sentence'"
+
+    class OnWindows:
+        name = "nt"
+
+    monkeypatch.setattr(_util, "os", OnWindows())
+    assert _util.shell_quote("Hit Sentence") == '"Hit Sentence"' and _util.shell_quote("message") == "message"

@@ -169,5 +169,17 @@ def expand_patterns(inputs: list[str]) -> list[str]:
     return out
 
 
+def shell_quote(arg: str) -> str:
+    """``arg`` quoted for the user's shell in a hint to paste: POSIX quotes (``'Hit Sentence'``), or on
+    Windows double quotes (cmd.exe and PowerShell split ``'Hit Sentence'`` in two)."""
+    if os.name == "nt":
+        import subprocess
+
+        return subprocess.list2cmdline([arg])
+    import shlex
+
+    return shlex.quote(arg)
+
+
 def is_terminal() -> bool:
     return sys.stderr.isatty()

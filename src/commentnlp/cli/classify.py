@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
-from ._util import BACKEND_HELP, command, fail, load_classifier, quiet_broken_pipe
+from ._util import BACKEND_HELP, command, fail, load_classifier, quiet_broken_pipe, shell_quote
 
 
 def _stdin_lines() -> list[str]:
@@ -30,7 +31,8 @@ def _stdin_lines() -> list[str]:
             line = raw.decode("utf-8").rstrip("\r\n")
         except UnicodeDecodeError as exc:
             fail(f"stdin line {number} is not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
-                 "convert the file to UTF-8 first, e.g. iconv -f latin1 -t utf-8")
+                 "save the file as UTF-8 first (e.g. iconv -f latin1 -t utf-8, or Save As in an editor), "
+                 "or label it with `commentnlp label FILE --encoding latin-1`")
         if not is_blank(line):  # as label reads a text: spaces or invisible characters only are empty
             lines.append(line.removeprefix("\ufeff") if number == 1 else line)
     return lines
@@ -80,8 +82,10 @@ def classify_cli(
              else f"text {empty} holds only invisible characters; give the comment's text", 2)
     for text in [] if from_stdin else texts:  # a file's name labelled as if it were a comment
         if len(text) < 256 and "\n" not in text and Path(text).is_file():
+            piped = f"Get-Content {shell_quote(text)} | commentnlp classify -" if os.name == "nt" else \
+                f"commentnlp classify - < {shell_quote(text)}"  # PowerShell has no `<`
             typer.echo(f"warning: {text!r} is a file: this labels its name; label the file with "
-                       f"`commentnlp label {text}`, or its lines with `commentnlp classify - < {text}`", err=True)
+                       f"`commentnlp label {shell_quote(text)}`, or its lines with `{piped}`", err=True)
     clf = load_classifier(model, device, playbook, backend=backend)
     with quiet_broken_pipe():
         _print(clf.predict(texts, abstain=abstain), as_json)

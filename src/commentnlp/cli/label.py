@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import shlex
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from ._util import (BACKEND_HELP, BATCH_SIZE_HELP, command, expand_patterns, fail, is_terminal, load_classifier,
-                    quiet_broken_pipe, quiet_logging)
+                    quiet_broken_pipe, quiet_logging, shell_quote)
 
 
 @command("label")
@@ -197,7 +196,7 @@ def _print_summary(summary, input: str) -> None:
         from ..exports import likely_text_fields
 
         fields, likely = likely_text_fields(input)
-        example = f", e.g. --text-field {shlex.quote(likely[0])}" if likely else ""
+        example = f", e.g. --text-field {shell_quote(likely[0])}" if likely else ""
         listed = f" (its fields: {', '.join(fields[:12])}{', ...' if len(fields) > 12 else ''})" if fields else ""
         typer.echo(f"hint: name the field that holds the comment with --text-field{example}{listed}", err=True)
     elif not summary.labeled and any(reason.endswith("the header has 1") for reason in summary.reasons):
