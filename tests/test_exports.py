@@ -694,3 +694,16 @@ def test_an_output_windows_will_not_replace_says_to_close_it_and_resume(tmp_path
     assert label_file(src, out, tiny_classifier, resume=True).resumed == 20
     label_file(src, tmp_path / "again.jsonl", tiny_classifier)
     assert out.read_bytes() == (tmp_path / "again.jsonl").read_bytes()
+
+
+def test_a_pipe_given_as_the_input_is_told_to_go_to_stdin(tmp_path):
+    """`label <(cat x.jsonl)` or a named pipe: 'input file not found: /dev/fd/63'."""
+    from commentnlp.data import DataError, read_labeled
+    from commentnlp.exports import check_input_file
+
+    fifo = tmp_path / "export.jsonl"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"is a pipe or a device, not a file: give it on stdin instead, as '-'"):
+        check_input_file(fifo)
+    with pytest.raises(DataError, match=r"is a pipe or a device, not a file: give it on stdin as '-'"):
+        read_labeled(fifo)

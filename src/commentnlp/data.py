@@ -115,7 +115,9 @@ def _read_records(path: str | Path, record: Callable[[str, Any], Any]) -> list[A
     from_stdin = str(path) == "-"
     path = Path("<stdin>" if from_stdin else path)
     if not from_stdin and not path.is_file():
-        raise DataError(f"data file is a directory: {path}" if path.is_dir() else f"data file not found: {path}")
+        raise DataError(f"data file is a directory: {path}" if path.is_dir() else
+                        f"data file {path} is a pipe or a device, not a file: give it on stdin as '-' (e.g. --data -)"
+                        if path.exists() else f"data file not found: {path}")
     records: list[dict[str, Any]] = []
     lineno, raw = 0, None
     try:
