@@ -707,3 +707,14 @@ def test_a_pipe_given_as_the_input_is_told_to_go_to_stdin(tmp_path):
         check_input_file(fifo)
     with pytest.raises(DataError, match=r"is a pipe or a device, not a file: give it on stdin as '-'"):
         read_labeled(fifo)
+
+
+def test_an_output_name_too_long_for_the_files_beside_it_is_refused_before_labelling(tmp_path, tiny_classifier):
+    """A legal 248-character output name failed after the first chunk: 'File name too long' for the
+    checkpoint's scratch file, a part file left behind."""
+    src = tmp_path / ("a" * 234 + ".jsonl")
+    src.write_text('{"text": "where can I buy it"}\n')
+    with pytest.raises(ValueError, match=r"^the output name is too long \(248 characters\): label keeps files beside "
+                                         r"it while it writes whose names are 15 longer, over the 255 bytes"):
+        label_file(src, None, tiny_classifier)
+    assert [p.name for p in tmp_path.iterdir()] == [src.name]

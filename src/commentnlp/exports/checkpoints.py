@@ -31,6 +31,7 @@ def output_lock(out: Path) -> Iterator[None]:
     """Hold ``.<name>.lock`` beside an output while a run writes it: a second run writing the same output
     at the same time (a job started twice) is refused with an OSError. It truncated the first run's part
     file, whose output then began with thousands of NUL bytes, and the first run exited 0."""
+    _check_name_length(out)
     lock = out.with_name(f".{out.name}.lock")
     _no_link_at(lock)
     fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
@@ -48,6 +49,24 @@ def output_lock(out: Path) -> Iterator[None]:
         if os.name == "nt":  # Windows deletes no file its own process holds open (WinError 32)
             with contextlib.suppress(OSError):
                 lock.unlink(missing_ok=True)
+
+
+#: The longest name a run writes beside its output: the checkpoint's, while it is replaced.
+_LONGEST_SCRATCH = ".{}.part.json.tmp"
+
+
+def _check_name_length(out: Path) -> None:
+    """A ValueError, before any labelling, when the files a run keeps beside ``out`` would have names
+    too long for its folder (a legal 248-character output name failed after the first chunk)."""
+    try:
+        limit = os.pathconf(out.parent, "PC_NAME_MAX")
+    except (AttributeError, OSError, ValueError):  # Windows: 255 characters
+        limit = 255
+    longest = _LONGEST_SCRATCH.format(out.name)
+    if len(longest.encode("utf-8", "surrogateescape")) > limit:
+        raise ValueError(f"the output name is too long ({len(out.name)} characters): label keeps files beside it "
+                         f"while it writes whose names are {len(longest) - len(out.name)} longer, over the {limit} "
+                         f"bytes a name may have there; give a shorter -o")
 
 
 def _locked(fd: int) -> bool:
@@ -97,7 +116,7 @@ def _read_checkpoint(part: Path) -> dict[str, Any] | None:
 def _write_checkpoint(part: Path, records: int, chars: int, columns: list[str] | None,
                       run: dict[str, Any] | None = None, counts: dict[str, Any] | None = None) -> None:
     ck = part.with_name(part.name + ".json")
-    tmp = ck.with_name(ck.name + ".tmp")
+    tmp = ck.with_name(ck.name + ".tmp")  # the longest name kept beside the output: _LONGEST_SCRATCH
     with _open_scratch(tmp) as f:
         f.write(json.dumps({"records": records, "chars": chars, "columns": columns, "run": run, "counts": counts}).encode())
     os.replace(tmp, ck)
