@@ -133,3 +133,16 @@ def test_label_1000_line_export(tmp_path):
     assert len(labeled) == 998 and all(r["action"] and len(r["scores"]) == 4 for r in labeled)
     assert rows[10]["error"].startswith("line 11: not valid JSON")
     assert rows[501]["error"] == "line 502: 'message' is int, not a string"
+
+
+def test_onnx_runtimes_telemetry_is_off_unless_the_environment_says_otherwise():
+    """ONNX Runtime 1.29+ uploads usage telemetry by default (and warns on every run with a read-only home)."""
+    import os
+    import subprocess
+    import sys
+
+    script = "import commentnlp, os; print(os.environ['ORT_DISABLE_TELEMETRY'])"
+    env = {k: v for k, v in os.environ.items() if k != "ORT_DISABLE_TELEMETRY"}
+    assert subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True).stdout == "1\n"
+    env["ORT_DISABLE_TELEMETRY"] = "0"
+    assert subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True).stdout == "0\n"

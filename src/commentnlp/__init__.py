@@ -8,7 +8,12 @@
 from __future__ import annotations
 
 import logging
+import os
 from typing import TYPE_CHECKING, Any
+
+# ONNX Runtime (1.29 on) sends usage telemetry by default and, with a read-only home, warns on every run;
+# commentnlp runs offline: off, unless the environment says otherwise (read when onnxruntime is imported)
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 __version__ = "0.1.0"
 

@@ -257,6 +257,13 @@ def _process_cache() -> Path:
 DISABLED_OPTIMIZERS = ["SkipLayerNormFusion"]
 
 
+def available_cores() -> int:
+    """CPU cores this process may run on (``taskset``, a container's CPU set), not all the machine has."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 def session_options(threads: int | None = None, spin: bool = True):
     """ONNX Runtime session options of :class:`OnnxBackend`: ``threads`` intra-op threads (default:
     all cores), all graph optimisations; with ``spin=False`` idle threads sleep at once instead of
@@ -264,7 +271,7 @@ def session_options(threads: int | None = None, spin: bool = True):
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.intra_op_num_threads = threads or available_cores()
     options.inter_op_num_threads = 1
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if not spin:
@@ -298,7 +305,7 @@ class OnnxBackend:
         self.path = build_onnx(model_dir, quantize=quantize, log=log, cache=cache)
         self.quantized = quantize
         self.heads = list(read_config(model_dir).heads)
-        self.threads = threads or os.cpu_count() or 1
+        self.threads = threads or available_cores()
         self.session = onnx_session(self.path, session_options(self.threads, spin))
         # opened on first use, in this process: a forked child (gunicorn --preload, a multiprocessing pool) has
         # none of its parent's pool threads, and waited for them forever

@@ -32,6 +32,7 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Iterable, Iterator
 
+from .backends import available_cores
 from .batching import Batch
 from .exports import (Item, LabelSummary, RawLine, chunked, jsonl_line, output_records, parse_jsonl_line,
                       replies_to_label, texts_to_label)
@@ -46,13 +47,6 @@ _classifier = None  # in a worker: a Classifier without a model (tokenizer, conf
 
 class WorkerError(RuntimeError):
     """A worker process stopped before finishing its chunk (killed, out of memory)."""
-
-
-def available_cores() -> int:
-    """CPU cores this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 def auto_workers(classifier) -> int:
