@@ -943,3 +943,22 @@ def test_hints_quote_as_the_users_shell_does(monkeypatch):
 
     monkeypatch.setattr(_util, "os", OnWindows())
     assert _util.shell_quote("Hit Sentence") == '"Hit Sentence"' and _util.shell_quote("message") == "message"
+
+
+def test_classify_answers_the_lines_of_a_pipe_as_they_come(tiny_model_dir):
+    """classify read all of stdin before answering: `tail -f comments.txt | commentnlp classify` never printed."""
+    import select
+    import subprocess
+
+    run = subprocess.Popen([sys.executable, "-m", "commentnlp", "classify", "--json", "--model", str(tiny_model_dir),
+                            "--backend", "torch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for text in ("where can I buy this?", "love it"):
+            run.stdin.write(text.encode() + b"\n")
+            run.stdin.flush()  # and stdin stays open
+            assert select.select([run.stdout], [], [], 240)[0], "no answer while stdin is open"
+            assert json.loads(run.stdout.readline())["text"] == text
+    finally:
+        run.stdin.close()
+        run.wait(timeout=240)
+    assert run.returncode == 0

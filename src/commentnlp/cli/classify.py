@@ -6,26 +6,28 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 import typer
 
 from ._util import BACKEND_HELP, command, fail, load_classifier, quiet_broken_pipe, shell_quote
 
 
-def _stdin_lines() -> list[str]:
+def _stdin_batches(size: int = 512) -> Iterator[list[str]]:
     """The non-blank lines of stdin as UTF-8 text (UTF-16 with its byte-order mark, as PowerShell writes,
-    and lines ending in a CR alone are read as label reads them); a line that is not UTF-8 is an error
-    naming it."""
+    and lines ending in a CR alone are read as label reads them), in batches: one ends when ``size``
+    lines are in or no more is waiting, so that lines fed slowly (``tail -f``) are answered as they
+    come; a line that is not UTF-8 is an error naming it."""
     from ..exports import readable
     from ..exports.text_encodings import _peekable
     from ..preprocessing import is_blank
 
+    raw_stdin = typer.get_binary_stream("stdin")
     try:  # as label reads a .txt
-        stream = readable(_peekable(typer.get_binary_stream("stdin")), "txt", "stdin", find_table=False)[0]
+        stream = readable(_peekable(raw_stdin), "txt", "stdin", find_table=False)[0]
     except ValueError as exc:  # UTF-16 without its mark
         fail(str(exc))
-    lines = []
+    lines: list[str] = []
     for number, raw in enumerate(stream, 1):
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
@@ -35,7 +37,23 @@ def _stdin_lines() -> list[str]:
                  "or label it with `commentnlp label FILE --encoding latin-1`")
         if not is_blank(line):  # as label reads a text: spaces or invisible characters only are empty
             lines.append(line.removeprefix("\ufeff") if number == 1 else line)
-    return lines
+        if lines and (len(lines) >= size or not _waiting(raw_stdin)):
+            yield lines
+            lines = []
+    if lines:
+        yield lines
+
+
+def _waiting(stream) -> bool:
+    """Whether more of ``stream`` can be read at once (always, for a file; on Windows, taken as so)."""
+    if os.name == "nt":
+        return True
+    import select
+
+    try:
+        return bool(select.select([stream], [], [], 0)[0])
+    except (OSError, ValueError):  # no descriptor (a test's stream): all of it is there
+        return True
 
 
 def _is_utf8(text: str) -> bool:
@@ -71,8 +89,6 @@ def classify_cli(
     if bad is not None:  # --json wrote the raw byte: not UTF-8 JSON
         fail(f"text {bad} is not UTF-8 (the terminal's encoding?); give it as UTF-8 text", 2)
     from_stdin = not texts or texts == ["-"]
-    if from_stdin:
-        texts = _stdin_lines()
     from ..preprocessing import is_blank
 
     # stdin's blank lines are skipped: only arguments can be empty
@@ -88,7 +104,9 @@ def classify_cli(
                        f"`commentnlp label {shell_quote(text)}`, or its lines with `{piped}`", err=True)
     clf = load_classifier(model, device, playbook, backend=backend)
     with quiet_broken_pipe():
-        _print(clf.predict(texts, abstain=abstain), as_json)
+        for batch in _stdin_batches() if from_stdin else [texts]:
+            _print(clf.predict(batch, abstain=abstain), as_json)
+            sys.stdout.flush()  # answered as they come, in a pipe too
 
 
 def _print(predictions, as_json: bool) -> None:
