@@ -946,19 +946,28 @@ def test_hints_quote_as_the_users_shell_does(monkeypatch):
 
 
 def test_classify_answers_the_lines_of_a_pipe_as_they_come(tiny_model_dir):
-    """classify read all of stdin before answering: `tail -f comments.txt | commentnlp classify` never printed."""
+    """classify read all of stdin before answering: `tail -f comments.txt | commentnlp classify` never printed.
+    With --stream each line is answered as it comes, labelled alone (the answer classify("text") gives)."""
     import select
     import subprocess
 
-    run = subprocess.Popen([sys.executable, "-m", "commentnlp", "classify", "--json", "--model", str(tiny_model_dir),
-                            "--backend", "torch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    from commentnlp import Classifier
+
+    clf = Classifier.load(tiny_model_dir, backend="torch")
+    run = subprocess.Popen([sys.executable, "-m", "commentnlp", "classify", "--stream", "--json", "--model",
+                            str(tiny_model_dir), "--backend", "torch"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE)
     try:
         for text in ("where can I buy this?", "love it"):
             run.stdin.write(text.encode() + b"\n")
             run.stdin.flush()  # and stdin stays open
             assert select.select([run.stdout], [], [], 240)[0], "no answer while stdin is open"
-            assert json.loads(run.stdout.readline())["text"] == text
+            answer = json.loads(run.stdout.readline())
+            assert answer["text"] == text
+            assert answer["labels"] == clf.predict([text])[0].to_dict()["labels"]
     finally:
         run.stdin.close()
         run.wait(timeout=240)
     assert run.returncode == 0
+    result = runner.invoke(app, ["classify", "--stream", "hello"])
+    assert result.exit_code == 2 and "--stream answers the lines of stdin as they come" in result.output

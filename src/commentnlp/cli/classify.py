@@ -13,21 +13,18 @@ import typer
 from ._util import BACKEND_HELP, command, fail, load_classifier, quiet_broken_pipe, shell_quote
 
 
-def _stdin_batches(size: int = 512) -> Iterator[list[str]]:
+def _stdin_lines() -> Iterator[str]:
     """The non-blank lines of stdin as UTF-8 text (UTF-16 with its byte-order mark, as PowerShell writes,
-    and lines ending in a CR alone are read as label reads them), in batches: one ends when ``size``
-    lines are in or no more is waiting, so that lines fed slowly (``tail -f``) are answered as they
-    come; a line that is not UTF-8 is an error naming it."""
+    and lines ending in a CR alone are read as label reads them), as they come; a line that is not
+    UTF-8 is an error naming it."""
     from ..exports import readable
     from ..exports.text_encodings import _peekable
     from ..preprocessing import is_blank
 
-    raw_stdin = typer.get_binary_stream("stdin")
     try:  # as label reads a .txt
-        stream = readable(_peekable(raw_stdin), "txt", "stdin", find_table=False)[0]
+        stream = readable(_peekable(typer.get_binary_stream("stdin")), "txt", "stdin", find_table=False)[0]
     except ValueError as exc:  # UTF-16 without its mark
         fail(str(exc))
-    lines: list[str] = []
     for number, raw in enumerate(stream, 1):
         try:
             line = raw.decode("utf-8").rstrip("\r\n")
@@ -36,24 +33,7 @@ def _stdin_batches(size: int = 512) -> Iterator[list[str]]:
                  "save the file as UTF-8 first (e.g. iconv -f latin1 -t utf-8, or Save As in an editor), "
                  "or label it with `commentnlp label FILE --encoding latin-1`")
         if not is_blank(line):  # as label reads a text: spaces or invisible characters only are empty
-            lines.append(line.removeprefix("\ufeff") if number == 1 else line)
-        if lines and (len(lines) >= size or not _waiting(raw_stdin)):
-            yield lines
-            lines = []
-    if lines:
-        yield lines
-
-
-def _waiting(stream) -> bool:
-    """Whether more of ``stream`` can be read at once (always, for a file; on Windows, taken as so)."""
-    if os.name == "nt":
-        return True
-    import select
-
-    try:
-        return bool(select.select([stream], [], [], 0)[0])
-    except (OSError, ValueError):  # no descriptor (a test's stream): all of it is there
-        return True
+            yield line.removeprefix("\ufeff") if number == 1 else line
 
 
 def _is_utf8(text: str) -> bool:
@@ -75,6 +55,7 @@ def classify_cli(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model directory, or a bundled model's name (commentnlp-minilm-l3: faster). Default: the bundled commentnlp-minilm."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per text."),
     abstain: bool = typer.Option(False, "--abstain", help="Label a head 'unsure' when its top score is below the model's threshold."),
+    stream: bool = typer.Option(False, "--stream", help="Answer each line of stdin as it comes (tail -f comments.txt | commentnlp classify --stream), each labelled alone as a single text is; by default stdin is read whole and labelled in batches."),
     playbook: Optional[str] = typer.Option(None, "--playbook", help="TOML playbook with your own actions and links (as for label)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda[:N]."),
     backend: str = typer.Option("auto", "--backend", help=BACKEND_HELP),
@@ -89,6 +70,8 @@ def classify_cli(
     if bad is not None:  # --json wrote the raw byte: not UTF-8 JSON
         fail(f"text {bad} is not UTF-8 (the terminal's encoding?); give it as UTF-8 text", 2)
     from_stdin = not texts or texts == ["-"]
+    if stream and not from_stdin:
+        fail("--stream answers the lines of stdin as they come: pipe them in (or give '-')", 2)
     from ..preprocessing import is_blank
 
     # stdin's blank lines are skipped: only arguments can be empty
@@ -104,9 +87,12 @@ def classify_cli(
                        f"`commentnlp label {shell_quote(text)}`, or its lines with `{piped}`", err=True)
     clf = load_classifier(model, device, playbook, backend=backend)
     with quiet_broken_pipe():
-        for batch in _stdin_batches() if from_stdin else [texts]:
-            _print(clf.predict(batch, abstain=abstain), as_json)
-            sys.stdout.flush()  # answered as they come, in a pipe too
+        if from_stdin and stream:  # each line alone, as classify("text") labels it: the same answers, however fed
+            for line in _stdin_lines():
+                _print(clf.predict([line], abstain=abstain), as_json)
+                sys.stdout.flush()
+        else:  # in batches, as label labels a file's: int8 scores depend a little on a text's batch-mates
+            _print(clf.predict(list(_stdin_lines()) if from_stdin else texts, abstain=abstain), as_json)
 
 
 def _print(predictions, as_json: bool) -> None:
