@@ -791,6 +791,19 @@ def test_running_out_of_memory_is_one_error_line(monkeypatch, capsys):
     with pytest.raises(SystemExit) as stopped:
         cli.main()
     assert stopped.value.code == 1 and capsys.readouterr().err.startswith("error: out of memory (an input line")
+    # an OSError of something else than stdout is told as it is (a full graph cache: "cannot write to stdout")
+    import signal
+
+    def full_cache():
+        raise OSError(28, "No space left on device", "/cache/model.fp32.v2.onnx")
+
+    monkeypatch.setattr(cli, "app", full_cache)
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main()
+    assert (stopped.value.code, capsys.readouterr().err) == \
+        (1, "error: [Errno 28] No space left on device: '/cache/model.fp32.v2.onnx'\n")
+    assert signal.getsignal(signal.SIGTERM) is before  # main() in a process of its own leaves SIGTERM as it was
 
 
 def test_label_quiet_prints_no_info_lines_and_leaves_the_logger_as_it_was(tmp_path, tiny_model_dir):
@@ -920,15 +933,43 @@ def test_sigterm_interrupts_label_as_ctrl_c_does(tmp_path, tiny_model_dir):
     assert sum(1 for _ in open(tmp_path / "out.jsonl", encoding="utf-8")) == 60000
 
 
-def test_what_goes_to_a_redirected_stdout_is_utf8_whatever_the_console_code_page():
+def test_a_redirected_stdout_is_utf8_on_windows_and_as_set_elsewhere(monkeypatch):
     """On Windows a redirected stdout is the ANSI code page: an emoji in `classify > out.txt` or `label -o - >
-    out.jsonl` was a UnicodeEncodeError traceback (PYTHONIOENCODING=cp1252 does the same here)."""
+    out.jsonl` was a UnicodeEncodeError traceback, and a CSV's rows ended \\r\\r\\n. PYTHONIOENCODING keeps the
+    last word, and its error handler stays (surrogateescape in a C locale)."""
     import subprocess
 
-    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
-    result = subprocess.run([sys.executable, "-m", "commentnlp", "classify", "--backend", "torch", "love it 😍"],
+    from commentnlp import cli
+
+    class Redirected:
+        errors = "surrogateescape"
+
+        def __init__(self):
+            self.set = None
+
+        def isatty(self):
+            return False
+
+        def reconfigure(self, **settings):
+            self.set = settings
+
+    class OnWindows:
+        name = "nt"
+        environ: dict = {}
+
+    monkeypatch.setattr(cli, "os", OnWindows())
+    cli.utf8_stdout(out := Redirected())
+    assert out.set == {"encoding": "utf-8", "errors": "surrogateescape", "newline": ""}
+    OnWindows.environ = {"PYTHONIOENCODING": "cp1252"}
+    cli.utf8_stdout(out := Redirected())
+    assert out.set is None
+    monkeypatch.undo()
+    cli.utf8_stdout(out := Redirected())  # elsewhere the locale's (UTF-8) is kept, as set
+    assert out.set is None
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    result = subprocess.run([sys.executable, "-m", "commentnlp", "classify", "--backend", "torch", "café"],
                             capture_output=True, env=env, timeout=300)
-    assert result.returncode == 0 and result.stdout.decode("utf-8").startswith("love it 😍\n"), result.stderr
+    assert result.returncode == 0 and result.stdout.startswith("café\n".encode("latin-1")), result.stderr
 
 
 def test_hints_quote_as_the_users_shell_does(monkeypatch):
