@@ -718,3 +718,44 @@ def test_an_output_name_too_long_for_the_files_beside_it_is_refused_before_label
                                          r"it while it writes whose names are 15 longer, over the 255 bytes"):
         label_file(src, None, tiny_classifier)
     assert [p.name for p in tmp_path.iterdir()] == [src.name]
+
+
+def test_the_lock_of_a_run_that_ended_meanwhile_is_not_taken(tmp_path, monkeypatch):
+    """A run that opened the lock file just before the run holding it deleted it locked the deleted file,
+    while a third run locked the new one: two runs wrote the same part file."""
+    from commentnlp.exports import checkpoints
+
+    out = tmp_path / "out.jsonl"
+    lock = tmp_path / ".out.jsonl.lock"
+    real_locked, calls = checkpoints._locked, []
+
+    def deleted_meanwhile(fd):  # the first lock file opened is deleted (its run ended) before it is locked
+        calls.append(fd)
+        if len(calls) == 1:
+            lock.unlink()
+        return real_locked(fd)
+
+    lock.write_text("")
+    monkeypatch.setattr(checkpoints, "_locked", deleted_meanwhile)
+    with checkpoints.output_lock(out):
+        assert len(calls) == 2 and lock.exists()  # the lock now at the name is the one held
+        monkeypatch.setattr(checkpoints, "_locked", real_locked)
+        with pytest.raises(OSError, match="another run is writing"):
+            with checkpoints.output_lock(out):
+                pass
+
+
+def test_an_output_name_is_measured_as_windows_does_there(tmp_path, monkeypatch):
+    """Windows allows 255 UTF-16 units a name, not 255 UTF-8 bytes: a 102-character Japanese name was refused."""
+    from commentnlp.exports import checkpoints
+
+    class OnWindows:
+        def __getattr__(self, name):
+            if name == "pathconf":
+                raise AttributeError(name)
+            return getattr(os, name)
+
+    monkeypatch.setattr(checkpoints, "os", OnWindows())
+    checkpoints._check_name_length(tmp_path / ("日本語" * 34 + ".jsonl"))  # 108 characters, 318 UTF-8 bytes
+    with pytest.raises(ValueError, match=r"over the 255 characters a name may have there"):
+        checkpoints._check_name_length(tmp_path / ("日" * 240 + ".jsonl"))

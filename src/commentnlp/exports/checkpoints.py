@@ -33,12 +33,17 @@ def output_lock(out: Path) -> Iterator[None]:
     file, whose output then began with thousands of NUL bytes, and the first run exited 0."""
     _check_name_length(out)
     lock = out.with_name(f".{out.name}.lock")
-    _no_link_at(lock)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
-    try:
+    while True:
+        _no_link_at(lock)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
         if not _locked(fd):
+            os.close(fd)
             raise OSError(f"another run is writing {out} now (it holds {lock}); wait for it to end, "
                           "or give another output")
+        if _is_at(fd, lock):
+            break
+        os.close(fd)  # the lock of a run that ended and deleted it meanwhile: take the one there now
+    try:
         try:
             yield
         finally:
@@ -58,15 +63,24 @@ _LONGEST_SCRATCH = ".{}.part.json.tmp"
 def _check_name_length(out: Path) -> None:
     """A ValueError, before any labelling, when the files a run keeps beside ``out`` would have names
     too long for its folder (a legal 248-character output name failed after the first chunk)."""
-    try:
-        limit = os.pathconf(out.parent, "PC_NAME_MAX")
-    except (AttributeError, OSError, ValueError):  # Windows: 255 characters
-        limit = 255
     longest = _LONGEST_SCRATCH.format(out.name)
-    if len(longest.encode("utf-8", "surrogateescape")) > limit:
+    try:
+        limit, unit = os.pathconf(out.parent, "PC_NAME_MAX"), "bytes"
+        length = len(longest.encode("utf-8", "surrogateescape"))
+    except (AttributeError, OSError, ValueError):  # Windows: 255 UTF-16 units
+        limit, unit, length = 255, "characters", len(longest.encode("utf-16-le", "surrogatepass")) // 2
+    if length > limit:
         raise ValueError(f"the output name is too long ({len(out.name)} characters): label keeps files beside it "
                          f"while it writes whose names are {len(longest) - len(out.name)} longer, over the {limit} "
-                         f"bytes a name may have there; give a shorter -o")
+                         f"{unit} a name may have there; give a shorter -o")
+
+
+def _is_at(fd: int, path: Path) -> bool:
+    """Whether the file open as ``fd`` is the one at ``path`` (not one deleted since it was opened)."""
+    try:
+        return os.path.samestat(os.fstat(fd), os.stat(path))
+    except OSError:
+        return False
 
 
 def _locked(fd: int) -> bool:
