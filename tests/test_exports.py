@@ -685,10 +685,17 @@ def test_an_output_windows_will_not_replace_says_to_close_it_and_resume(tmp_path
             raise PermissionError(13, "Access is denied")
         return real_replace(a, b)
 
-    monkeypatch.setattr(file_labelling.os, "replace", held_open)
-    with pytest.raises(OSError, match=r"cannot replace .*out.jsonl \(Access is denied; on Windows, a file open in "
-                                      r"another program such as Excel cannot be replaced\): close it, then run the "
-                                      r"same command with --resume to finish: the labels are in .out.jsonl.part$"):
+    class OnWindows:
+        name = "nt"
+        replace = staticmethod(held_open)
+
+        def __getattr__(self, name):
+            return getattr(os, name)
+
+    monkeypatch.setattr(file_labelling, "os", OnWindows())
+    with pytest.raises(OSError, match=r"cannot replace .*out.jsonl \(Access is denied: open in another program, "
+                                      r"such as Excel\?\): close it, then run the same command with --resume to "
+                                      r"finish: the labels are in .out.jsonl.part$"):
         label_file(src, out, tiny_classifier)
     monkeypatch.undo()
     assert label_file(src, out, tiny_classifier, resume=True).resumed == 20

@@ -48,17 +48,20 @@ def test_a_killed_builds_folder_is_counted_and_swept_an_hour_on(tmp_path, monkey
 
     monkeypatch.setenv("COMMENTNLP_CACHE", str(tmp_path))
     graph = build_onnx(tiny_model_dir)
-    old, new = graph.parent / f"{UNFINISHED_PREFIX}old", graph.parent / f"{UNFINISHED_PREFIX}new"
-    for left in (old, new):
+    gone = 2 ** 22 + 1  # no process has this id (above Linux's pid_max)
+    old, new = graph.parent / f"{UNFINISHED_PREFIX}{gone}-old", graph.parent / f"{UNFINISHED_PREFIX}{gone}-new"
+    stopped = graph.parent / f"{UNFINISHED_PREFIX}{os.getpid()}-stopped"  # a build stopped (Ctrl-Z) for hours
+    for left in (old, new, stopped):
         left.mkdir()
         (left / graph.name).write_bytes(b"\0" * 1000)
     two_hours_ago = time.time() - 7200
-    os.utime(old, (two_hours_ago, two_hours_ago))
+    for left in (old, stopped):
+        os.utime(left, (two_hours_ago, two_hours_ago))
     info = cache_info()
-    assert (info["unfinished"], info["bytes"]) == (2, graph.stat().st_size + 2000)
-    assert "2 unfinished builds (a killed run's; swept after an hour)" in format_system_info(system_info())
+    assert (info["unfinished"], info["bytes"]) == (3, graph.stat().st_size + 3000)
+    assert "3 unfinished builds (a killed run's; swept after an hour)" in format_system_info(system_info())
     build_onnx(tiny_model_dir, quantize=True)  # the next build sweeps what a killed one left, not a running one's
-    assert not old.exists() and new.exists()
+    assert not old.exists() and new.exists() and stopped.exists()
 
 
 def test_model_info_reads_the_saved_config(tiny_model_dir):

@@ -208,7 +208,7 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     say(f"building {name} for {model_dir}, once (cached in {target.parent})")
     t0 = time.time()
     _sweep_unfinished(target.parent.parent)
-    with tempfile.TemporaryDirectory(dir=target.parent, prefix=UNFINISHED_PREFIX) as tmp:
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=f"{UNFINISHED_PREFIX}{os.getpid()}-") as tmp:
         built = Path(tmp) / name
         if quantize:
             from .quantization import quantize_graph
@@ -221,17 +221,21 @@ def build_onnx(model_dir: str | Path, quantize: bool = False, log: Callable[[str
     return target
 
 
-#: A graph is built in a folder of this name beside where it goes; one left by a killed build is swept.
+#: A graph is built in a folder named by this and the building process's id, beside where it goes.
 UNFINISHED_PREFIX = ".building-"
-#: A build's folder older than this (seconds) is one a killed process left: a build takes seconds.
+#: A build's folder whose process is gone and that is older than this (seconds) is swept: a build takes
+#: seconds, and a cache shared by several machines (containers) holds their processes' too.
 UNFINISHED_AFTER = 3600
 
 
 def _sweep_unfinished(cache: Path) -> None:
     """Remove the folders of builds that a killed process left in ``cache`` (~60 MB each, never read)."""
+    from .parallel import _alive
+
     for left in cache.glob(f"*/{UNFINISHED_PREFIX}*"):
+        pid = left.name[len(UNFINISHED_PREFIX):].split("-", 1)[0]
         try:
-            if time.time() - left.stat().st_mtime > UNFINISHED_AFTER:
+            if (not pid.isdigit() or not _alive(int(pid))) and time.time() - left.stat().st_mtime > UNFINISHED_AFTER:
                 shutil.rmtree(left, ignore_errors=True)
         except OSError:  # swept by another process meanwhile
             pass

@@ -73,12 +73,14 @@ def _output_of(input_path: str | Path, output_path: str | Path | None, output_fo
 
 def _publish(part: Path, out: Path, then: str) -> None:
     """Rename the finished ``part`` file to ``out``, atomically: the final name only ever holds a complete
-    file. A file Windows will not replace (open in Excel) is an OSError saying what to do ``then``."""
+    file. On Windows, one it will not replace (open in Excel) is an OSError saying what to do ``then``."""
     try:
         os.replace(part, out)
     except PermissionError as exc:
-        raise OSError(f"cannot replace {out} ({exc.strerror}; on Windows, a file open in another program such as "
-                      f"Excel cannot be replaced): close it, then {then}") from None
+        if os.name != "nt":
+            raise
+        raise OSError(f"cannot replace {out} ({exc.strerror}: open in another program, such as Excel?): "
+                      f"close it, then {then}") from None
 
 
 def label_file(
