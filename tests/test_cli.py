@@ -181,10 +181,18 @@ def test_label_takes_several_inputs(tiny_model_dir, tmp_path, monkeypatch):
     result = runner.invoke(app, ["report", "out4/*.labeled.jsonl", "-o", "month.html"])
     assert result.exit_code == 0 and "3 records -> month.html" in result.stderr
     # two names one file on a case-insensitive disk (Windows, macOS): the second output replaced the first
+    import types
+
+    from commentnlp.cli import label as label_command
+
     (tmp_path / "x").mkdir()
     (tmp_path / "x" / "A.jsonl").write_text('{"text": "hi"}\n', encoding="utf-8")
-    result = runner.invoke(app, [*args, "x/A.jsonl", "a.jsonl", "-o", "out5"])
-    assert result.exit_code == 2 and "two inputs are named A.jsonl: their outputs in out5/ would have the same name" \
+    result = runner.invoke(app, [*args, "x/A.jsonl", "a.jsonl", "-o", "out5"])  # two files on Linux's disks
+    assert result.exit_code == 0 and sorted(p.name for p in (tmp_path / "out5").iterdir()) == \
+        ["A.labeled.jsonl", "a.labeled.jsonl"]
+    monkeypatch.setattr(label_command, "sys", types.SimpleNamespace(platform="darwin"))
+    result = runner.invoke(app, [*args, "x/A.jsonl", "a.jsonl", "-o", "out6"])
+    assert result.exit_code == 2 and "two inputs are named A.jsonl: their outputs in out6/ would have the same name" \
         in result.output
 
 

@@ -101,7 +101,9 @@ def test_negative_workers_are_refused(tmp_path, tiny_classifier):
 
 
 def test_more_workers_than_cores_get_a_warning(tmp_path, tiny_classifier, monkeypatch):
-    monkeypatch.setattr(parallel, "available_cores", lambda: 1)
+    from commentnlp import backends
+
+    monkeypatch.setattr(backends, "available_cores", lambda: 1)
     src = tmp_path / "e.jsonl"
     src.write_text('{"text": "hi"}\n')
     with pytest.warns(RuntimeWarning, match=r"more workers \(2\) than CPU cores \(1\): each worker is a process"):

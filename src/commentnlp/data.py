@@ -269,8 +269,8 @@ def missing_files(patterns: Iterable[str | Path]) -> list[str]:
 def expand(patterns: Iterable[str | Path]) -> list[Path]:
     """Expand glob patterns into existing files (a plain path that does not exist is an error)."""
     out: list[Path] = []
-    for pattern in patterns:
-        matches = sorted(glob.glob(str(pattern)))
+    for pattern in patterns:  # a file whose name holds [ or * is itself, as the shell reads it
+        matches = [str(pattern)] if os.path.lexists(pattern) else sorted(glob.glob(str(pattern)))
         if not matches and not is_pattern(pattern):
             raise DataError(f"data file not found: {pattern}")
         out.extend(Path(m) for m in matches)

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .parallel import available_cores
 from .serialization import (BUNDLED_MODELS, ModelLoadError, bundled_model_path, model_fingerprint, read_config,
                             read_training_texts, resolve_model_path)
 
@@ -58,7 +57,7 @@ def cache_info(cache: str | Path | None = None) -> dict[str, Any]:
 def system_info() -> dict[str, Any]:
     """This installation: versions, platform, cores, whether an NVIDIA driver is present, the
     bundled models and the graph cache."""
-    from .backends import nvidia_driver
+    from .backends import available_cores, nvidia_driver
 
     bundled: dict[str, str | None] = {}
     for name in BUNDLED_MODELS:

@@ -59,10 +59,10 @@ def auto_workers(classifier) -> int:
     return max(0, min(MAX_AUTO_WORKERS, available_cores() - 2)) if on_gpu else 0
 
 
-def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens: int, parent: int) -> None:
+def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle: it stops the pool
     os.environ["RAYON_NUM_THREADS"] = "1"  # the workers are the parallelism: one tokenizer thread each
-    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
     global _classifier
     from .classifier import Classifier
 
@@ -70,18 +70,11 @@ def _start_worker(model_dir, config, playbook, batch_size: int, max_batch_tokens
     _classifier.batch_size, _classifier.max_batch_tokens = batch_size, max_batch_tokens  # the device's batching
 
 
-def _exit_with_parent(parent: int) -> None:
-    """In a worker: end when the labelling process, ``parent``, is gone (``kill -9``: nothing told the
+def _exit_with_parent() -> None:
+    """In a worker: end when the labelling process that spawned it is gone (``kill -9``: nothing told the
     workers, which waited for work forever, ~90 MB each), also when it went while this one started.
     Its sentinel tells, on Windows too (where ``getppid`` keeps the id of a parent that is gone)."""
-    import multiprocessing
-
-    started_by = multiprocessing.parent_process()
-    if started_by is not None:
-        started_by.join()
-    else:
-        while os.getppid() == parent:
-            time.sleep(1.0)
+    multiprocessing.parent_process().join()
     os._exit(0)
 
 
@@ -209,8 +202,7 @@ def label_chunks(
     batching = (classifier.batch_size if batch_size is None else batch_size, classifier.max_batch_tokens)
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
                                initializer=_start_worker,
-                               initargs=(classifier.model_dir, classifier.config, classifier.playbook, *batching,
-                                         os.getpid()))
+                               initargs=(classifier.model_dir, classifier.config, classifier.playbook, *batching))
     _spawn_workers(pool, workers)
     device = ThreadPoolExecutor(1, thread_name_prefix="commentnlp-forward")  # the model runs beside the I/O
     prepared: deque[tuple[list, Future]] = deque()  # being tokenised and batched by a worker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import List, Optional
 
@@ -149,7 +150,9 @@ def _inputs_to_label(inputs: list[str], output: str | None, engine: str) -> tupl
                    f"{', ...' if len(ours) > 1 else ''}); name one alone to label it again", err=True)
         inputs = [i for i in inputs if i not in ours]
     inputs = distinct_files(inputs)  # a file named twice (a.csv, ./a.csv) is labelled once
-    names = [Path(i).name.casefold() for i in inputs]  # Comments.jsonl, comments.jsonl: one file on Windows, macOS
+    # Comments.jsonl, comments.jsonl: one file on the disks of Windows and macOS
+    folded = os.name == "nt" or sys.platform == "darwin"
+    names = [Path(i).name.casefold() if folded else Path(i).name for i in inputs]
     twice = next((Path(i).name for i, n in zip(inputs, names) if names.count(n) > 1), None)
     if output is not None and twice:
         fail(f"two inputs are named {twice}: their outputs in {output} would have the same name", 2)

@@ -120,7 +120,8 @@ def label_file(
     A missing input raises FileNotFoundError; an unreadable one (a directory, a corrupt or truncated
     gzip) :class:`InputError`, before any writing.
     """
-    from ..parallel import auto_workers, available_cores, label_chunks
+    from ..backends import available_cores
+    from ..parallel import auto_workers, label_chunks
     from ..spreadsheets import SheetWriter
 
     workers = auto_workers(classifier) if workers is None else workers

@@ -79,7 +79,7 @@ def check_input_file(input_path: str | Path) -> None:
         raise InputError(f"input is a directory, not an export file: {input_path}")
     if Path(input_path).exists():  # <(cat x), a named pipe, a device: read once, as stdin is
         raise InputError(f"input {input_path} is a pipe or a device, not a file: give it on stdin instead, as '-' "
-                         f"(e.g. cat {input_path} | commentnlp label - -o labeled.jsonl)")
+                         "(e.g. ... | commentnlp label - -o labeled.jsonl)")
     suffix = Path(input_path).suffix
     text = " " in Path(input_path).name and (not suffix or " " in suffix)  # no file extension: words
     hint = " (a comment's text? `commentnlp classify \"...\"` labels texts)" if text else ""
