@@ -947,7 +947,7 @@ def test_a_redirected_stdout_is_utf8_on_windows_and_as_set_elsewhere(monkeypatch
     last word, and its error handler stays (surrogateescape in a C locale)."""
     import subprocess
 
-    from commentnlp import cli
+    from commentnlp.cli import _stdout
 
     class Redirected:
         errors = "surrogateescape"
@@ -965,14 +965,14 @@ def test_a_redirected_stdout_is_utf8_on_windows_and_as_set_elsewhere(monkeypatch
         name = "nt"
         environ: dict = {}
 
-    monkeypatch.setattr(cli, "os", OnWindows())
-    cli.utf8_stdout(out := Redirected())
+    monkeypatch.setattr(_stdout, "os", OnWindows())
+    _stdout.utf8_stdout(out := Redirected())
     assert out.set == {"encoding": "utf-8", "errors": "surrogateescape", "newline": ""}
     OnWindows.environ = {"PYTHONIOENCODING": "cp1252"}
-    cli.utf8_stdout(out := Redirected())
+    _stdout.utf8_stdout(out := Redirected())
     assert out.set is None
     monkeypatch.undo()
-    cli.utf8_stdout(out := Redirected())  # elsewhere the locale's (UTF-8) is kept, as set
+    _stdout.utf8_stdout(out := Redirected())  # elsewhere the locale's (UTF-8) is kept, as set
     assert out.set is None
     env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
     result = subprocess.run([sys.executable, "-m", "commentnlp", "classify", "--backend", "torch", "café"],

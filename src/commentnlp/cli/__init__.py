@@ -7,9 +7,7 @@ sharing the app in ``_util``.
 from __future__ import annotations
 
 import errno
-import io
 import logging
-import os
 import signal
 import sys
 import threading
@@ -19,6 +17,7 @@ from typing import Any
 import typer
 
 from . import classify, evaluate, find_threshold, info, label, report, train  # noqa: F401  (register commands)
+from ._stdout import StdoutError, let_stdout_go, stdout_telling_its_errors
 from ._util import EXIT_BROKEN_PIPE, app
 
 __all__ = ["app", "main"]
@@ -33,11 +32,7 @@ def main() -> None:
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     logger.propagate = False  # once: a dependency may give the root logger a handler of its own
-    if sys.stdout is None:  # started with stdout closed (>&-): what goes there must fail, not vanish
-        sys.stdout = io.TextIOWrapper(_Closed(), encoding="utf-8")
-    else:
-        newline = "" if utf8_stdout(sys.stdout) or os.name != "nt" else None
-        sys.stdout = _telling_its_errors(sys.stdout, newline)
+    sys.stdout = stdout_telling_its_errors()
     terminated, before = _on_sigterm_interrupt()
     try:
         try:
@@ -57,75 +52,11 @@ def main() -> None:
     except OSError as exc:  # uncaught where it happened: writing stdout (> /dev/full, >&-), or another
         on_stdout = isinstance(exc, (StdoutError, BrokenPipeError))
         if on_stdout:
-            _let_stdout_go()
+            let_stdout_go()
         if exc.errno == errno.EPIPE:
             sys.exit(EXIT_BROKEN_PIPE)
         typer.echo(f"error: cannot write to stdout: {exc.strerror or exc}" if on_stdout else f"error: {exc}", err=True)
         sys.exit(1)
-
-
-class StdoutError(OSError):
-    """Stdout cannot be written (a full disk, closed): told as such, where any other OSError is told as it is."""
-
-
-class _Writes(io.RawIOBase):
-    """Stdout's own writes, their errors told as :class:`StdoutError` (a broken pipe stays a BrokenPipeError)."""
-
-    def __init__(self, raw):
-        self.raw = raw
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        try:
-            return self.raw.write(data)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise StdoutError(exc.errno, exc.strerror) from None
-
-    def fileno(self) -> int:
-        return self.raw.fileno()
-
-    def isatty(self) -> bool:
-        return self.raw.isatty()
-
-
-def _telling_its_errors(stdout, newline: str | None):
-    """``stdout`` (the process's own, a file, a pipe or a terminal) written through :class:`_Writes`, as it
-    was set (``newline`` as it was); a test's or a notebook's stays as it is."""
-    buffer = getattr(stdout, "buffer", None)
-    unbuffered = isinstance(buffer, io.FileIO)  # PYTHONUNBUFFERED, python -u
-    raw = buffer if unbuffered else getattr(buffer, "raw", None)
-    if not isinstance(raw, io.FileIO) or stdout is not sys.__stdout__:
-        return stdout
-    writes = _Writes(raw)
-    return io.TextIOWrapper(writes if unbuffered else io.BufferedWriter(writes), encoding=stdout.encoding,
-                            errors=stdout.errors, newline=newline, line_buffering=stdout.line_buffering,
-                            write_through=unbuffered)
-
-
-def utf8_stdout(stdout) -> bool:
-    """On Windows, a stdout sent to a file or a pipe is written as UTF-8 with the lines as written, as the
-    files label writes are: it was the ANSI code page (an emoji: a UnicodeEncodeError), and a CSV's row
-    ends became \r\r\n (a blank row after each in Excel). ``PYTHONIOENCODING`` keeps the last word."""
-    if os.name == "nt" and "PYTHONIOENCODING" not in os.environ and hasattr(stdout, "reconfigure") \
-            and not stdout.isatty():
-        stdout.reconfigure(encoding="utf-8", errors=stdout.errors, newline="")
-        return True
-    return False
-
-
-
-
-def _let_stdout_go() -> None:
-    """Drop what stdout still buffers: Python's exit flush must not fail again (a second traceback)."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # stdout was closed: it has no descriptor
-        pass
-    sys.stdout = io.StringIO()
 
 
 #: The exit code of a run stopped by SIGTERM (128 + 15), as the shell reports a process it ended.
@@ -145,17 +76,6 @@ def _on_sigterm_interrupt() -> tuple[list[bool], Any]:
     if hasattr(signal, "SIGTERM") and threading.current_thread() is threading.main_thread():
         return came, signal.signal(signal.SIGTERM, interrupt)
     return came, None
-
-
-class _Closed(io.RawIOBase):
-    """Stdout when the process started with it closed: writing it is a :class:`StdoutError`."""
-
-    def writable(self) -> bool:
-        return True
-
-    def write(self, data) -> int:
-        raise StdoutError(errno.EBADF, "it is closed")
-
 
 
 def _one_line_warning(message, category, filename, lineno, line=None) -> str:
