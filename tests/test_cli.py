@@ -901,7 +901,7 @@ def test_the_progress_bar_is_drawn_on_stderr():
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full")
-def test_stdout_that_cannot_be_written_is_one_error_line():
+def test_stdout_that_cannot_be_written_is_one_error_line(tmp_path, tiny_model_dir):
     """`classify x > /dev/full`, `info > /dev/full` printed ~40 lines of traceback; with stdout closed
     (`>&-`) classify exited 0, its output lost."""
     import subprocess
@@ -913,6 +913,13 @@ def test_stdout_that_cannot_be_written_is_one_error_line():
     result = subprocess.run(f"{sys.executable} -m commentnlp classify --backend torch hello >&-", shell=True, capture_output=True,
                             text=True, timeout=300)
     assert (result.returncode, result.stderr) == (1, "error: cannot write to stdout: it is closed\n")
+    # label's own error line, and no second one from what stdout still held (buffered, as without -u)
+    (tmp_path / "in.jsonl").write_text('{"text": "where can I buy it"}\n' * 3000, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    result = subprocess.run(f"{sys.executable} -m commentnlp label {tmp_path / 'in.jsonl'} -o - --model {tiny_model_dir} "
+                            "--backend torch -q > /dev/full", shell=True, capture_output=True, text=True, env=env,
+                            timeout=300)
+    assert (result.returncode, result.stderr) == (1, "error: cannot write output: [Errno 28] No space left on device\n")
 
 
 def test_sigterm_interrupts_label_as_ctrl_c_does(tmp_path, tiny_model_dir):

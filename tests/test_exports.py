@@ -649,25 +649,33 @@ def test_the_output_lock_is_closed_before_it_is_deleted_on_windows(tmp_path, mon
     """Windows deletes no file its own process holds open (WinError 32): every label to a file exited 1."""
     from commentnlp.exports import checkpoints
 
-    done = []
+    held, real_close, real_unlink = [], os.close, Path.unlink
 
-    class OnWindows:  # the module's os, as on Windows
-        name = "nt"
+    def close_it(fd):
+        held.clear()
+        real_close(fd)
 
+    def unlink(self, missing_ok=False):  # as Windows does
+        if held:
+            raise PermissionError(13, "The process cannot access the file because it is being used by another process")
+        real_unlink(self, missing_ok)
+
+    class AsOnWindows:
         def __getattr__(self, name):
             return getattr(os, name)
 
-        def close(self, fd):
-            done.append("close")
-            os.close(fd)
+        def open(self, *args, **kwargs):
+            held.append(True)
+            return os.open(*args, **kwargs)
 
-    real_unlink = Path.unlink
-    monkeypatch.setattr(checkpoints, "os", OnWindows())
-    monkeypatch.setattr(Path, "unlink", lambda self, missing_ok=False: (done.append("unlink"), real_unlink(self, missing_ok))[1])
+        close = staticmethod(close_it)
+
+    monkeypatch.setattr(checkpoints, "os", AsOnWindows())
+    monkeypatch.setattr(Path, "unlink", unlink)
     with checkpoints.output_lock(tmp_path / "out.jsonl"):
-        pass
+        assert held
     monkeypatch.undo()
-    assert done == ["close", "unlink"] and list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_output_windows_will_not_replace_says_to_close_it_and_resume(tmp_path, tiny_classifier, monkeypatch):

@@ -37,10 +37,15 @@ def main() -> None:
     try:
         try:
             app()
-        except SystemExit:
+        except SystemExit as done:
             if terminated:  # said and cleaned up as an interrupt, exit as a terminated process does
-                raise SystemExit(EXIT_TERMINATED) from None
-            raise
+                done = SystemExit(EXIT_TERMINATED)
+            if done.code not in (0, None):  # the command failed and said why: what stdout still holds may go
+                try:
+                    sys.stdout.flush()
+                except OSError:  # the failure was stdout's: one error line, not a second
+                    let_stdout_go()
+            raise done from None
         finally:
             if before is not None:  # main() called in a process of its own (a notebook, a test): as it was
                 signal.signal(signal.SIGTERM, before)

@@ -43,15 +43,17 @@ def output_lock(out: Path) -> Iterator[None]:
         if _is_at(fd, lock):
             break
         os.close(fd)  # the lock of a run that ended and deleted it meanwhile: take the one there now
+    deleted = False
     try:
         try:
             yield
         finally:
-            if os.name != "nt":  # while still held: a run that starts now makes a lock of its own
-                lock.unlink(missing_ok=True)
+            with contextlib.suppress(PermissionError):  # Windows deletes no file its process holds open
+                lock.unlink(missing_ok=True)  # while still held: a run that starts now makes a lock of its own
+                deleted = True
     finally:
         os.close(fd)
-        if os.name == "nt":  # Windows deletes no file its own process holds open (WinError 32)
+        if not deleted:
             with contextlib.suppress(OSError):
                 lock.unlink(missing_ok=True)
 
