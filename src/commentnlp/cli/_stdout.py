@@ -72,8 +72,6 @@ def utf8_stdout(stdout) -> bool:
     return False
 
 
-
-
 def let_stdout_go() -> None:
     """Drop what stdout still buffers: Python's exit flush must not fail again (a second traceback)."""
     try:
