@@ -774,3 +774,16 @@ def test_an_output_name_is_measured_as_windows_does_there(tmp_path, monkeypatch)
     checkpoints._check_name_length(tmp_path / ("日本語" * 34 + ".jsonl"))  # 108 characters, 318 UTF-8 bytes
     with pytest.raises(ValueError, match=r"over the 255 characters a name may have there"):
         checkpoints._check_name_length(tmp_path / ("日" * 240 + ".jsonl"))
+
+
+def test_a_file_system_without_locks_still_labels(tmp_path, tiny_classifier, monkeypatch):
+    """flock on some network mounts is ENOLCK: the lock must not stop every run there."""
+    import fcntl
+
+    def no_locks(fd, operation):
+        raise OSError(37, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    src = tmp_path / "in.jsonl"
+    src.write_text('{"text": "where can I buy it"}\n')
+    assert label_file(src, tmp_path / "out.jsonl", tiny_classifier).labeled == 1

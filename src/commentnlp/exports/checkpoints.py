@@ -101,6 +101,8 @@ def _locked(fd: int) -> bool:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         return False
+    except OSError:  # a file system without locks (some network mounts): the run goes on unguarded
+        return True
     return True
 
 
