@@ -118,7 +118,7 @@ def _read_records(path: str | Path, record: Callable[[str, Any], Any]) -> list[A
         raise DataError(f"data file is a directory: {path}" if path.is_dir() else
                         f"data file {path} is a pipe or a device, not a file: give it on stdin as '-' (e.g. --data -)"
                         if path.exists() else f"data file not found: {path}")
-    records: list[dict[str, Any]] = []
+    records: list[Any] = []
     lineno, raw = 0, None
     try:
         if from_stdin:
