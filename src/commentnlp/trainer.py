@@ -227,9 +227,8 @@ def _build_model(config: TrainingConfig):
     if vocabulary and len(tokenizer) < min(vocabulary, 1000) // 2:  # transformers builds an empty one, unsaid
         raise ConfigError(f"model.base_model {m.base_model}: its tokenizer holds {len(tokenizer)} tokens for an encoder "
                           f"of {vocabulary}, so every word would read as unknown; the directory lacks its tokenizer "
-                          f"files (tokenizer.json; or vocab.txt, vocab.json and merges.txt, or a *.model, with tokenizer_config.json): "
-                          f"copy them in from the "
-                          f"model it was saved from")
+                          "files (tokenizer.json; or vocab.txt, vocab.json and merges.txt, or a *.model, with "
+                          "tokenizer_config.json): copy them in from the model it was saved from")
     positions = getattr(encoder.config, "max_position_embeddings", None)
     if positions and m.max_length > positions:
         raise ConfigError(f"model.max_length is {m.max_length}, but {m.base_model} reads at most {positions} tokens")
