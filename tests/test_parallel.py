@@ -255,7 +255,7 @@ def test_a_process_is_told_alive_on_windows_without_a_signal(monkeypatch):
     run failed after one was killed), a Ctrl-C for a live one."""
     import types
 
-    from commentnlp import parallel
+    from commentnlp import processes
 
     class WinError(OSError):
         def __init__(self, winerror):
@@ -279,5 +279,5 @@ def test_a_process_is_told_alive_on_windows_without_a_signal(monkeypatch):
             pytest.fail("signalled a process on Windows")
 
     monkeypatch.setitem(sys.modules, "_winapi", fake)
-    monkeypatch.setattr(parallel, "os", OnWindows())
-    assert [parallel._alive(pid) for pid in (1, 2, 3, 4)] == [True, False, True, False]
+    monkeypatch.setattr(processes, "os", OnWindows())
+    assert [processes.alive(pid) for pid in (1, 2, 3, 4)] == [True, False, True, False]

@@ -228,17 +228,16 @@ UNFINISHED_PREFIX = ".building-"
 UNFINISHED_AFTER = 3600
 
 
+def unfinished_builds(cache: Path) -> list[Path]:
+    """The folders of builds under way in ``cache``, or left by a killed one."""
+    return sorted(cache.glob(f"*/{UNFINISHED_PREFIX}*")) if cache.is_dir() else []
+
+
 def _sweep_unfinished(cache: Path) -> None:
     """Remove the folders of builds that a killed process left in ``cache`` (~60 MB each, never read)."""
-    from .parallel import _alive
+    from .processes import sweep_left_behind
 
-    for left in cache.glob(f"*/{UNFINISHED_PREFIX}*"):
-        pid = left.name[len(UNFINISHED_PREFIX):].split("-", 1)[0]
-        try:
-            if (not pid.isdigit() or not _alive(int(pid))) and time.time() - left.stat().st_mtime > UNFINISHED_AFTER:
-                shutil.rmtree(left, ignore_errors=True)
-        except OSError:  # swept by another process meanwhile
-            pass
+    sweep_left_behind(unfinished_builds(cache), UNFINISHED_PREFIX, UNFINISHED_AFTER)
 
 
 _PROCESS_CACHE: list[Path] = []

@@ -44,11 +44,11 @@ def cache_info(cache: str | Path | None = None) -> dict[str, Any]:
 
     A graph whose model is gone is never read again; deleting the cache is always safe (graphs are
     rebuilt on first use)."""
-    from .backends import UNFINISHED_PREFIX, cache_dir
+    from .backends import cache_dir, unfinished_builds
 
     root = Path(cache) if cache is not None else cache_dir()
     graphs = sorted(root.glob("*/*.onnx")) if root.is_dir() else []
-    unfinished = sorted(root.glob(f"*/{UNFINISHED_PREFIX}*")) if root.is_dir() else []  # a build killed midway
+    unfinished = unfinished_builds(root)  # a build killed midway (or under way)
     return {"path": str(root), "graphs": [str(p.relative_to(root)) for p in graphs],
             "bytes": sum(p.stat().st_size for p in graphs) + sum(_size(p) for p in unfinished),
             "unfinished": len(unfinished)}

@@ -26,7 +26,6 @@ import shutil
 import signal
 import tempfile
 import threading
-import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,6 +35,7 @@ from .backends import available_cores
 from .batching import Batch
 from .exports import (Item, LabelSummary, RawLine, chunked, jsonl_line, output_records, parse_jsonl_line,
                       replies_to_label, texts_to_label)
+from .processes import sweep_left_behind
 
 __all__ = ["auto_workers", "label_chunks", "WorkerError"]
 
@@ -80,38 +80,12 @@ def _exit_with_parent() -> None:
 
 def _scratch_dir() -> str:
     """A private temporary directory for this run's chunk files, named by this process; those of runs
-    whose process is gone (killed) are removed."""
-    for stale in glob.glob(os.path.join(tempfile.gettempdir(), f"{_SCRATCH_PREFIX}*-*")):
-        pid = os.path.basename(stale)[len(_SCRATCH_PREFIX):].split("-", 1)[0]
-        # untouched for 10 minutes too: a /tmp shared with other machines' processes (containers) holds theirs
-        if pid.isdigit() and not _alive(int(pid)) and time.time() - os.path.getmtime(stale) > 600:
-            shutil.rmtree(stale, ignore_errors=True)
+    whose process is gone (killed) are removed, once untouched for 10 minutes."""
+    sweep_left_behind(glob.glob(os.path.join(tempfile.gettempdir(), f"{_SCRATCH_PREFIX}*-*")), _SCRATCH_PREFIX, 600)
     return tempfile.mkdtemp(prefix=f"{_SCRATCH_PREFIX}{os.getpid()}-")
 
 
 _SCRATCH_PREFIX = "commentnlp-label-"
-
-
-def _alive(pid: int) -> bool:
-    """Whether process ``pid`` runs (another user's counts)."""
-    if os.name == "nt":  # signal 0 is CTRL_C_EVENT there: an error for a process gone, a Ctrl-C for a live one
-        import _winapi
-
-        try:
-            handle = _winapi.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        except OSError as exc:
-            return getattr(exc, "winerror", None) == 5  # access denied: it runs, as another user's
-        try:
-            return _winapi.GetExitCodeProcess(handle) == 259  # STILL_ACTIVE
-        finally:
-            _winapi.CloseHandle(handle)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's
-        return True
-    return True
 
 
 def _spawn_workers(pool: ProcessPoolExecutor, workers: int) -> None:
