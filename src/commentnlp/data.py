@@ -266,11 +266,17 @@ def missing_files(patterns: Iterable[str | Path]) -> list[str]:
     return [str(p) for p in patterns if not is_pattern(p) and not os.path.lexists(p)]
 
 
+def matches_of(pattern: str | Path) -> list[str]:
+    """What a name stands for, as a shell reads it: the file of that name (whose name may hold ``[`` or
+    ``*``), else the files the pattern matches, sorted (none: ``[]``)."""
+    return [str(pattern)] if os.path.lexists(pattern) else sorted(glob.glob(str(pattern)))
+
+
 def expand(patterns: Iterable[str | Path]) -> list[Path]:
     """Expand glob patterns into existing files (a plain path that does not exist is an error)."""
     out: list[Path] = []
-    for pattern in patterns:  # a file whose name holds [ or * is itself, as the shell reads it
-        matches = [str(pattern)] if os.path.lexists(pattern) else sorted(glob.glob(str(pattern)))
+    for pattern in patterns:
+        matches = matches_of(pattern)
         if not matches and not is_pattern(pattern):
             raise DataError(f"data file not found: {pattern}")
         out.extend(Path(m) for m in matches)

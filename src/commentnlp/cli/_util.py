@@ -158,15 +158,9 @@ def expand_patterns(inputs: list[str]) -> list[str]:
     """Inputs as a Unix shell gives them: a name that is no file but a pattern (``exports/*.csv``, as
     cmd.exe and PowerShell pass it on) becomes the files it matches, sorted; one that matches none stays
     as it is (and is not found)."""
-    import glob
+    from ..data import matches_of
 
-    from ..data import is_pattern
-
-    out: list[str] = []
-    for name in inputs:
-        matches = sorted(glob.glob(name)) if name != "-" and is_pattern(name) and not os.path.lexists(name) else []
-        out.extend(matches or [name])
-    return out
+    return [found for name in inputs for found in (matches_of(name) if name != "-" else []) or [name]]
 
 
 def shell_quote(arg: str) -> str:
