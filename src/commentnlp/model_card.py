@@ -11,9 +11,14 @@ from .serialization import ModelConfig
 __all__ = ["model_card", "metrics_table", "save_config_and_card"]
 
 
+def _evaluated_sets(metrics: dict[str, Any]) -> list[str]:
+    """The names of the sets ``metrics`` holds figures of (dev, test, the ``[data] evaluate`` files)."""
+    return [k for k, v in metrics.items() if isinstance(v, dict) and "summary" in v]
+
+
 def metrics_table(metrics: dict[str, Any]) -> str:
     """Markdown table of the headline figures of every evaluated set."""
-    sets = [k for k, v in metrics.items() if isinstance(v, dict) and "summary" in v]
+    sets = _evaluated_sets(metrics)
     if not sets:
         return "_No evaluation figures recorded._\n"
     cols = list(dict.fromkeys(c for name in sets for c in metrics[name]["summary"]))  # what any set has
@@ -27,7 +32,7 @@ def metrics_table(metrics: dict[str, Any]) -> str:
 
 def _sets(metrics: dict[str, Any]) -> str:
     """What the evaluated sets other than the splits are: the ``[data] evaluate`` files."""
-    others = [k for k, v in metrics.items() if isinstance(v, dict) and "summary" in v and k not in ("dev", "test")]
+    others = [k for k in _evaluated_sets(metrics) if k not in ("dev", "test")]
     if not others:
         return ""
     many = len(others) > 1
