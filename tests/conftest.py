@@ -105,3 +105,18 @@ def interrupt_predict(monkeypatch, classifier, on_call: int):
 
     monkeypatch.setattr(classifier, "predict", flaky)
     return lambda: monkeypatch.setattr(classifier, "predict", real)
+
+
+def os_as(**changed):
+    """The ``os`` module as another platform has it, to put in place of a module's ``os``: the real one
+    with ``changed`` attributes (``name="nt"``, a ``replace`` that fails); one set to None is missing
+    (``pathconf=None``: Windows has none)."""
+    class Changed:
+        def __getattr__(self, name):
+            if name not in changed:
+                return getattr(os, name)
+            if changed[name] is None:
+                raise AttributeError(name)
+            return changed[name]
+
+    return Changed()

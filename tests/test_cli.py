@@ -12,6 +12,8 @@ from typer.testing import CliRunner
 
 from commentnlp.cli import app
 
+from conftest import os_as
+
 runner = CliRunner()
 
 
@@ -968,14 +970,10 @@ def test_a_redirected_stdout_is_utf8_on_windows_and_as_set_elsewhere(monkeypatch
         def reconfigure(self, **settings):
             self.set = settings
 
-    class OnWindows:
-        name = "nt"
-        environ: dict = {}
-
-    monkeypatch.setattr(_stdout, "os", OnWindows())
+    monkeypatch.setattr(_stdout, "os", os_as(name="nt", environ={}))
     _stdout.utf8_stdout(out := Redirected())
     assert out.set == {"encoding": "utf-8", "errors": "surrogateescape", "newline": ""}
-    OnWindows.environ = {"PYTHONIOENCODING": "cp1252"}
+    monkeypatch.setattr(_stdout, "os", os_as(name="nt", environ={"PYTHONIOENCODING": "cp1252"}))
     _stdout.utf8_stdout(out := Redirected())
     assert out.set is None
     monkeypatch.undo()
@@ -994,10 +992,7 @@ def test_hints_quote_as_the_users_shell_does(monkeypatch):
 
     assert _util.shell_quote("Hit Sentence") == "'Hit Sentence'"
 
-    class OnWindows:
-        name = "nt"
-
-    monkeypatch.setattr(_util, "os", OnWindows())
+    monkeypatch.setattr(_util, "os", os_as(name="nt"))
     assert _util.shell_quote("Hit Sentence") == '"Hit Sentence"' and _util.shell_quote("message") == "message"
 
 

@@ -16,7 +16,7 @@ from commentnlp import Classifier, exports
 from commentnlp.exports import (InputError, default_output_path, label_file, label_records, read_csv, read_jsonl,
                                 reply_of, text_field_in, text_of)
 
-from conftest import interrupt_predict
+from conftest import interrupt_predict, os_as
 
 
 def write_export(path, n_good=990):
@@ -660,17 +660,11 @@ def test_the_output_lock_is_closed_before_it_is_deleted_on_windows(tmp_path, mon
             raise PermissionError(13, "The process cannot access the file because it is being used by another process")
         real_unlink(self, missing_ok)
 
-    class AsOnWindows:
-        def __getattr__(self, name):
-            return getattr(os, name)
+    def open_it(*args, **kwargs):
+        held.append(True)
+        return os.open(*args, **kwargs)
 
-        def open(self, *args, **kwargs):
-            held.append(True)
-            return os.open(*args, **kwargs)
-
-        close = staticmethod(close_it)
-
-    monkeypatch.setattr(checkpoints, "os", AsOnWindows())
+    monkeypatch.setattr(checkpoints, "os", os_as(open=open_it, close=close_it))
     monkeypatch.setattr(Path, "unlink", unlink)
     with checkpoints.output_lock(tmp_path / "out.jsonl"):
         assert held
@@ -693,14 +687,7 @@ def test_an_output_windows_will_not_replace_says_to_close_it_and_resume(tmp_path
             raise PermissionError(13, "Access is denied")
         return real_replace(a, b)
 
-    class OnWindows:
-        name = "nt"
-        replace = staticmethod(held_open)
-
-        def __getattr__(self, name):
-            return getattr(os, name)
-
-    monkeypatch.setattr(file_labelling, "os", OnWindows())
+    monkeypatch.setattr(file_labelling, "os", os_as(name="nt", replace=held_open))
     with pytest.raises(OSError, match=r"cannot replace .*out.jsonl \(Access is denied: open in another program, "
                                       r"such as Excel\?\): close it, then run the same command with --resume to "
                                       r"finish: the labels are in .out.jsonl.part$"):
@@ -764,13 +751,7 @@ def test_an_output_name_is_measured_as_windows_does_there(tmp_path, monkeypatch)
     """Windows allows 255 UTF-16 units a name, not 255 UTF-8 bytes: a 102-character Japanese name was refused."""
     from commentnlp.exports import checkpoints
 
-    class OnWindows:
-        def __getattr__(self, name):
-            if name == "pathconf":
-                raise AttributeError(name)
-            return getattr(os, name)
-
-    monkeypatch.setattr(checkpoints, "os", OnWindows())
+    monkeypatch.setattr(checkpoints, "os", os_as(pathconf=None))
     checkpoints._check_name_length(tmp_path / ("日本語" * 34 + ".jsonl"))  # 108 characters, 318 UTF-8 bytes
     with pytest.raises(ValueError, match=r"over the 255 characters a name may have there"):
         checkpoints._check_name_length(tmp_path / ("日" * 240 + ".jsonl"))

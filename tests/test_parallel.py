@@ -2,7 +2,6 @@
 
 import gzip
 import json
-import os
 import sys
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from commentnlp import Classifier, exports, parallel
 from commentnlp.exports import label_file
 
+from conftest import os_as
 from test_exports import write_export
 
 
@@ -269,15 +269,9 @@ def test_a_process_is_told_alive_on_windows_without_a_signal(monkeypatch):
 
     fake = types.SimpleNamespace(OpenProcess=open_process, CloseHandle=lambda handle: None,
                                  GetExitCodeProcess=lambda handle: 259 if handle == 1 else 0)
-    class OnWindows:  # the module's os, as on Windows
-        name = "nt"
-
-        def __getattr__(self, name):
-            return getattr(os, name)
-
-        def kill(self, *args):
-            pytest.fail("signalled a process on Windows")
+    def kill(*args):
+        pytest.fail("signalled a process on Windows")
 
     monkeypatch.setitem(sys.modules, "_winapi", fake)
-    monkeypatch.setattr(processes, "os", OnWindows())
+    monkeypatch.setattr(processes, "os", os_as(name="nt", kill=kill))
     assert [processes.alive(pid) for pid in (1, 2, 3, 4)] == [True, False, True, False]
